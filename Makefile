@@ -20,6 +20,8 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 BUILD := build
 PIP_FLAGS ?= --disable-pip-version-check --no-input
+# This machine's pip config names optional local indexes that may be absent: not news.
+PIP_NOISE := is ignored: it is neither a file nor a directory
 PYTEST_ARGS ?=
 MPY_ARGS ?=
 
@@ -40,7 +42,7 @@ venv: $(VENV_STAMP)
 $(VENV_STAMP): requirements.txt
 	@echo "== venv: $(VENV) ($$($(PYTHON) --version))"
 	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
-	$(VPY) -m pip install $(PIP_FLAGS) -q -r requirements.txt
+	$(VPY) -m pip install $(PIP_FLAGS) -q -r requirements.txt 2>&1 | { grep -v "$(PIP_NOISE)" || true; }
 	@touch $@
 
 # Always checked (it is only `command -v`); apt-get runs only when something is missing.

@@ -9,7 +9,6 @@ SOURCES = mpy_sizes.find_sources()
 
 def test_library_has_modules():
     assert any(s.startswith("nxsecure/") for s in SOURCES)
-    assert any(s.startswith("port/") for s in SOURCES)
 
 
 @pytest.mark.parametrize("rel", SOURCES)

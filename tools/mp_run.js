@@ -17,7 +17,8 @@
 //
 // The repo's nxsecure/ and port/ packages go to /lib in MicroPython's filesystem, test
 // modules (with the other files of their directory) to /tests, the script's directory to
-// /app. Exit status: the script's SystemExit code, 1 for an uncaught Python exception,
+// /app. Note: this port frees memory only between top-level executions, so a script or
+// snippet (one execution) never gets memory back; tests run one execution per step. Exit status: the script's SystemExit code, 1 for an uncaught Python exception,
 // 2 for a usage or loader error.
 import fs from "node:fs";
 import path from "node:path";
@@ -95,7 +96,27 @@ function pyStr(s) {
   return JSON.stringify(s); // a JSON string is a valid Python string literal
 }
 
+// This port collects garbage only at the start of a top-level execution (a gc.collect()
+// inside one just schedules it), so each test runs in executions of its own: without
+// that nothing would be freed for the whole run.
+function runTests(mp) {
+  mp.runPython("import gc, mp_test_runner\n_mp_n = mp_test_runner.start(sys.argv[1:])\n");
+  const n = mp.globals.get("_mp_n");
+  for (let i = 0; i < n; i++) {
+    mp.runPython("gc.collect()");
+    mp.runPython(`mp_test_runner.run_test(${i})`);
+    mp.runPython("gc.collect()");
+    mp.runPython("mp_test_runner.report_test()");
+  }
+  mp.runPython("gc.collect()");
+  mp.runPython("mp_test_runner.finish()");
+}
+
 async function main() {
+  // A reader that stops early (| head) is not an error of ours.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (e) => process.exit(e.code === "EPIPE" ? 0 : 2));
+  }
   const opt = parseArgs(process.argv.slice(2));
   let loadMicroPython;
   try {
@@ -132,14 +153,11 @@ async function main() {
   });
   const FS = mp.FS;
 
-  for (const pkg of PACKAGES) {
-    const base = opt.mpy ? path.resolve(opt.mpy) : ROOT;
-    const src = path.join(base, pkg);
-    if (!fs.existsSync(src)) {
-      if (opt.mpy) usage(`${src} is missing (run \`make mpy\`)`);
-      continue;
-    }
-    copyTree(FS, src, `/lib/${pkg}`, opt.mpy ? (n) => n.endsWith(".mpy") : notBytecodeCache);
+  const base = opt.mpy ? path.resolve(opt.mpy) : ROOT;
+  const present = PACKAGES.filter((pkg) => fs.existsSync(path.join(base, pkg)));
+  if (present.length === 0) usage(`no ${PACKAGES.join("/ or ")}/ in ${base}${opt.mpy ? " (run `make mpy`)" : ""}`);
+  for (const pkg of present) {
+    copyTree(FS, path.join(base, pkg), `/lib/${pkg}`, opt.mpy ? (n) => n.endsWith(".mpy") : notBytecodeCache);
   }
 
   const pathFront = [];
@@ -158,7 +176,7 @@ async function main() {
     for (const d of dirs) copyTree(FS, d, "/tests", notBytecodeCache);
     pathFront.push("/tests");
     argv = ["mp_test_runner", ...(opt.seedRandom ? ["--seed-random"] : []), ...opt.runnerArgs, ...modules];
-    entry = "import mp_test_runner\nmp_test_runner.main(sys.argv[1:])\n";
+    entry = null; // see runTests()
   } else if (opt.mode === "script") {
     if (!fs.existsSync(opt.script)) usage(`no such script: ${opt.script}`);
     copyTree(FS, path.dirname(path.resolve(opt.script)), "/app", (n) => n.endsWith(".py"));
@@ -181,7 +199,8 @@ async function main() {
   let status = 0;
   try {
     mp.runPython(prologue);
-    mp.runPython(entry);
+    if (entry === null) runTests(mp);
+    else mp.runPython(entry);
   } catch (e) {
     if (e && e.name === "PythonError") {
       if (e.type === "SystemExit") {

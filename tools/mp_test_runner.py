@@ -1,7 +1,7 @@
 # A minimal test runner that runs INSIDE MicroPython (tools/mp_run.js --test puts it in
-# /lib and calls main()). It also runs on CPython, which keeps it honest.
+# /lib). It also runs on CPython, which keeps it honest.
 #
-#   main(["[--seed-random]", "[--gc]", "[-k SUBSTR]", "module", ...])
+#   main(["[--seed-random]", "[-k SUBSTR]", "module", ...])
 #
 # For each module it calls every top-level function whose name starts with "test_" (no
 # arguments, no fixtures), prints "PASS name" or "FAIL name" with the traceback, and the
@@ -9,9 +9,15 @@
 #   alloc  bytes allocated while the test ran (the GC is held off during a test, so this is
 #          the test's whole allocation volume and an upper bound of its peak live heap)
 #   kept   bytes still reachable after the test and a collection (a leak shows here)
-#   us     time.ticks_us() elapsed
+#   us     time.ticks_us() elapsed (1 ms steps in the WebAssembly port)
 # The last lines are the peak heap in use that was observed and "N passed, M failed";
 # the exit status (SystemExit) is 1 when anything failed.
+#
+# The WebAssembly port collects garbage only between top-level executions (gc.collect()
+# there just asks for a collection at the start of the next one), so main() is split into
+# steps that mp_run.js calls one execution at a time:
+#   n = start(argv); then for i in range(n): [gc.collect()] run_test(i) [gc.collect()]
+#   report_test(); and finally finish().
 import gc
 import sys
 
@@ -97,9 +103,65 @@ def install_test_random():
     return True
 
 
-def _run_one(fn, hold_gc):
-    """Run fn; returns (error or None, alloc, after, us)."""
+class _State:
+    tests = []          # (full name, function)
+    passed = 0
+    failed = 0
+    start_heap = 0
+    peak = 0
+    last = None         # (full name, error, before, after, us, note)
+
+
+def _collect():
     gc.collect()
+
+
+def start(argv):
+    """Parse argv, install the random source if asked, import the modules and list their
+    tests; returns the number of tests. Import errors count as failures."""
+    seed_random = False
+    select = None
+    modules = []
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a == "--seed-random":
+            seed_random = True
+        elif a == "-k":
+            i += 1
+            select = argv[i]
+        else:
+            modules.append(a[:-3] if a.endswith(".py") else a)
+        i += 1
+    if not modules:
+        print("usage: mp_test_runner [--seed-random] [-k SUBSTR] module...")
+        sys.exit(2)
+
+    impl = sys.implementation
+    print("runner: %s %s on %s" % (impl.name, ".".join(str(v) for v in impl.version[:3]),
+                                   sys.platform))
+    if seed_random:
+        install_test_random()
+    gc.collect()
+    _State.start_heap = _State.peak = _mem_alloc()
+    tests = []
+    for modname in modules:
+        try:
+            mod = __import__(modname)
+        except Exception as e:  # noqa: BLE001 - an import error fails the module
+            print("FAIL %s (import)" % modname)
+            _print_exception(e)
+            _State.failed += 1
+            continue
+        for name in sorted(n for n in dir(mod) if n.startswith("test_")):
+            fn = getattr(mod, name)
+            if callable(fn) and (select is None or select in name):
+                tests.append(("%s.%s" % (modname, name), fn))
+    _State.tests = tests
+    return len(tests)
+
+
+def _run_one(fn, hold_gc):
     before = _mem_alloc()
     if hold_gc:
         gc.disable()
@@ -115,76 +177,56 @@ def _run_one(fn, hold_gc):
     return err, before, after, us
 
 
-def main(argv):
-    seed_random = False
-    hold_gc = True
-    select = None
-    modules = []
-    i = 0
-    while i < len(argv):
-        a = argv[i]
-        if a == "--seed-random":
-            seed_random = True
-        elif a == "--gc":
-            hold_gc = False
-        elif a == "-k":
-            i += 1
-            select = argv[i]
-        else:
-            modules.append(a[:-3] if a.endswith(".py") else a)
-        i += 1
-    if not modules:
-        print("usage: mp_test_runner [--seed-random] [--gc] [-k SUBSTR] module...")
-        sys.exit(2)
+def run_test(index):
+    """Run one test (call after a collection); the result is printed by report_test()."""
+    full, fn = _State.tests[index]
+    err, before, after, us = _run_one(fn, True)
+    note = ""
+    if isinstance(err, MemoryError):
+        # Its allocation volume outgrew the heap with the GC held: rerun with the GC on.
+        gc.collect()
+        err, before, after, us = _run_one(fn, False)
+        note = " (rerun with gc on)"
+    _State.last = (full, err, before, after, us, note)
 
-    impl = sys.implementation
-    print("runner: %s %s on %s" % (impl.name, ".".join(str(v) for v in impl.version[:3]),
-                                   sys.platform))
-    if seed_random:
-        install_test_random()
 
-    gc.collect()
-    start_heap = _mem_alloc()
-    peak = start_heap
-    passed = failed = 0
-    for modname in modules:
-        try:
-            mod = __import__(modname)
-        except Exception as e:  # noqa: BLE001 - an import error fails the module
-            print("FAIL %s (import)" % modname)
-            _print_exception(e)
-            failed += 1
-            continue
-        names = sorted(n for n in dir(mod) if n.startswith("test_"))
-        for name in names:
-            fn = getattr(mod, name)
-            if not callable(fn) or (select is not None and select not in name):
-                continue
-            full = "%s.%s" % (modname, name)
-            err, before, after, us = _run_one(fn, hold_gc)
-            note = ""
-            if isinstance(err, MemoryError) and hold_gc:
-                # Allocation volume outgrew the heap with the GC held: rerun with it on.
-                err, before, after, us = _run_one(fn, False)
-                note = " (rerun with gc on)"
-            gc.collect()
-            kept = _mem_alloc() - before
-            peak = max(peak, after)
-            if err is None:
-                passed += 1
-                print("PASS %s  alloc=%d kept=%d us=%d%s" % (full, after - before, kept, us, note))
-            else:
-                failed += 1
-                print("FAIL %s  alloc=%d kept=%d us=%d%s" % (full, after - before, kept, us, note))
-                _print_exception(err)
-    gc.collect()
+def report_test():
+    """Print the last test's result (call after a collection, so "kept" is live data)."""
+    full, err, before, after, us, note = _State.last
+    _State.last = None
+    kept = _mem_alloc() - before
+    _State.peak = max(_State.peak, after)
+    verdict = "PASS" if err is None else "FAIL"
+    print("%s %s  alloc=%d kept=%d us=%d%s" % (verdict, full, after - before, kept, us, note))
+    if err is None:
+        _State.passed += 1
+    else:
+        _State.failed += 1
+        _print_exception(err)
+
+
+def finish():
+    """Print the heap and count summary; SystemExit(1) if anything failed or none ran."""
     end_heap = _mem_alloc()
     print("heap: start=%d end=%d peak=%d bytes in use (peak observed with the GC held during "
-          "each test)" % (start_heap, end_heap, peak))
-    print("%d passed, %d failed" % (passed, failed))
-    if failed or not passed:
+          "each test)" % (_State.start_heap, end_heap, _State.peak))
+    print("%d passed, %d failed" % (_State.passed, _State.failed))
+    if _State.failed or not _State.passed:
         sys.exit(1)
 
 
+def main(argv):
+    n = start(argv)
+    for i in range(n):
+        _collect()
+        run_test(i)
+        _collect()
+        report_test()
+    _collect()
+    finish()
+
+
 if __name__ == "__main__":
+    if "" not in sys.path:  # CPython puts the script's directory first, not the cwd
+        sys.path.insert(0, "")
     main(sys.argv[1:])
