@@ -1,0 +1,28 @@
+# Build-time sizes, the role of NetX's nx_user.h. A board's config (boards/*/) may
+# override them before the stack is imported by assigning to this module.
+
+# Largest UDP payload we send. 1280 (IPv6 minimum link MTU) - 40 (IPv6) - 8 (UDP).
+NX_SECURE_DTLS_DEFAULT_MTU = 1232
+# Largest datagram a session can build or receive.
+NX_SECURE_DTLS_MAX_DATAGRAM = 1500
+
+# PSK store (NetX: NX_SECURE_TLS_MAX_PSK_KEYS / _SIZE / _ID_SIZE).
+NX_SECURE_TLS_MAX_PSK_KEYS = 4
+NX_SECURE_TLS_MAX_PSK_SIZE = 64
+NX_SECURE_TLS_MAX_PSK_ID_SIZE = 128
+
+# Plaintext of the last flight kept for retransmission (RFC 6347 4.2.4).
+NX_SECURE_DTLS_FLIGHT_BUFFER_SIZE = 1024
+
+# Retransmission timer (RFC 6347 4.2.4.1): start 1 s, double, cap 60 s; give up
+# after this many transmissions of one flight.
+NX_SECURE_DTLS_RETRANSMIT_TIMEOUT_MS = 1000
+NX_SECURE_DTLS_MAX_RETRANSMIT_TIMEOUT_MS = 60000
+NX_SECURE_DTLS_MAX_TRANSMISSIONS = 8
+
+# Cookie secret lifetime; the previous secret stays valid for one more period.
+NX_SECURE_DTLS_COOKIE_LIFETIME_MS = 60000
+NX_SECURE_DTLS_COOKIE_LENGTH = 16
+
+# Out-of-order handshake messages buffered per session (beyond the next expected).
+NX_SECURE_DTLS_MAX_FUTURE_FRAGMENTS = 8

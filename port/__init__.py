@@ -1,0 +1,112 @@
+"""Platform port: picks cpython or micropython by sys.implementation.name and re-exports one small interface."""
+import sys
+
+from nxsecure.const import NX_SECURE_TLS_NO_RANDOM_SOURCE, NxError
+
+if sys.implementation.name == 'micropython':
+    from port import micropython as _impl
+else:
+    from port import cpython as _impl
+
+ticks_ms = _impl.ticks_ms
+ticks_diff = _impl.ticks_diff
+ticks_add = _impl.ticks_add
+sleep_ms = _impl.sleep_ms
+crypto_backend = _impl.crypto_backend
+EADDRINUSE = _impl.EADDRINUSE
+
+
+# --- threads: the platform's, or single-thread stand-ins -------------------------
+class _DummyLock:
+    """Lock for builds without threads: never contended, so acquire always succeeds."""
+
+    def __init__(self):
+        self._held = False
+
+    def acquire(self, waitflag=1, timeout=-1):
+        self._held = True
+        return True
+
+    def release(self):
+        self._held = False
+
+    def locked(self):
+        return self._held
+
+    def __enter__(self):
+        self.acquire()
+        return self
+
+    def __exit__(self, *a):
+        self.release()
+
+
+def _dummy_get_ident():
+    return 1
+
+
+if hasattr(_impl, 'allocate_lock'):
+    allocate_lock = _impl.allocate_lock
+    get_ident = _impl.get_ident
+    start_new_thread = _impl.start_new_thread
+    HAS_THREADS = True
+else:
+    allocate_lock = _DummyLock
+    get_ident = _dummy_get_ident
+    start_new_thread = None
+    HAS_THREADS = False
+
+
+# --- secure random ---------------------------------------------------------------
+_random_source = None
+
+
+def set_random_source(fn):
+    """Install fn(n) -> n bytes from a cryptographically secure source; it takes
+    precedence over the platform's. None removes it."""
+    global _random_source
+    _random_source = fn
+
+
+def random_into(buf):
+    """Fill buf (bytearray / writable memoryview) with secure random bytes.
+    Raises NxError(NX_SECURE_TLS_NO_RANDOM_SOURCE) when there is none; never
+    falls back to the non-cryptographic `random` module."""
+    n = len(buf)
+    if n == 0:
+        return
+    src = _random_source
+    data = src(n) if src is not None else _impl.platform_random(n)
+    if data is None or len(data) != n:
+        raise NxError(NX_SECURE_TLS_NO_RANDOM_SOURCE)
+    buf[:] = data
+
+
+# --- UDP: the platform's sockets, or an in-memory network ------------------------
+_net = None
+
+
+def use_network(net):
+    """Route udp_open/poll through net (a port.memnet.MemoryNetwork); None restores
+    the platform's sockets. Handles already open keep their network."""
+    global _net
+    _net = net
+
+
+def network():
+    return _net
+
+
+def udp_open(family, host, port):
+    """A bound, non-blocking UDP handle: .sendto(mv, addr), .recvfrom_into(mv),
+    .close(), .local_port(). Raises OSError when the bind fails."""
+    if _net is not None:
+        return _net.udp_open(family, host, port)
+    return _impl.udp_open(family, host, port)
+
+
+def poll(handles, timeout_ms):
+    """The handles with a datagram queued, waiting at most timeout_ms (< 0: no limit)."""
+    if _net is not None:
+        return _net.poll(handles, timeout_ms)
+    return _impl.poll(handles, timeout_ms)

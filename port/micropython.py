@@ -1,0 +1,226 @@
+"""Port for MicroPython (boards and the WebAssembly build): time.ticks_*, os.urandom, socket + select.poll, _thread."""
+import time
+
+try:
+    import os
+except ImportError:  # pragma: no cover
+    os = None
+try:
+    import errno
+except ImportError:  # pragma: no cover - very old builds
+    try:
+        import uerrno as errno
+    except ImportError:
+        errno = None
+try:
+    import socket
+except ImportError:  # WebAssembly port: no sockets (use port.use_network(MemoryNetwork()))
+    socket = None
+try:
+    import select
+except ImportError:
+    select = None
+try:
+    import _thread
+except ImportError:
+    _thread = None
+
+EADDRINUSE = getattr(errno, 'EADDRINUSE', 112)
+
+ticks_ms = time.ticks_ms
+ticks_diff = time.ticks_diff
+ticks_add = time.ticks_add
+
+
+def sleep_ms(ms):
+    if ms > 0:
+        time.sleep_ms(ms)
+
+
+_urandom = getattr(os, 'urandom', None) if os is not None else None
+
+
+def platform_random(n):
+    """n bytes from the board's hardware RNG; None when the platform has none (WebAssembly)."""
+    if _urandom is None:
+        return None
+    return _urandom(n)
+
+
+def _addr_tuple(a):
+    # Bare-metal ports (lwIP) give ('a.b.c.d', port); the unix port gives a raw
+    # struct sockaddr as bytes. Normalise to the CPython tuple shapes.
+    if isinstance(a, tuple):
+        if len(a) == 2 and ':' in a[0]:
+            return (a[0], a[1], 0, 0)
+        return a
+    b = bytes(a)
+    fam = b[0] | (b[1] << 8) if len(b) > 1 else 0
+    port = (b[2] << 8) | b[3]
+    if fam == 2 or (len(b) == 16 and fam != 10):
+        return ('%d.%d.%d.%d' % (b[4], b[5], b[6], b[7]), port)
+    groups = [(b[8 + 2 * i] << 8) | b[9 + 2 * i] for i in range(8)]
+    return (':'.join('%x' % g for g in groups), port, 0, 0)
+
+
+class UdpHandle:
+    """One bound, non-blocking UDP socket."""
+
+    def __init__(self, sock, family):
+        self.sock = sock
+        self.family = family
+        self.owner = None
+
+    def sendto(self, mv, addr):
+        """Bytes sent, or a negative errno (never raises)."""
+        try:
+            n = self.sock.sendto(mv, addr[:2] if self.family == 4 else self._resolve(addr))
+            return len(mv) if n is None else n
+        except OSError as e:
+            return -(e.args[0] if e.args and isinstance(e.args[0], int) else 1)
+
+    def _resolve(self, addr):
+        return socket.getaddrinfo(addr[0], addr[1], 0, socket.SOCK_DGRAM)[0][-1]
+
+    def recvfrom_into(self, mv):
+        """(n, addr) for one datagram, (0, None) when none is queued.
+        MicroPython sockets have no recvfrom_into: recvfrom allocates the datagram
+        once and we copy it into the caller's buffer (the one allocation per
+        datagram on boards)."""
+        try:
+            data, a = self.sock.recvfrom(len(mv))
+        except OSError:
+            return 0, None
+        n = len(data)
+        mv[:n] = data
+        return n, _addr_tuple(a)
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def local_port(self):
+        try:
+            a = self.sock.getsockname()   # absent on some ports
+        except (AttributeError, OSError):
+            return self._bound_port
+        return _addr_tuple(a)[1]
+
+
+def udp_open(family, host, port):
+    """A bound non-blocking UDP handle; raises OSError on failure."""
+    if socket is None:
+        raise OSError(95)   # EOPNOTSUPP: this build has no sockets
+    if family == 6:
+        af = getattr(socket, 'AF_INET6', None)
+        if af is None:
+            raise OSError(97)   # EAFNOSUPPORT
+        host = host or '::'
+    else:
+        af = socket.AF_INET
+        host = host or '0.0.0.0'
+    s = socket.socket(af, socket.SOCK_DGRAM)
+    try:
+        try:
+            s.bind(socket.getaddrinfo(host, port, af, socket.SOCK_DGRAM)[0][-1])
+        except TypeError:   # getaddrinfo without the family argument
+            s.bind(socket.getaddrinfo(host, port)[0][-1])
+        s.setblocking(False)
+    except BaseException:
+        s.close()
+        raise
+    h = UdpHandle(s, family)
+    h._bound_port = port
+    return h
+
+
+_poller = None
+_registered = []
+
+
+def poll(handles, timeout_ms):
+    """Handles with a datagram queued, waiting up to timeout_ms (< 0: forever)."""
+    global _poller
+    if not handles or select is None:
+        sleep_ms(timeout_ms)
+        return []
+    if _poller is None:
+        _poller = select.poll()
+    # keep the one poller's registrations equal to `handles` (no new poller per call)
+    i = 0
+    while i < len(_registered):
+        h = _registered[i]
+        if h not in handles:
+            try:
+                _poller.unregister(h.sock)
+            except (OSError, KeyError, ValueError):
+                pass
+            _registered.pop(i)
+        else:
+            i += 1
+    for h in handles:
+        if h not in _registered:
+            _poller.register(h.sock, select.POLLIN)
+            _registered.append(h)
+    ready = []
+    try:
+        events = _poller.poll(timeout_ms)
+    except OSError:
+        return ready
+    for ev in events:
+        for h in handles:
+            if h.sock is ev[0]:
+                ready.append(h)
+                break
+    return ready
+
+
+if _thread is not None:
+    allocate_lock = _thread.allocate_lock
+    get_ident = _thread.get_ident
+    start_new_thread = _thread.start_new_thread
+
+
+def _aes_factory(aes):
+    def factory(key):
+        return _EcbBlock(aes(key, 1))   # mode 1 = ECB
+    return factory
+
+
+class _EcbBlock:
+    """Wraps cryptolib.aes in ECB mode as a one-block cipher for the portable modes
+    (CCM/GCM/CBC). Allocation-free: whole 16-byte buffers go straight to the C code;
+    otherwise the block is copied through two preallocated 16-byte buffers."""
+
+    def __init__(self, aes):
+        self._aes = aes
+        self._in = bytearray(16)
+        self._out = bytearray(16)
+
+    def encrypt_block(self, src, src_off, dst, dst_off):
+        if src_off == 0 and dst_off == 0 and len(src) == 16 and len(dst) == 16:
+            self._aes.encrypt(src, dst)
+            return
+        ib = self._in
+        ob = self._out
+        for i in range(16):
+            ib[i] = src[src_off + i]
+        self._aes.encrypt(ib, ob)
+        for i in range(16):
+            dst[dst_off + i] = ob[i]
+
+
+def crypto_backend():
+    from nxsecure.crypto import portable_backend
+    try:
+        import cryptolib
+    except ImportError:
+        try:
+            import ucryptolib as cryptolib
+        except ImportError:
+            cryptolib = None
+    if cryptolib is None:
+        return portable_backend()
+    return portable_backend(_aes_factory(cryptolib.aes))
