@@ -1,0 +1,1317 @@
+"""NetX network objects over the port: packet pools, packets, IP instances, UDP sockets, addresses, and the wait/pump loop with timers."""
+# Every service mirrors the NetX C service of the same name: same parameter order,
+# `&` dropped, C out-parameters returned after the status
+# (`status, packet = nx_packet_allocate(pool, NX_UDP_PACKET, NX_WAIT_FOREVER)`).
+# Argument checks follow NetX's nxe_ error-checking layer; no exception escapes a
+# service for bad arguments.
+#
+# Differences from NetX, on purpose:
+# - Packet chaining is off (NetX built with NX_DISABLE_PACKET_CHAIN): a packet holds
+#   at most one pool payload; nx_packet_data_append returns NX_SIZE_ERROR when the
+#   data does not fit. `nx_packet_next` exists and is always None.
+# - There is no IP thread: the stack runs inside whichever service waits (_wait
+#   "pumps" the sockets and timers), as in NetX's NX_DISABLE_IP_THREAD-less ports
+#   driven by the caller. nxsecure_ip_thread_start() is an optional extension.
+# - nx_ip_create's driver, memory and priority are accepted and ignored: the "driver"
+#   is the port (real sockets, or port.memnet when port.use_network() was called).
+# - An NX_IP instance has at most one IPv4 and one IPv6 address; a bound UDP socket
+#   owns one OS socket per configured family (NetX "dual stack").
+# - Received datagrams land at offset 0 of the packet payload (no header room), and
+#   datagrams longer than the pool payload are truncated, as the OS truncates them.
+import port
+from nxsecure.const import (
+    NX_SUCCESS, NX_NO_PACKET, NX_UNDERFLOW, NX_OVERFLOW, NX_PTR_ERROR, NX_SIZE_ERROR,
+    NX_OPTION_ERROR, NX_INVALID_PACKET, NX_NOT_ENABLED, NX_ALREADY_ENABLED,
+    NX_IP_ADDRESS_ERROR, NX_ALREADY_BOUND, NX_PORT_UNAVAILABLE, NX_NOT_BOUND,
+    NX_SOCKETS_BOUND, NX_STILL_BOUND, NX_NOT_SUCCESSFUL, NX_NO_FREE_PORTS,
+    NX_INVALID_PORT, NX_INVALID_PARAMETERS, NX_PACKET_OFFSET_ERROR,
+    NX_NO_WAIT, NX_WAIT_FOREVER, NX_IP_PERIODIC_RATE, NX_FRAGMENT_OKAY,
+    NX_DONT_FRAGMENT, NX_ANY_PORT, NX_IP_VERSION_V4, NX_IP_VERSION_V6,
+    NX_IP_INITIALIZE_DONE, NX_IP_ADDRESS_RESOLVED, NX_IP_LINK_ENABLED,
+    NX_IP_ARP_ENABLED, NX_IP_UDP_ENABLED, NX_IP_TCP_ENABLED, NX_IP_IGMP_ENABLED,
+    NX_IP_RARP_COMPLETE, NX_IP_INTERFACE_LINK_ENABLED, NX_IP_TOS_MASK,
+    NX_IP_TIME_TO_LIVE_MASK, NX_MAX_PORT, NX_PACKET_ALIGNMENT,
+)
+
+# the status bits nx_ip_status_check accepts
+_IP_STATUS_ALL = (NX_IP_INITIALIZE_DONE | NX_IP_ADDRESS_RESOLVED | NX_IP_LINK_ENABLED |
+                  NX_IP_ARP_ENABLED | NX_IP_UDP_ENABLED | NX_IP_TCP_ENABLED |
+                  NX_IP_IGMP_ENABLED | NX_IP_RARP_COMPLETE | NX_IP_INTERFACE_LINK_ENABLED)
+# header room nx_udp_socket_send requires in front of the data (IP + UDP headers)
+_IPV4_UDP_HEADERS = 28
+_IPV6_UDP_HEADERS = 48
+
+_TICK_MS = 1000 // NX_IP_PERIODIC_RATE   # one ThreadX tick in milliseconds
+_POLL_CAP_MS = 100     # longest single poll: lets a waiter see other threads' work
+_DRAIN_MAX = 8         # datagrams taken from one socket per pump pass (fairness)
+
+_POOL_ID = 0x5041434B  # "PACK" (NX_PACKET_POOL_ID)
+_IP_ID = 0x49502020    # "IP  " (NX_IP_ID)
+_UDP_ID = 0x55445020   # "UDP " (NX_UDP_ID)
+
+
+def sizeof(cls):
+    """C's sizeof for a control-block class (or instance): its SIZE attribute, the
+    bytes one instance takes out of a caller's memory area."""
+    return cls.SIZE
+
+
+def nx_system_initialize():
+    """NetX: initialise the system. Nothing to do here; returns NX_SUCCESS."""
+    return NX_SUCCESS
+
+
+# =============================================================================
+# Addresses
+# =============================================================================
+def IP_ADDRESS(a, b, c, d):
+    """NetX's IP_ADDRESS macro: a ULONG (int) in host order."""
+    return ((a & 0xFF) << 24) | ((b & 0xFF) << 16) | ((c & 0xFF) << 8) | (d & 0xFF)
+
+
+class _NxdIpAddress:
+    """The C union nxd_ip_address: .v4 is a ULONG, .v6 four ULONGs (network order words)."""
+
+    def __init__(self):
+        self.v4 = 0
+        self.v6 = [0, 0, 0, 0]
+
+
+class NXD_ADDRESS:
+    """NetX dual-stack address. Created empty like the C struct; as a Python
+    convenience NXD_ADDRESS(x) also accepts an IP_ADDRESS int or a string
+    ('192.168.1.1', '::1')."""
+    SIZE = 20
+
+    def __init__(self, address=None):
+        self.nxd_ip_version = 0
+        self.nxd_ip_address = _NxdIpAddress()
+        if address is not None:
+            if not _nxd_set(self, address):
+                raise ValueError('bad IP address')
+
+
+def _nxd_set(nxd, address):
+    """Fill nxd from an int (IPv4), a string or another NXD_ADDRESS; False if invalid."""
+    if isinstance(address, int):
+        if address < 0 or address > 0xFFFFFFFF:
+            return False
+        nxd.nxd_ip_version = NX_IP_VERSION_V4
+        nxd.nxd_ip_address.v4 = address
+        return True
+    if isinstance(address, NXD_ADDRESS):
+        if address.nxd_ip_version == NX_IP_VERSION_V4:
+            return _nxd_set(nxd, address.nxd_ip_address.v4)
+        if address.nxd_ip_version == NX_IP_VERSION_V6:
+            nxd.nxd_ip_version = NX_IP_VERSION_V6
+            v6 = nxd.nxd_ip_address.v6
+            src = address.nxd_ip_address.v6
+            for i in range(4):
+                v6[i] = src[i] & 0xFFFFFFFF
+            return True
+        return False
+    if isinstance(address, str):
+        if ':' in address:
+            w = _v6_parse(address)
+            if w is None:
+                return False
+            nxd.nxd_ip_version = NX_IP_VERSION_V6
+            nxd.nxd_ip_address.v6 = w
+            return True
+        v = _v4_parse(address)
+        return v is not None and _nxd_set(nxd, v)
+    return False
+
+
+def _v4_str(v):
+    return '%d.%d.%d.%d' % ((v >> 24) & 0xFF, (v >> 16) & 0xFF, (v >> 8) & 0xFF, v & 0xFF)
+
+
+def _v4_parse(s):
+    parts = s.split('.')
+    if len(parts) != 4:
+        return None
+    v = 0
+    for p in parts:
+        if not p or not p.isdigit():
+            return None
+        b = int(p)
+        if b > 255:
+            return None
+        v = (v << 8) | b
+    return v
+
+
+def _v6_str(w):
+    """RFC 5952 text (what CPython's socket reports), from four 32-bit words."""
+    g = [0] * 8
+    for i in range(4):
+        g[2 * i] = (w[i] >> 16) & 0xFFFF
+        g[2 * i + 1] = w[i] & 0xFFFF
+    if g[0] == g[1] == g[2] == g[3] == g[4] == 0 and g[5] == 0xFFFF:
+        return '::ffff:' + _v4_str(w[3])          # IPv4-mapped (RFC 4291 2.5.5.2)
+    best, best_len, i = -1, 0, 0
+    while i < 8:
+        if g[i] == 0:
+            j = i
+            while j < 8 and g[j] == 0:
+                j += 1
+            if j - i > best_len:
+                best, best_len = i, j - i
+            i = j
+        else:
+            i += 1
+    if best_len < 2:
+        return ':'.join(['%x' % x for x in g])
+    return (':'.join(['%x' % x for x in g[:best]]) + '::' +
+            ':'.join(['%x' % x for x in g[best + best_len:]]))
+
+
+def _v6_groups(part):
+    if not part:
+        return []
+    out = []
+    items = part.split(':')
+    for k in range(len(items)):
+        item = items[k]
+        if '.' in item and k == len(items) - 1:
+            v = _v4_parse(item)
+            if v is None:
+                return None
+            out.append(v >> 16)
+            out.append(v & 0xFFFF)
+            continue
+        if not item or len(item) > 4:
+            return None
+        try:
+            out.append(int(item, 16))
+        except ValueError:
+            return None
+    return out
+
+
+def _v6_parse(s):
+    """Four 32-bit words from IPv6 text (a %scope suffix is ignored), or None."""
+    pct = s.find('%')
+    if pct >= 0:
+        s = s[:pct]
+    halves = s.split('::')
+    if len(halves) > 2:
+        return None
+    head = _v6_groups(halves[0])
+    if head is None:
+        return None
+    if len(halves) == 2:
+        tail = _v6_groups(halves[1])
+        if tail is None or len(head) + len(tail) > 7:
+            return None
+        g = head + [0] * (8 - len(head) - len(tail)) + tail
+    else:
+        g = head
+    if len(g) != 8:
+        return None
+    return [(g[0] << 16) | g[1], (g[2] << 16) | g[3], (g[4] << 16) | g[5], (g[6] << 16) | g[7]]
+
+
+def _addr_from_nxd(ip_address, udp_port):
+    """Port-level address tuple from an NXD_ADDRESS (or an IPv4 ULONG) and a port:
+    ('a.b.c.d', port) or ('v6::text', port, 0, 0); None when the address is invalid."""
+    if isinstance(ip_address, int):
+        return (_v4_str(ip_address), udp_port)
+    if not isinstance(ip_address, NXD_ADDRESS):
+        return None
+    if ip_address.nxd_ip_version == NX_IP_VERSION_V4:
+        return (_v4_str(ip_address.nxd_ip_address.v4), udp_port)
+    if ip_address.nxd_ip_version == NX_IP_VERSION_V6:
+        return (_v6_str(ip_address.nxd_ip_address.v6), udp_port, 0, 0)
+    return None
+
+
+def _nxd_from_addr(addr):
+    """(NXD_ADDRESS, port) from a port-level address tuple; (None, 0) if unparsable."""
+    nxd = NXD_ADDRESS()
+    if addr is None or not _nxd_set(nxd, addr[0]):
+        return None, 0
+    return nxd, addr[1]
+
+
+# =============================================================================
+# Packet pools and packets
+# =============================================================================
+class NX_PACKET:
+    """One packet: a fixed slice of its pool's caller memory. Data lives in
+    _buf[nx_packet_prepend_ptr:nx_packet_append_ptr] (offsets, not pointers)."""
+    SIZE = 56     # bytes of caller pool memory each packet's header takes
+
+    def __init__(self, pool, buf):
+        self._buf = buf                      # memoryview of this packet's payload area
+        self.nx_packet_pool_owner = pool
+        self.nx_packet_prepend_ptr = 0
+        self.nx_packet_append_ptr = 0
+        self.nx_packet_length = 0
+        self.nx_packet_queue_next = None     # free list / socket receive queue link
+        self.nx_packet_next = None           # chaining is disabled: always None
+        self.nx_packet_ip_version = NX_IP_VERSION_V4
+        self._addr = None                    # source address of a received datagram
+        self._allocated = False
+
+    def _data(self):
+        """Memoryview of the packet's data (prepend..append)."""
+        return self._buf[self.nx_packet_prepend_ptr:self.nx_packet_append_ptr]
+
+
+class NX_PACKET_POOL:
+    """A pool of fixed-size packets carved from the caller's memory at creation."""
+    SIZE = 64
+
+    def __init__(self):
+        self.nx_packet_pool_id = 0
+        self.nx_packet_pool_name = None
+        self.nx_packet_pool_payload_size = 0
+        self.nx_packet_pool_total = 0
+        self.nx_packet_pool_available = 0
+        self.nx_packet_pool_empty_requests = 0
+        self.nx_packet_pool_empty_suspensions = 0
+        self.nx_packet_pool_invalid_releases = 0
+        self._free = None                    # head of the free list (nx_packet_queue_next)
+        self._memory = None
+        self._packets = None
+
+
+_pools = []
+
+
+def _created_pool(pool):
+    return pool is not None and getattr(pool, 'nx_packet_pool_id', 0) == _POOL_ID
+
+
+def nx_packet_pool_create(pool, name, payload_size, pool_memory, pool_size):
+    """Carve pool_size bytes of pool_memory (a caller bytearray) into packets of
+    payload_size bytes: count = pool_size // (sizeof(NX_PACKET) + payload rounded
+    up to NX_PACKET_ALIGNMENT). The NX_PACKET objects are made here, once."""
+    if pool is None or pool_memory is None or not isinstance(pool, NX_PACKET_POOL):
+        return NX_PTR_ERROR
+    if pool.nx_packet_pool_id == _POOL_ID:
+        return NX_PTR_ERROR                   # already created
+    for p in _pools:
+        if p._memory is pool_memory:
+            return NX_PTR_ERROR               # memory already holds another pool
+    try:
+        mv = memoryview(pool_memory)
+        if len(mv) > 0:
+            mv[0] = mv[0]                     # must be writable
+    except (TypeError, ValueError, AttributeError):
+        return NX_PTR_ERROR
+    if not isinstance(payload_size, int) or not isinstance(pool_size, int):
+        return NX_SIZE_ERROR
+    if payload_size <= 0 or pool_size <= NX_PACKET_ALIGNMENT:
+        return NX_SIZE_ERROR
+    if pool_size > len(mv):
+        return NX_SIZE_ERROR                  # caller claims more memory than it gave
+    payload = (payload_size + NX_PACKET_ALIGNMENT - 1) & ~(NX_PACKET_ALIGNMENT - 1)
+    stride = NX_PACKET.SIZE + payload
+    count = pool_size // stride
+    if count == 0:
+        return NX_SIZE_ERROR
+    packets = []
+    free = None
+    # Build the free list back to front so the first packet is allocated first.
+    for i in range(count - 1, -1, -1):
+        start = i * stride + NX_PACKET.SIZE
+        pkt = NX_PACKET(pool, mv[start:start + payload])
+        pkt.nx_packet_queue_next = free
+        free = pkt
+        packets.append(pkt)
+    pool.nx_packet_pool_name = name
+    pool.nx_packet_pool_payload_size = payload
+    pool.nx_packet_pool_total = count
+    pool.nx_packet_pool_available = count
+    pool.nx_packet_pool_empty_requests = 0
+    pool.nx_packet_pool_empty_suspensions = 0
+    pool.nx_packet_pool_invalid_releases = 0
+    pool._free = free
+    pool._memory = pool_memory
+    pool._packets = packets
+    pool.nx_packet_pool_id = _POOL_ID
+    _pools.append(pool)
+    return NX_SUCCESS
+
+
+def nx_packet_pool_delete(pool):
+    """Delete a pool. Packets still out become unreleasable (NX_PTR_ERROR), as in NetX."""
+    if not _created_pool(pool):
+        return NX_PTR_ERROR
+    pool.nx_packet_pool_id = 0
+    pool._free = None
+    pool.nx_packet_pool_available = 0
+    if pool in _pools:
+        _pools.remove(pool)
+    return NX_SUCCESS
+
+
+def nx_packet_pool_info_get(pool):
+    """-> (status, total_packets, free_packets, empty_pool_requests,
+    empty_pool_suspensions, invalid_packet_releases)."""
+    if not _created_pool(pool):
+        return NX_PTR_ERROR, 0, 0, 0, 0, 0
+    return (NX_SUCCESS, pool.nx_packet_pool_total, pool.nx_packet_pool_available,
+            pool.nx_packet_pool_empty_requests, pool.nx_packet_pool_empty_suspensions,
+            pool.nx_packet_pool_invalid_releases)
+
+
+def _take(pool, prepend):
+    """Pop a packet off the pool's free list (None when empty); no allocation."""
+    _lock.acquire()
+    try:
+        pkt = pool._free
+        if pkt is None or pool.nx_packet_pool_id != _POOL_ID:
+            return None
+        pool._free = pkt.nx_packet_queue_next
+        pool.nx_packet_pool_available -= 1
+    finally:
+        _lock.release()
+    pkt.nx_packet_queue_next = None
+    pkt.nx_packet_prepend_ptr = prepend
+    pkt.nx_packet_append_ptr = prepend
+    pkt.nx_packet_length = 0
+    pkt.nx_packet_ip_version = NX_IP_VERSION_V4
+    pkt._addr = None
+    pkt._allocated = True
+    return pkt
+
+
+def _give(pkt):
+    """Push an allocated packet back on its pool's free list."""
+    pool = pkt.nx_packet_pool_owner
+    _lock.acquire()
+    try:
+        pkt._allocated = False
+        pkt._addr = None
+        pkt.nx_packet_queue_next = pool._free
+        pool._free = pkt
+        pool.nx_packet_pool_available += 1
+    finally:
+        _lock.release()
+
+
+def nx_packet_allocate(pool, packet_type, wait_option):
+    """-> (status, packet). packet_type is the header room reserved in front of the
+    data (NX_UDP_PACKET, NX_IPv4_UDP_PACKET, ..., or 0). Waiting pumps the stack;
+    NX_NO_PACKET when the pool stays empty for the whole wait."""
+    if not _created_pool(pool):
+        return NX_PTR_ERROR, None
+    if not isinstance(packet_type, int) or packet_type < 0 or packet_type % NX_PACKET_ALIGNMENT:
+        return NX_OPTION_ERROR, None
+    if packet_type > pool.nx_packet_pool_payload_size:
+        return NX_INVALID_PARAMETERS, None
+    pkt = _take(pool, packet_type)
+    if pkt is not None:
+        return NX_SUCCESS, pkt
+    pool.nx_packet_pool_empty_requests += 1
+    if wait_option:
+        pool.nx_packet_pool_empty_suspensions += 1
+        while _wait(lambda: pool._free is not None or pool.nx_packet_pool_id != _POOL_ID,
+                    wait_option):
+            if pool.nx_packet_pool_id != _POOL_ID:
+                return NX_PTR_ERROR, None
+            pkt = _take(pool, packet_type)
+            if pkt is not None:
+                return NX_SUCCESS, pkt
+            # another thread won the race: wait again (the deadline restarts; rare)
+    return NX_NO_PACKET, None
+
+
+def _check_packet(packet):
+    """NetX's packet integrity checks; NX_SUCCESS or the error code."""
+    if packet is None or not isinstance(packet, NX_PACKET):
+        return NX_PTR_ERROR
+    if not _created_pool(packet.nx_packet_pool_owner):
+        return NX_PTR_ERROR
+    if packet.nx_packet_prepend_ptr < 0:
+        return NX_UNDERFLOW
+    if packet.nx_packet_append_ptr > len(packet._buf):
+        return NX_OVERFLOW
+    return NX_SUCCESS
+
+
+def nx_packet_release(packet):
+    """Return a packet to its pool. Releasing a packet that is not allocated (a
+    double release) returns NX_PTR_ERROR and counts an invalid release, as NetX."""
+    status = _check_packet(packet)
+    if status != NX_SUCCESS:
+        return status
+    if not packet._allocated:
+        packet.nx_packet_pool_owner.nx_packet_pool_invalid_releases += 1
+        return NX_PTR_ERROR
+    _give(packet)
+    return NX_SUCCESS
+
+
+def nx_packet_data_append(packet, data, length, pool, wait_option):
+    """Copy data[:length] to the end of the packet. Chaining is disabled, so data
+    that does not fit the packet's remaining payload gives NX_SIZE_ERROR (pool and
+    wait_option are checked and otherwise unused)."""
+    if not _created_pool(pool) or packet is None or data is None:
+        return NX_PTR_ERROR
+    if not isinstance(length, int) or length <= 0:
+        return NX_SIZE_ERROR
+    status = _check_packet(packet)
+    if status != NX_SUCCESS:
+        return status
+    if not packet._allocated:
+        return NX_PTR_ERROR
+    try:
+        n = len(data)
+    except TypeError:
+        return NX_PTR_ERROR
+    if length > n:
+        return NX_INVALID_PARAMETERS          # caller's buffer shorter than length
+    start = packet.nx_packet_append_ptr
+    if length > len(packet._buf) - start:
+        return NX_SIZE_ERROR
+    try:
+        if length == n:
+            packet._buf[start:start + length] = data
+        else:
+            packet._buf[start:start + length] = memoryview(data)[:length]
+    except (TypeError, ValueError):
+        return NX_PTR_ERROR
+    packet.nx_packet_append_ptr = start + length
+    packet.nx_packet_length += length
+    return NX_SUCCESS
+
+
+def nx_packet_data_extract_offset(packet, offset, buffer, buffer_length):
+    """-> (status, bytes_copied). Copies up to buffer_length bytes of the packet's
+    data starting at offset into buffer (a caller bytearray, written in place). A
+    short buffer_length copies fewer bytes (NetX); buffer_length larger than the
+    buffer itself is NX_INVALID_PARAMETERS; offset beyond the data is
+    NX_PACKET_OFFSET_ERROR (offset 0 of an empty packet copies 0 bytes)."""
+    if packet is None or buffer is None or not isinstance(packet, NX_PACKET):
+        return NX_PTR_ERROR, 0
+    try:
+        blen = len(buffer)
+    except TypeError:
+        return NX_PTR_ERROR, 0
+    if not isinstance(buffer_length, int) or buffer_length < 0 or buffer_length > blen:
+        return NX_INVALID_PARAMETERS, 0
+    if not isinstance(offset, int) or offset < 0:
+        return NX_PACKET_OFFSET_ERROR, 0
+    length = packet.nx_packet_length
+    if offset >= length:
+        if offset == 0:
+            return NX_SUCCESS, 0
+        return NX_PACKET_OFFSET_ERROR, 0
+    n = length - offset
+    if n > buffer_length:
+        n = buffer_length
+    src = packet.nx_packet_prepend_ptr + offset
+    try:
+        if n == blen:
+            buffer[:] = packet._buf[src:src + n]
+        else:
+            memoryview(buffer)[:n] = packet._buf[src:src + n]
+    except (TypeError, ValueError):
+        return NX_PTR_ERROR, 0
+    return NX_SUCCESS, n
+
+
+def nx_packet_data_retrieve(packet, buffer):
+    """-> (status, bytes_copied): all of the packet's data into buffer, which must
+    hold it (NX_INVALID_PARAMETERS otherwise; C would overrun)."""
+    if packet is None or buffer is None or not isinstance(packet, NX_PACKET):
+        return NX_PTR_ERROR, 0
+    try:
+        blen = len(buffer)
+    except TypeError:
+        return NX_PTR_ERROR, 0
+    if blen < packet.nx_packet_length:
+        return NX_INVALID_PARAMETERS, 0
+    return nx_packet_data_extract_offset(packet, 0, buffer, packet.nx_packet_length)
+
+
+def nx_packet_length_get(packet):
+    """-> (status, length)."""
+    if packet is None or not isinstance(packet, NX_PACKET) or \
+            not _created_pool(packet.nx_packet_pool_owner):
+        return NX_PTR_ERROR, 0
+    return NX_SUCCESS, packet.nx_packet_length
+
+
+# =============================================================================
+# IP instances
+# =============================================================================
+class NX_IP:
+    """An IP instance: its addresses (one IPv4, one IPv6 at most), default packet
+    pool, UDP sockets and counters."""
+    SIZE = 256
+
+    def __init__(self):
+        self.nx_ip_id = 0
+        self.nx_ip_name = None
+        self._v4 = None          # IPv4 address ULONG (0 = any) or None
+        self._v6 = None          # IPv6 address as 4 ULONGs or None
+        self.nx_ip_network_mask = 0
+        self.nx_ip_default_packet_pool = None
+        self._status = 0
+        self._sockets = []       # created NX_UDP_SOCKETs
+        self._scratch = None     # discard buffer when the pool is empty
+        self.nx_ip_receive_packets_dropped = 0
+        self.nx_ip_udp_packets_sent = 0
+        self.nx_ip_udp_packets_received = 0
+        self.nx_ip_udp_receive_packets_dropped = 0
+        self.nx_ip_udp_invalid_packets = 0
+        self.nx_ip_callback_errors = 0     # nxsecure: exceptions raised by callbacks
+
+
+_ips = []
+
+
+def _created_ip(ip):
+    return ip is not None and getattr(ip, 'nx_ip_id', 0) == _IP_ID
+
+
+def nx_ip_create(ip, name, ip_address, network_mask, default_pool, driver=None,
+                 memory_ptr=None, memory_size=0, priority=0):
+    """Create an IP instance. ip_address: an IP_ADDRESS int (IPv4; 0 = any local
+    address), an NXD_ADDRESS, or a string ('127.0.0.1', '::1', '::'). A second
+    family can be added with nxd_ipv6_address_set. driver, memory_ptr, memory_size
+    and priority are accepted for source compatibility and ignored: the port is
+    the driver and there is no IP thread."""
+    if ip is None or not isinstance(ip, NX_IP) or not _created_pool(default_pool):
+        return NX_PTR_ERROR
+    if ip.nx_ip_id == _IP_ID:
+        return NX_PTR_ERROR
+    tmp = NXD_ADDRESS()
+    if not _nxd_set(tmp, ip_address):
+        return NX_IP_ADDRESS_ERROR
+    ip._v4 = None
+    ip._v6 = None
+    if tmp.nxd_ip_version == NX_IP_VERSION_V4:
+        ip._v4 = tmp.nxd_ip_address.v4
+    else:
+        ip._v6 = tmp.nxd_ip_address.v6
+    ip.nx_ip_name = name
+    ip.nx_ip_network_mask = network_mask
+    ip.nx_ip_default_packet_pool = default_pool
+    ip._sockets = []
+    ip._scratch = memoryview(bytearray(16))
+    ip._status = NX_IP_INITIALIZE_DONE | NX_IP_ADDRESS_RESOLVED | NX_IP_LINK_ENABLED
+    ip.nx_ip_id = _IP_ID
+    _ips.append(ip)
+    return NX_SUCCESS
+
+
+def nx_ip_delete(ip):
+    """Delete an IP instance; NX_SOCKETS_BOUND while it still has UDP sockets."""
+    if not _created_ip(ip):
+        return NX_PTR_ERROR
+    if ip._sockets:
+        return NX_SOCKETS_BOUND
+    ip.nx_ip_id = 0
+    if ip in _ips:
+        _ips.remove(ip)
+    return NX_SUCCESS
+
+
+def nxd_ipv6_enable(ip):
+    """Accepted for compatibility (IPv6 is always available): NX_SUCCESS."""
+    return NX_SUCCESS if _created_ip(ip) else NX_PTR_ERROR
+
+
+def nxd_ipv6_address_set(ip, interface_index, ip_address, prefix_length):
+    """-> (status, address_index). Gives the IP instance its IPv6 address (one per
+    instance here); sockets bound afterwards also listen on IPv6."""
+    if not _created_ip(ip) or ip_address is None:
+        return NX_PTR_ERROR, 0
+    tmp = NXD_ADDRESS()
+    if not _nxd_set(tmp, ip_address) or tmp.nxd_ip_version != NX_IP_VERSION_V6:
+        return NX_IP_ADDRESS_ERROR, 0
+    if interface_index != 0:
+        return NX_INVALID_PARAMETERS, 0    # one interface
+    ip._v6 = tmp.nxd_ip_address.v6
+    return NX_SUCCESS, 0
+
+
+def nx_ip_address_get(ip):
+    """-> (status, ip_address, network_mask) of the IPv4 address."""
+    if not _created_ip(ip):
+        return NX_PTR_ERROR, 0, 0
+    return NX_SUCCESS, ip._v4 or 0, ip.nx_ip_network_mask
+
+
+def nx_ip_status_check(ip, needed_status, wait_option):
+    """-> (status, actual_status): NX_SUCCESS once all needed_status bits are set
+    (they all are once created), else NX_NOT_SUCCESSFUL after the wait."""
+    if not _created_ip(ip):
+        return NX_PTR_ERROR, 0
+    if not isinstance(needed_status, int) or needed_status & ~_IP_STATUS_ALL:
+        return NX_OPTION_ERROR, 0
+    if _wait(lambda: (ip._status & needed_status) == needed_status, wait_option):
+        return NX_SUCCESS, ip._status
+    return NX_NOT_SUCCESSFUL, ip._status
+
+
+def nx_udp_enable(ip):
+    """Enable UDP on the IP instance (required before nx_udp_socket_create)."""
+    if not _created_ip(ip):
+        return NX_PTR_ERROR
+    if ip._status & NX_IP_UDP_ENABLED:
+        return NX_ALREADY_ENABLED
+    ip._status |= NX_IP_UDP_ENABLED
+    return NX_SUCCESS
+
+
+def nx_arp_enable(ip, arp_cache_memory, arp_cache_size):
+    """Accepted for source compatibility (the OS resolves addresses): NX_SUCCESS,
+    NX_PTR_ERROR for missing arguments, NX_ALREADY_ENABLED the second time."""
+    if not _created_ip(ip) or arp_cache_memory is None:
+        return NX_PTR_ERROR
+    if ip._status & NX_IP_ARP_ENABLED:
+        return NX_ALREADY_ENABLED
+    ip._status |= NX_IP_ARP_ENABLED
+    return NX_SUCCESS
+
+
+def nx_ip_fragment_enable(ip):
+    """Accepted for source compatibility (the OS fragments): NX_SUCCESS."""
+    return NX_SUCCESS if _created_ip(ip) else NX_PTR_ERROR
+
+
+def nx_icmp_enable(ip):
+    """Accepted for source compatibility: NX_SUCCESS."""
+    return NX_SUCCESS if _created_ip(ip) else NX_PTR_ERROR
+
+
+# =============================================================================
+# UDP sockets
+# =============================================================================
+class NX_UDP_SOCKET:
+    """A UDP socket control block. Bound, it owns one port handle per address
+    family of its IP instance. `_dtls_receive`, when set by the DTLS layer, takes
+    every datagram as fn(packet, addr) instead of the receive queue."""
+    SIZE = 128
+
+    def __init__(self):
+        self.nx_udp_socket_id = 0
+        self.nx_udp_socket_name = None
+        self.nx_udp_socket_ip_ptr = None
+        self.nx_udp_socket_port = 0
+        self.nx_udp_socket_type_of_service = 0
+        self.nx_udp_socket_fragment_enable = 0
+        self.nx_udp_socket_time_to_live = 0
+        self.nx_udp_socket_queue_maximum = 0
+        self.nx_udp_socket_receive_count = 0
+        self.nx_udp_socket_packets_sent = 0
+        self.nx_udp_socket_bytes_sent = 0
+        self.nx_udp_socket_packets_received = 0
+        self.nx_udp_socket_bytes_received = 0
+        self.nx_udp_socket_packets_dropped = 0
+        self.nx_udp_socket_send_errors = 0     # nxsecure: OS send failures
+        self._head = None                      # receive queue (nx_packet_queue_next)
+        self._tail = None
+        self._h4 = None
+        self._h6 = None
+        self._dtls_receive = None
+        self._receive_notify = None
+
+
+def _created_socket(sock):
+    return sock is not None and getattr(sock, 'nx_udp_socket_id', 0) == _UDP_ID
+
+
+def _socket_checks(sock):
+    if not _created_socket(sock):
+        return NX_PTR_ERROR
+    if not (sock.nx_udp_socket_ip_ptr._status & NX_IP_UDP_ENABLED):
+        return NX_NOT_ENABLED
+    return NX_SUCCESS
+
+
+def nx_udp_socket_create(ip, socket, name, type_of_service, fragment, time_to_live,
+                         queue_maximum):
+    """Create a UDP socket on ip. queue_maximum bounds the receive queue: beyond it
+    the oldest queued datagram is dropped (NetX)."""
+    if not _created_ip(ip) or socket is None or not isinstance(socket, NX_UDP_SOCKET):
+        return NX_PTR_ERROR
+    if socket.nx_udp_socket_id == _UDP_ID:
+        return NX_PTR_ERROR
+    if not (ip._status & NX_IP_UDP_ENABLED):
+        return NX_NOT_ENABLED
+    if not isinstance(type_of_service, int) or type_of_service & ~NX_IP_TOS_MASK:
+        return NX_OPTION_ERROR
+    if fragment != NX_FRAGMENT_OKAY and fragment != NX_DONT_FRAGMENT:
+        return NX_OPTION_ERROR
+    if not isinstance(time_to_live, int) or time_to_live < 0 or \
+            time_to_live > NX_IP_TIME_TO_LIVE_MASK:
+        return NX_OPTION_ERROR
+    if not isinstance(queue_maximum, int) or queue_maximum < 0:
+        return NX_OPTION_ERROR
+    NX_UDP_SOCKET.__init__(socket)
+    socket.nx_udp_socket_name = name
+    socket.nx_udp_socket_ip_ptr = ip
+    socket.nx_udp_socket_type_of_service = type_of_service
+    socket.nx_udp_socket_fragment_enable = fragment
+    socket.nx_udp_socket_time_to_live = time_to_live
+    socket.nx_udp_socket_queue_maximum = queue_maximum
+    socket.nx_udp_socket_id = _UDP_ID
+    ip._sockets.append(socket)
+    return NX_SUCCESS
+
+
+def _port_in_use(udp_port, me):
+    for ip in _ips:
+        for s in ip._sockets:
+            if s is not me and s.nx_udp_socket_port == udp_port:
+                return True
+    return False
+
+
+def _bind_host(ip, family):
+    if family == 4:
+        return _v4_str(ip._v4) if ip._v4 else ''
+    w = ip._v6
+    return _v6_str(w) if (w[0] | w[1] | w[2] | w[3]) else ''
+
+
+def _open(ip, family, udp_port):
+    """Open a handle; -> (handle, status). Falls back to the wildcard address when
+    the IP's address is not one of this host's (ported code names board addresses)."""
+    host = _bind_host(ip, family)
+    try:
+        return port.udp_open(family, host, udp_port), NX_SUCCESS
+    except OSError as e:
+        if e.args and e.args[0] == port.EADDRINUSE:
+            return None, NX_PORT_UNAVAILABLE
+        if not host:
+            return None, NX_NOT_SUCCESSFUL
+    except Exception:
+        return None, NX_NOT_SUCCESSFUL
+    try:
+        return port.udp_open(family, '', udp_port), NX_SUCCESS
+    except OSError as e:
+        if e.args and e.args[0] == port.EADDRINUSE:
+            return None, NX_PORT_UNAVAILABLE
+        return None, NX_NOT_SUCCESSFUL
+    except Exception:
+        return None, NX_NOT_SUCCESSFUL
+
+
+def _try_bind(sock, udp_port):
+    """Open the OS-level handles for every family of the socket's IP; -> status."""
+    ip = sock.nx_udp_socket_ip_ptr
+    families = []
+    if ip._v4 is not None:
+        families.append(4)
+    if ip._v6 is not None:
+        families.append(6)
+    attempts = 16 if udp_port == NX_ANY_PORT else 1
+    status = NX_NOT_SUCCESSFUL
+    for _ in range(attempts):
+        handles = []
+        want = udp_port
+        status = NX_SUCCESS
+        for fam in families:
+            h, status = _open(ip, fam, want)
+            if h is None:
+                break
+            handles.append(h)
+            if want == NX_ANY_PORT:
+                want = h.local_port()
+                if _port_in_use(want, sock):
+                    status = NX_PORT_UNAVAILABLE
+                    break
+        if status == NX_SUCCESS:
+            for h in handles:
+                h.owner = sock
+                if h.family == 4:
+                    sock._h4 = h
+                else:
+                    sock._h6 = h
+                _handles.append(h)
+            sock.nx_udp_socket_port = want
+            return NX_SUCCESS
+        for h in handles:
+            h.close()
+        if status != NX_PORT_UNAVAILABLE:
+            return status
+    if udp_port == NX_ANY_PORT:
+        return NX_NO_FREE_PORTS
+    return status
+
+
+def nx_udp_socket_bind(socket, port, wait_option):
+    """Bind to port (NX_ANY_PORT: a free one). NX_ALREADY_BOUND if this socket is
+    bound; if another socket holds the port, wait for it to be released and then
+    NX_PORT_UNAVAILABLE (NetX)."""
+    status = _socket_checks(socket)
+    if status != NX_SUCCESS:
+        return status
+    if not isinstance(port, int) or port < 0 or port > NX_MAX_PORT:
+        return NX_INVALID_PORT
+    if socket.nx_udp_socket_port:
+        return NX_ALREADY_BOUND
+    result = [NX_PORT_UNAVAILABLE]
+
+    def bound():
+        if port != NX_ANY_PORT and _port_in_use(port, socket):
+            return False
+        st = _try_bind(socket, port)
+        result[0] = st
+        return st != NX_PORT_UNAVAILABLE
+
+    _wait(bound, wait_option)
+    return result[0]
+
+
+def _release_queue(sock):
+    pkt = sock._head
+    sock._head = sock._tail = None
+    sock.nx_udp_socket_receive_count = 0
+    while pkt is not None:
+        nxt = pkt.nx_packet_queue_next
+        pkt.nx_packet_queue_next = None
+        if pkt._allocated and _created_pool(pkt.nx_packet_pool_owner):
+            _give(pkt)
+        pkt = nxt
+
+
+def nx_udp_socket_unbind(socket):
+    """Unbind: close the port handles and release queued datagrams."""
+    status = _socket_checks(socket)
+    if status != NX_SUCCESS:
+        return status
+    if not socket.nx_udp_socket_port:
+        return NX_NOT_BOUND
+    _lock.acquire()
+    try:
+        for h in (socket._h4, socket._h6):
+            if h is not None:
+                h.owner = None
+                if h in _handles:
+                    _handles.remove(h)
+                h.close()
+        socket._h4 = socket._h6 = None
+        socket.nx_udp_socket_port = 0
+        _release_queue(socket)
+    finally:
+        _lock.release()
+    return NX_SUCCESS
+
+
+def nx_udp_socket_delete(socket):
+    """Delete an unbound socket (NX_STILL_BOUND otherwise)."""
+    status = _socket_checks(socket)
+    if status != NX_SUCCESS:
+        return status
+    if socket.nx_udp_socket_port:
+        return NX_STILL_BOUND
+    ip = socket.nx_udp_socket_ip_ptr
+    if socket in ip._sockets:
+        ip._sockets.remove(socket)
+    socket.nx_udp_socket_id = 0
+    return NX_SUCCESS
+
+
+def nx_udp_socket_port_get(socket):
+    """-> (status, port) of a bound socket."""
+    status = _socket_checks(socket)
+    if status != NX_SUCCESS:
+        return status, 0
+    if not socket.nx_udp_socket_port:
+        return NX_NOT_BOUND, 0
+    return NX_SUCCESS, socket.nx_udp_socket_port
+
+
+def nx_udp_socket_receive_notify(socket, udp_receive_notify):
+    """Call udp_receive_notify(socket) whenever a datagram is queued on socket."""
+    status = _socket_checks(socket)
+    if status != NX_SUCCESS:
+        return status
+    socket._receive_notify = udp_receive_notify
+    return NX_SUCCESS
+
+
+def _udp_send(socket, mv, addr):
+    """Send mv to the port-level address addr. -> NX_SUCCESS, NX_NOT_BOUND,
+    NX_IP_ADDRESS_ERROR (no socket for addr's family) or NX_NOT_SUCCESSFUL (OS
+    error). Never raises."""
+    try:
+        if not socket.nx_udp_socket_port:
+            return NX_NOT_BOUND
+        h = socket._h6 if len(addr) == 4 else socket._h4
+        if h is None:
+            return NX_IP_ADDRESS_ERROR
+        n = h.sendto(mv, addr)
+    except Exception:
+        n = -1
+    if n is None or n < 0:
+        socket.nx_udp_socket_send_errors += 1
+        return NX_NOT_SUCCESSFUL
+    socket.nx_udp_socket_packets_sent += 1
+    socket.nx_udp_socket_bytes_sent += n
+    socket.nx_udp_socket_ip_ptr.nx_ip_udp_packets_sent += 1
+    return NX_SUCCESS
+
+
+def _socket_send(socket, packet, ip_address, udp_port, need_nxd):
+    if not _created_socket(socket) or packet is None or not isinstance(packet, NX_PACKET) \
+            or not packet._allocated:
+        return NX_PTR_ERROR
+    if need_nxd and not isinstance(ip_address, NXD_ADDRESS):
+        return NX_PTR_ERROR
+    if not (socket.nx_udp_socket_ip_ptr._status & NX_IP_UDP_ENABLED):
+        return NX_NOT_ENABLED
+    if not ip_address:
+        return NX_IP_ADDRESS_ERROR
+    addr = _addr_from_nxd(ip_address, udp_port)
+    if addr is None:
+        return NX_IP_ADDRESS_ERROR
+    if not isinstance(udp_port, int) or udp_port < 0 or udp_port > NX_MAX_PORT:
+        return NX_INVALID_PORT
+    room = _IPV6_UDP_HEADERS if len(addr) == 4 else _IPV4_UDP_HEADERS
+    if packet.nx_packet_prepend_ptr < room:
+        socket.nx_udp_socket_ip_ptr.nx_ip_udp_invalid_packets += 1
+        return NX_UNDERFLOW                   # NetX needs room for the IP+UDP headers
+    if packet.nx_packet_append_ptr > len(packet._buf):
+        return NX_OVERFLOW
+    status = _udp_send(socket, packet._data(), addr)
+    if status == NX_SUCCESS:
+        _give(packet)                         # on success the stack owns (frees) it
+    return status
+
+
+def nx_udp_socket_send(socket, packet, ip_address, port):
+    """Send the packet's data to ip_address (an IPv4 ULONG; an NXD_ADDRESS is also
+    accepted) and port. On NX_SUCCESS the packet is released by the stack; on
+    error the caller still owns it."""
+    if isinstance(ip_address, NXD_ADDRESS) and ip_address.nxd_ip_version == NX_IP_VERSION_V4:
+        ip_address = ip_address.nxd_ip_address.v4
+    return _socket_send(socket, packet, ip_address, port, False)
+
+
+def nxd_udp_socket_send(socket, packet, ip_address, port):
+    """Send to an NXD_ADDRESS (IPv4 or IPv6); otherwise as nx_udp_socket_send."""
+    if isinstance(ip_address, NXD_ADDRESS):
+        ver = ip_address.nxd_ip_version
+        if ver != NX_IP_VERSION_V4 and ver != NX_IP_VERSION_V6:
+            return NX_IP_ADDRESS_ERROR if _created_socket(socket) else NX_PTR_ERROR
+        if ver == NX_IP_VERSION_V6 and not any(ip_address.nxd_ip_address.v6):
+            return NX_IP_ADDRESS_ERROR
+    return _socket_send(socket, packet, ip_address, port, True)
+
+
+def nx_udp_socket_receive(socket, wait_option):
+    """-> (status, packet): the oldest queued datagram, waiting (and pumping) up to
+    wait_option ticks; NX_NO_PACKET on timeout, NX_NOT_BOUND if unbound."""
+    status = _socket_checks(socket)
+    if status != NX_SUCCESS:
+        return status, None
+    if not socket.nx_udp_socket_port:
+        return NX_NOT_BOUND, None
+    _wait(lambda: socket._head is not None or not socket.nx_udp_socket_port, wait_option)
+    _lock.acquire()
+    try:
+        pkt = socket._head
+        if pkt is None:
+            return (NX_NO_PACKET if socket.nx_udp_socket_port else NX_NOT_BOUND), None
+        socket._head = pkt.nx_packet_queue_next
+        if socket._head is None:
+            socket._tail = None
+        socket.nx_udp_socket_receive_count -= 1
+        pkt.nx_packet_queue_next = None
+    finally:
+        _lock.release()
+    return NX_SUCCESS, pkt
+
+
+def nx_udp_source_extract(packet):
+    """-> (status, ip_address ULONG, port) of a received IPv4 datagram;
+    NX_INVALID_PACKET for locally built or IPv6 packets (use nxd_udp_source_extract)."""
+    if packet is None or not isinstance(packet, NX_PACKET):
+        return NX_PTR_ERROR, 0, 0
+    addr = packet._addr
+    if addr is None or len(addr) != 2:
+        return NX_INVALID_PACKET, 0, 0
+    v = _v4_parse(addr[0])
+    if v is None:
+        return NX_INVALID_PACKET, 0, 0
+    return NX_SUCCESS, v, addr[1]
+
+
+def nxd_udp_source_extract(packet):
+    """-> (status, NXD_ADDRESS, port) of a received datagram (IPv4 or IPv6)."""
+    if packet is None or not isinstance(packet, NX_PACKET):
+        return NX_PTR_ERROR, None, 0
+    if packet._addr is None:
+        return NX_INVALID_PACKET, None, 0
+    nxd, p = _nxd_from_addr(packet._addr)
+    if nxd is None:
+        return NX_INVALID_PACKET, None, 0
+    return NX_SUCCESS, nxd, p
+
+
+# =============================================================================
+# The pump: datagrams and timers, run by whoever waits
+# =============================================================================
+class _RLock:
+    """Re-entrant lock from the port's plain lock (MicroPython's is not re-entrant).
+    release_all()/restore() let a nested waiter drop it entirely while it blocks."""
+
+    def __init__(self):
+        self._lock = port.allocate_lock()
+        self._owner = None
+        self._count = 0
+
+    def acquire(self):
+        me = port.get_ident()
+        if self._owner == me:
+            self._count += 1
+            return
+        self._lock.acquire()
+        self._owner = me
+        self._count = 1
+
+    def release(self):
+        self._count -= 1
+        if self._count == 0:
+            self._owner = None
+            self._lock.release()
+
+    def release_all(self):
+        if self._count == 0 or self._owner != port.get_ident():
+            return 0
+        n = self._count
+        self._count = 0
+        self._owner = None
+        self._lock.release()
+        return n
+
+    def restore(self, n):
+        if n:
+            self._lock.acquire()
+            self._owner = port.get_ident()
+            self._count = n
+
+
+_lock = _RLock()
+_handles = []        # every bound port handle (handle.owner is its NX_UDP_SOCKET)
+_timers = []         # objects with _timer_deadline() / _timer_fire(now_ms)
+_firing = []         # timers whose _timer_fire is running (not fired again meanwhile)
+
+
+def _timer_add(obj):
+    """Register a timer object: asked obj._timer_deadline() (ticks_ms value or
+    None), called obj._timer_fire(now_ms) once the deadline has passed."""
+    _lock.acquire()
+    if obj not in _timers:
+        _timers.append(obj)
+    _lock.release()
+
+
+def _timer_remove(obj):
+    _lock.acquire()
+    if obj in _timers:
+        _timers.remove(obj)
+    _lock.release()
+
+
+def _deliver(sock, pkt, addr):
+    """Hand a received packet to the DTLS layer or the socket's receive queue."""
+    ip = sock.nx_udp_socket_ip_ptr
+    sock.nx_udp_socket_packets_received += 1
+    sock.nx_udp_socket_bytes_received += pkt.nx_packet_length
+    ip.nx_ip_udp_packets_received += 1
+    fn = sock._dtls_receive
+    if fn is not None:
+        try:
+            fn(pkt, addr)                     # the callee owns the packet now
+        except Exception as e:
+            ip.nx_ip_callback_errors += 1
+            ip._last_callback_error = e
+        return
+    if sock._tail is None:
+        sock._head = pkt
+    else:
+        sock._tail.nx_packet_queue_next = pkt
+    sock._tail = pkt
+    sock.nx_udp_socket_receive_count += 1
+    if sock.nx_udp_socket_receive_count > sock.nx_udp_socket_queue_maximum:
+        # NetX drops the oldest queued datagram when the queue is over its maximum
+        old = sock._head
+        sock._head = old.nx_packet_queue_next
+        if sock._head is None:
+            sock._tail = None
+        old.nx_packet_queue_next = None
+        sock.nx_udp_socket_receive_count -= 1
+        sock.nx_udp_socket_packets_dropped += 1
+        ip.nx_ip_udp_receive_packets_dropped += 1
+        _give(old)
+        if old is pkt:
+            return
+    notify = sock._receive_notify
+    if notify is not None:
+        try:
+            notify(sock)
+        except Exception as e:
+            ip.nx_ip_callback_errors += 1
+            ip._last_callback_error = e
+
+
+def _drain(h):
+    """Receive queued datagrams of one handle straight into pool packets."""
+    for _ in range(_DRAIN_MAX):
+        sock = h.owner
+        if sock is None:
+            return
+        ip = sock.nx_udp_socket_ip_ptr
+        pkt = _take(ip.nx_ip_default_packet_pool, 0)
+        if pkt is None:
+            # pool empty: read the datagram into a scratch buffer and drop it
+            n, addr = h.recvfrom_into(ip._scratch)
+            if addr is None:
+                return
+            ip.nx_ip_receive_packets_dropped += 1
+            continue
+        n, addr = h.recvfrom_into(pkt._buf)
+        if addr is None:
+            _give(pkt)
+            return
+        pkt.nx_packet_append_ptr = n
+        pkt.nx_packet_length = n
+        pkt._addr = addr
+        pkt.nx_packet_ip_version = NX_IP_VERSION_V6 if len(addr) == 4 else NX_IP_VERSION_V4
+        _deliver(sock, pkt, addr)
+
+
+def _fire_timers():
+    if not _timers:
+        return
+    now = port.ticks_ms()
+    i = 0
+    while i < len(_timers):
+        t = _timers[i]
+        i += 1
+        if t in _firing:
+            continue
+        d = t._timer_deadline()
+        if d is not None and port.ticks_diff(d, now) <= 0:
+            _firing.append(t)
+            try:
+                t._timer_fire(now)
+            except Exception as e:
+                global _last_timer_error
+                _last_timer_error = e
+            finally:
+                _firing.remove(t)
+
+
+_last_timer_error = None
+
+
+def _next_timer_ms(now):
+    """Milliseconds until the earliest timer deadline (0 if due), -1 if none."""
+    best = -1
+    for t in _timers:
+        if t in _firing:
+            continue
+        d = t._timer_deadline()
+        if d is None:
+            continue
+        left = port.ticks_diff(d, now)
+        if left < 0:
+            left = 0
+        if best < 0 or left < best:
+            best = left
+    return best
+
+
+def _wait(condition, wait_option):
+    """Pump datagrams and timers of all IP instances until condition() is true
+    (-> True) or wait_option ticks have passed (-> False). NX_NO_WAIT pumps once;
+    NX_WAIT_FOREVER never expires. Re-entrant: a callback run by the pump may wait
+    again; the nested wait processes further datagrams (each is read from its
+    socket exactly once). The stack lock is held while processing and fully
+    dropped while blocked in port.poll, so other threads make progress."""
+    forever = wait_option == NX_WAIT_FOREVER
+    wait_ms = 0 if forever else wait_option * _TICK_MS
+    start = port.ticks_ms()
+    ready = port.poll(_handles, 0) if _handles else ()
+    while True:
+        _lock.acquire()
+        try:
+            for h in ready:
+                _drain(h)
+            _fire_timers()
+            if condition():
+                return True
+        finally:
+            _lock.release()
+        now = port.ticks_ms()
+        if forever:
+            timeout = _POLL_CAP_MS
+        else:
+            left = wait_ms - port.ticks_diff(now, start)
+            if left <= 0:
+                return False
+            timeout = left if left < _POLL_CAP_MS else _POLL_CAP_MS
+        t = _next_timer_ms(now)
+        if 0 <= t < timeout:
+            timeout = t
+        held = _lock.release_all()        # nested wait: let other threads in
+        try:
+            ready = port.poll(_handles, timeout)
+        finally:
+            _lock.restore(held)
+
+
+def _never():
+    return False
+
+
+def tx_thread_sleep(timer_ticks):
+    """ThreadX sleep: pumps the stack (datagrams, timers) for timer_ticks ticks."""
+    if not isinstance(timer_ticks, int) or timer_ticks < 0:
+        return NX_OPTION_ERROR
+    _wait(_never, timer_ticks)
+    return NX_SUCCESS
+
+
+# --- nxsecure extension: a background "IP thread" where threads exist -------------
+_ip_thread_run = [False, False]      # [requested to run, running]
+
+
+def nxsecure_ip_thread_start():
+    """nxsecure extension (not NetX API): pump the stack from a background thread so
+    callbacks and retransmissions happen while the application does other work.
+    NX_NOT_SUCCESSFUL where the platform has no threads; NX_ALREADY_ENABLED if on."""
+    if not port.HAS_THREADS:
+        return NX_NOT_SUCCESSFUL
+    if _ip_thread_run[0]:
+        return NX_ALREADY_ENABLED
+
+    def stopped():
+        return not _ip_thread_run[0]
+
+    def run():
+        _ip_thread_run[1] = True
+        try:
+            while _ip_thread_run[0]:
+                _wait(stopped, NX_IP_PERIODIC_RATE)
+        finally:
+            _ip_thread_run[1] = False
+
+    _ip_thread_run[0] = True
+    port.start_new_thread(run, ())
+    return NX_SUCCESS
+
+
+def nxsecure_ip_thread_stop():
+    """Stop the background pump thread and wait (up to 1 s) for it to end."""
+    if not _ip_thread_run[0]:
+        return NX_NOT_SUCCESSFUL
+    _ip_thread_run[0] = False
+    start = port.ticks_ms()
+    while _ip_thread_run[1] and port.ticks_diff(port.ticks_ms(), start) < 1000:
+        port.sleep_ms(5)
+    return NX_SUCCESS
