@@ -4,6 +4,7 @@
 #   make test    setup, compile every module with mpy-cross, then pytest over host_tests/
 #   make mpy     compile nxsecure/ and port/ into build/mpy/ and print .mpy sizes
 #   make run     the PSK echo demo (examples/psk_echo.py) on CPython
+#   make mp-smoke  the portable smoke test inside MicroPython (WebAssembly, Node)
 #   make clean   remove build output and caches (keeps .venv and node_modules)
 #   make distclean  also remove .venv and node_modules
 #
@@ -33,13 +34,14 @@ APT_NEEDS := openssl:openssl node:nodejs npm:npm
 VENV_STAMP := $(VENV)/.nxsecure-requirements
 NODE_STAMP := node_modules/.nxsecure-npm
 
-.PHONY: setup venv apt node test mpy run clean distclean
+.PHONY: setup venv apt node test mpy run mp-smoke clean distclean
 
 setup: venv apt node
 
 venv: $(VENV_STAMP)
 
-$(VENV_STAMP): requirements.txt
+# apt first: some pip packages (later: dtlssocket) build against apt tools.
+$(VENV_STAMP): requirements.txt | apt
 	@echo "== venv: $(VENV) ($$($(PYTHON) --version))"
 	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install $(PIP_FLAGS) -q -r requirements.txt 2>&1 | { grep -v "$(PIP_NOISE)" || true; }
@@ -75,8 +77,11 @@ mpy: venv
 test: setup mpy
 	$(VPY) -m pytest -q $(PYTEST_ARGS)
 
-run: setup
+run: venv
 	$(VPY) examples/psk_echo.py
+
+mp-smoke: node
+	node tools/mp_run.js --test --seed-random host_tests/portable/test_smoke.py
 
 clean:
 	rm -rf $(BUILD) .pytest_cache .hypothesis

@@ -12,8 +12,9 @@
 //   --mpy DIR        load nxsecure/ and port/ from compiled .mpy files in DIR (as made
 //                    by `make mpy`, e.g. build/mpy) instead of the .py sources
 //   --report FILE    also write everything MicroPython prints to FILE
-//   --seed-random    (test mode) passed to the runner: install the TEST-ONLY
-//                    deterministic random source
+//   --seed-random    install the TEST-ONLY deterministic random source (the runner's
+//                    SHA-256 counter DRBG) through port.set_random_source: this port
+//                    has no os.urandom
 //
 // The repo's nxsecure/ and port/ packages go to /lib in MicroPython's filesystem, test
 // modules (with the other files of their directory) to /tests, the script's directory to
@@ -31,7 +32,7 @@ const SKIP_DIRS = new Set(["__pycache__", ".pytest_cache", ".hypothesis", "node_
 function usage(msg) {
   if (msg) process.stderr.write(`mp_run: ${msg}\n`);
   process.stderr.write(
-    "usage: node tools/mp_run.js [--heap 4m] [--pystack N] [--mpy DIR] [--report FILE]\n" +
+    "usage: node tools/mp_run.js [--heap 4m] [--pystack N] [--mpy DIR] [--report FILE] [--seed-random]\n" +
       "         (script.py [args...] | -c CODE | --test [--seed-random] FILE... [-- runner-args])\n",
   );
   process.exit(2);
@@ -163,9 +164,10 @@ async function main() {
   const pathFront = [];
   let argv;
   let entry;
+  // The runner also holds the TEST-ONLY random source that --seed-random installs.
+  FS.mkdirTree("/lib");
+  FS.writeFile("/lib/mp_test_runner.py", fs.readFileSync(path.join(ROOT, "tools", "mp_test_runner.py")));
   if (opt.mode === "test") {
-    FS.mkdirTree("/lib");
-    FS.writeFile("/lib/mp_test_runner.py", fs.readFileSync(path.join(ROOT, "tools", "mp_test_runner.py")));
     const modules = [];
     const dirs = new Set();
     for (const t of opt.tests) {
@@ -194,7 +196,8 @@ async function main() {
     "    if _p in sys.path: sys.path.remove(_p)\n" +
     "    sys.path.insert(0, _p)\n" +
     `sys.argv.clear(); sys.argv.extend([${argv.map(pyStr).join(", ")}])\n` +
-    "del _p\n";
+    "del _p\n" +
+    (opt.seedRandom && opt.mode !== "test" ? "import mp_test_runner\nmp_test_runner.install_test_random()\n" : "");
 
   let status = 0;
   try {
