@@ -52,6 +52,7 @@ NX_INVALID_INTERFACE = const(0x4C)
 NX_INVALID_PARAMETERS = const(0x4D)
 NX_NOT_FOUND = const(0x4E)
 NX_PACKET_OFFSET_ERROR = const(0x53)
+NX_CONTINUE = const(0x55)
 
 NX_NO_WAIT = const(0)
 NX_WAIT_FOREVER = 0xFFFFFFFF
@@ -140,9 +141,13 @@ NX_SECURE_TLS_CERT_ID_DUPLICATE = const(0x139)
 NX_SECURE_TLS_RENEGOTIATION_FAILURE = const(0x13A)
 NX_SECURE_TLS_MISSING_CRYPTO_ROUTINE = const(0x13B)
 NX_SECURE_TLS_MISSING_CRYPTOROUTINE = const(0x13B)   # spelling used in chapter 4
-# Not in Appendix A; NetX Secure's own header values, used where the guide is silent.
-NX_SECURE_TLS_HANDSHAKE_TIMEOUT = const(0x13C)       # nxsecure: retransmission gave up
-NX_SECURE_TLS_NO_RANDOM_SOURCE = const(0x13D)        # nxsecure: port has no secure RNG
+# Where the guide has no code of its own, nxsecure reports an existing NetX code
+# under a descriptive alias (the numeric value is NetX's):
+# - the handshake timed out (retransmissions exhausted, RFC 6347 4.2.4): NetX's
+#   "no response" code;
+# - the platform has no secure random source: the crypto table's routine is missing.
+NX_SECURE_TLS_HANDSHAKE_TIMEOUT = NX_NO_RESPONSE
+NX_SECURE_TLS_NO_RANDOM_SOURCE = NX_SECURE_TLS_MISSING_CRYPTO_ROUTINE
 
 # --- NetX Secure X.509 (Appendix A, Table 2) ---------------------------------------
 NX_SECURE_X509_SUCCESS = const(0x00)

@@ -1,0 +1,59 @@
+"""Stateless HelloVerifyRequest cookies under a rotating secret (RFC 6347 4.2.1)."""
+from . import config
+
+
+class CookieJar:
+    """cookie = HMAC-SHA256(secret, client address || ClientHello fields)[:length].
+    The secret rotates every lifetime; the previous one is still accepted for one
+    more period, so a client whose cookie straddles a rotation still gets in.
+    Holds no per-client state."""
+
+    def __init__(self, hmac_sha256, random_into, now_ms, ticks_diff):
+        self._hmac = hmac_sha256
+        self._random_into = random_into
+        self._diff = ticks_diff
+        self.length = config.NX_SECURE_DTLS_COOKIE_LENGTH
+        self.lifetime = config.NX_SECURE_DTLS_COOKIE_LIFETIME_MS
+        self._secret = bytearray(32)
+        self._previous = bytearray(32)
+        self._have_previous = False
+        random_into(self._secret)
+        self._born = now_ms
+
+    def rotate(self, now_ms):
+        self._previous[:] = self._secret
+        self._have_previous = True
+        self._random_into(self._secret)
+        self._born = now_ms
+
+    def _tick(self, now_ms):
+        if self._diff(now_ms, self._born) >= self.lifetime:
+            self.rotate(now_ms)
+
+    @staticmethod
+    def _material(addr, hello):
+        # Bind the cookie to the client's transport address and to the hello
+        # parameters that the second ClientHello must repeat (RFC 6347 4.2.1).
+        a = repr(addr).encode()
+        return b"".join((a, hello.random, hello.session_id, hello.suites))
+
+    def make(self, now_ms, addr, hello):
+        self._tick(now_ms)
+        return self._hmac(self._secret, self._material(addr, hello))[:self.length]
+
+    def check(self, now_ms, addr, hello):
+        self._tick(now_ms)
+        c = hello.cookie
+        if len(c) != self.length:
+            return False
+        m = self._material(addr, hello)
+        if _equal(self._hmac(self._secret, m), c):
+            return True
+        return self._have_previous and _equal(self._hmac(self._previous, m), c)
+
+
+def _equal(mac, cookie):
+    d = 0
+    for i in range(len(cookie)):
+        d |= mac[i] ^ cookie[i]
+    return d == 0

@@ -1,0 +1,743 @@
+"""The sans-I/O DTLS 1.2 engine: records in, handshake state machine, flights and timers, datagrams out (RFC 6347)."""
+from . import config
+from .codec import Reader, Writer
+from .const import (
+    NxError, NX_SUCCESS, CT_CHANGE_CIPHER_SPEC, CT_ALERT, CT_HANDSHAKE, CT_APPLICATION_DATA,
+    DTLS_1_2, ALERT_WARNING, ALERT_FATAL, AD_CLOSE_NOTIFY, AD_UNEXPECTED_MESSAGE,
+    AD_HANDSHAKE_FAILURE, AD_ILLEGAL_PARAMETER, AD_NO_RENEGOTIATION, AD_PROTOCOL_VERSION,
+    AD_INTERNAL_ERROR, AD_DECRYPT_ERROR, AD_UNKNOWN_PSK_IDENTITY, AD_DECODE_ERROR,
+    HT_HELLO_REQUEST, HT_CLIENT_HELLO, HT_SERVER_HELLO, HT_HELLO_VERIFY_REQUEST,
+    HT_SERVER_KEY_EXCHANGE, HT_SERVER_HELLO_DONE, HT_CLIENT_KEY_EXCHANGE, HT_FINISHED,
+    NX_SECURE_TLS_UNRECOGNIZED_MESSAGE_TYPE, NX_SECURE_TLS_HANDSHAKE_FAILURE,
+    NX_SECURE_TLS_NO_SUPPORTED_CIPHERS, NX_SECURE_TLS_UNKNOWN_CIPHERSUITE,
+    NX_SECURE_TLS_BAD_COMPRESSION_METHOD, NX_SECURE_TLS_UNSUPPORTED_TLS_VERSION,
+    NX_SECURE_TLS_FINISHED_HASH_FAILURE, NX_SECURE_TLS_NO_MATCHING_PSK,
+    NX_SECURE_TLS_ALERT_RECEIVED, NX_SECURE_TLS_HANDSHAKE_TIMEOUT, NX_SECURE_TLS_INVALID_STATE,
+    NX_SECURE_TLS_PACKET_BUFFER_TOO_SMALL, NX_SECURE_TLS_BAD_CIPHERSPEC,
+    NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, NX_SECURE_TLS_TCP_SEND_FAILED,
+    NX_SECURE_TLS_CLOSE_NOTIFY_RECEIVED,
+)
+from .handshake import (
+    HANDSHAKE_HEADER, pull_client_hello, push_client_hello, pull_server_hello, push_server_hello,
+    pull_hello_verify_request, pull_psk_vector, push_handshake_header, client_hello_offers,
+    check_initial_reneg_info,
+)
+from .record import RecordLayer, CipherState, RECORD_HEADER, SCRATCH_SIZE, KEY_BLOCK_ROOM
+from .reassembly import Reassembler, ADD_OLD
+from . import crypto
+
+# Handshake states. Client and server share one numbering; the tables below say
+# which handshake message is legal in which state (everything else is
+# unexpected_message).
+IDLE = 0
+C_HELLO = 1            # ClientHello sent; HelloVerifyRequest or ServerHello next
+C_SERVER_HELLO = 2     # ServerHello received
+C_KEY_EXCHANGE = 3     # ServerKeyExchange received
+C_WAIT_CCS = 4         # our final flight sent
+C_WAIT_FINISHED = 5
+S_HELLO = 10           # a cookie-verified ClientHello waits for nx_secure_dtls_server_session_start
+S_WAIT_CKE = 11        # our ServerHello flight sent
+S_WAIT_CCS = 12
+S_WAIT_FINISHED = 13
+CONNECTED = 20
+CLOSED = 21            # close_notify sent or received
+ERROR = 22
+
+# state -> {handshake type: next state}; a message missing here is a protocol violation.
+_RULES = {
+    C_HELLO: {HT_HELLO_VERIFY_REQUEST: C_HELLO, HT_SERVER_HELLO: C_SERVER_HELLO},
+    C_SERVER_HELLO: {HT_SERVER_KEY_EXCHANGE: C_KEY_EXCHANGE, HT_SERVER_HELLO_DONE: C_WAIT_CCS},
+    C_KEY_EXCHANGE: {HT_SERVER_HELLO_DONE: C_WAIT_CCS},
+    C_WAIT_FINISHED: {HT_FINISHED: CONNECTED},
+    S_WAIT_CKE: {HT_CLIENT_KEY_EXCHANGE: S_WAIT_CCS},
+    S_WAIT_FINISHED: {HT_FINISHED: CONNECTED},
+}
+# state -> state after the peer's ChangeCipherSpec
+_CCS_RULES = {C_WAIT_CCS: C_WAIT_FINISHED, S_WAIT_CCS: S_WAIT_FINISHED}
+
+# Memory one engine takes from its session's slice of the caller's buffer.
+_RANDOMS = 32 + 32 + 48           # client random, server random, master secret
+_COOKIE_ROOM = 256
+MEMORY_SIZE = (config.NX_SECURE_DTLS_MAX_DATAGRAM + config.NX_SECURE_DTLS_FLIGHT_BUFFER_SIZE
+               + _RANDOMS + _COOKIE_ROOM + SCRATCH_SIZE)
+_MAX_FLIGHT_ENTRIES = 8
+
+
+class Transcript:
+    """Handshake hash without forking a running hash (MicroPython's hashlib has no
+    copy()): three hashes run side by side and are finished in order, at the three
+    points the handshake needs a digest: after ClientKeyExchange (RFC 7627 session
+    hash; the CertificateVerify input), before the client Finished, after it."""
+
+    def __init__(self, sha256):
+        self._new = sha256
+        self.reset()
+
+    def reset(self):
+        n = self._new
+        self._h = [n(), n(), n()]
+
+    def update(self, data):
+        for h in self._h:
+            h.update(data)
+
+    def digest(self):
+        return self._h.pop(0).digest()
+
+
+class Dtls:
+    """One DTLS association. The owner (a session control block) supplies
+    `_dtls_output(mv) -> status`, `_dtls_app_data(buf, off, n, packet) -> bool`,
+    `_dtls_event(code)`, and the PSK store; this class never touches a socket or a clock."""
+
+    def __init__(self, owner, mem, table, metadata, reassembly, is_client, random_into,
+                 ticks_add=None):
+        self.owner = owner
+        self.ticks_add = ticks_add or _plain_add
+        self.table = table
+        self.is_client = is_client
+        self.random_into = random_into
+        mtu_room = config.NX_SECURE_DTLS_MAX_DATAGRAM
+        p = 0
+        self.tx = mem[p:p + mtu_room]
+        p += mtu_room
+        self.flight_buf = mem[p:p + config.NX_SECURE_DTLS_FLIGHT_BUFFER_SIZE]
+        p += config.NX_SECURE_DTLS_FLIGHT_BUFFER_SIZE
+        self.client_random = mem[p:p + 32]
+        self.server_random = mem[p + 32:p + 64]
+        self.master = mem[p + 64:p + 112]
+        p += _RANDOMS
+        self.cookie_buf = mem[p:p + _COOKIE_ROOM]
+        p += _COOKIE_ROOM
+        self.record = RecordLayer(mem[p:p + SCRATCH_SIZE])
+        self.metadata = metadata
+        self.reasm = Reassembler(reassembly)
+        self.transcript = Transcript(table.sha256)
+        # flight entries: [content type, epoch, offset, length] each
+        self.flight = [[0, 0, 0, 0] for _ in range(_MAX_FLIGHT_ENTRIES)]
+        self.mtu = config.NX_SECURE_DTLS_DEFAULT_MTU
+        self.psk_store = None
+        self.reset()
+
+    def reset(self):
+        self.state = IDLE
+        self.error = NX_SUCCESS
+        self.suite = None
+        self.ems = False
+        self.secure_reneg = False
+        self.cookie_len = 0
+        self.send_seq = 0            # next handshake message_seq we send
+        self.flight_n = 0
+        self.flight_used = 0
+        self.peer_flight_seq = -1    # first message_seq of the peer's last complete flight
+        self.timeout = config.NX_SECURE_DTLS_RETRANSMIT_TIMEOUT_MS
+        self.deadline = None
+        self.transmissions = 0
+        self.sent_close = False
+        self.psk = None
+        self.psk_identity = None
+        self.hint = None
+        self.records_in = 0
+        self.retransmits = 0
+        self.record.reset()
+        self.reasm.reset(0)
+        self.transcript.reset()
+        self.held_hello = False
+        self._rx_count = 0
+        self._rtx_at = -1
+
+    # ================================================================ client start
+    def start_client(self, now):
+        """Send the first ClientHello (RFC 6347 4.2.1)."""
+        self.reset()
+        self.random_into(self.client_random)
+        self._flight_begin()
+        self._send_client_hello()
+        self._set_state(C_HELLO)
+        self._flight_send(now, True)
+
+    def _offered_suites(self):
+        out = []
+        for row in self.table.nx_secure_tls_ciphersuite_lookup_table:
+            if self._usable(row):
+                out.append(row.nx_secure_tls_ciphersuite)
+        return out
+
+    def _usable(self, row):
+        """A suite can be negotiated if we hold the credentials it needs."""
+        kx = row.nx_secure_tls_public_cipher
+        if kx == crypto.TLS_KX_PSK:
+            return self.psk_store is not None and self.psk_store.count() > 0
+        return False
+
+    def _send_client_hello(self):
+        w = self._msg_begin()
+        suites = self._offered_suites()
+        if not suites:
+            raise NxError(NX_SECURE_TLS_NO_SUPPORTED_CIPHERS, AD_INTERNAL_ERROR)
+        push_client_hello(w, self.client_random, self.cookie_buf[:self.cookie_len], suites)
+        self._msg_end(w, HT_CLIENT_HELLO)
+
+    # ================================================================ server start
+    def hold_client_hello(self, whole, message_seq, now):
+        """Server: keep the cookie-verified ClientHello (already parsed and checked
+        by the server's stateless path) until the application starts the session."""
+        self.reset()
+        n = len(whole)
+        if n > len(self.flight_buf):
+            raise NxError(NX_SECURE_TLS_PACKET_BUFFER_TOO_SMALL, AD_INTERNAL_ERROR)
+        self.flight_buf[:n] = whole
+        self.flight_used = n
+        self.held_hello = True
+        # RFC 6347 4.2.2: the server answers with the ClientHello's message_seq
+        # (the HelloVerifyRequest reused it statelessly).
+        self.send_seq = message_seq
+        self.reasm.reset(message_seq + 1)
+        self.peer_flight_seq = message_seq
+        self._set_state(S_HELLO)
+        # A held hello the application never starts must not pin the slot forever.
+        self.deadline = self.ticks_add(now, config.NX_SECURE_DTLS_MAX_RETRANSMIT_TIMEOUT_MS)
+
+    def start_server(self, now):
+        """Process the held ClientHello and send ServerHello..ServerHelloDone."""
+        if self.state != S_HELLO or not self.held_hello:
+            return NX_SECURE_TLS_INVALID_STATE
+        self.held_hello = False
+        n = self.flight_used
+        self.flight_used = 0
+        try:
+            whole = self.flight_buf[:n]
+            self.transcript.update(whole)
+            self._server_on_client_hello(whole[HANDSHAKE_HEADER:], now)
+        except NxError as e:
+            self._fail(e.code, e.alert)
+            return e.code
+        return NX_SUCCESS
+
+    def _server_on_client_hello(self, body, now):
+        h = pull_client_hello(body)
+        if h.version != DTLS_1_2:
+            # RFC 6347 4.1: we speak DTLS 1.2 only. DTLS version numbers decrease
+            # (1.2 is 0xFEFD, 1.0 0xFEFF), so a larger number is an older version.
+            if h.version > DTLS_1_2:
+                raise NxError(NX_SECURE_TLS_UNSUPPORTED_TLS_VERSION, AD_PROTOCOL_VERSION)
+        if not h.compression_ok:
+            raise NxError(NX_SECURE_TLS_BAD_COMPRESSION_METHOD, AD_ILLEGAL_PARAMETER)
+        check_initial_reneg_info(h)
+        suite = None
+        for row in self.table.nx_secure_tls_ciphersuite_lookup_table:   # server preference
+            if self._usable(row) and client_hello_offers(h, row.nx_secure_tls_ciphersuite):
+                suite = row
+                break
+        if suite is None:
+            raise NxError(NX_SECURE_TLS_NO_SUPPORTED_CIPHERS, AD_HANDSHAKE_FAILURE)
+        self.suite = suite
+        self.ems = h.ems
+        self.secure_reneg = h.secure_reneg
+        self.client_random[:] = h.random
+        self.random_into(self.server_random)
+        self._flight_begin()
+        w = self._msg_begin()
+        push_server_hello(w, self.server_random, b"", suite.nx_secure_tls_ciphersuite,
+                          self.ems, self.secure_reneg)
+        self._msg_end(w, HT_SERVER_HELLO)
+        hint = self.psk_store.hint()
+        if hint:
+            # RFC 4279 2: ServerKeyExchange carries the identity hint, when there is one.
+            w = self._msg_begin()
+            w.vec16(hint)
+            self._msg_end(w, HT_SERVER_KEY_EXCHANGE)
+        w = self._msg_begin()
+        self._msg_end(w, HT_SERVER_HELLO_DONE)
+        self._set_state(S_WAIT_CKE)
+        self._flight_send(now, True)
+
+    # ================================================================ input
+    def receive(self, buf, off, end, now, packet=None):
+        """Process one datagram: every record in buf[off:end] (RFC 6347 4.1: a datagram
+        may carry several records). Invalid records are dropped silently and counted.
+        Returns nothing; outcomes arrive through the owner's callbacks and `state`."""
+        rl = self.record
+        self._rx_count += 1
+        while off < end and self.state != ERROR:
+            status = rl.open(buf, off, end)
+            nxt = rl.r_next
+            if status != NX_SUCCESS:
+                rl.discarded += 1
+                off = nxt
+                continue
+            try:
+                self._on_record(rl.r_type, rl.r_epoch, buf, rl.r_off, rl.r_len, now,
+                                packet if nxt >= end else None)
+            except NxError as e:
+                self._fail(e.code, e.alert)
+                return
+            off = nxt
+
+    def _on_record(self, ctype, epoch, buf, off, n, now, packet):
+        rl = self.record
+        state = self.state
+        if ctype == CT_APPLICATION_DATA:
+            # RFC 6347 4.1: application data only in the epoch the handshake
+            # established, and only once the handshake is finished.
+            if state != CONNECTED or epoch != 1:
+                rl.discarded += 1
+                return
+            if self.owner._dtls_app_data(buf, off, n, packet):
+                rl.accept()
+            else:
+                rl.discarded += 1
+            return
+        if ctype == CT_ALERT:
+            self._on_alert(epoch, buf, off, n)
+            return
+        if ctype == CT_CHANGE_CIPHER_SPEC:
+            nxt = _CCS_RULES.get(state)
+            if nxt is None or epoch != 0:
+                # A ChangeCipherSpec out of place (e.g. before the key exchange,
+                # RFC 5246 7.1) is dropped: records may be reordered, so it is not
+                # proof of an attack, and acting on it would be.
+                rl.discarded += 1
+                return
+            if n != 1 or buf[off] != 1:
+                raise NxError(NX_SECURE_TLS_BAD_CIPHERSPEC, AD_DECODE_ERROR)
+            rl.accept()
+            rl.activate_read()
+            self._set_state(nxt)
+            return
+        # handshake records: one or more fragments (RFC 6347 4.2.3)
+        rl.accept()
+        r = Reader(buf, off, off + n)
+        retransmit = False
+        while r.left():
+            msg_type = r.u8()
+            length = r.u24()
+            message_seq = r.u16()
+            frag_off = r.u24()
+            frag_len = r.u24()
+            frag = r.take(frag_len)
+            if self._wrong_epoch(msg_type, epoch):
+                continue
+            res = self.reasm.add(msg_type, length, message_seq, frag_off, frag_len, frag)
+            if res == ADD_OLD and message_seq >= self.peer_flight_seq >= 0:
+                retransmit = True
+        if retransmit:
+            self._peer_repeated_flight(now)
+        while True:
+            m = self.reasm.pop()
+            if m is None:
+                break
+            self._on_message(m[0], m[1], m[2], m[3], now)
+
+    def _wrong_epoch(self, msg_type, epoch):
+        """Finished is the only handshake message of the new epoch; every other one
+        belongs to epoch 0. After the handshake, epoch-1 hello messages are
+        renegotiation attempts, answered by _on_message."""
+        if msg_type == HT_FINISHED:
+            return epoch != 1
+        if self.state == CONNECTED and epoch == 1:
+            return msg_type != HT_HELLO_REQUEST and msg_type != HT_CLIENT_HELLO
+        return epoch != 0
+
+    def _peer_repeated_flight(self, now):
+        """RFC 6347 4.2.4: the peer retransmitted its previous flight, so ours was
+        lost: send our last flight again (at most once per received datagram)."""
+        if self._rtx_at == self._rx_count:
+            return
+        if self.is_client and self.state == CONNECTED:
+            return      # the server's Finished arrived, so it has our whole flight
+        if self.flight_n and self.state not in (IDLE, S_HELLO, ERROR, CLOSED):
+            self._rtx_at = self._rx_count
+            self.retransmits += 1
+            self._flight_send(now, False)
+
+    def _on_message(self, msg_type, message_seq, body, whole, now):
+        state = self.state
+        if state == CONNECTED:
+            self._on_post_handshake(msg_type)
+            return
+        nxt = _RULES.get(state, {}).get(msg_type)
+        if nxt is None:
+            raise NxError(NX_SECURE_TLS_UNRECOGNIZED_MESSAGE_TYPE, AD_UNEXPECTED_MESSAGE)
+        if msg_type == HT_HELLO_VERIFY_REQUEST:
+            self._client_on_hvr(body, now)
+            return
+        if msg_type == HT_FINISHED:
+            self._on_finished(body, whole, now)
+            return
+        self.transcript.update(whole)
+        if msg_type == HT_SERVER_HELLO:
+            self.deadline = None            # the server answered: stop retransmitting
+            self._client_on_server_hello(body)
+        elif msg_type == HT_SERVER_KEY_EXCHANGE:
+            self.hint = bytes(pull_psk_vector(body))
+        elif msg_type == HT_SERVER_HELLO_DONE:
+            if len(body):
+                raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, AD_DECODE_ERROR)
+            self.peer_flight_seq = message_seq - (2 if state == C_KEY_EXCHANGE else 1)
+            self._set_state(nxt)
+            self._client_key_exchange_flight(now)
+            return
+        elif msg_type == HT_CLIENT_KEY_EXCHANGE:
+            self.peer_flight_seq = message_seq
+            self.deadline = None
+            self._server_on_client_key_exchange(body)
+        self._set_state(nxt)
+
+    def _on_post_handshake(self, msg_type):
+        # RFC 5746 / RFC 5246 7.4.1.1: renegotiation is declined with a warning.
+        if msg_type == HT_HELLO_REQUEST or msg_type == HT_CLIENT_HELLO:
+            self.send_alert(ALERT_WARNING, AD_NO_RENEGOTIATION)
+
+    # ---------------------------------------------------------------- client steps
+    def _client_on_hvr(self, body, now):
+        cookie = pull_hello_verify_request(body)
+        n = len(cookie)
+        self.cookie_buf[:n] = cookie
+        self.cookie_len = n
+        # RFC 6347 4.2.6: the first ClientHello and the HelloVerifyRequest are not
+        # part of the handshake hash; the new ClientHello repeats random and suites.
+        self.transcript.reset()
+        self._flight_begin()
+        self._send_client_hello()
+        self.timeout = config.NX_SECURE_DTLS_RETRANSMIT_TIMEOUT_MS
+        self.transmissions = 0
+        self._flight_send(now, True)
+
+    def _client_on_server_hello(self, body):
+        h = pull_server_hello(body)
+        if h.version != DTLS_1_2:
+            raise NxError(NX_SECURE_TLS_UNSUPPORTED_TLS_VERSION, AD_PROTOCOL_VERSION)
+        row = self.table.find(h.suite)
+        if row is None or h.suite not in self._offered_suites():
+            raise NxError(NX_SECURE_TLS_UNKNOWN_CIPHERSUITE, AD_ILLEGAL_PARAMETER)
+        if not h.compression_ok:
+            raise NxError(NX_SECURE_TLS_BAD_COMPRESSION_METHOD, AD_ILLEGAL_PARAMETER)
+        check_initial_reneg_info(h)
+        self.suite = row
+        self.ems = h.ems
+        self.secure_reneg = h.secure_reneg
+        self.server_random[:] = h.random
+
+    def _client_key_exchange_flight(self, now):
+        """Flight 5: ClientKeyExchange, ChangeCipherSpec, Finished (RFC 6347 4.2.4)."""
+        entry = self.psk_store.for_hint(self.hint)
+        if entry is None:
+            raise NxError(NX_SECURE_TLS_NO_MATCHING_PSK, AD_HANDSHAKE_FAILURE)
+        self.psk, self.psk_identity = entry
+        self._flight_begin()
+        w = self._msg_begin()
+        w.vec16(self.psk_identity)                  # RFC 4279 2
+        self._msg_end(w, HT_CLIENT_KEY_EXCHANGE)
+        self._derive_keys()
+        self._flight_ccs()
+        self._push_finished(b"client finished")
+        self._flight_send(now, True)
+
+    # ---------------------------------------------------------------- server steps
+    def _server_on_client_key_exchange(self, body):
+        identity = pull_psk_vector(body)
+        psk = self.psk_store.key_for_identity(identity)
+        if psk is None:
+            # RFC 4279 2: an unknown identity MAY be answered with unknown_psk_identity.
+            raise NxError(NX_SECURE_TLS_NO_MATCHING_PSK, AD_UNKNOWN_PSK_IDENTITY)
+        self.psk = psk
+        self.psk_identity = bytes(identity)
+        self._derive_keys()
+
+    # ---------------------------------------------------------------- both sides
+    def _derive_keys(self):
+        """Premaster (RFC 4279 2), master secret (RFC 7627 4 / RFC 5246 8.1), key block
+        (RFC 5246 6.3). Consumes the first transcript digest (the session hash)."""
+        psk = self.psk
+        n = len(psk)
+        pms = bytearray(4 + 2 * n)
+        pms[0] = n >> 8
+        pms[1] = n & 0xFF
+        pms[2 + n] = n >> 8
+        pms[3 + n] = n & 0xFF
+        pms[4 + n:] = psk
+        session_hash = self.transcript.digest()
+        if self.ems:
+            ms = self.table.prf(pms, b"extended master secret", session_hash, 48)
+        else:
+            ms = self.table.prf(pms, b"master secret",
+                            bytes(self.client_random) + bytes(self.server_random), 48)
+        self.master[:] = ms
+        self.owner._dtls_keylog(self.client_random, self.master)
+        s = self.suite
+        mac_n = s.nx_secure_tls_hash_size
+        key_n = s.nx_secure_tls_session_key_size
+        iv_n = s.nx_secure_tls_iv_size
+        total = 2 * (mac_n + key_n + iv_n)
+        kb = self.table.prf(self.master, b"key expansion",
+                        bytes(self.server_random) + bytes(self.client_random), total)
+        md = self.metadata
+        md[:total] = kb
+        k = md[:total]
+        cmac = k[0:mac_n]
+        smac = k[mac_n:2 * mac_n]
+        p = 2 * mac_n
+        ckey = k[p:p + key_n]
+        skey = k[p + key_n:p + 2 * key_n]
+        p += 2 * key_n
+        civ = k[p:p + iv_n]
+        siv = k[p + iv_n:p + 2 * iv_n]
+        cm = s.nx_secure_tls_session_cipher.nx_crypto_metadata_area_size
+        hm = s.nx_secure_tls_hash.nx_crypto_metadata_area_size if s.nx_secure_tls_hash else 0
+        q = KEY_BLOCK_ROOM
+        w_md = md[q:q + cm]
+        r_md = md[q + cm:q + 2 * cm]
+        q += 2 * cm
+        wm_md = md[q:q + hm]
+        rm_md = md[q + hm:q + 2 * hm]
+        if self.is_client:
+            ws = CipherState(s, ckey, cmac, civ, w_md, wm_md)
+            rs = CipherState(s, skey, smac, siv, r_md, rm_md)
+        else:
+            ws = CipherState(s, skey, smac, siv, w_md, wm_md)
+            rs = CipherState(s, ckey, cmac, civ, r_md, rm_md)
+        self.record.set_pending(rs, ws)
+
+    def _verify_data(self, label):
+        # RFC 5246 7.4.9: PRF(master_secret, finished_label, Hash(handshake_messages))[0..11]
+        return self.table.prf(self.master, label, self.transcript.digest(), 12)
+
+    def _push_finished(self, label):
+        vd = self._verify_data(label)
+        w = self._msg_begin(epoch=1)
+        w.put(vd)
+        self._msg_end(w, HT_FINISHED)
+
+    def _on_finished(self, body, whole, now):
+        label = b"server finished" if self.is_client else b"client finished"
+        expect = self._verify_data(label)
+        d = len(body) ^ 12
+        if len(body) == 12:
+            for i in range(12):
+                d |= expect[i] ^ body[i]
+        if d:
+            raise NxError(NX_SECURE_TLS_FINISHED_HASH_FAILURE, AD_DECRYPT_ERROR)
+        self.transcript.update(whole)
+        self.deadline = None
+        if not self.is_client:
+            # Flight 6: ChangeCipherSpec, Finished. It is kept for retransmission
+            # when the client repeats flight 5 (RFC 6347 4.2.4).
+            self._flight_begin()
+            self._flight_ccs()
+            self._push_finished(b"server finished")
+            self._flight_send(now, False)
+        self._set_state(CONNECTED)
+        self.owner._dtls_event(NX_SUCCESS)
+
+    def _on_alert(self, epoch, buf, off, n):
+        rl = self.record
+        if n != 2:
+            rl.discarded += 1
+            return
+        level = buf[off]
+        desc = buf[off + 1]
+        if level != ALERT_WARNING and level != ALERT_FATAL:
+            rl.discarded += 1           # an unknown level changes nothing
+            return
+        if self.state == CONNECTED and epoch != 1:
+            rl.discarded += 1           # unprotected alerts after the handshake are forgeable
+            return
+        rl.accept()
+        if desc == AD_CLOSE_NOTIFY:
+            # RFC 5246 7.2.1: answer close_notify with close_notify.
+            if not self.sent_close:
+                self.send_alert(ALERT_WARNING, AD_CLOSE_NOTIFY)
+            self.deadline = None
+            self._set_state(CLOSED)
+            self.owner._dtls_event(NX_SECURE_TLS_CLOSE_NOTIFY_RECEIVED)
+            return
+        if level == ALERT_FATAL:
+            self.error = NX_SECURE_TLS_ALERT_RECEIVED
+            self.deadline = None
+            self._set_state(ERROR)
+            self.owner._dtls_event(NX_SECURE_TLS_ALERT_RECEIVED)
+        # other warnings (e.g. no_renegotiation) need no action
+
+    # ================================================================ output
+    def send_alert(self, level, desc):
+        """One alert record in the current write epoch, in its own datagram."""
+        rl = self.record
+        epoch = rl.write_epoch
+        tx = self.tx
+        pre = rl.write_prefix(epoch)
+        tx[pre] = level
+        tx[pre + 1] = desc
+        n = rl.seal(tx, 0, CT_ALERT, epoch, 2)
+        if desc == AD_CLOSE_NOTIFY:
+            self.sent_close = True
+        return self.owner._dtls_output(tx[:n])
+
+    def close(self):
+        """Send close_notify (RFC 5246 7.2.1) and stop."""
+        status = NX_SUCCESS
+        if self.state not in (IDLE, CLOSED, ERROR, S_HELLO) and not self.sent_close:
+            status = self.send_alert(ALERT_WARNING, AD_CLOSE_NOTIFY)
+        self.deadline = None
+        self._set_state(CLOSED)
+        return status
+
+    def seal_application(self, buf, off, n):
+        """Protect n bytes of application data at buf[off:] in place (the prefix room
+        before them must be write_prefix(1) bytes). Returns the record's start."""
+        rl = self.record
+        start = off - rl.write_prefix(1)
+        return start, rl.seal(buf, start, CT_APPLICATION_DATA, 1, n)
+
+    def max_plaintext(self):
+        """Largest application record plaintext that fits the MTU."""
+        return self.mtu - self.record.write_overhead(1)
+
+    def _fail(self, code, alert):
+        """A fatal protocol error: send the alert, poison the state (RFC 5246 7.2.2)."""
+        if self.state in (ERROR, CLOSED):
+            return
+        self.error = code
+        self.deadline = None
+        try:
+            if alert is not None:
+                self.send_alert(ALERT_FATAL, alert)
+        except NxError:
+            pass
+        self._set_state(ERROR)
+        self.owner._dtls_event(code)
+
+    def _set_state(self, state):
+        self.state = state
+
+    # ================================================================ flights
+    def _flight_begin(self):
+        self.flight_n = 0
+        self.flight_used = 0
+        self.timeout = config.NX_SECURE_DTLS_RETRANSMIT_TIMEOUT_MS
+        self.transmissions = 0
+
+    def _msg_begin(self, epoch=0):
+        if self.flight_n >= _MAX_FLIGHT_ENTRIES:
+            raise NxError(NX_SECURE_TLS_PACKET_BUFFER_TOO_SMALL, AD_INTERNAL_ERROR)
+        self._msg_epoch = epoch
+        return Writer(self.flight_buf, self.flight_used + HANDSHAKE_HEADER)
+
+    def _msg_end(self, w, msg_type):
+        """Close a handshake message written at the end of the flight buffer: header
+        as if unfragmented, into the transcript, listed in the flight."""
+        start = self.flight_used
+        length = w.pos - start - HANDSHAKE_HEADER
+        push_handshake_header(self.flight_buf, start, msg_type, length, self.send_seq, 0, length)
+        self.send_seq += 1
+        self.transcript.update(self.flight_buf[start:w.pos])
+        e = self.flight[self.flight_n]
+        e[0] = CT_HANDSHAKE
+        e[1] = self._msg_epoch
+        e[2] = start
+        e[3] = w.pos - start
+        self.flight_n += 1
+        self.flight_used = w.pos
+
+    def _flight_ccs(self):
+        e = self.flight[self.flight_n]
+        e[0] = CT_CHANGE_CIPHER_SPEC
+        e[1] = 0
+        e[2] = 0
+        e[3] = 1
+        self.flight_n += 1
+
+    def _flight_send(self, now, arm_timer):
+        """(Re)transmit the flight: messages fragmented to the MTU, packed several
+        records to a datagram, each record protected in its message's epoch with a
+        fresh sequence number (RFC 6347 4.2.3, 4.2.4)."""
+        rl = self.record
+        tx = self.tx
+        mtu = self.mtu
+        if mtu > len(tx):
+            mtu = len(tx)
+        pos = 0
+        fb = self.flight_buf
+        for i in range(self.flight_n):
+            ctype, epoch, start, size = self.flight[i]
+            if ctype == CT_CHANGE_CIPHER_SPEC:
+                if pos + RECORD_HEADER + 1 > mtu:
+                    self._emit(pos)
+                    pos = 0
+                tx[pos + RECORD_HEADER] = 1
+                pos += rl.seal(tx, pos, CT_CHANGE_CIPHER_SPEC, 0, 1)
+                # RFC 6347 4.1: after sending ChangeCipherSpec the write epoch advances.
+                if rl.write_epoch == 0:
+                    rl.activate_write()
+                continue
+            body_len = size - HANDSHAKE_HEADER
+            overhead = RECORD_HEADER + HANDSHAKE_HEADER + (
+                0 if epoch == 0 else rl.write_overhead(1) - RECORD_HEADER)
+            if mtu - overhead < 1:
+                raise NxError(NX_SECURE_TLS_PACKET_BUFFER_TOO_SMALL, AD_INTERNAL_ERROR)
+            done = 0
+            while True:
+                room = mtu - pos - overhead
+                if room < 1 or (room < body_len - done and room < 64 and pos):
+                    # not worth a tiny fragment: start a new datagram
+                    self._emit(pos)
+                    pos = 0
+                    room = mtu - overhead
+                frag = body_len - done
+                if frag > room:
+                    frag = room
+                pre = rl.write_prefix(epoch)
+                q = pos + pre
+                tx[q:q + HANDSHAKE_HEADER] = fb[start:start + HANDSHAKE_HEADER]
+                # rewrite fragment_offset / fragment_length (RFC 6347 4.2.3)
+                tx[q + 6] = (done >> 16) & 0xFF
+                tx[q + 7] = (done >> 8) & 0xFF
+                tx[q + 8] = done & 0xFF
+                tx[q + 9] = (frag >> 16) & 0xFF
+                tx[q + 10] = (frag >> 8) & 0xFF
+                tx[q + 11] = frag & 0xFF
+                s = start + HANDSHAKE_HEADER + done
+                tx[q + HANDSHAKE_HEADER:q + HANDSHAKE_HEADER + frag] = fb[s:s + frag]
+                pos += rl.seal(tx, pos, CT_HANDSHAKE, epoch, HANDSHAKE_HEADER + frag)
+                done += frag
+                if done >= body_len:
+                    break
+        if pos:
+            self._emit(pos)
+        self.transmissions += 1
+        if arm_timer:
+            self.deadline = self.ticks_add(now, self.timeout)
+        elif self.deadline is not None:
+            self.deadline = self.ticks_add(now, self.timeout)
+
+    def _emit(self, n):
+        status = self.owner._dtls_output(self.tx[:n])
+        if status != NX_SUCCESS:
+            raise NxError(NX_SECURE_TLS_TCP_SEND_FAILED, None)
+
+    # ================================================================ timer
+    def timer_deadline(self):
+        return self.deadline
+
+    def timer_fire(self, now):
+        """RFC 6347 4.2.4.1: on expiry retransmit and double the timeout up to 60 s;
+        give up after a bounded number of transmissions."""
+        if self.deadline is None:
+            return
+        if self.state == S_HELLO or self.transmissions >= config.NX_SECURE_DTLS_MAX_TRANSMISSIONS:
+            self.deadline = None
+            self._fail(NX_SECURE_TLS_HANDSHAKE_TIMEOUT, None)
+            return
+        t = self.timeout * 2
+        if t > config.NX_SECURE_DTLS_MAX_RETRANSMIT_TIMEOUT_MS:
+            t = config.NX_SECURE_DTLS_MAX_RETRANSMIT_TIMEOUT_MS
+        self.timeout = t
+        self.retransmits += 1
+        try:
+            self._flight_send(now, True)
+        except NxError as e:
+            self._fail(e.code, e.alert)
+
+
+def _plain_add(t, d):
+    return t + d

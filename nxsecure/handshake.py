@@ -1,0 +1,188 @@
+"""Handshake message codecs: pull_X(reader) / push_X(writer, ...) pairs (RFC 5246 7.4, RFC 6347 4.2)."""
+from .codec import Reader
+from .const import (
+    NxError, DTLS_1_2, DTLS_1_0, EXT_EXTENDED_MASTER_SECRET, EXT_RENEGOTIATION_INFO,
+    TLS_EMPTY_RENEGOTIATION_INFO_SCSV, NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH,
+    NX_SECURE_TLS_RENEGOTIATION_EXTENSION_ERROR, NX_SECURE_TLS_HANDSHAKE_FAILURE,
+    AD_DECODE_ERROR, AD_HANDSHAKE_FAILURE, AD_ILLEGAL_PARAMETER,
+)
+
+HANDSHAKE_HEADER = 12   # RFC 6347 4.2.2: type, length, message_seq, fragment_offset, fragment_length
+RECORD_HEADER = 13      # RFC 6347 4.1: type, version, epoch, sequence_number(48), length
+
+
+class Hello:
+    """Fields of a ClientHello or ServerHello; byte fields are memoryviews into the message."""
+    version = 0
+    random = None
+    session_id = None
+    cookie = None
+    suites = None           # ClientHello: memoryview of the 2-byte suite list; ServerHello: None
+    suite = 0               # ServerHello: the chosen suite
+    compression_ok = False
+    ems = False             # extended_master_secret extension present (RFC 7627)
+    secure_reneg = False    # renegotiation_info present, or the SCSV (RFC 5746 3.6)
+    reneg_info = None       # the renegotiated_connection bytes, when the extension came
+
+
+def _pull_extensions(r, hello):
+    """RFC 5246 7.4.1.4: optional extension block; unknown extensions ignored,
+    duplicates rejected."""
+    if r.left() == 0:
+        return
+    ext = r.sub16()
+    seen = []
+    while ext.left():
+        etype = ext.u16()
+        data = ext.sub16()
+        if etype in seen:
+            raise NxError(NX_SECURE_TLS_HANDSHAKE_FAILURE, AD_ILLEGAL_PARAMETER)
+        if len(seen) < 32:
+            seen.append(etype)
+        if etype == EXT_EXTENDED_MASTER_SECRET:
+            data.done()            # RFC 7627 5.1: extension_data is empty
+            hello.ems = True
+        elif etype == EXT_RENEGOTIATION_INFO:
+            hello.reneg_info = data.vec8()
+            data.done()
+            hello.secure_reneg = True
+    r.done()
+
+
+def pull_client_hello(body):
+    """RFC 6347 4.2.1 ClientHello (with the DTLS cookie field)."""
+    r = Reader(body)
+    h = Hello()
+    h.version = r.u16()
+    h.random = r.take(32)
+    h.session_id = r.vec8()
+    if len(h.session_id) > 32:
+        raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, AD_DECODE_ERROR)
+    h.cookie = r.vec8()
+    h.suites = r.vec16()
+    if len(h.suites) < 2 or len(h.suites) & 1:
+        raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, AD_DECODE_ERROR)
+    comp = r.vec8()
+    if len(comp) < 1:
+        raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, AD_DECODE_ERROR)
+    for c in comp:
+        if c == 0:
+            h.compression_ok = True
+    _pull_extensions(r, h)
+    s = h.suites
+    for i in range(0, len(s), 2):
+        if (s[i] << 8) | s[i + 1] == TLS_EMPTY_RENEGOTIATION_INFO_SCSV:
+            h.secure_reneg = True
+    return h
+
+
+def client_hello_offers(hello, suite):
+    s = hello.suites
+    hi = suite >> 8
+    lo = suite & 0xFF
+    for i in range(0, len(s), 2):
+        if s[i] == hi and s[i + 1] == lo:
+            return True
+    return False
+
+
+def push_client_hello(w, random, cookie, suites, ems=True):
+    w.u16(DTLS_1_2)
+    w.put(random)
+    w.u8(0)                      # no session id: resumption is not offered
+    w.vec8(cookie)
+    m = w.begin16()
+    for s in suites:
+        w.u16(s)
+    w.end16(m)
+    w.u8(1)
+    w.u8(0)                      # null compression only
+    m = w.begin16()
+    if ems:
+        w.u16(EXT_EXTENDED_MASTER_SECRET)
+        w.u16(0)
+    # RFC 5746 3.4: initial handshake sends an empty renegotiation_info.
+    w.u16(EXT_RENEGOTIATION_INFO)
+    w.u16(1)
+    w.u8(0)
+    w.end16(m)
+
+
+def pull_server_hello(body):
+    r = Reader(body)
+    h = Hello()
+    h.version = r.u16()
+    h.random = r.take(32)
+    h.session_id = r.vec8()
+    if len(h.session_id) > 32:
+        raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, AD_DECODE_ERROR)
+    h.suite = r.u16()
+    h.compression_ok = r.u8() == 0
+    _pull_extensions(r, h)
+    return h
+
+
+def push_server_hello(w, random, session_id, suite, ems, secure_reneg):
+    w.u16(DTLS_1_2)
+    w.put(random)
+    w.vec8(session_id)
+    w.u16(suite)
+    w.u8(0)
+    if ems or secure_reneg:
+        m = w.begin16()
+        if ems:
+            w.u16(EXT_EXTENDED_MASTER_SECRET)
+            w.u16(0)
+        if secure_reneg:
+            w.u16(EXT_RENEGOTIATION_INFO)
+            w.u16(1)
+            w.u8(0)
+        w.end16(m)
+
+
+def check_initial_reneg_info(hello):
+    """RFC 5746 3.4/3.6: in an initial handshake renegotiated_connection is empty."""
+    if hello.reneg_info is not None and len(hello.reneg_info) != 0:
+        raise NxError(NX_SECURE_TLS_RENEGOTIATION_EXTENSION_ERROR, AD_HANDSHAKE_FAILURE)
+
+
+def pull_hello_verify_request(body):
+    """RFC 6347 4.2.1: server_version, cookie<0..2^8-1>. Either version is accepted."""
+    r = Reader(body)
+    version = r.u16()
+    cookie = r.vec8()
+    r.done()
+    if version != DTLS_1_2 and version != DTLS_1_0:
+        raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, AD_ILLEGAL_PARAMETER)
+    return cookie
+
+
+def push_hello_verify_request(w, cookie):
+    # RFC 6347 4.2.1: servers SHOULD use DTLS 1.0 here regardless of the version
+    # being negotiated; both are accepted by clients.
+    w.u16(DTLS_1_0)
+    w.vec8(cookie)
+
+
+def pull_psk_vector(body):
+    """ServerKeyExchange hint or ClientKeyExchange identity for plain PSK (RFC 4279 2)."""
+    r = Reader(body)
+    v = r.vec16()
+    r.done()
+    return v
+
+
+def push_handshake_header(mv, off, msg_type, length, message_seq, frag_off, frag_len):
+    """RFC 6347 4.2.2 handshake header, 12 bytes."""
+    mv[off] = msg_type
+    mv[off + 1] = (length >> 16) & 0xFF
+    mv[off + 2] = (length >> 8) & 0xFF
+    mv[off + 3] = length & 0xFF
+    mv[off + 4] = (message_seq >> 8) & 0xFF
+    mv[off + 5] = message_seq & 0xFF
+    mv[off + 6] = (frag_off >> 16) & 0xFF
+    mv[off + 7] = (frag_off >> 8) & 0xFF
+    mv[off + 8] = frag_off & 0xFF
+    mv[off + 9] = (frag_len >> 16) & 0xFF
+    mv[off + 10] = (frag_len >> 8) & 0xFF
+    mv[off + 11] = frag_len & 0xFF

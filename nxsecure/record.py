@@ -1,0 +1,330 @@
+"""DTLS record layer: header, epochs, 48-bit sequence numbers, in-place protection, replay window (RFC 6347 4.1)."""
+from .const import (
+    NxError, DTLS_1_2, DTLS_1_0, CT_CHANGE_CIPHER_SPEC, CT_ALERT, CT_HANDSHAKE, CT_APPLICATION_DATA,
+    NX_SUCCESS, NX_SECURE_TLS_INVALID_PACKET, NX_SECURE_TLS_INVALID_EPOCH,
+    NX_SECURE_TLS_REPEAT_MESSAGE_RECEIVED, NX_SECURE_TLS_HASH_MAC_VERIFY_FAILURE,
+    NX_SECURE_TLS_UNKNOWN_TLS_VERSION, NX_SECURE_TLS_PACKET_BUFFER_TOO_SMALL, NX_NOT_SUCCESSFUL,
+)
+
+RECORD_HEADER = 13
+KEY_BLOCK_ROOM = 128         # 2 * (MAC key 32 + key 16 + fixed IV 4) = 104, rounded up
+SCRATCH_SIZE = 64            # nonce 12 + aad 13 + MAC 32, rounded up
+MAX_SEQ = (1 << 48) - 1      # RFC 6347 4.1: the sequence number must not wrap
+
+
+class ReplayWindow:
+    """64-record anti-replay window (RFC 6347 4.1.2.6) as a ring of bits in 8 bytes,
+    so that checking and marking allocate nothing."""
+
+    def __init__(self):
+        self.bits = bytearray(8)
+        self.reset()
+
+    def reset(self):
+        b = self.bits
+        for i in range(8):
+            b[i] = 0
+        self.top = -1            # highest sequence number accepted so far
+
+    def check(self, seq):
+        """True if seq is new: above the window, or inside it and not yet seen."""
+        top = self.top
+        if seq > top:
+            return True
+        if top - seq >= 64:
+            return False
+        i = seq & 63
+        return not (self.bits[i >> 3] >> (i & 7)) & 1
+
+    def mark(self, seq):
+        """Record seq as received. Call only after the record authenticated."""
+        top = self.top
+        b = self.bits
+        if seq > top:
+            d = seq - top
+            if d >= 64:
+                for i in range(8):
+                    b[i] = 0
+            else:
+                s = top + 1
+                while s <= seq:          # clear the bits that slide into the window
+                    i = s & 63
+                    b[i >> 3] &= ~(1 << (i & 7)) & 0xFF
+                    s += 1
+            self.top = seq
+        i = seq & 63
+        b[i >> 3] |= 1 << (i & 7)
+
+
+class CipherState:
+    """One direction's keys for one epoch: the suite row and its initialised contexts."""
+
+    def __init__(self, suite, key, mac_key, fixed_iv, cipher_md, mac_md):
+        self.suite = suite
+        self.aead = suite.aead
+        self.tag = suite.tag_size
+        self.riv = suite.record_iv_size
+        self.fixed_iv = fixed_iv
+        self.ctx = suite.nx_secure_tls_session_cipher.init(key, cipher_md)
+        if not self.aead:
+            self.mac = suite.nx_secure_tls_hash.init(mac_key, mac_md)
+            self.mac_size = suite.nx_secure_tls_hash_size
+
+    def overhead(self):
+        """Bytes a protected record adds to its plaintext, at most."""
+        if self.aead:
+            return self.riv + self.tag
+        return self.riv + self.mac_size + 16
+
+
+def metadata_layout(table):
+    """Bytes of the crypto metadata buffer one session uses for this table:
+    key block, then cipher and MAC contexts for each direction."""
+    cmax = 0
+    mmax = 0
+    for row in table.nx_secure_tls_ciphersuite_lookup_table:
+        c = row.nx_secure_tls_session_cipher.nx_crypto_metadata_area_size
+        if c > cmax:
+            cmax = c
+        h = row.nx_secure_tls_hash
+        if h is not None and h.nx_crypto_metadata_area_size > mmax:
+            mmax = h.nx_crypto_metadata_area_size
+    return KEY_BLOCK_ROOM + 2 * cmax + 2 * mmax, cmax, mmax
+
+
+class RecordLayer:
+    """Protects and unprotects records in place. Epoch 0 is plaintext; epoch 1 is the
+    negotiated suite (no renegotiation, so no epoch beyond 1)."""
+
+    def __init__(self, scratch):
+        self.nonce = scratch[0:12]
+        self.aad = scratch[12:25]
+        self.macbuf = scratch[32:64]
+        self.w0 = ReplayWindow()
+        self.w1 = ReplayWindow()
+        self.reset()
+
+    def reset(self):
+        self.read_epoch = 0
+        self.write_epoch = 0
+        self.read1 = None        # CipherState for reading epoch 1
+        self.write1 = None
+        self.pending_read = None
+        self.pending_write = None
+        self.seq = [0, 0]        # next write sequence number per epoch
+        self.w0.reset()
+        self.w1.reset()
+        self.discarded = 0       # invalid records dropped (RFC 6347 4.1.2.7)
+        # results of the last open(), kept as attributes so the steady path allocates no tuple
+        self.r_type = 0
+        self.r_epoch = 0
+        self.r_seq = 0
+        self.r_off = 0
+        self.r_len = 0
+        self.r_next = 0
+
+    # --- keys -----------------------------------------------------------------------
+    def set_pending(self, read_state, write_state):
+        self.pending_read = read_state
+        self.pending_write = write_state
+
+    def activate_read(self):
+        """On ChangeCipherSpec received: the next epoch's read state becomes current."""
+        self.read1 = self.pending_read
+        self.read_epoch = 1
+
+    def activate_write(self):
+        self.write1 = self.pending_write
+        self.write_epoch = 1
+
+    def write_overhead(self, epoch):
+        if epoch == 0:
+            return RECORD_HEADER
+        return RECORD_HEADER + self.write1.overhead()
+
+    def write_prefix(self, epoch):
+        """Bytes between the record start and its plaintext."""
+        if epoch == 0:
+            return RECORD_HEADER
+        return RECORD_HEADER + self.write1.riv
+
+    # --- sending --------------------------------------------------------------------
+    def seal(self, buf, off, ctype, epoch, n):
+        """Protect the record whose plaintext (n bytes) sits at off + write_prefix(epoch).
+        Writes header, explicit nonce/IV, ciphertext and tag/MAC in place; returns the
+        record's total length."""
+        seq = self.seq[epoch]
+        if seq > MAX_SEQ:
+            raise NxError(NX_NOT_SUCCESSFUL)
+        self.seq[epoch] = seq + 1
+        buf[off] = ctype
+        buf[off + 1] = 0xFE
+        buf[off + 2] = 0xFD
+        buf[off + 3] = 0
+        buf[off + 4] = epoch
+        _put48(buf, off + 5, seq)
+        if epoch == 0:
+            buf[off + 11] = n >> 8
+            buf[off + 12] = n & 0xFF
+            return RECORD_HEADER + n
+        st = self.write1
+        aad = self.aad
+        for i in range(11):              # epoch || seq || type || version
+            aad[i] = buf[off + i]
+        aad[11] = n >> 8
+        aad[12] = n & 0xFF
+        p = off + RECORD_HEADER
+        if st.aead:
+            # RFC 5288 3 / RFC 6655 3: nonce = fixed IV (4) || explicit (8) = epoch||seq
+            nonce = self.nonce
+            fiv = st.fixed_iv
+            for i in range(4):
+                nonce[i] = fiv[i]
+            for i in range(8):
+                nonce[4 + i] = buf[off + 3 + i]
+                buf[p + i] = buf[off + 3 + i]
+            st.ctx.seal(nonce, aad, buf, p + 8, n)
+            total = 8 + n + st.tag
+        else:
+            # RFC 5246 6.2.3.2: explicit IV. NIST SP 800-38A Appendix C: the IV is
+            # the block cipher applied, under the record key, to a unique nonce
+            # (epoch || seq), which is unpredictable to the peer and allocation-free.
+            for i in range(8):
+                buf[p + i] = buf[off + 3 + i]
+                buf[p + 8 + i] = 0
+            st.ctx.encrypt(_ZERO16, buf, p, 16)
+            # MAC-then-encrypt (RFC 5246 6.2.3.1)
+            m = st.mac_size
+            st.mac.mac(aad, buf, p + 16, n, buf, p + 16 + n)
+            padlen = 15 - ((n + m) & 15)
+            q = p + 16 + n + m
+            for i in range(padlen + 1):
+                buf[q + i] = padlen
+            clen = n + m + padlen + 1
+            st.ctx.encrypt(buf[p:p + 16], buf, p + 16, clen)
+            total = 16 + clen
+        buf[off + 11] = total >> 8
+        buf[off + 12] = total & 0xFF
+        return RECORD_HEADER + total
+
+    # --- receiving ------------------------------------------------------------------
+    def open(self, buf, off, end):
+        """Parse and unprotect the record at buf[off:end] in place. Returns NX_SUCCESS
+        with r_type/r_epoch/r_seq/r_off/r_len/r_next set, or a code for a record to
+        discard silently (r_next says where the next record starts, or end when the
+        rest of the datagram cannot be parsed). The replay window is NOT marked: the
+        caller calls accept() once it keeps the record."""
+        if end - off < RECORD_HEADER:
+            self.r_next = end
+            return NX_SECURE_TLS_INVALID_PACKET
+        ctype = buf[off]
+        version = (buf[off + 1] << 8) | buf[off + 2]
+        length = (buf[off + 11] << 8) | buf[off + 12]
+        nxt = off + RECORD_HEADER + length
+        if nxt > end:
+            self.r_next = end
+            return NX_SECURE_TLS_INVALID_PACKET
+        self.r_next = nxt
+        if ctype < CT_CHANGE_CIPHER_SPEC or ctype > CT_APPLICATION_DATA:
+            return NX_SECURE_TLS_INVALID_PACKET
+        if version != DTLS_1_2 and version != DTLS_1_0:
+            return NX_SECURE_TLS_UNKNOWN_TLS_VERSION
+        epoch = (buf[off + 3] << 8) | buf[off + 4]
+        seq = _get48(buf, off + 5)
+        self.r_type = ctype
+        self.r_epoch = epoch
+        self.r_seq = seq
+        p = off + RECORD_HEADER
+        if epoch == 0:
+            if not self.w0.check(seq):
+                return NX_SECURE_TLS_REPEAT_MESSAGE_RECEIVED
+            if ctype == CT_APPLICATION_DATA:
+                # RFC 6347 4.1: application data is never sent unprotected.
+                return NX_SECURE_TLS_INVALID_EPOCH
+            self.r_off = p
+            self.r_len = length
+            return NX_SUCCESS
+        if epoch != 1 or self.read_epoch != 1:
+            return NX_SECURE_TLS_INVALID_EPOCH
+        if not self.w1.check(seq):
+            return NX_SECURE_TLS_REPEAT_MESSAGE_RECEIVED
+        st = self.read1
+        aad = self.aad
+        for i in range(11):
+            aad[i] = buf[off + i]
+        if st.aead:
+            n = length - 8 - st.tag
+            if n < 0:
+                return NX_SECURE_TLS_HASH_MAC_VERIFY_FAILURE
+            aad[11] = n >> 8
+            aad[12] = n & 0xFF
+            nonce = self.nonce
+            fiv = st.fixed_iv
+            for i in range(4):
+                nonce[i] = fiv[i]
+            for i in range(8):
+                nonce[4 + i] = buf[p + i]
+            if not st.ctx.open(nonce, aad, buf, p + 8, length - 8):
+                return NX_SECURE_TLS_HASH_MAC_VERIFY_FAILURE
+            self.r_off = p + 8
+            self.r_len = n
+            return NX_SUCCESS
+        return self._open_cbc(st, buf, p, length)
+
+    def _open_cbc(self, st, buf, p, length):
+        m = st.mac_size
+        clen = length - 16
+        if clen < m + 16 or clen & 15:
+            return NX_SECURE_TLS_HASH_MAC_VERIFY_FAILURE
+        st.ctx.decrypt(buf[p:p + 16], buf, p + 16, clen)
+        q = p + 16
+        last = q + clen - 1
+        pad = buf[last]
+        # RFC 5246 6.2.3.2: padding and MAC failures must look the same. Check every
+        # padding byte and compute the MAC in all cases (over a plausible length when
+        # the padding is bad), then fail once.
+        bad = 0
+        if pad + 1 + m > clen:
+            bad = 1
+            pad = 0
+        for i in range(pad + 1):
+            bad |= buf[last - i] ^ pad
+        n = clen - pad - 1 - m
+        aad = self.aad
+        aad[11] = n >> 8
+        aad[12] = n & 0xFF
+        mb = self.macbuf
+        st.mac.mac(aad, buf, q, n, mb, 0)
+        for i in range(m):
+            bad |= mb[i] ^ buf[q + n + i]
+        if bad:
+            return NX_SECURE_TLS_HASH_MAC_VERIFY_FAILURE
+        self.r_off = q
+        self.r_len = n
+        return NX_SUCCESS
+
+    def accept(self):
+        """Mark the last opened record in its epoch's replay window."""
+        if self.r_epoch == 0:
+            self.w0.mark(self.r_seq)
+        else:
+            self.w1.mark(self.r_seq)
+
+
+_ZERO16 = bytes(16)
+
+
+def _put48(buf, off, v):
+    for i in range(5, -1, -1):
+        buf[off + i] = v & 0xFF
+        v >>= 8
+
+
+def _get48(buf, off):
+    # Built from 16-bit pieces so that small sequence numbers stay small ints.
+    hi = (buf[off] << 8) | buf[off + 1]
+    mid = (buf[off + 2] << 8) | buf[off + 3]
+    lo = (buf[off + 4] << 8) | buf[off + 5]
+    if hi:
+        return (((hi << 16) | mid) << 16) | lo
+    return (mid << 16) | lo

@@ -1,0 +1,399 @@
+"""NX_SECURE_DTLS_SERVER: sessions carved from the caller's buffers, demux by address, stateless cookies, notify callbacks."""
+import port
+from . import netx
+from .codec import Reader
+from .const import (
+    NxError, NX_SUCCESS, NX_PTR_ERROR, NX_INVALID_PARAMETERS, NX_STILL_BOUND, NX_NOT_CONNECTED,
+    NX_CONTINUE, NX_IP_NORMAL, NX_FRAGMENT_OKAY, NX_IP_TIME_TO_LIVE, CT_HANDSHAKE,
+    HT_CLIENT_HELLO, HT_HELLO_VERIFY_REQUEST, DTLS_1_0, DTLS_1_2,
+    NX_SECURE_TLS_NO_FREE_DTLS_SESSIONS, NX_SECURE_TLS_INVALID_STATE,
+)
+from .cookie import CookieJar
+from .dtls import IDLE, S_HELLO, CONNECTED, CLOSED, ERROR
+from .handshake import HANDSHAKE_HEADER, pull_client_hello, push_hello_verify_request, push_handshake_header
+from .codec import Writer
+from .psk import PskStore
+from .record import metadata_layout, RECORD_HEADER
+from . import session as _s
+from .session import NX_SECURE_DTLS_SESSION
+
+_SERVER_ID = 0x44545356          # "DTSV"
+
+
+class NX_SECURE_DTLS_SERVER:
+    """A DTLS server control block: one UDP port, many sessions."""
+
+    def __init__(self):
+        self._id = 0
+
+
+def _live(server):
+    if server is None or not isinstance(server, NX_SECURE_DTLS_SERVER) or server._id != _SERVER_ID:
+        return NX_PTR_ERROR
+    return NX_SUCCESS
+
+
+def nx_secure_dtls_server_create(server_ptr, ip_ptr, port_, timeout, session_buffer,
+                                 session_buffer_size, crypto_table, crypto_metadata_buffer,
+                                 crypto_metadata_size, packet_reassembly_buffer,
+                                 packet_reassembly_buffer_size, connect_notify, receive_notify):
+    if (server_ptr is None or not isinstance(server_ptr, NX_SECURE_DTLS_SERVER) or ip_ptr is None
+            or session_buffer is None or crypto_table is None or crypto_metadata_buffer is None
+            or packet_reassembly_buffer is None or connect_notify is None or receive_notify is None):
+        return NX_PTR_ERROR
+    if not isinstance(port_, int) or port_ <= 0 or port_ > 0xFFFF:
+        return NX_INVALID_PARAMETERS
+    status, per_md = _s.nx_secure_tls_metadata_size_calculate(crypto_table)
+    if status:
+        return status
+    size = NX_SECURE_DTLS_SESSION.SIZE
+    if (not _s._buffer_ok(session_buffer, session_buffer_size)
+            or not _s._buffer_ok(crypto_metadata_buffer, crypto_metadata_size)
+            or not _s._buffer_ok(packet_reassembly_buffer, packet_reassembly_buffer_size)):
+        return NX_INVALID_PARAMETERS
+    n = session_buffer_size // size
+    if n < 1 or crypto_metadata_size // n < per_md or \
+            packet_reassembly_buffer_size // n < _s._MIN_REASSEMBLY:
+        return NX_INVALID_PARAMETERS
+    if server_ptr._id == _SERVER_ID:
+        nx_secure_dtls_server_delete(server_ptr)
+    sock = netx.NX_UDP_SOCKET()
+    status = netx.nx_udp_socket_create(ip_ptr, sock, "DTLS server", NX_IP_NORMAL, NX_FRAGMENT_OKAY,
+                                       NX_IP_TIME_TO_LIVE, 16)
+    if status:
+        return status
+    # NetX's rule: the library only divides the caller's buffers among the sessions.
+    smem = memoryview(session_buffer)
+    mmem = memoryview(crypto_metadata_buffer)
+    rmem = memoryview(packet_reassembly_buffer)
+    md_share = crypto_metadata_size // n
+    rs_share = packet_reassembly_buffer_size // n
+    server_ptr._psk_mem = bytearray(PskStore.SIZE)     # one store shared by every session
+    store = PskStore(memoryview(server_ptr._psk_mem))
+    sessions = []
+    for i in range(n):
+        s = NX_SECURE_DTLS_SESSION()
+        _s._init(s, smem[i * size:(i + 1) * size], crypto_table,
+                 mmem[i * md_share:(i + 1) * md_share], rmem[i * rs_share:(i + 1) * rs_share],
+                 store, server_ptr)
+        s._socket = sock
+        sessions.append(s)
+    server_ptr._id = _SERVER_ID
+    server_ptr._ip = ip_ptr
+    server_ptr._port = port_
+    server_ptr._timeout = timeout
+    server_ptr._socket = sock
+    server_ptr._sessions = sessions
+    server_ptr._psk_store = store
+    server_ptr._crypto_table = crypto_table
+    server_ptr._connect_notify = connect_notify
+    server_ptr._receive_notify = receive_notify
+    server_ptr._disconnect_notify = None
+    server_ptr._error_notify = None
+    server_ptr._started = False
+    server_ptr._cookies = None
+    server_ptr._hvr = bytearray(RECORD_HEADER + HANDSHAKE_HEADER + 3 + 32)
+    server_ptr._keylog = None
+    server_ptr._mtu = None
+    # certificate stores: filled by the certificate services
+    server_ptr._local_certificates = []
+    server_ptr._trusted_certificates = []
+    server_ptr._client_verify = False
+    # counters
+    server_ptr.nxsecure_hello_verify_sent = 0
+    server_ptr.nxsecure_datagrams_dropped = 0
+    server_ptr.nxsecure_no_free_sessions = 0
+    server_ptr.nxsecure_callback_errors = 0
+    server_ptr._after = lambda s: _after(server_ptr, s)
+    for s in sessions:
+        s._server = server_ptr
+    return NX_SUCCESS
+
+
+def nx_secure_dtls_server_delete(server_ptr):
+    if _live(server_ptr):
+        return NX_PTR_ERROR
+    if server_ptr._started:
+        return NX_STILL_BOUND
+    netx.nx_udp_socket_delete(server_ptr._socket)
+    for s in server_ptr._sessions:
+        s._id = 0
+    server_ptr._sessions = []
+    server_ptr._id = 0
+    return NX_SUCCESS
+
+
+def nx_secure_dtls_server_start(server_ptr):
+    if _live(server_ptr):
+        return NX_PTR_ERROR
+    if server_ptr._started:
+        return NX_SUCCESS
+    try:
+        server_ptr._cookies = CookieJar(server_ptr._crypto_table.hmac_sha256, port.random_into, port.ticks_ms(),
+                                        port.ticks_diff)
+    except NxError as e:
+        return e.code
+    sock = server_ptr._socket
+    status = netx.nx_udp_socket_bind(sock, server_ptr._port, server_ptr._timeout)
+    if status:
+        return status
+    sock._dtls_receive = lambda packet, addr: _receive(server_ptr, packet, addr)
+    server_ptr._started = True
+    return NX_SUCCESS
+
+
+def nx_secure_dtls_server_stop(server_ptr):
+    """Stop listening and reset every session, halting in-progress communications."""
+    if _live(server_ptr):
+        return NX_PTR_ERROR
+    for s in server_ptr._sessions:
+        if s._peer is not None:
+            try:
+                s._engine.close()
+            except NxError:
+                pass
+        _release(s)
+    if server_ptr._started:
+        server_ptr._socket._dtls_receive = None
+        netx.nx_udp_socket_unbind(server_ptr._socket)
+        server_ptr._started = False
+    return NX_SUCCESS
+
+
+def nx_secure_dtls_server_psk_add(server_ptr, pre_shared_key, psk_length, psk_identity,
+                                  identity_length, hint, hint_length):
+    """Add a PSK; every session of the server uses the server's one store."""
+    if _live(server_ptr):
+        return NX_PTR_ERROR
+    return server_ptr._psk_store.add(pre_shared_key, psk_length, psk_identity, identity_length,
+                                     hint, hint_length)
+
+
+def nx_secure_dtls_server_notify_set(server_ptr, disconnect_notify, error_notify):
+    if _live(server_ptr):
+        return NX_PTR_ERROR
+    server_ptr._disconnect_notify = disconnect_notify
+    server_ptr._error_notify = error_notify
+    return NX_SUCCESS
+
+
+def _server_session(session):
+    status = _s._live(session)
+    if status:
+        return NX_PTR_ERROR if status == NX_PTR_ERROR else status
+    if session._server is None:
+        return NX_PTR_ERROR
+    return NX_SUCCESS
+
+
+def nx_secure_dtls_server_session_start(session_ptr, wait_option):
+    """Run the server side of the handshake for a session given by connect_notify."""
+    status = _server_session(session_ptr)
+    if status:
+        return status
+    e = session_ptr._engine
+    if e.state == S_HELLO:
+        status = e.start_server(port.ticks_ms())
+        _after(session_ptr._server, session_ptr)
+        if status:
+            return status
+    elif e.state == IDLE:
+        return NX_NOT_CONNECTED
+    _s._wait_state(session_ptr, wait_option, _s._handshake_over)
+    return _s._handshake_result(session_ptr)
+
+
+def nx_secure_dtls_server_session_send(session_ptr, packet_ptr):
+    status = _server_session(session_ptr)
+    if status:
+        return status
+    if packet_ptr is None:
+        return NX_PTR_ERROR
+    if session_ptr._peer is None:
+        return NX_NOT_CONNECTED
+    return _s._send(session_ptr, packet_ptr)
+
+
+def nxsecure_dtls_server_mtu_set(server_ptr, mtu):
+    """nxsecure extension: the largest datagram the server's sessions send."""
+    if _live(server_ptr):
+        return NX_PTR_ERROR
+    for s in server_ptr._sessions:
+        status = _s.nxsecure_dtls_session_mtu_set(s, mtu)
+        if status:
+            return status
+    return NX_SUCCESS
+
+
+def nxsecure_dtls_server_keylog_set(server_ptr, write):
+    """nxsecure extension (host debugging): NSS key log lines for every session."""
+    if _live(server_ptr):
+        return NX_PTR_ERROR
+    for s in server_ptr._sessions:
+        s._keylog = write
+    return NX_SUCCESS
+
+
+# ============================================================== the datagram path
+def _find(server, addr):
+    for s in server._sessions:
+        if s._peer == addr:
+            return s
+    return None
+
+
+def _free_session(server):
+    """A session with no client, or one whose association has ended and whose
+    received data the application has drained (nothing accepted is ever dropped)."""
+    spare = None
+    for s in server._sessions:
+        if s._peer is None:
+            return s
+        st = s._engine.state
+        if spare is None and (st == CLOSED or st == ERROR or st == IDLE) and s._rx_head is None:
+            spare = s
+    if spare is not None:
+        _release(spare)
+    return spare
+
+
+def _release(s):
+    _s._detach(s)
+    s._engine.reset()
+
+
+def _receive(server, packet, addr):
+    """The server socket's receive hook: one datagram, one path."""
+    now = port.ticks_ms()
+    s = _find(server, addr)
+    if s is not None:
+        st = s._engine.state
+        if not ((st == CONNECTED or st == CLOSED or st == ERROR) and _starts_with_hello(packet)):
+            s._receive_datagram(packet, now)
+            _after(server, s)
+            return
+        # RFC 6347 4.2.8: a new epoch-0 ClientHello from a known address is a client
+        # that lost its state; it gets a fresh handshake once it proves reachability
+        # with a cookie, and the old association stays until then.
+    try:
+        _stateless(server, packet, addr, now, s)
+    except NxError:
+        server.nxsecure_datagrams_dropped += 1
+    netx._give(packet)
+
+
+def _starts_with_hello(packet):
+    b = packet._buf
+    p = packet.nx_packet_prepend_ptr
+    return (packet.nx_packet_append_ptr - p >= RECORD_HEADER + HANDSHAKE_HEADER
+            and b[p] == CT_HANDSHAKE and b[p + 3] == 0 and b[p + 4] == 0
+            and b[p + RECORD_HEADER] == HT_CLIENT_HELLO)
+
+
+def _stateless(server, packet, addr, now, existing):
+    """RFC 6347 4.2.1: answer a ClientHello without a valid cookie with a
+    HelloVerifyRequest and keep nothing; only a valid cookie gets a session."""
+    buf = packet._buf
+    r = Reader(buf, packet.nx_packet_prepend_ptr, packet.nx_packet_append_ptr)
+    ctype = r.u8()
+    version = r.u16()
+    epoch = r.u16()
+    seq_mark = r.pos
+    r.take(6)
+    length = r.u16()
+    rec = Reader(buf, r.pos, r.pos)
+    rec.end = r.pos + length
+    if rec.end > r.end or ctype != CT_HANDSHAKE or epoch != 0 or (
+            version != DTLS_1_0 and version != DTLS_1_2):
+        raise NxError(0)
+    hs_start = rec.pos
+    msg_type = rec.u8()
+    msg_len = rec.u24()
+    message_seq = rec.u16()
+    frag_off = rec.u24()
+    frag_len = rec.u24()
+    # The stateless path takes a ClientHello only in one fragment.
+    if msg_type != HT_CLIENT_HELLO or frag_off != 0 or frag_len != msg_len:
+        raise NxError(0)
+    body = rec.take(msg_len)
+    hello = pull_client_hello(body)
+    jar = server._cookies
+    if len(hello.cookie) == 0 or not jar.check(now, addr, hello):
+        _send_hello_verify(server, buf, seq_mark, message_seq, jar.make(now, addr, hello), addr)
+        return
+    s = existing
+    if s is not None:
+        _release(s)
+    else:
+        s = _free_session(server)
+        if s is None:
+            server.nxsecure_no_free_sessions += 1
+            _call(server, server._error_notify, None, NX_SECURE_TLS_NO_FREE_DTLS_SESSIONS)
+            return
+    s._peer = addr
+    record_seq = _seq48(buf, seq_mark)
+    s._engine.hold_client_hello(buf[hs_start:hs_start + HANDSHAKE_HEADER + msg_len],
+                                message_seq, now)
+    # Our epoch-0 records continue from the client's record number, so the
+    # ServerHello never repeats the number the HelloVerifyRequest used (RFC 6347 4.2.1).
+    s._engine.record.seq[0] = record_seq + 1
+    netx._timer_add(s)
+    nxd, peer_port = netx._nxd_from_addr(addr)
+    _call(server, server._connect_notify, s, nxd, peer_port)
+
+
+def _send_hello_verify(server, buf, seq_mark, message_seq, cookie, addr):
+    """The HelloVerifyRequest reuses the ClientHello's record sequence number and
+    message_seq (RFC 6347 4.2.1, 4.2.2); it is smaller than any ClientHello."""
+    out = server._hvr
+    body_len = 3 + len(cookie)
+    w = Writer(out, RECORD_HEADER + HANDSHAKE_HEADER)
+    push_hello_verify_request(w, cookie)
+    push_handshake_header(out, RECORD_HEADER, HT_HELLO_VERIFY_REQUEST, body_len, message_seq, 0,
+                          body_len)
+    out[0] = CT_HANDSHAKE
+    out[1] = 0xFE
+    out[2] = 0xFF
+    out[3] = 0
+    out[4] = 0
+    out[5:11] = buf[seq_mark:seq_mark + 6]
+    n = HANDSHAKE_HEADER + body_len
+    out[11] = n >> 8
+    out[12] = n & 0xFF
+    server.nxsecure_hello_verify_sent += 1
+    netx._udp_send(server._socket, memoryview(out)[:RECORD_HEADER + n], addr)
+
+
+def _seq48(buf, p):
+    v = 0
+    for i in range(6):
+        v = (v << 8) | buf[p + i]
+    return v
+
+
+def _call(server, fn, *args):
+    """Application callbacks must not take the server down."""
+    if fn is None:
+        return
+    try:
+        fn(*args)
+    except Exception:
+        server.nxsecure_callback_errors += 1
+
+
+def _after(server, s):
+    """Deliver the notifications a datagram or timer produced, after the engine is
+    done with it (so a callback may call any service). Data first, then the end."""
+    if s._notify_rx:
+        s._notify_rx = False
+        _call(server, server._receive_notify, s)
+    if s._notify_disconnect:
+        s._notify_disconnect = False
+        _call(server, server._disconnect_notify, s)
+    code = s._notify_error
+    if code:
+        s._notify_error = 0
+        _call(server, server._error_notify, s, code)
+    st = s._engine.state
+    if (st == ERROR or st == CLOSED) and s._rx_head is None:
+        netx._timer_remove(s)

@@ -1,0 +1,466 @@
+"""NX_SECURE_DTLS_SESSION and the nx_secure_dtls_session_* / client services (guide chapter 4)."""
+import port
+from . import config, netx
+from .const import (
+    NxError, NX_SUCCESS, NX_PTR_ERROR, NX_INVALID_PARAMETERS, NX_NOT_CONNECTED, NX_NO_PACKET,
+    NX_INVALID_SOCKET, NX_CONTINUE, NX_WAIT_FOREVER, NX_ANY_PORT,
+    NX_SECURE_TLS_SESSION_UNINITIALIZED, NX_SECURE_TLS_ALLOCATE_PACKET_FAILED,
+    NX_SECURE_TLS_TCP_SEND_FAILED, NX_SECURE_TLS_SEND_ADDRESS_MISMATCH,
+    NX_SECURE_TLS_CLOSE_NOTIFY_RECEIVED, NX_SECURE_TLS_INVALID_STATE,
+)
+from .dtls import (
+    Dtls, MEMORY_SIZE, IDLE, S_HELLO, CONNECTED, CLOSED, ERROR, C_HELLO,
+)
+from .psk import PskStore
+from .record import metadata_layout, RECORD_HEADER
+
+_SESSION_ID = 0x44544C53          # "DTLS": set by _create, cleared by _delete
+# Room nx_secure_dtls_packet_allocate reserves in front of the data: record header
+# plus the largest explicit nonce/IV (16, CBC), rounded to NetX's packet alignment.
+NX_SECURE_DTLS_PACKET_PREPEND = 32
+# Room a send needs after the data: CBC's MAC (32) + padding (up to 16).
+_TAIL_ROOM = 48
+NX_SECURE_DTLS_MAX_RECEIVE_QUEUE = 8
+# Smallest reassembly share a session accepts: a ClientHello or a PSK server flight.
+_MIN_REASSEMBLY = 512
+
+
+class NX_SECURE_DTLS_SESSION:
+    """A DTLS session control block. sizeof(NX_SECURE_DTLS_SESSION) is the bytes one
+    server session takes from the caller's session buffer."""
+    SIZE = MEMORY_SIZE
+
+    def __init__(self):
+        self._id = 0
+        self._engine = None
+
+    # --- owner interface of the Dtls engine -----------------------------------------
+    def _dtls_output(self, mv):
+        sock = self._socket
+        if sock is None or self._peer is None:
+            return NX_SECURE_TLS_TCP_SEND_FAILED
+        status = netx._udp_send(sock, mv, self._peer)
+        if status != NX_SUCCESS:
+            return NX_SECURE_TLS_TCP_SEND_FAILED
+        return NX_SUCCESS
+
+    def _dtls_app_data(self, buf, off, n, packet):
+        """Queue one decrypted application record; False leaves it unaccepted."""
+        if self._rx_count >= NX_SECURE_DTLS_MAX_RECEIVE_QUEUE:
+            return False
+        if packet is not None and not self._consumed:
+            # The record is the datagram's last: hand over its packet, no copy.
+            packet.nx_packet_prepend_ptr = off
+            packet.nx_packet_append_ptr = off + n
+            packet.nx_packet_length = n
+            self._consumed = True
+            pkt = packet
+        else:
+            pool = self._rx_pool()
+            if pool is None:
+                return False
+            pkt = netx._take(pool, 0)
+            if pkt is None or n > len(pkt._buf):
+                if pkt is not None:
+                    netx._give(pkt)
+                return False
+            pkt._buf[0:n] = buf[off:off + n]
+            pkt.nx_packet_append_ptr = n
+            pkt.nx_packet_length = n
+        pkt.nx_packet_queue_next = None
+        if self._rx_tail is None:
+            self._rx_head = pkt
+        else:
+            self._rx_tail.nx_packet_queue_next = pkt
+        self._rx_tail = pkt
+        self._rx_count += 1
+        self._notify_rx = True
+        return True
+
+    def _dtls_event(self, code):
+        if code == NX_SUCCESS:
+            return
+        if code == NX_SECURE_TLS_CLOSE_NOTIFY_RECEIVED:
+            self._notify_disconnect = True
+        else:
+            self._notify_error = code
+
+    def _dtls_keylog(self, client_random, master):
+        fn = self._keylog
+        if fn is not None:
+            try:
+                fn("CLIENT_RANDOM %s %s\n" % (_hex(client_random), _hex(master)))
+            except Exception:       # a broken logger must not break the handshake
+                pass
+
+    # --- timers (registered with netx while the session is live) ---------------------
+    def _timer_deadline(self):
+        e = self._engine
+        return None if e is None else e.deadline
+
+    def _timer_fire(self, now):
+        e = self._engine
+        if e is None:
+            return
+        e.timer_fire(now)
+        if self._server is not None:
+            self._server._after(self)
+
+    # --- receive path ----------------------------------------------------------------
+    def _rx_pool(self):
+        sock = self._socket
+        if sock is None or sock.nx_udp_socket_ip_ptr is None:
+            return None
+        return sock.nx_udp_socket_ip_ptr.nx_ip_default_packet_pool
+
+    def _receive_datagram(self, packet, now):
+        """Feed one datagram (a packet the caller owns) to the engine; the packet is
+        released here unless an application record took it over."""
+        self._consumed = False
+        self._engine.receive(packet._buf, packet.nx_packet_prepend_ptr,
+                             packet.nx_packet_append_ptr, now, packet)
+        if not self._consumed:
+            netx._give(packet)
+
+    def _client_receive(self, packet, addr):
+        """UDP receive hook of a client session's socket."""
+        if self._peer is None or addr != self._peer or self._engine is None:
+            netx._give(packet)              # not our server: ignore (RFC 6347 4.1)
+            return
+        self._receive_datagram(packet, port.ticks_ms())
+
+    def _drop_queue(self):
+        p = self._rx_head
+        while p is not None:
+            nxt = p.nx_packet_queue_next
+            netx._give(p)
+            p = nxt
+        self._rx_head = None
+        self._rx_tail = None
+        self._rx_count = 0
+
+
+def _hex(b):
+    return "".join("%02x" % x for x in b)
+
+
+def _live(session):
+    """The common checks of NetX's nxe_ layer: NX_PTR_ERROR for a missing control
+    block, NX_SECURE_TLS_SESSION_UNINITIALIZED for one never created."""
+    if session is None or not isinstance(session, NX_SECURE_DTLS_SESSION):
+        return NX_PTR_ERROR
+    if session._id != _SESSION_ID:
+        return NX_SECURE_TLS_SESSION_UNINITIALIZED
+    return NX_SUCCESS
+
+
+def _init(session, mem, table, metadata, reassembly, psk_store, server):
+    session._id = _SESSION_ID
+    session._server = server
+    session._socket = None
+    session._peer = None
+    session._rx_head = None
+    session._rx_tail = None
+    session._rx_count = 0
+    session._consumed = False
+    session._notify_rx = False
+    session._notify_disconnect = False
+    session._notify_error = 0
+    session._keylog = None
+    session._psk_store = psk_store
+    # certificate stores: filled by the certificate services
+    session._local_certificates = []
+    session._trusted_certificates = []
+    session._remote_certs_number = 0
+    session._remote_certificate_buffer = None
+    e = Dtls(session, mem, table, metadata, reassembly, server is None, port.random_into,
+             port.ticks_add)
+    e.psk_store = psk_store
+    session._engine = e
+
+
+def _buffer_ok(buf, size):
+    try:
+        return size >= 0 and len(buf) >= size
+    except TypeError:
+        return False
+
+
+def nx_secure_tls_initialize():
+    """Nothing to set up: kept so ported code runs unchanged."""
+    return NX_SUCCESS
+
+
+def nx_secure_tls_metadata_size_calculate(crypto_table):
+    """-> (status, size): crypto metadata bytes one session needs with this table."""
+    if crypto_table is None:
+        return NX_PTR_ERROR, 0
+    try:
+        return NX_SUCCESS, metadata_layout(crypto_table)[0]
+    except (AttributeError, TypeError):
+        return NX_PTR_ERROR, 0
+
+
+def nx_secure_dtls_session_create(dtls_session, crypto_table, metadata_buffer, metadata_size,
+                                  packet_reassembly_buffer, packet_reassembly_buffer_size,
+                                  certs_number, remote_certificate_buffer,
+                                  remote_certificate_buffer_size):
+    if (dtls_session is None or not isinstance(dtls_session, NX_SECURE_DTLS_SESSION)
+            or crypto_table is None or metadata_buffer is None or packet_reassembly_buffer is None):
+        return NX_PTR_ERROR
+    status, need = nx_secure_tls_metadata_size_calculate(crypto_table)
+    if status:
+        return status
+    if (not _buffer_ok(metadata_buffer, metadata_size) or metadata_size < need
+            or not _buffer_ok(packet_reassembly_buffer, packet_reassembly_buffer_size)
+            or packet_reassembly_buffer_size < _MIN_REASSEMBLY):
+        return NX_INVALID_PARAMETERS
+    if remote_certificate_buffer is not None and not _buffer_ok(
+            remote_certificate_buffer, remote_certificate_buffer_size):
+        return NX_INVALID_PARAMETERS
+    if dtls_session._id == _SESSION_ID:
+        nx_secure_dtls_session_delete(dtls_session)
+    # A stand-alone session's control block is this one allocation, made once here
+    # (the C struct's own storage); server sessions use the caller's session buffer.
+    mem = memoryview(bytearray(MEMORY_SIZE + PskStore.SIZE))
+    store = PskStore(mem[MEMORY_SIZE:])
+    _init(dtls_session, mem[:MEMORY_SIZE], crypto_table, memoryview(metadata_buffer)[:metadata_size],
+          memoryview(packet_reassembly_buffer)[:packet_reassembly_buffer_size], store, None)
+    dtls_session._remote_certs_number = certs_number
+    dtls_session._remote_certificate_buffer = remote_certificate_buffer
+    return NX_SUCCESS
+
+
+def nx_secure_dtls_session_delete(dtls_session):
+    status = _live(dtls_session)
+    if status:
+        return NX_PTR_ERROR if status == NX_PTR_ERROR else status
+    _detach(dtls_session)
+    dtls_session._engine.reset()
+    dtls_session._id = 0
+    return NX_SUCCESS
+
+
+def _detach(session):
+    """Stop a session: timers off, socket hook off, queue released, peer forgotten."""
+    netx._timer_remove(session)
+    sock = session._socket
+    if sock is not None and session._server is None and sock._dtls_receive == session._client_receive:
+        sock._dtls_receive = None
+    session._drop_queue()
+    session._peer = None
+    session._notify_rx = False
+    session._notify_disconnect = False
+    session._notify_error = 0
+
+
+def nx_secure_dtls_session_reset(dtls_session):
+    """Clear ephemeral state; the PSK and certificate stores stay."""
+    status = _live(dtls_session)
+    if status:
+        return NX_PTR_ERROR
+    _detach(dtls_session)
+    dtls_session._engine.reset()
+    if dtls_session._server is None:
+        dtls_session._socket = None
+    return NX_SUCCESS
+
+
+def nx_secure_dtls_psk_add(session_ptr, pre_shared_key, psk_length, psk_identity,
+                           identity_length, hint, hint_length):
+    status = _live(session_ptr)
+    if status:
+        return NX_PTR_ERROR if status == NX_PTR_ERROR else status
+    return session_ptr._psk_store.add(pre_shared_key, psk_length, psk_identity,
+                                      identity_length, hint, hint_length)
+
+
+def _wait_state(session, wait_option, done):
+    """Pump until done(engine) or the wait expires."""
+    e = session._engine
+    return netx._wait(lambda: done(e), wait_option)
+
+
+def _handshake_over(e):
+    return e.state == CONNECTED or e.state == ERROR or e.state == CLOSED
+
+
+def _handshake_result(session):
+    e = session._engine
+    if e.state == CONNECTED:
+        return NX_SUCCESS
+    if e.state == ERROR:
+        return e.error
+    if e.state == CLOSED:
+        return NX_NOT_CONNECTED
+    return NX_CONTINUE            # still in progress: the stack carries on while pumped
+
+
+def nx_secure_dtls_client_session_start(dtls_session, udp_socket, ip_address, port_, wait_option):
+    status = _live(dtls_session)
+    if status:
+        return NX_PTR_ERROR if status == NX_PTR_ERROR else status
+    if udp_socket is None or ip_address is None or dtls_session._server is not None:
+        return NX_PTR_ERROR
+    peer = netx._addr_from_nxd(ip_address, port_)
+    if peer is None:
+        return NX_PTR_ERROR
+    if not isinstance(port_, int) or port_ <= 0 or port_ > 0xFFFF:
+        return NX_INVALID_PARAMETERS
+    e = dtls_session._engine
+    if e.state != IDLE and not _handshake_over(e) and dtls_session._peer == peer:
+        # A handshake already under way (an earlier call's wait expired): keep waiting.
+        _wait_state(dtls_session, wait_option, _handshake_over)
+        return _handshake_result(dtls_session)
+    if not udp_socket.nx_udp_socket_port:
+        status = netx.nx_udp_socket_bind(udp_socket, NX_ANY_PORT, wait_option)
+        if status:
+            return status
+    _detach(dtls_session)
+    dtls_session._socket = udp_socket
+    dtls_session._peer = peer
+    udp_socket._dtls_receive = dtls_session._client_receive
+    netx._timer_add(dtls_session)
+    try:
+        e.start_client(port.ticks_ms())
+    except NxError as err:
+        e.state = ERROR
+        e.error = err.code
+        return err.code
+    _wait_state(dtls_session, wait_option, _handshake_over)
+    return _handshake_result(dtls_session)
+
+
+def nx_secure_dtls_packet_allocate(session_ptr, pool_ptr, wait_option):
+    """-> (status, packet) with room for the record header and protection."""
+    status = _live(session_ptr)
+    if status:
+        return (NX_PTR_ERROR if status == NX_PTR_ERROR else status), None
+    if pool_ptr is None:
+        return NX_PTR_ERROR, None
+    status, packet = netx.nx_packet_allocate(pool_ptr, NX_SECURE_DTLS_PACKET_PREPEND, wait_option)
+    if status:
+        return NX_SECURE_TLS_ALLOCATE_PACKET_FAILED, None
+    return NX_SUCCESS, packet
+
+
+def _send(session, packet):
+    """Protect the packet's data as one application record and send it to the peer.
+    On success the stack has released the packet (NetX ownership rule)."""
+    e = session._engine
+    if e.state != CONNECTED:
+        return NX_NOT_CONNECTED
+    if not isinstance(packet, netx.NX_PACKET) or not packet._allocated:
+        return NX_PTR_ERROR
+    off = packet.nx_packet_prepend_ptr
+    n = packet.nx_packet_append_ptr - off
+    rl = e.record
+    if (off < rl.write_prefix(1) or packet.nx_packet_append_ptr + _TAIL_ROOM > len(packet._buf)
+            or n > e.max_plaintext()):
+        return NX_INVALID_PARAMETERS
+    try:
+        start, total = e.seal_application(packet._buf, off, n)
+    except NxError as err:
+        return err.code
+    status = netx._udp_send(session._socket, packet._buf[start:start + total], session._peer)
+    if status != NX_SUCCESS:
+        return NX_SECURE_TLS_TCP_SEND_FAILED
+    netx._give(packet)
+    return NX_SUCCESS
+
+
+def nx_secure_dtls_session_send(session_ptr, packet_ptr, ip_address, port_):
+    status = _live(session_ptr)
+    if status:
+        return NX_PTR_ERROR if status == NX_PTR_ERROR else status
+    if packet_ptr is None or ip_address is None:
+        return NX_PTR_ERROR
+    if session_ptr._peer is None:
+        return NX_NOT_CONNECTED
+    if netx._addr_from_nxd(ip_address, port_) != session_ptr._peer:
+        return NX_SECURE_TLS_SEND_ADDRESS_MISMATCH
+    return _send(session_ptr, packet_ptr)
+
+
+def nx_secure_dtls_session_receive(dtls_session, wait_option):
+    """-> (status, packet): the next application record's plaintext."""
+    status = _live(dtls_session)
+    if status:
+        return (NX_PTR_ERROR if status == NX_PTR_ERROR else status), None
+    e = dtls_session._engine
+    if dtls_session._rx_head is None:
+        if e.state == IDLE:
+            return NX_NOT_CONNECTED, None
+        netx._wait(lambda: dtls_session._rx_head is not None or
+                   e.state == CLOSED or e.state == ERROR, wait_option)
+    pkt = dtls_session._rx_head
+    if pkt is None:
+        # Queued data is always delivered before the end of the session is reported.
+        if e.state == CLOSED:
+            return NX_SECURE_TLS_CLOSE_NOTIFY_RECEIVED, None
+        if e.state == ERROR:
+            return e.error, None
+        return NX_NO_PACKET, None
+    dtls_session._rx_head = pkt.nx_packet_queue_next
+    if dtls_session._rx_head is None:
+        dtls_session._rx_tail = None
+    dtls_session._rx_count -= 1
+    pkt.nx_packet_queue_next = None
+    return NX_SUCCESS, pkt
+
+
+def nx_secure_dtls_session_end(dtls_session, wait_option):
+    """Send close_notify and end the session (the peer's answer is not awaited: a
+    datagram peer may never send one)."""
+    status = _live(dtls_session)
+    if status:
+        return NX_PTR_ERROR if status == NX_PTR_ERROR else status
+    e = dtls_session._engine
+    try:
+        status = e.close()
+    except NxError as err:
+        status = err.code
+    if status != NX_SUCCESS:
+        status = NX_SECURE_TLS_TCP_SEND_FAILED
+    _detach(dtls_session)
+    return status
+
+
+def nx_secure_dtls_session_client_info_get(session_ptr):
+    """-> (status, client_ip_address (NXD_ADDRESS), client_port, local_port)."""
+    status = _live(session_ptr)
+    if status:
+        return NX_PTR_ERROR, None, 0, 0
+    sock = session_ptr._socket
+    if sock is None:
+        return NX_INVALID_SOCKET, None, 0, 0
+    if session_ptr._peer is None:
+        return NX_NOT_CONNECTED, None, 0, 0
+    nxd, peer_port = netx._nxd_from_addr(session_ptr._peer)
+    status, local = netx.nx_udp_socket_port_get(sock)
+    if status:
+        return NX_INVALID_SOCKET, None, 0, 0
+    return NX_SUCCESS, nxd, peer_port, local
+
+
+def nxsecure_dtls_session_mtu_set(session_ptr, mtu):
+    """nxsecure extension: the largest datagram this session sends (default
+    config.NX_SECURE_DTLS_DEFAULT_MTU, safe for IPv6's minimum MTU)."""
+    status = _live(session_ptr)
+    if status:
+        return NX_PTR_ERROR
+    if not isinstance(mtu, int) or mtu < 256 or mtu > config.NX_SECURE_DTLS_MAX_DATAGRAM:
+        return NX_INVALID_PARAMETERS
+    session_ptr._engine.mtu = mtu
+    return NX_SUCCESS
+
+
+def nxsecure_dtls_session_keylog_set(session_ptr, write):
+    """nxsecure extension, host debugging only: write(line) receives one NSS key log
+    line ("CLIENT_RANDOM <client_random> <master_secret>") per handshake. Off unless
+    set; None turns it off."""
+    status = _live(session_ptr)
+    if status:
+        return NX_PTR_ERROR
+    session_ptr._keylog = write
+    return NX_SUCCESS
