@@ -1,0 +1,35 @@
+"""X.509 certificates for nxsecure (RFC 5280): in-place DER parsing, certificate
+stores with ids, path validation and host-name checks. Optional: a PSK-only
+application never imports this package. PEM loading is in nxsecure.x509.pem (host)."""
+from nxsecure.x509.cert import (  # noqa: F401
+    NX_SECURE_X509_CERT,
+    NX_SECURE_X509_CERTIFICATE,
+    NX_SECURE_X509_DISTINGUISHED_NAME,
+    NX_SECURE_X509_KEY_TYPE_NONE,
+    NX_SECURE_X509_KEY_TYPE_RSA_PKCS1_DER,
+    NX_SECURE_X509_KEY_TYPE_EC_DER,
+    NX_SECURE_X509_KEY_TYPE_HARDWARE,
+    NX_SECURE_X509_KEY_TYPE_USER_DEFINED_MASK,
+    nx_secure_x509_certificate_initialize,
+    x509_parse_in_place,
+    dn_equal,
+)
+from nxsecure.x509.store import (  # noqa: F401
+    NX_SECURE_X509_CERTIFICATE_STORE,
+    store_local_add, store_local_remove, store_local_find,
+    store_trusted_add, store_trusted_remove, store_trusted_find,
+    store_remote_buffer_set, store_remote_reset, store_remote_add,
+    store_remote_count, store_remote_get,
+)
+from nxsecure.x509.verify import (  # noqa: F401
+    NX_SECURE_X509_NO_TIME_SOURCE,
+    NX_SECURE_X509_TIME_UNCHECKED,
+    X509_ROLE_ANY, X509_ROLE_SERVER, X509_ROLE_CLIENT,
+    nx_secure_x509_time_function_set,
+    nx_secure_x509_common_name_dns_check,
+    x509_chain_verify,
+    x509_default_verify_signature,
+    x509_error_to_alert,
+    signature_algorithm_info,
+    spki_parse,
+)
