@@ -13,6 +13,12 @@
 #
 # so a record takes 15 + length + ceil(length / 8) bytes.  Records are in arrival order;
 # lookups walk at most max_messages + 1 records.
+#
+# Policy (RFC 6347 4.2.2 leaves it to the implementation): a future message is kept only
+# when next_seq < message_seq <= next_seq + max_messages and its record fits in the free
+# space; the message next_seq always gets room, evicting future records farthest first
+# (the peer's retransmitted flight brings them again, RFC 6347 4.2.4).  Overlapping bytes
+# keep their first copy.  next_seq is read by callers; change it only through reset().
 
 from nxsecure.const import (
     const,
@@ -29,19 +35,11 @@ ADD_DUPLICATE = const(2)  # every byte of the fragment was already held
 ADD_DROPPED = const(3)    # future message outside the window or no room for it
 
 _REC = const(15)          # received counter (3) + handshake header (12)
-_HDR = const(12)          # RFC 6347 4.2.2 handshake header size
 _U24 = const(0xFFFFFF)
 
 
 def _rec_size(length):
     return _REC + length + ((length + 7) >> 3)
-
-
-def _pop8(v):
-    # bits set in one byte, without int.bit_count (absent on MicroPython)
-    v = v - ((v >> 1) & 0x55)
-    v = (v & 0x33) + ((v >> 2) & 0x33)
-    return (v + (v >> 4)) & 0x0F
 
 
 class Reassembler:
