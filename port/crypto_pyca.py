@@ -4,7 +4,6 @@
 # are built once per context; results are copied back into the caller's buffer in place
 # (pyca's in-place decryption is not defined, so nothing here relies on aliasing).
 import hashlib
-import hmac as _hmac
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -62,41 +61,47 @@ class _Cbc:
 
 
 class _Hmac:
-    """HMAC with the keyed state computed once and copy()'d per MAC."""
+    """HMAC (RFC 2104) with the keyed inner and outer hash states computed once and
+    copy()'d per MAC (CPython's hashlib can copy; MicroPython's cannot)."""
 
     def __init__(self, key, digestmod):
-        self._base = _hmac.new(bytes(key), None, digestmod)
-        self.digest_size = self._base.digest_size
+        key = bytes(key)
+        block = digestmod().block_size
+        if len(key) > block:
+            key = digestmod(key).digest()
+        key = key + bytes(block - len(key))
+        self._i = digestmod(bytes(k ^ 0x36 for k in key))
+        self._o = digestmod(bytes(k ^ 0x5C for k in key))
+        self.digest_size = self._i.digest_size
 
     def mac(self, head, buf, off, n, out, out_off):
-        h = self._base.copy()
+        h = self._i.copy()
         if head:
             h.update(head)
         if n:
             h.update(memoryview(buf)[off:off + n])
-        memoryview(out)[out_off:out_off + self.digest_size] = h.digest()
+        o = self._o.copy()
+        o.update(h.digest())
+        memoryview(out)[out_off:out_off + self.digest_size] = o.digest()
 
     def digest(self, *parts):
-        h = self._base.copy()
+        h = self._i.copy()
         for p in parts:
             h.update(p)
-        return h.digest()
+        o = self._o.copy()
+        o.update(h.digest())
+        return o.digest()
 
 
 def prf_sha256(secret, label, seed, n):
     """TLS 1.2 PRF, P_SHA256(secret, label + seed)[:n] (RFC 5246 5)."""
-    base = _hmac.new(bytes(secret), None, hashlib.sha256)
+    m = _Hmac(secret, hashlib.sha256)
     ls = bytes(label) + bytes(seed)
     out = bytearray()
     a = ls
     while len(out) < n:
-        h = base.copy()
-        h.update(a)
-        a = h.digest()
-        h = base.copy()
-        h.update(a)
-        h.update(ls)
-        out += h.digest()
+        a = m.digest(a)
+        out += m.digest(a, ls)
     return bytes(out[:n])
 
 
