@@ -169,8 +169,7 @@ class RecordLayer:
             return RECORD_HEADER + n
         st = self.write1
         aad = self.aad
-        for i in range(11):              # epoch || seq || type || version
-            aad[i] = buf[off + i]
+        _head(aad, buf, off)
         aad[11] = n >> 8
         aad[12] = n & 0xFF
         p = off + RECORD_HEADER
@@ -250,8 +249,7 @@ class RecordLayer:
             return NX_SECURE_TLS_REPEAT_MESSAGE_RECEIVED
         st = self.read1
         aad = self.aad
-        for i in range(11):
-            aad[i] = buf[off + i]
+        _head(aad, buf, off)
         if st.aead:
             n = length - 8 - st.tag
             if n < 0:
@@ -312,6 +310,16 @@ class RecordLayer:
 
 
 _ZERO16 = bytes(16)
+
+
+def _head(aad, buf, off):
+    """The first 11 bytes of the AEAD additional data / MAC input: seq_num (epoch ||
+    sequence number, RFC 6347 4.1.2.1) || type || version (RFC 5246 6.2.3.1, 6.2.3.3)."""
+    for i in range(8):
+        aad[i] = buf[off + 3 + i]
+    aad[8] = buf[off]
+    aad[9] = buf[off + 1]
+    aad[10] = buf[off + 2]
 
 
 def _put48(buf, off, v):

@@ -449,7 +449,7 @@ def nxsecure_dtls_session_mtu_set(session_ptr, mtu):
     status = _live(session_ptr)
     if status:
         return NX_PTR_ERROR
-    if not isinstance(mtu, int) or mtu < 256 or mtu > config.NX_SECURE_DTLS_MAX_DATAGRAM:
+    if not isinstance(mtu, int) or mtu < 64 or mtu > config.NX_SECURE_DTLS_MAX_DATAGRAM:
         return NX_INVALID_PARAMETERS
     session_ptr._engine.mtu = mtu
     return NX_SUCCESS
