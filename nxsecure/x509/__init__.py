@@ -31,5 +31,5 @@ from nxsecure.x509.verify import (  # noqa: F401
     x509_default_verify_signature,
     x509_error_to_alert,
     signature_algorithm_info,
-    spki_parse,
+    x509_pk_backend_set,
 )

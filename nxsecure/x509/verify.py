@@ -9,7 +9,7 @@ The signature check is injected: verify_signature(sig_alg_id, spki, tbs, signatu
   tbs         the subject's TBSCertificate TLV (the signed bytes),
   signature   the signatureValue BIT STRING contents without the unused-bits octet.
 It returns NX_SUCCESS or a code (NX_SECURE_TLS_CERTIFICATE_SIG_CHECK_FAILED, ...).
-x509_default_verify_signature uses nxsecure.pk when that package is installed.
+x509_default_verify_signature uses nxsecure.pk (imported on first use).
 """
 try:
     from micropython import const
@@ -220,101 +220,54 @@ def signature_algorithm_info(sig_alg_id):
     return NX_SECURE_TLS_UNKNOWN_CERT_SIG_ALGORITHM, 0, None, 0
 
 
-class X509_PUBLIC_KEY:
-    """A SubjectPublicKeyInfo located in its buffer (same field names as the cert)."""
-
-    def __init__(self):
-        self.nx_secure_x509_public_algorithm = _c.NX_SECURE_TLS_X509_TYPE_UNKNOWN
-        self.nx_secure_x509_public_key_bits = 0
-        self.nx_secure_rsa_public_modulus = 0
-        self.nx_secure_rsa_public_modulus_length = 0
-        self.nx_secure_rsa_public_exponent = 0
-        self.nx_secure_rsa_public_exponent_length = 0
-        self.nx_secure_ec_public_key = 0
-        self.nx_secure_ec_public_key_length = 0
-        self.nx_secure_ec_named_curve = 0
-        self._spki_start = 0
-        self._spki_end = 0
+_pk_backend = None
 
 
-def spki_parse(spki):
-    """SubjectPublicKeyInfo TLV (memoryview) -> (status, X509_PUBLIC_KEY)."""
-    key = X509_PUBLIC_KEY()
-    try:
-        _c._parse_spki(spki, 0, len(spki), key)
-    except NxError as err:
-        return err.code, None
-    return NX_SUCCESS, key
-
-
-_CURVE_NAMES = {
-    _c.NX_SECURE_TLS_X509_EC_SECP256R1: "P-256",
-    _c.NX_SECURE_TLS_X509_EC_SECP384R1: "P-384",
-    _c.NX_SECURE_TLS_X509_EC_SECP521R1: "P-521",
-}
-
-
-def _pk_backend():
-    try:
-        import nxsecure.pk as pk
-    except ImportError:
-        return None
-    b = getattr(pk, "backend", None)
-    if b is None and hasattr(pk, "default_backend"):
-        b = pk.default_backend()
-    return b if b is not None else pk
+def x509_pk_backend_set(backend):
+    """Choose the nxsecure.pk backend the default signature check uses (e.g. the
+    port's pyca backend on CPython); None: nxsecure.pk.portable_pk_backend()."""
+    global _pk_backend
+    _pk_backend = backend
+    return NX_SUCCESS
 
 
 def x509_default_verify_signature(sig_alg_id, spki, tbs, signature):
-    """Default verify_signature: hashes with hashlib and calls nxsecure.pk's backend
-    (ecdsa_verify(curve, pub_bytes, hash_name, digest, der_sig),
-    rsa_verify_pkcs1((n, e), hash_name, digest, sig),
-    rsa_verify_pss((n, e), hash_name, digest, sig, salt_len)). Without nxsecure.pk:
-    NX_SECURE_TLS_MISSING_CRYPTO_ROUTINE."""
+    """Default verify_signature over nxsecure.pk (imported here, on first use, so a
+    build without it still parses certificates): the key from pk.parse_spki, the
+    digest from pk.hashes, then backend.ecdsa_verify(curve, key, hash, digest,
+    der_sig) / rsa_verify_pkcs1(key, hash, digest, sig) / rsa_verify_pss(key, hash,
+    digest, sig). Without nxsecure.pk: NX_SECURE_TLS_MISSING_CRYPTO_ROUTINE."""
     status, kind, hash_name, salt = signature_algorithm_info(sig_alg_id)
     if status != NX_SUCCESS:
         return status
-    status, key = spki_parse(spki)
-    if status != NX_SUCCESS:
-        return NX_SECURE_X509_INVALID_PUBLIC_KEY
-    backend = _pk_backend()
-    if backend is None:
-        return NX_SECURE_TLS_MISSING_CRYPTO_ROUTINE
     try:
-        import hashlib
-        h = getattr(hashlib, hash_name)()
-    except (ImportError, AttributeError):
-        return NX_SECURE_TLS_UNSUPPORTED_CERT_SIGN_ALG
+        import nxsecure.pk as pk
+        from nxsecure.pk import hashes
+    except ImportError:
+        return NX_SECURE_TLS_MISSING_CRYPTO_ROUTINE
+    backend = _pk_backend if _pk_backend is not None else pk.portable_pk_backend()
+    status, key = pk.parse_spki(spki)
+    if status != NX_SUCCESS:
+        return status
+    ctor = hashes.ctor(hash_name)
+    if ctor is None:
+        return NX_SECURE_TLS_UNSUPPORTED_CERT_SIGN_ALG       # e.g. no sha384 on this board
+    h = ctor()
     h.update(tbs)
     digest = h.digest()
-    alg = key.nx_secure_x509_public_algorithm
-    try:
-        if kind == X509_SIG_ECDSA:
-            if alg != _c.NX_SECURE_TLS_X509_TYPE_EC:
-                return NX_SECURE_X509_WRONG_SIGNATURE_METHOD
-            curve = _CURVE_NAMES.get(key.nx_secure_ec_named_curve)
-            if curve is None:
-                return NX_SECURE_TLS_UNSUPPORTED_PUBLIC_CIPHER
-            s = key.nx_secure_ec_public_key
-            ok = backend.ecdsa_verify(curve, bytes(spki[s:s + key.nx_secure_ec_public_key_length]),
-                                      hash_name, digest, bytes(signature))
-        else:
-            if alg != _c.NX_SECURE_TLS_X509_TYPE_RSA:
-                return NX_SECURE_X509_WRONG_SIGNATURE_METHOD
-            s = key.nx_secure_rsa_public_modulus
-            n = int.from_bytes(bytes(spki[s:s + key.nx_secure_rsa_public_modulus_length]), "big")
-            s = key.nx_secure_rsa_public_exponent
-            e = int.from_bytes(bytes(spki[s:s + key.nx_secure_rsa_public_exponent_length]), "big")
-            if kind == X509_SIG_RSA_PSS:
-                ok = backend.rsa_verify_pss((n, e), hash_name, digest, bytes(signature), salt)
-            else:
-                ok = backend.rsa_verify_pkcs1((n, e), hash_name, digest, bytes(signature))
-    except AttributeError:
-        return NX_SECURE_TLS_MISSING_CRYPTO_ROUTINE
-    except NxError as err:
-        return err.code
-    except ValueError:
-        return NX_SECURE_TLS_CERTIFICATE_SIG_CHECK_FAILED
+    is_ec = hasattr(key, "curve")
+    if kind == X509_SIG_ECDSA:
+        if not is_ec:
+            return NX_SECURE_X509_WRONG_SIGNATURE_METHOD
+        ok = backend.ecdsa_verify(key.curve, key, hash_name, digest, signature)
+    elif is_ec:
+        return NX_SECURE_X509_WRONG_SIGNATURE_METHOD
+    elif kind == X509_SIG_RSA_PSS:
+        if salt != hashes.size(hash_name):
+            return NX_SECURE_TLS_UNSUPPORTED_CERT_SIGN_ALG   # backend: salt = hash length
+        ok = backend.rsa_verify_pss(key, hash_name, digest, signature)
+    else:
+        ok = backend.rsa_verify_pkcs1(key, hash_name, digest, signature)
     return NX_SUCCESS if ok else NX_SECURE_TLS_CERTIFICATE_SIG_CHECK_FAILED
 
 
