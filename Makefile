@@ -71,11 +71,18 @@ $(NODE_STAMP): package.json package-lock.json | apt
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-mpy: venv
-	$(VPY) tools/mpy_sizes.py --out $(BUILD)/mpy $(MPY_ARGS)
+MPY_CMD = $(VPY) tools/mpy_sizes.py --out $(BUILD)/mpy $(MPY_ARGS)
+PYTEST_CMD = $(VPY) -m pytest -q $(PYTEST_ARGS)
 
-test: setup mpy
-	$(VPY) -m pytest -q $(PYTEST_ARGS)
+mpy: venv
+	$(MPY_CMD)
+
+# A compile error fails the run, but pytest still runs (test_mpy_compile names the module),
+# so the log always ends with pytest's summary line.
+test: setup
+	@echo '$(MPY_CMD)'; mpy_rc=0; $(MPY_CMD) || mpy_rc=$$?; \
+	echo '$(PYTEST_CMD)'; test_rc=0; $(PYTEST_CMD) || test_rc=$$?; \
+	if [ $$test_rc -ne 0 ]; then exit $$test_rc; fi; exit $$mpy_rc
 
 run: venv
 	$(VPY) examples/psk_echo.py
