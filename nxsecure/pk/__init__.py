@@ -31,7 +31,8 @@
 #   ecdsa_verify(curve, pub, hash_name, digest, der_sig) -> bool
 #        pub: point bytes or an EcKey
 #   rsa_verify_pkcs1(key, hash_name, digest, sig) -> bool
-#   rsa_verify_pss(key, hash_name, digest, sig) -> bool   (MGF1, salt = hash len)
+#   rsa_verify_pss(key, hash_name, digest, sig, salt_len=-1) -> bool
+#        MGF1 with the same hash; salt_len -1 means the hash length (RFC 8446 4.2.3)
 #   rsa_sign_pkcs1(key, hash_name, digest) -> sig | None
 #   rsa_sign_pss(key, hash_name, digest, rand) -> sig | None
 #   rsa_encrypt_pkcs1(key, msg, rand) -> ciphertext | None
@@ -139,9 +140,9 @@ class PortablePkBackend:
         from nxsecure.pk import rsa
         return rsa.verify_pkcs1(key, hash_name, digest, sig)
 
-    def rsa_verify_pss(self, key, hash_name, digest, sig):
+    def rsa_verify_pss(self, key, hash_name, digest, sig, salt_len=-1):
         from nxsecure.pk import rsa
-        return rsa.verify_pss(key, hash_name, digest, sig)
+        return rsa.verify_pss(key, hash_name, digest, sig, salt_len)
 
     def rsa_sign_pkcs1(self, key, hash_name, digest):
         from nxsecure.pk import rsa
