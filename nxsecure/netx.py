@@ -13,12 +13,12 @@
 #   "pumps" the sockets and timers), as in NetX's NX_DISABLE_IP_THREAD-less ports
 #   driven by the caller. nxsecure_ip_thread_start() is an optional extension.
 # - nx_ip_create's driver, memory and priority are accepted and ignored: the "driver"
-#   is the port (real sockets, or port.memnet when port.use_network() was called).
+#   is the port (real sockets, or _port.memnet when _port.use_network() was called).
 # - An NX_IP instance has at most one IPv4 and one IPv6 address; a bound UDP socket
 #   owns one OS socket per configured family (NetX "dual stack").
 # - Received datagrams land at offset 0 of the packet payload (no header room), and
 #   datagrams longer than the pool payload are truncated, as the OS truncates them.
-import port
+import port as _port
 from nxsecure.const import (
     NX_SUCCESS, NX_NO_PACKET, NX_UNDERFLOW, NX_OVERFLOW, NX_PTR_ERROR, NX_SIZE_ERROR,
     NX_OPTION_ERROR, NX_INVALID_PACKET, NX_NOT_ENABLED, NX_ALREADY_ENABLED,
@@ -779,18 +779,18 @@ def _open(ip, family, udp_port):
     the IP's address is not one of this host's (ported code names board addresses)."""
     host = _bind_host(ip, family)
     try:
-        return port.udp_open(family, host, udp_port), NX_SUCCESS
+        return _port.udp_open(family, host, udp_port), NX_SUCCESS
     except OSError as e:
-        if e.args and e.args[0] == port.EADDRINUSE:
+        if e.args and e.args[0] == _port.EADDRINUSE:
             return None, NX_PORT_UNAVAILABLE
         if not host:
             return None, NX_NOT_SUCCESSFUL
     except Exception:
         return None, NX_NOT_SUCCESSFUL
     try:
-        return port.udp_open(family, '', udp_port), NX_SUCCESS
+        return _port.udp_open(family, '', udp_port), NX_SUCCESS
     except OSError as e:
-        if e.args and e.args[0] == port.EADDRINUSE:
+        if e.args and e.args[0] == _port.EADDRINUSE:
             return None, NX_PORT_UNAVAILABLE
         return None, NX_NOT_SUCCESSFUL
     except Exception:
@@ -1059,12 +1059,12 @@ class _RLock:
     release_all()/restore() let a nested waiter drop it entirely while it blocks."""
 
     def __init__(self):
-        self._lock = port.allocate_lock()
+        self._lock = _port.allocate_lock()
         self._owner = None
         self._count = 0
 
     def acquire(self):
-        me = port.get_ident()
+        me = _port.get_ident()
         if self._owner == me:
             self._count += 1
             return
@@ -1079,7 +1079,7 @@ class _RLock:
             self._lock.release()
 
     def release_all(self):
-        if self._count == 0 or self._owner != port.get_ident():
+        if self._count == 0 or self._owner != _port.get_ident():
             return 0
         n = self._count
         self._count = 0
@@ -1090,7 +1090,7 @@ class _RLock:
     def restore(self, n):
         if n:
             self._lock.acquire()
-            self._owner = port.get_ident()
+            self._owner = _port.get_ident()
             self._count = n
 
 
@@ -1187,7 +1187,7 @@ def _drain(h):
 def _fire_timers():
     if not _timers:
         return
-    now = port.ticks_ms()
+    now = _port.ticks_ms()
     i = 0
     while i < len(_timers):
         t = _timers[i]
@@ -1195,7 +1195,7 @@ def _fire_timers():
         if t in _firing:
             continue
         d = t._timer_deadline()
-        if d is not None and port.ticks_diff(d, now) <= 0:
+        if d is not None and _port.ticks_diff(d, now) <= 0:
             _firing.append(t)
             try:
                 t._timer_fire(now)
@@ -1218,7 +1218,7 @@ def _next_timer_ms(now):
         d = t._timer_deadline()
         if d is None:
             continue
-        left = port.ticks_diff(d, now)
+        left = _port.ticks_diff(d, now)
         if left < 0:
             left = 0
         if best < 0 or left < best:
@@ -1232,11 +1232,11 @@ def _wait(condition, wait_option):
     NX_WAIT_FOREVER never expires. Re-entrant: a callback run by the pump may wait
     again; the nested wait processes further datagrams (each is read from its
     socket exactly once). The stack lock is held while processing and fully
-    dropped while blocked in port.poll, so other threads make progress."""
+    dropped while blocked in _port.poll, so other threads make progress."""
     forever = wait_option == NX_WAIT_FOREVER
     wait_ms = 0 if forever else wait_option * _TICK_MS
-    start = port.ticks_ms()
-    ready = port.poll(_handles, 0) if _handles else ()
+    start = _port.ticks_ms()
+    ready = _port.poll(_handles, 0) if _handles else ()
     while True:
         _lock.acquire()
         try:
@@ -1247,11 +1247,11 @@ def _wait(condition, wait_option):
                 return True
         finally:
             _lock.release()
-        now = port.ticks_ms()
+        now = _port.ticks_ms()
         if forever:
             timeout = _POLL_CAP_MS
         else:
-            left = wait_ms - port.ticks_diff(now, start)
+            left = wait_ms - _port.ticks_diff(now, start)
             if left <= 0:
                 return False
             timeout = left if left < _POLL_CAP_MS else _POLL_CAP_MS
@@ -1260,7 +1260,7 @@ def _wait(condition, wait_option):
             timeout = t
         held = _lock.release_all()        # nested wait: let other threads in
         try:
-            ready = port.poll(_handles, timeout)
+            ready = _port.poll(_handles, timeout)
         finally:
             _lock.restore(held)
 
@@ -1285,7 +1285,7 @@ def nxsecure_ip_thread_start():
     """nxsecure extension (not NetX API): pump the stack from a background thread so
     callbacks and retransmissions happen while the application does other work.
     NX_NOT_SUCCESSFUL where the platform has no threads; NX_ALREADY_ENABLED if on."""
-    if not port.HAS_THREADS:
+    if not _port.HAS_THREADS:
         return NX_NOT_SUCCESSFUL
     if _ip_thread_run[0]:
         return NX_ALREADY_ENABLED
@@ -1302,7 +1302,7 @@ def nxsecure_ip_thread_start():
             _ip_thread_run[1] = False
 
     _ip_thread_run[0] = True
-    port.start_new_thread(run, ())
+    _port.start_new_thread(run, ())
     return NX_SUCCESS
 
 
@@ -1311,7 +1311,7 @@ def nxsecure_ip_thread_stop():
     if not _ip_thread_run[0]:
         return NX_NOT_SUCCESSFUL
     _ip_thread_run[0] = False
-    start = port.ticks_ms()
-    while _ip_thread_run[1] and port.ticks_diff(port.ticks_ms(), start) < 1000:
-        port.sleep_ms(5)
+    start = _port.ticks_ms()
+    while _ip_thread_run[1] and _port.ticks_diff(_port.ticks_ms(), start) < 1000:
+        _port.sleep_ms(5)
     return NX_SUCCESS

@@ -1,7 +1,7 @@
 """Platform port: picks cpython or micropython by sys.implementation.name and re-exports one small interface."""
 import sys
-
-from nxsecure.const import NX_SECURE_TLS_NO_RANDOM_SOURCE, NxError
+# nxsecure.const is imported lazily (in random_into): nxsecure/__init__ imports netx,
+# which imports this package, so a top-level import here would be circular.
 
 if sys.implementation.name == 'micropython':
     from port import micropython as _impl
@@ -78,6 +78,7 @@ def random_into(buf):
     src = _random_source
     data = src(n) if src is not None else _impl.platform_random(n)
     if data is None or len(data) != n:
+        from nxsecure.const import NX_SECURE_TLS_NO_RANDOM_SOURCE, NxError
         raise NxError(NX_SECURE_TLS_NO_RANDOM_SOURCE)
     buf[:] = data
 
