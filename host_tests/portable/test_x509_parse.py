@@ -28,6 +28,7 @@ from nxsecure.const import (
     NX_SECURE_X509_INVALID_CERTIFICATE_DATA,
     NX_SECURE_X509_INVALID_DATE_FORMAT,
     NX_SECURE_X509_UNEXPECTED_ASN1_TAG,
+    NX_SECURE_X509_INVALID_EXTENSION_SEQUENCE,
     NX_SECURE_X509_WRONG_SIGNATURE_METHOD,
     NX_SECURE_X509_CERTIFICATE_DNS_MISMATCH,
     NX_SECURE_X509_CERTIFICATE_EXPIRED,
@@ -465,3 +466,39 @@ def test_signature_algorithm_info_for_ecdsa_sha256():
     _, c = _cert(LEAF)
     st, kind, h, salt = signature_algorithm_info(c.signature_algorithm_view())
     assert (st, kind, h) == (NX_SUCCESS, X509_SIG_ECDSA, "sha256")
+
+
+def test_default_signature_check_with_nxsecure_pk():
+    # The real ECDSA P-256 signatures of the embedded certificates, checked by the
+    # default verify_signature (nxsecure.pk's portable backend).
+    from nxsecure.x509.verify import x509_default_verify_signature
+    s = _store()
+    assert x509_chain_verify(s, 0, NOW, X509_ROLE_SERVER, x509_default_verify_signature,
+                             dns_name="device.example.com") == (NX_SUCCESS, 0)
+    bad = bytearray(LEAF)
+    bad[-3] ^= 0x40
+    s = NX_SECURE_X509_CERTIFICATE_STORE()
+    store_remote_buffer_set(s, 1, bytearray(1024), 1024)
+    assert store_remote_add(s, bad, 0, len(bad)) == NX_SUCCESS
+    _, root = _cert(ROOT)
+    store_trusted_add(s, root, 1)
+    assert x509_chain_verify(s, 0, NOW, X509_ROLE_SERVER, x509_default_verify_signature) == \
+        (NX_SECURE_TLS_CERTIFICATE_SIG_CHECK_FAILED, AD_DECRYPT_ERROR)
+
+
+def test_duplicate_extension_is_rejected():
+    # Replace the leaf's extendedKeyUsage extension by a second keyUsage (RFC 5280 4.2:
+    # one instance per extension) and fix the four enclosing lengths.
+    ku = binascii.unhexlify("300e0603551d0f0101ff04040302078030")[:16]
+    eku = binascii.unhexlify("30130603551d25040c300a06082b06010505070301")
+    assert LEAF.count(eku) == 1 and LEAF.count(ku) == 1
+    d = LEAF.replace(eku, ku)
+    d = d.replace(b"\x30\x82\x01\x95\x30\x82\x01\x3b", b"\x30\x82\x01\x90\x30\x82\x01\x36", 1)
+    d = d.replace(b"\xa3\x5d\x30\x5b", b"\xa3\x58\x30\x56", 1)
+    assert len(d) == len(LEAF) - 5
+    assert _init(d) == NX_SECURE_X509_INVALID_EXTENSION_SEQUENCE
+    # The same edit with a distinct second extension parses (checks the length fix-up).
+    other = ku[:6] + b"\x0e" + ku[7:]                    # id-ce 14 (subjectKeyIdentifier)
+    i = d.rfind(ku)
+    d2 = d[:i] + other + d[i + len(ku):]
+    assert _init(d2) == NX_SUCCESS

@@ -33,7 +33,7 @@ from nxsecure.const import (
 from nxsecure.x509 import der
 from nxsecure.x509.der import (
     TAG_BOOLEAN, TAG_INTEGER, TAG_BIT_STRING, TAG_OCTET_STRING, TAG_NULL, TAG_OID,
-    TAG_UTC_TIME, TAG_GENERALIZED_TIME, TAG_SEQUENCE, TAG_SET,
+    TAG_SEQUENCE, TAG_SET,
     TAG_CTX0_CONS, TAG_CTX1, TAG_CTX2, TAG_CTX3_CONS,
 )
 
@@ -477,12 +477,12 @@ def _parse_extensions(buf, pos, end, cert):
         ext = -1
         if oe - os_ == 3 and buf[os_] == 0x55 and buf[os_ + 1] == 0x1D:
             ext = buf[os_ + 2]
-            bit = 1 << (ext & 0x3F)
+        if ext in _KNOWN_EXT:
+            bit = 1 << ext            # all known ids are < 64
             if seen & bit:
                 # RFC 5280 4.2: at most one instance of a particular extension.
                 _fail(NX_SECURE_X509_INVALID_EXTENSION_SEQUENCE)
             seen |= bit
-        if ext in _KNOWN_EXT:
             _parse_extension_value(buf, ext, vs, ve, cert)
         elif critical:
             cert._unknown_critical = True

@@ -38,7 +38,6 @@ from nxsecure.const import (
     NX_SECURE_X509_EXT_KEY_USAGE_NOT_FOUND,
     NX_SECURE_X509_INVALID_EXTENSIONS,
     NX_SECURE_X509_WRONG_SIGNATURE_METHOD,
-    NX_SECURE_X509_INVALID_PUBLIC_KEY,
     NX_SECURE_X509_CERTIFICATE_NOT_FOUND,
     AD_BAD_CERTIFICATE,
     AD_UNSUPPORTED_CERTIFICATE,
@@ -347,11 +346,14 @@ def nx_secure_x509_common_name_dns_check(certificate, dns_tld, length):
     if certificate._san_dns_count:
         p = certificate._san_start
         e = certificate._san_end
-        while p < e:
-            t, s, q = der.tlv(buf, p, e)      # validated when the certificate was parsed
-            if t == _c.SAN_TAG_DNS_NAME and _dns_match(buf, s, q, ref, rn):
-                return NX_SUCCESS
-            p = q
+        try:
+            while p < e:
+                t, s, q = der.tlv(buf, p, e)  # validated when the certificate was parsed
+                if t == _c.SAN_TAG_DNS_NAME and _dns_match(buf, s, q, ref, rn):
+                    return NX_SUCCESS
+                p = q
+        except NxError:
+            pass                              # buffer changed since parsing
         return NX_SECURE_X509_CERTIFICATE_DNS_MISMATCH
     dn = certificate.nx_secure_x509_distinguished_name
     if dn.nx_secure_x509_common_name >= 0:
