@@ -386,3 +386,25 @@ def test_micropython_aes_block_wrapper_is_exact():
     out = bytearray(16)
     block.encrypt_block(whole, 0, out, 0)
     assert out == bytes(range(16))
+
+
+def test_background_ip_thread_delivers_without_a_waiter(stack):
+    s = stack.socket(NX_ANY_PORT)
+    _, p = nx_udp_socket_port_get(s)
+    got = threading.Event()
+
+    def hook(pkt, addr):
+        nx_packet_release(pkt)
+        got.set()
+
+    s._dtls_receive = hook
+    assert netx.nxsecure_ip_thread_start() == NX_SUCCESS
+    try:
+        assert netx.nxsecure_ip_thread_start() != NX_SUCCESS      # only one
+        raw = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        raw.sendto(b"bg", ("127.0.0.1", p))
+        raw.close()
+        assert got.wait(5)            # nobody in this thread called a waiting service
+    finally:
+        assert netx.nxsecure_ip_thread_stop() == NX_SUCCESS
+    assert not netx._ip_thread_run[1]
