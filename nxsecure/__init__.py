@@ -10,3 +10,4 @@ from .crypto.table import nx_crypto_tls_ciphers, make_tls_crypto, NX_SECURE_TLS_
 
 # NX_SECURE_X509_CERT / certificate services live in nxsecure.x509 (imported on demand
 # so that a PSK-only application does not pay for them).
+

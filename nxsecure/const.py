@@ -316,3 +316,7 @@ NX_IP_TIME_TO_LIVE_MASK = 0xFF000000
 NX_PACKET_ALIGNMENT = const(4)
 NX_MAX_PORT = const(0xFFFF)
 NX_SEARCH_PORT_START = const(0xC000)
+
+
+# Not exported: `from nxsecure import *` must not bring a `const` that hides this module.
+del const

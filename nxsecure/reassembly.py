@@ -20,8 +20,13 @@
 # (the peer's retransmitted flight brings them again, RFC 6347 4.2.4).  Overlapping bytes
 # keep their first copy.  next_seq is read by callers; change it only through reset().
 
+try:
+    from micropython import const
+except ImportError:  # CPython
+    def const(x):
+        return x
+
 from nxsecure.const import (
-    const,
     NxError,
     NX_INVALID_PARAMETERS,
     NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH,
