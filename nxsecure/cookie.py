@@ -34,8 +34,8 @@ class CookieJar:
     def _material(addr, hello):
         # Bind the cookie to the client's transport address and to the hello
         # parameters that the second ClientHello must repeat (RFC 6347 4.2.1).
-        a = repr(addr).encode()
-        return b"".join((a, hello.random, hello.session_id, hello.suites))
+        return (repr(addr).encode() + bytes(hello.random) + bytes(hello.session_id)
+                + bytes(hello.suites))
 
     def make(self, now_ms, addr, hello):
         self._tick(now_ms)
