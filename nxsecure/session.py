@@ -308,8 +308,11 @@ def nx_secure_dtls_client_session_start(dtls_session, udp_socket, ip_address, po
     if not isinstance(port_, int) or port_ <= 0 or port_ > 0xFFFF:
         return NX_INVALID_PARAMETERS
     e = dtls_session._engine
-    if e.state != IDLE and not _handshake_over(e) and dtls_session._peer == peer:
-        # A handshake already under way (an earlier call's wait expired): keep waiting.
+    if e.state != IDLE and e.state != CLOSED and dtls_session._peer == peer:
+        # Called again for the same server: the handshake an earlier call started
+        # (NX_NO_WAIT, or a wait that expired) goes on, and its result is reported:
+        # NX_CONTINUE while under way, NX_SUCCESS once established, the error once it
+        # failed. To start over, end or reset the session first (as NetX requires).
         _wait_state(dtls_session, wait_option, _handshake_over)
         return _handshake_result(dtls_session)
     if not udp_socket.nx_udp_socket_port:
