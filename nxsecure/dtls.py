@@ -364,6 +364,10 @@ class Dtls:
             return
         if msg_type == HT_FINISHED:
             self._on_finished(body, whole, now)
+            if not self.is_client:
+                # flight 5 complete: a repeat of it (from its ClientKeyExchange on)
+                # now means flight 6 was lost (RFC 6347 4.2.4)
+                self.peer_flight_seq = message_seq - 1
             return
         self.transcript.update(whole)
         if msg_type == HT_SERVER_HELLO:
@@ -379,8 +383,10 @@ class Dtls:
             self._client_key_exchange_flight(now)
             return
         elif msg_type == HT_CLIENT_KEY_EXCHANGE:
-            self.peer_flight_seq = message_seq
-            self.deadline = None
+            # Flight 5 is only partly here: a repeat of its ClientKeyExchange is not a
+            # reason to resend flight 4 (that answered flight 3), and flight 4's timer
+            # runs until the Finished completes flight 5 (RFC 6347 4.2.4).
+            self.peer_flight_seq = -1
             self._server_on_client_key_exchange(body)
         self._set_state(nxt)
 
