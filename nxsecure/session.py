@@ -167,6 +167,7 @@ def _init(session, mem, table, metadata, reassembly, psk_store, server):
     session._notify_disconnect = False
     session._notify_error = 0
     session._keylog = None
+    session._bound_here = False
     session._psk_store = psk_store
     # certificate stores: filled by the certificate services
     session._local_certificates = []
@@ -247,6 +248,11 @@ def _detach(session):
     sock = session._socket
     if sock is not None and session._server is None and sock._dtls_receive == session._client_receive:
         sock._dtls_receive = None
+        # The guide's Figure 1.1 deletes the socket right after ending the session:
+        # a socket the session bound itself is unbound with it.
+        if session._bound_here:
+            netx.nx_udp_socket_unbind(sock)
+    session._bound_here = False
     session._drop_queue()
     session._peer = None
     session._notify_rx = False
@@ -315,11 +321,14 @@ def nx_secure_dtls_client_session_start(dtls_session, udp_socket, ip_address, po
         # failed. To start over, end or reset the session first (as NetX requires).
         _wait_state(dtls_session, wait_option, _handshake_over)
         return _handshake_result(dtls_session)
+    bound_here = False
     if not udp_socket.nx_udp_socket_port:
         status = netx.nx_udp_socket_bind(udp_socket, NX_ANY_PORT, wait_option)
         if status:
             return status
+        bound_here = True
     _detach(dtls_session)
+    dtls_session._bound_here = bound_here
     dtls_session._socket = udp_socket
     dtls_session._peer = peer
     udp_socket._dtls_receive = dtls_session._client_receive

@@ -107,7 +107,11 @@ def udp_open(family, host, port):
 
 
 def poll(handles, timeout_ms):
-    """The handles with a datagram queued, waiting at most timeout_ms (< 0: no limit)."""
-    if _net is not None:
-        return _net.poll(handles, timeout_ms)
-    return _impl.poll(handles, timeout_ms)
+    """The handles with a datagram queued, waiting at most timeout_ms (< 0: no limit).
+    Only handles of the network in use are polled: sockets an application left open on
+    another network (an in-memory one it has switched away from) are not reachable."""
+    net = _net
+    live = [h for h in handles if getattr(h, 'net', None) is net]
+    if net is not None:
+        return net.poll(live, timeout_ms)
+    return _impl.poll(live, timeout_ms)

@@ -119,12 +119,14 @@ class Pair:
             tx_thread_sleep(1)
             if self.disconnects:
                 break
-        nx_udp_socket_delete(self.sock)
+        # the session bound the socket itself, so ending it unbound it (Figure 1.1
+        # deletes the socket right away)
+        assert nx_udp_socket_delete(self.sock) == NX_SUCCESS
         nx_secure_dtls_session_delete(self.client)
         nx_secure_dtls_server_stop(self.server)
         nx_secure_dtls_server_delete(self.server)
-        nx_ip_delete(self.ip)
-        nx_packet_pool_delete(self.pool)
+        assert nx_ip_delete(self.ip) == NX_SUCCESS
+        assert nx_packet_pool_delete(self.pool) == NX_SUCCESS
         port.use_network(None)
         return st
 
