@@ -22,7 +22,7 @@ from .handshake import (
     pull_hello_verify_request, pull_psk_vector, push_handshake_header, client_hello_offers,
     check_initial_reneg_info,
 )
-from .record import RecordLayer, CipherState, RECORD_HEADER, SCRATCH_SIZE, KEY_BLOCK_ROOM
+from .record import RecordLayer, CipherState, RECORD_HEADER, SCRATCH_SIZE
 from .reassembly import Reassembler, ADD_OLD
 from . import crypto
 
@@ -309,18 +309,24 @@ class Dtls:
         rl.accept()
         r = Reader(buf, off, off + n)
         retransmit = False
-        while r.left():
-            msg_type = r.u8()
-            length = r.u24()
-            message_seq = r.u16()
-            frag_off = r.u24()
-            frag_len = r.u24()
-            frag = r.take(frag_len)
-            if self._wrong_epoch(msg_type, epoch):
-                continue
-            res = self.reasm.add(msg_type, length, message_seq, frag_off, frag_len, frag)
-            if res == ADD_OLD and message_seq >= self.peer_flight_seq >= 0:
-                retransmit = True
+        try:
+            while r.left():
+                msg_type = r.u8()
+                length = r.u24()
+                message_seq = r.u16()
+                frag_off = r.u24()
+                frag_len = r.u24()
+                frag = r.take(frag_len)
+                if self._wrong_epoch(msg_type, epoch):
+                    continue
+                res = self.reasm.add(msg_type, length, message_seq, frag_off, frag_len, frag)
+                if res == ADD_OLD and message_seq >= self.peer_flight_seq >= 0:
+                    retransmit = True
+        except NxError:
+            # RFC 6347 4.1.2.7: fragments that do not parse or fit make the record
+            # invalid: drop the rest of it. Epoch 0 is unauthenticated, so this must
+            # not end the association.
+            rl.discarded += 1
         if retransmit:
             self._peer_repeated_flight(now)
         while True:
@@ -491,7 +497,7 @@ class Dtls:
         siv = k[p + iv_n:p + 2 * iv_n]
         cm = s.nx_secure_tls_session_cipher.nx_crypto_metadata_area_size
         hm = s.nx_secure_tls_hash.nx_crypto_metadata_area_size if s.nx_secure_tls_hash else 0
-        q = KEY_BLOCK_ROOM
+        q = total                   # contexts follow the key block (crypto/table.py sizes it)
         w_md = md[q:q + cm]
         r_md = md[q + cm:q + 2 * cm]
         q += 2 * cm

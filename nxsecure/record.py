@@ -7,7 +7,6 @@ from .const import (
 )
 
 RECORD_HEADER = 13
-KEY_BLOCK_ROOM = 128         # 2 * (MAC key 32 + key 16 + fixed IV 4) = 104, rounded up
 SCRATCH_SIZE = 64            # nonce 12 + aad 13 + MAC 32, rounded up
 MAX_SEQ = (1 << 48) - 1      # RFC 6347 4.1: the sequence number must not wrap
 
@@ -75,21 +74,6 @@ class CipherState:
         if self.aead:
             return self.riv + self.tag
         return self.riv + self.mac_size + 16
-
-
-def metadata_layout(table):
-    """Bytes of the crypto metadata buffer one session uses for this table:
-    key block, then cipher and MAC contexts for each direction."""
-    cmax = 0
-    mmax = 0
-    for row in table.nx_secure_tls_ciphersuite_lookup_table:
-        c = row.nx_secure_tls_session_cipher.nx_crypto_metadata_area_size
-        if c > cmax:
-            cmax = c
-        h = row.nx_secure_tls_hash
-        if h is not None and h.nx_crypto_metadata_area_size > mmax:
-            mmax = h.nx_crypto_metadata_area_size
-    return KEY_BLOCK_ROOM + 2 * cmax + 2 * mmax, cmax, mmax
 
 
 class RecordLayer:

@@ -13,7 +13,7 @@ from .dtls import IDLE, S_HELLO, CONNECTED, CLOSED, ERROR
 from .handshake import HANDSHAKE_HEADER, pull_client_hello, push_hello_verify_request, push_handshake_header
 from .codec import Writer
 from .psk import PskStore
-from .record import metadata_layout, RECORD_HEADER
+from .record import RECORD_HEADER
 from . import session as _s
 from .session import NX_SECURE_DTLS_SESSION
 

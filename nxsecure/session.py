@@ -12,7 +12,8 @@ from .dtls import (
     Dtls, MEMORY_SIZE, IDLE, S_HELLO, CONNECTED, CLOSED, ERROR, C_HELLO,
 )
 from .psk import PskStore
-from .record import metadata_layout, RECORD_HEADER
+from .record import RECORD_HEADER
+from .crypto.table import nx_secure_tls_metadata_size_calculate
 
 _SESSION_ID = 0x44544C53          # "DTLS": set by _create, cleared by _delete
 # Room nx_secure_dtls_packet_allocate reserves in front of the data: record header
@@ -190,16 +191,6 @@ def _buffer_ok(buf, size):
 def nx_secure_tls_initialize():
     """Nothing to set up: kept so ported code runs unchanged."""
     return NX_SUCCESS
-
-
-def nx_secure_tls_metadata_size_calculate(crypto_table):
-    """-> (status, size): crypto metadata bytes one session needs with this table."""
-    if crypto_table is None:
-        return NX_PTR_ERROR, 0
-    try:
-        return NX_SUCCESS, metadata_layout(crypto_table)[0]
-    except (AttributeError, TypeError):
-        return NX_PTR_ERROR, 0
 
 
 def nx_secure_dtls_session_create(dtls_session, crypto_table, metadata_buffer, metadata_size,

@@ -183,37 +183,10 @@ if _thread is not None:
     start_new_thread = _thread.start_new_thread
 
 
-def _aes_factory(aes):
-    def factory(key):
-        return _EcbBlock(aes(key, 1))   # mode 1 = ECB
-    return factory
-
-
-class _EcbBlock:
-    """Wraps cryptolib.aes in ECB mode as a one-block cipher for the portable modes
-    (CCM/GCM/CBC). Allocation-free: whole 16-byte buffers go straight to the C code;
-    otherwise the block is copied through two preallocated 16-byte buffers."""
-
-    def __init__(self, aes):
-        self._aes = aes
-        self._in = bytearray(16)
-        self._out = bytearray(16)
-
-    def encrypt_block(self, src, src_off, dst, dst_off):
-        if src_off == 0 and dst_off == 0 and len(src) == 16 and len(dst) == 16:
-            self._aes.encrypt(src, dst)
-            return
-        ib = self._in
-        ob = self._out
-        for i in range(16):
-            ib[i] = src[src_off + i]
-        self._aes.encrypt(ib, ob)
-        for i in range(16):
-            dst[dst_off + i] = ob[i]
-
-
 def crypto_backend():
-    from nxsecure.crypto import portable_backend
+    """The portable modes over cryptolib's AES-ECB (both directions, for CBC) where the
+    firmware has it, else over the pure-Python AES."""
+    from nxsecure.crypto import portable_backend, ecb_block_cipher_factory
     try:
         import cryptolib
     except ImportError:
@@ -223,4 +196,4 @@ def crypto_backend():
             cryptolib = None
     if cryptolib is None:
         return portable_backend()
-    return portable_backend(_aes_factory(cryptolib.aes))
+    return portable_backend(ecb_block_cipher_factory(cryptolib.aes))

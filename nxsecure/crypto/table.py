@@ -154,7 +154,7 @@ def make_tls_crypto(backend, suites=None):
 def nx_secure_tls_metadata_size_calculate(crypto_table):
     """(status, bytes of crypto metadata one session needs): the largest row's two
     directions' cipher and MAC contexts plus its key block. NX_PTR_ERROR for None."""
-    if crypto_table is None:
+    if crypto_table is None or not isinstance(crypto_table, NX_SECURE_TLS_CRYPTO):
         return NX_PTR_ERROR, 0
     size = 0
     for row in crypto_table.nx_secure_tls_ciphersuite_lookup_table:
