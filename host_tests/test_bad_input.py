@@ -1,0 +1,587 @@
+"""Hostile and malformed input against a live server and client (CPython, memnet).
+
+Each test runs a server with one established client session (A) on an in-memory
+network, feeds it broken datagrams (truncated, random, tampered, replayed, in the
+wrong epoch or order) and checks: no exception escapes into the pump (the IP and
+timer error counters stay zero), the documented code or counter results, and A is
+still served (a round trip on the same server session) afterwards."""
+import random
+
+import pytest
+import port
+from port.memnet import MemoryNetwork
+from nxsecure import *
+from nxsecure import netx
+
+SERVER_PORT = 4433
+PSK = b"\x01\x02\x03\x04"
+IDENTITY = b"Client_identity"
+
+
+def _nxd(host="127.0.0.1"):
+    a = NXD_ADDRESS()
+    a.nxd_ip_version = NX_IP_VERSION_V4
+    a.nxd_ip_address.v4 = IP_ADDRESS(*[int(x) for x in host.split(".")])
+    return a
+
+
+class World:
+    """Our server (n sessions) and clients over a MemoryNetwork. Every datagram goes
+    through `tamper` (when set): it may return None (deliver as is) or a list of
+    datagrams to deliver instead (an empty list drops it)."""
+
+    def __init__(self, sessions=2, net=None, pool_count=48, start=True):
+        self.net = net if net is not None else MemoryNetwork(capture=True)
+        self.net.drop = self._drop
+        self.tamper = None
+        port.use_network(self.net)
+        self.pool = NX_PACKET_POOL()
+        self.pool_mem = bytearray(pool_count * (1536 + sizeof(NX_PACKET)))
+        assert nx_packet_pool_create(self.pool, "p", 1536, self.pool_mem,
+                                     len(self.pool_mem)) == NX_SUCCESS
+        self.ip = NX_IP()
+        assert nx_ip_create(self.ip, "ip", IP_ADDRESS(127, 0, 0, 1), 0xFFFFFF00,
+                            self.pool) == NX_SUCCESS
+        assert nx_udp_enable(self.ip) == NX_SUCCESS
+        self.events = []         # ('connect'|'error'|'disconnect', session, code)
+        self.received = {}       # server session -> [payload bytes]
+        self.echo = True
+        self.server = NX_SECURE_DTLS_SERVER()
+        n = sessions
+        self.sbuf = bytearray(sizeof(NX_SECURE_DTLS_SESSION) * n)
+        self.md = bytearray(n * 400)
+        self.rs = bytearray(n * 2000)
+        assert nx_secure_dtls_server_create(
+            self.server, self.ip, SERVER_PORT, NX_IP_PERIODIC_RATE, self.sbuf, len(self.sbuf),
+            nx_crypto_tls_ciphers, self.md, len(self.md), self.rs, len(self.rs),
+            self._on_connect, self._on_receive) == NX_SUCCESS
+        assert nx_secure_dtls_server_psk_add(self.server, PSK, len(PSK), IDENTITY,
+                                             len(IDENTITY), None, 0) == NX_SUCCESS
+        assert nx_secure_dtls_server_notify_set(self.server, self._on_disconnect,
+                                                self._on_error) == NX_SUCCESS
+        if start:
+            assert nx_secure_dtls_server_start(self.server) == NX_SUCCESS
+        self.clients = []
+        self.raw = []
+
+    # --- server callbacks ---------------------------------------------------------
+    def _on_connect(self, s, addr, peer_port):
+        self.events.append(("connect", s, peer_port))
+        nx_secure_dtls_server_session_start(s, NX_NO_WAIT)
+        return NX_SUCCESS
+
+    def _on_receive(self, s):
+        while True:
+            st, p = nx_secure_dtls_session_receive(s, NX_NO_WAIT)
+            if st != NX_SUCCESS:
+                return NX_SUCCESS
+            data = bytes(p._data())
+            nx_packet_release(p)
+            self.received.setdefault(s, []).append(data)
+            if self.echo:
+                st, out = nx_secure_dtls_packet_allocate(s, self.pool, NX_NO_WAIT)
+                if st == NX_SUCCESS:
+                    nx_packet_data_append(out, b"echo:" + data, len(data) + 5, self.pool,
+                                          NX_NO_WAIT)
+                    if nx_secure_dtls_server_session_send(s, out) != NX_SUCCESS:
+                        nx_packet_release(out)
+
+    def _on_disconnect(self, s):
+        self.events.append(("disconnect", s, 0))
+
+    def _on_error(self, s, code):
+        self.events.append(("error", s, code))
+
+    def errors(self):
+        return [(s, c) for (k, s, c) in self.events if k == "error"]
+
+    # --- network tampering --------------------------------------------------------
+    def _drop(self, data, src, dst):
+        if self.tamper is None:
+            return False
+        out = self.tamper(data, src, dst)
+        if out is None:
+            return False
+        h = self.net._find(4, dst[0], dst[1])
+        for d in out:
+            if h is not None:
+                self.net._deliver(h, bytes(d), src)
+        return True
+
+    def inject(self, data, src, dst=("127.0.0.1", SERVER_PORT)):
+        """Deliver a datagram as if sent from src (spoofing is free on memnet)."""
+        h = self.net._find(4, dst[0], dst[1])
+        assert h is not None
+        self.net._deliver(h, bytes(data), src)
+
+    def pump(self, ticks=0):
+        netx._wait(lambda: False, ticks) if ticks else netx._wait(self._idle, 50)
+
+    def _idle(self):
+        for h in self.net.handles:
+            if h.queue:
+                return False
+        return not self.net.held
+
+    # --- clients ------------------------------------------------------------------
+    def client(self, psk=PSK, identity=IDENTITY, wait=3 * NX_IP_PERIODIC_RATE, connect=True):
+        c = Client(self, psk, identity)
+        self.clients.append(c)
+        if connect:
+            c.status = c.start(wait)
+        return c
+
+    def raw_socket(self):
+        s = NX_UDP_SOCKET()
+        assert nx_udp_socket_create(self.ip, s, "raw", NX_IP_NORMAL, NX_FRAGMENT_OKAY,
+                                    NX_IP_TIME_TO_LIVE, 64) == NX_SUCCESS
+        assert nx_udp_socket_bind(s, NX_ANY_PORT, NX_NO_WAIT) == NX_SUCCESS
+        self.raw.append(s)
+        return s
+
+    def server_session(self, client):
+        for s in self.server._sessions:
+            if s._peer == client.addr():
+                return s
+        return None
+
+    def close(self):
+        for c in self.clients:
+            c.close()
+        nx_secure_dtls_server_stop(self.server)
+        nx_secure_dtls_server_delete(self.server)
+        for s in self.raw:
+            netx._release_queue(s) if hasattr(netx, "_release_queue") else None
+            nx_udp_socket_unbind(s)
+            nx_udp_socket_delete(s)
+        nx_ip_delete(self.ip)
+        nx_packet_pool_delete(self.pool)
+        port.use_network(None)
+
+
+class Client:
+    def __init__(self, world, psk, identity):
+        self.w = world
+        self.sess = NX_SECURE_DTLS_SESSION()
+        self.md = bytearray(400)
+        self.rs = bytearray(2000)
+        assert nx_secure_dtls_session_create(self.sess, nx_crypto_tls_ciphers, self.md,
+                                             len(self.md), self.rs, len(self.rs), 0, None,
+                                             0) == NX_SUCCESS
+        assert nx_secure_dtls_psk_add(self.sess, psk, len(psk), identity, len(identity),
+                                      None, 0) == NX_SUCCESS
+        self.sock = NX_UDP_SOCKET()
+        assert nx_udp_socket_create(world.ip, self.sock, "c", NX_IP_NORMAL, NX_FRAGMENT_OKAY,
+                                    NX_IP_TIME_TO_LIVE, 8) == NX_SUCCESS
+        assert nx_udp_socket_bind(self.sock, NX_ANY_PORT, NX_NO_WAIT) == NX_SUCCESS
+        self.server_addr = _nxd()
+        self.status = None
+
+    def addr(self):
+        return self.sock._h4.address()
+
+    def start(self, wait):
+        return nx_secure_dtls_client_session_start(self.sess, self.sock, self.server_addr,
+                                                   SERVER_PORT, wait)
+
+    def send(self, data):
+        st, p = nx_secure_dtls_packet_allocate(self.sess, self.w.pool, NX_NO_WAIT)
+        assert st == NX_SUCCESS
+        assert nx_packet_data_append(p, data, len(data), self.w.pool, NX_NO_WAIT) == NX_SUCCESS
+        st = nx_secure_dtls_session_send(self.sess, p, self.server_addr, SERVER_PORT)
+        if st != NX_SUCCESS:
+            nx_packet_release(p)
+        return st
+
+    def recv(self, wait=NX_IP_PERIODIC_RATE):
+        st, p = nx_secure_dtls_session_receive(self.sess, wait)
+        if st != NX_SUCCESS:
+            return st, None
+        data = bytes(p._data())
+        nx_packet_release(p)
+        return st, data
+
+    def round_trip(self, data, tries=1, wait=NX_IP_PERIODIC_RATE):
+        """Send data, expect b'echo:' + data back (resending up to `tries` times)."""
+        for _ in range(tries):
+            st = self.send(data)
+            assert st == NX_SUCCESS, hex(st)
+            while True:
+                st, got = self.recv(wait)
+                if st != NX_SUCCESS:
+                    break
+                if got == b"echo:" + data:
+                    return True
+        return False
+
+    def close(self):
+        if self.sess._id:
+            nx_secure_dtls_session_end(self.sess, NX_NO_WAIT)
+            nx_secure_dtls_session_delete(self.sess)
+        if self.sock.nx_udp_socket_port:
+            nx_udp_socket_unbind(self.sock)
+        nx_udp_socket_delete(self.sock)
+
+
+# ============================================================== helpers
+CT_CCS, CT_ALERT_, CT_HS, CT_APP = 20, 21, 22, 23
+
+
+def records(d):
+    """Split a datagram into its records (bytes each)."""
+    out = []
+    p = 0
+    while p + 13 <= len(d):
+        n = (d[p + 11] << 8) | d[p + 12]
+        out.append(bytes(d[p:p + 13 + n]))
+        p += 13 + n
+    return out
+
+
+def record(ctype, epoch, seq, body):
+    n = len(body)
+    return bytes([ctype, 0xFE, 0xFD, epoch >> 8, epoch & 0xFF]) + seq.to_bytes(6, "big") + \
+        bytes([n >> 8, n & 0xFF]) + bytes(body)
+
+
+def sent(w, src=None, dst=None, first_byte=None, hs_type=None):
+    """Captured datagrams (bytes) matching the filters, oldest first."""
+    out = []
+    for s, d, data in w.net.captured:
+        if src is not None and tuple(s) != tuple(src):
+            continue
+        if dst is not None and tuple(d[:2]) != tuple(dst[:2]):
+            continue
+        if first_byte is not None and (not data or data[0] != first_byte):
+            continue
+        if hs_type is not None and (len(data) < 14 or data[0] != CT_HS or data[13] != hs_type):
+            continue
+        out.append(data)
+    return out
+
+
+SERVER = ("127.0.0.1", SERVER_PORT)
+
+
+@pytest.fixture
+def world():
+    w = World(sessions=3)
+    try:
+        a = w.client()
+        assert a.status == NX_SUCCESS
+        assert a.round_trip(b"warm-up")
+        w.a = a
+        w.sa = w.server_session(a)
+        assert w.sa is not None
+        yield w
+        # the invariant of every test here: nothing raised inside the stack
+        assert w.ip.nx_ip_callback_errors == 0, getattr(w.ip, "_last_callback_error", None)
+        assert w.server.nxsecure_callback_errors == 0
+        assert netx._last_timer_error is None, netx._last_timer_error
+    finally:
+        w.close()
+
+
+def other_client_still_served(w, tag):
+    """The established client A: a round trip still works, on the same session."""
+    assert w.sa._engine.state == 20            # CONNECTED
+    assert w.server_session(w.a) is w.sa
+    assert w.a.round_trip(b"still-alive-" + tag)
+
+
+def app_datagram(w, payload):
+    """Send payload from A and return the protected datagram as captured."""
+    before = len(w.net.captured)
+    n_rx = len(w.received.get(w.sa, []))
+    assert w.a.round_trip(payload)
+    assert len(w.received[w.sa]) == n_rx + 1
+    for s, d, data in w.net.captured[before:]:
+        if tuple(s) == tuple(w.a.addr()) and data[0] == CT_APP:
+            return data
+    raise AssertionError("no application datagram captured")
+
+
+def fresh_addr(w):
+    return w.raw_socket()._h4.address()
+
+
+# ============================================================== truncation
+def test_every_prefix_of_a_client_hello_is_dropped_statelessly(world):
+    w = world
+    hellos = sent(w, src=w.a.addr(), dst=SERVER, hs_type=1)
+    assert len(hellos) == 2                     # without, then with the cookie
+    src = fresh_addr(w)
+    for hello in hellos:
+        dropped = w.server.nxsecure_datagrams_dropped
+        hvr = w.server.nxsecure_hello_verify_sent
+        for n in range(len(hello)):
+            w.inject(hello[:n], src)
+        w.pump()
+        assert w.server.nxsecure_datagrams_dropped - dropped == len(hello)
+        assert w.server.nxsecure_hello_verify_sent == hvr
+    # the whole first ClientHello still gets its HelloVerifyRequest
+    w.inject(hellos[0], src)
+    w.pump()
+    assert w.server.nxsecure_hello_verify_sent == hvr + 1
+    assert [e for e in w.events if e[0] == "connect"] == [w.events[0]]
+    other_client_still_served(w, b"hello-prefix")
+
+
+def test_every_prefix_of_an_application_datagram_is_discarded(world):
+    w = world
+    data = app_datagram(w, b"prefix me, please")
+    n_rx = len(w.received[w.sa])
+    before = w.sa._engine.record.discarded
+    for n in range(len(data)):
+        w.inject(data[:n], w.a.addr())
+    w.pump()
+    # the empty datagram holds no record; every other prefix is one bad record
+    assert w.sa._engine.record.discarded - before == len(data) - 1
+    assert len(w.received[w.sa]) == n_rx
+    other_client_still_served(w, b"app-prefix")
+
+
+# ============================================================== garbage
+def test_seeded_random_garbage_never_raises_and_is_dropped(world):
+    w = world
+    rng = random.Random(6347)
+    src = fresh_addr(w)
+    n_rx = len(w.received[w.sa])
+    disc = w.sa._engine.record.discarded
+    cdisc = w.a.sess._engine.record.discarded
+    for i in range(3000):
+        junk = bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 1500)))
+        w.inject(junk, src if i % 2 else w.a.addr())
+        if i % 3 == 0:
+            w.inject(junk, SERVER, dst=w.a.addr())     # and at the client
+        if i % 200 == 0:
+            w.pump()
+    # records with a plausible header and a random body reach decryption
+    for i in range(300):
+        body = bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 200)))
+        ctype = rng.choice((CT_CCS, CT_ALERT_, CT_HS, CT_APP))
+        epoch = rng.choice((0, 1, 1, 2))
+        w.inject(record(ctype, epoch, rng.getrandbits(48), body), w.a.addr())
+        w.inject(record(ctype, epoch, rng.getrandbits(48), body), SERVER, dst=w.a.addr())
+    w.pump()
+    assert len(w.received[w.sa]) == n_rx
+    assert w.sa._engine.record.discarded > disc
+    assert w.a.sess._engine.record.discarded > cdisc
+    assert w.server.nxsecure_datagrams_dropped > 0
+    assert [e for e in w.events if e[0] == "connect"] == [w.events[0]]
+    assert w.a.sess._engine.state == 20
+    other_client_still_served(w, b"garbage")
+
+
+# ============================================================== integrity
+def test_every_flipped_byte_of_an_application_record_is_discarded(world):
+    w = world
+    data = app_datagram(w, b"authenticate me")
+    n_rx = len(w.received[w.sa])
+    for mask in (0x01, 0x80):
+        for i in range(len(data)):
+            bad = bytearray(data)
+            bad[i] ^= mask
+            before = w.sa._engine.record.discarded
+            w.inject(bad, w.a.addr())
+            w.pump()
+            assert w.sa._engine.record.discarded > before, (i, mask)
+            assert len(w.received[w.sa]) == n_rx, (i, mask)
+    other_client_still_served(w, b"bad-mac")
+
+
+def test_replayed_application_record_is_delivered_once(world):
+    w = world
+    data = app_datagram(w, b"exactly once")
+    assert w.received[w.sa].count(b"exactly once") == 1
+    before = w.sa._engine.record.discarded
+    w.inject(data, w.a.addr())
+    w.inject(data, w.a.addr())
+    w.pump()
+    assert w.received[w.sa].count(b"exactly once") == 1
+    assert w.sa._rx_count == 0                  # nothing queued behind the callback
+    assert w.sa._engine.record.discarded - before == 2
+    other_client_still_served(w, b"replay")
+
+
+def test_application_data_in_epoch_0_or_2_is_discarded(world):
+    w = world
+    data = app_datagram(w, b"epoch test")
+    n_rx = len(w.received[w.sa])
+    before = w.sa._engine.record.discarded
+    w.inject(record(CT_APP, 0, 4000, b"plaintext app data"), w.a.addr())
+    e2 = bytearray(data)
+    e2[4] = 2                                   # epoch 2: no such epoch
+    w.inject(e2, w.a.addr())
+    e2[3], e2[4] = 1, 1                         # epoch 257
+    w.inject(e2, w.a.addr())
+    w.pump()
+    assert w.sa._engine.record.discarded - before == 3
+    assert len(w.received[w.sa]) == n_rx
+    other_client_still_served(w, b"epoch")
+
+
+# ============================================================== handshake order
+def test_finished_before_change_cipher_spec_is_discarded_then_retransmission_completes(world):
+    w = world
+    b = w.client(connect=False)
+    done = []
+
+    def strip_ccs(data, src, dst):
+        if done or tuple(src) != tuple(b.addr()):
+            return None
+        recs = records(data)
+        if not any(r[0] == CT_CCS for r in recs):
+            return None
+        done.append(1)
+        return [b"".join(r for r in recs if r[0] != CT_CCS)]
+
+    w.tamper = strip_ccs
+    assert b.start(5 * NX_IP_PERIODIC_RATE) == NX_SUCCESS
+    assert done
+    sb = w.server_session(b)
+    assert sb._engine.state == 20
+    assert sb._engine.record.discarded >= 1     # the early epoch-1 Finished
+    assert b.sess._engine.retransmits >= 1       # flight 5 was sent again
+    assert b.round_trip(b"b after reorder")
+    other_client_still_served(w, b"fin-before-ccs")
+
+
+def test_client_key_exchange_before_server_hello_done_fails_the_client(world):
+    w = world
+    b = w.client(connect=False)
+
+    def cke_for_shd(data, src, dst):
+        if tuple(src[:2]) != SERVER or tuple(dst[:2]) != tuple(b.addr()):
+            return None
+        out = bytearray(data)
+        p = 0
+        hit = False
+        while p + 13 <= len(out):
+            n = (out[p + 11] << 8) | out[p + 12]
+            if out[p] == CT_HS and out[p + 13] == 14:   # ServerHelloDone -> ClientKeyExchange
+                out[p + 13] = 16
+                hit = True
+            p += 13 + n
+        return [out] if hit else None
+
+    w.tamper = cke_for_shd
+    st = b.start(3 * NX_IP_PERIODIC_RATE)
+    assert st == NX_SECURE_TLS_UNRECOGNIZED_MESSAGE_TYPE
+    assert b.sess._engine.state == 22            # ERROR
+    w.tamper = None
+    w.pump(20)
+    sb = [s for (k, s, c) in w.events if k == "connect"][-1]
+    # the client's unexpected_message alert ends the server's half too
+    assert (sb, NX_SECURE_TLS_ALERT_RECEIVED) in w.errors()
+    other_client_still_served(w, b"cke-early")
+
+
+def test_change_cipher_spec_before_key_exchange_is_discarded(world):
+    w = world
+    b = w.client(connect=False)
+    injected = []
+
+    def early_ccs(data, src, dst):
+        if not injected and tuple(src[:2]) == SERVER and tuple(dst[:2]) == tuple(b.addr()) \
+                and data[0] == CT_HS and data[13] == 2:             # the ServerHello flight
+            w.inject(record(CT_CCS, 0, 40, b"\x01"), b.addr())
+            injected.append(1)
+        return None
+
+    w.tamper = early_ccs
+    assert b.start(3 * NX_IP_PERIODIC_RATE) == NX_SUCCESS
+    assert injected
+    sb = w.server_session(b)
+    assert sb._engine.record.discarded >= 1
+    assert b.round_trip(b"b after early ccs")
+    other_client_still_served(w, b"early-ccs")
+
+
+def test_hello_verify_request_sent_to_the_server_is_ignored(world):
+    w = world
+    hvr = sent(w, src=SERVER, dst=w.a.addr(), hs_type=3)
+    assert hvr
+    dropped = w.server.nxsecure_datagrams_dropped
+    w.inject(hvr[0], fresh_addr(w))             # stateless path: not a ClientHello
+    w.pump()
+    assert w.server.nxsecure_datagrams_dropped == dropped + 1
+    w.inject(hvr[0], w.a.addr())                # an old epoch-0 record to a live session
+    w.pump()
+    assert w.errors() == []
+    other_client_still_served(w, b"hvr")
+
+
+def test_alerts_with_unknown_level_or_description(world):
+    w = world
+    e = w.a.sess._engine
+    before = w.sa._engine.record.discarded
+    assert e.send_alert(7, 0) == NX_SUCCESS     # protected, unknown level
+    w.pump()
+    assert w.sa._engine.record.discarded == before + 1
+    assert e.send_alert(1, 200) == NX_SUCCESS   # protected warning, unknown description
+    w.pump()
+    assert w.sa._engine.record.discarded == before + 1      # accepted, and ignored
+    # unprotected alerts after the handshake are forgeable: dropped
+    w.inject(record(CT_ALERT_, 0, 900, b"\x02\x28"), w.a.addr())
+    w.inject(record(CT_ALERT_, 0, 901, b"\x09\xff"), w.a.addr())
+    w.inject(record(CT_ALERT_, 0, 902, b"\x02"), w.a.addr())
+    w.pump()
+    assert w.sa._engine.record.discarded == before + 4
+    assert w.errors() == []
+    other_client_still_served(w, b"alerts")
+
+
+# ============================================================== credentials
+def test_wrong_psk_identity_is_reported_on_both_sides(world):
+    w = world
+    b = w.client(identity=b"nobody", wait=3 * NX_IP_PERIODIC_RATE)
+    assert b.status == NX_SECURE_TLS_ALERT_RECEIVED
+    w.pump(10)
+    sb = [s for (k, s, c) in w.events if k == "connect"][-1]
+    assert (sb, NX_SECURE_TLS_NO_MATCHING_PSK) in w.errors()
+    other_client_still_served(w, b"identity")
+
+
+def test_wrong_psk_key_times_out_without_a_retransmission_storm(world, monkeypatch):
+    # Regression: a Finished that fails authentication is dropped; the server then
+    # answered every repeat of flight 5 with flight 4 and the client every repeat of
+    # flight 4 with flight 5 (tens of thousands of datagrams a second), and the server
+    # session never timed out. Now both sides retransmit on their timers only.
+    from nxsecure import config
+    monkeypatch.setattr(config, "NX_SECURE_DTLS_RETRANSMIT_TIMEOUT_MS", 100)
+    monkeypatch.setattr(config, "NX_SECURE_DTLS_MAX_TRANSMISSIONS", 3)
+    w = world
+    before = len(w.net.captured)
+    b = w.client(psk=b"\x09\x09\x09\x09", wait=3 * NX_IP_PERIODIC_RATE)
+    assert b.status == NX_SECURE_TLS_HANDSHAKE_TIMEOUT
+    sb = [s for (k, s, c) in w.events if k == "connect"][-1]
+    netx._wait(lambda: (sb, NX_SECURE_TLS_HANDSHAKE_TIMEOUT) in w.errors(),
+               3 * NX_IP_PERIODIC_RATE)
+    assert (sb, NX_SECURE_TLS_HANDSHAKE_TIMEOUT) in w.errors()
+    assert sb._engine.record.discarded >= 1
+    assert len(w.net.captured) - before < 40
+    other_client_still_served(w, b"wrong-key")
+
+
+def test_malformed_handshake_record_does_not_end_an_established_session(world):
+    # Regression: an unauthenticated epoch-0 handshake record with broken fragment
+    # framing raised inside the engine, which sent a fatal alert and killed the
+    # session: any off-path spoofer could end an association.
+    w = world
+    bad = [
+        b"\x00\x00\x00\x10",                                    # header cut short
+        bytes([0, 0, 0, 5, 0, 9, 0, 0, 0, 0, 0, 9]) + b"ab",    # fragment shorter than said
+        bytes([0, 0, 0, 2, 0, 9, 0, 0, 0, 0, 0, 4]) + b"abcd",  # fragment beyond its message
+        bytes([0, 0xFF, 0xFF, 0xFF, 0, 9, 0, 0, 0, 0, 0, 1]) + b"a",   # too large to hold
+    ]
+    for i, body in enumerate(bad):
+        for dst, src, e in ((SERVER, w.a.addr(), w.sa._engine),
+                            (w.a.addr(), SERVER, w.a.sess._engine)):
+            before = e.record.discarded
+            w.inject(record(CT_HS, 0, 7000 + i, body), src, dst=dst)
+            w.pump()
+            assert e.state == 20, (i, hex(e.error))
+            assert e.record.discarded == before + 1
+    assert w.errors() == []
+    other_client_still_served(w, b"malformed-hs")
