@@ -446,13 +446,30 @@ def nx_secure_dtls_session_client_info_get(session_ptr):
     return NX_SUCCESS, nxd, peer_port, local
 
 
+def min_mtu(table):
+    """Smallest MTU with which every suite of the table can still send a Finished
+    fragment of at least one byte: record header, handshake header, the largest
+    protection overhead (CBC: IV, MAC and a block of padding), plus one."""
+    worst = 0
+    for row in table.nx_secure_tls_ciphersuite_lookup_table:
+        if row.aead:
+            o = row.record_iv_size + row.tag_size
+        else:
+            o = row.record_iv_size + row.nx_secure_tls_hash_size + 16
+        if o > worst:
+            worst = o
+    m = RECORD_HEADER + 12 + worst + 1
+    return 64 if m < 64 else m
+
+
 def nxsecure_dtls_session_mtu_set(session_ptr, mtu):
     """nxsecure extension: the largest datagram this session sends (default
     config.NX_SECURE_DTLS_DEFAULT_MTU, safe for IPv6's minimum MTU)."""
     status = _live(session_ptr)
     if status:
         return NX_PTR_ERROR
-    if not isinstance(mtu, int) or mtu < 64 or mtu > config.NX_SECURE_DTLS_MAX_DATAGRAM:
+    if not isinstance(mtu, int) or mtu < min_mtu(session_ptr._engine.table) or \
+            mtu > config.NX_SECURE_DTLS_MAX_DATAGRAM:
         return NX_INVALID_PARAMETERS
     session_ptr._engine.mtu = mtu
     return NX_SUCCESS
