@@ -1,0 +1,138 @@
+"""A seeded UDP proxy for real-socket loss tests (CPython, 127.0.0.1).
+
+Clients send to `proxy.port`; each client address gets its own upstream socket to
+the server, so the server sees one address per client. Every datagram, in either
+direction, is dropped, duplicated, held back (reordered behind the next datagram
+of the same direction) or delayed according to a xorshift PRNG seeded with
+`seed`: the decisions for the n-th datagram depend only on the seed and n.
+`drop(data, direction)` (direction 'up' = to the server, 'down' = to the client)
+drops chosen datagrams explicitly. Counters: forwarded, dropped, duplicated,
+reordered."""
+import select
+import socket
+import threading
+import time
+
+
+class _Prng:
+    def __init__(self, seed):
+        self.s = (seed or 0x9E3779B9) & 0xFFFFFFFF or 1
+
+    def next(self):
+        x = self.s
+        x ^= (x << 13) & 0xFFFFFFFF
+        x ^= x >> 17
+        x ^= (x << 5) & 0xFFFFFFFF
+        self.s = x
+        return x
+
+    def chance(self, permille):
+        return permille > 0 and (self.next() % 1000) < permille
+
+
+class UdpProxy:
+    def __init__(self, server_addr, seed=1, loss=0, duplicate=0, reorder=0, delay_ms=0,
+                 drop=None, host="127.0.0.1"):
+        self.server_addr = server_addr
+        self.prng = _Prng(seed)
+        self.loss, self.duplicate, self.reorder = loss, duplicate, reorder
+        self.delay_ms = delay_ms
+        self.drop = drop
+        self.front = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.front.bind((host, 0))
+        self.port = self.front.getsockname()[1]
+        self.host = host
+        self.up = {}            # client addr -> upstream socket
+        self.down = {}          # upstream socket -> client addr
+        self.held = {"up": None, "down": None}
+        self.later = []         # [(due, sock, data, addr)] delayed datagrams
+        self.forwarded = self.dropped = self.duplicated = self.reordered = 0
+        self._run = True
+        self._t = threading.Thread(target=self._loop, daemon=True)
+        self._t.start()
+
+    def close(self):
+        self._run = False
+        self._t.join(2)
+        self.front.close()
+        for s in self.up.values():
+            s.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
+
+    def _upstream(self, client):
+        s = self.up.get(client)
+        if s is None:
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind((self.host, 0))
+            self.up[client] = s
+            self.down[s] = client
+        return s
+
+    def _forward(self, sock, data, addr, direction):
+        p = self.prng
+        lost = p.chance(self.loss)          # fixed draw order: determinism
+        dup = p.chance(self.duplicate)
+        hold = p.chance(self.reorder)
+        late = p.next() % (self.delay_ms + 1) if self.delay_ms else 0
+        if self.drop is not None and self.drop(data, direction):
+            lost = True
+        if lost:
+            self.dropped += 1
+            return
+        held = self.held[direction]
+        if hold and held is None:
+            self.held[direction] = (sock, data, addr)
+            self.reordered += 1
+            return
+        self._emit(sock, data, addr, late)
+        if dup:
+            self.duplicated += 1
+            self._emit(sock, data, addr, late)
+        if held is not None:
+            self.held[direction] = None
+            self._emit(*held, late)
+
+    def _emit(self, sock, data, addr, late):
+        if late:
+            self.later.append((time.monotonic() + late / 1000.0, sock, data, addr))
+            return
+        try:
+            sock.sendto(data, addr)
+            self.forwarded += 1
+        except OSError:
+            pass
+
+    def _loop(self):
+        while self._run:
+            socks = [self.front] + list(self.down)
+            try:
+                ready, _, _ = select.select(socks, [], [], 0.005)
+            except (OSError, ValueError):
+                return
+            for s in ready:
+                try:
+                    data, addr = s.recvfrom(65535)
+                except OSError:
+                    continue
+                if s is self.front:
+                    self._forward(self._upstream(addr), data, self.server_addr, "up")
+                else:
+                    self._forward(self.front, data, self.down[s], "down")
+            now = time.monotonic()
+            due = [x for x in self.later if x[0] <= now]
+            if due:
+                self.later = [x for x in self.later if x[0] > now]
+                for _, sock, data, addr in due:
+                    self._emit(sock, data, addr, 0)
+            if not ready:
+                # an idle link releases what it held back
+                for d in ("up", "down"):
+                    h = self.held[d]
+                    if h is not None:
+                        self.held[d] = None
+                        self._emit(*h, 0)
