@@ -1,0 +1,314 @@
+"""Exhaustion: server session slots and packet pools.
+
+A server with two sessions refuses a third client through error_notify
+(NX_SECURE_TLS_NO_FREE_DTLS_SESSIONS, session argument None) without disturbing the
+two live sessions, and reuses a slot once a client ends (close_notify ->
+disconnect_notify). An empty packet pool makes nx_secure_dtls_packet_allocate fail
+with NX_SECURE_TLS_ALLOCATE_PACKET_FAILED, and makes the receive path drop (and
+count) datagrams without raising; everything recovers once packets come back."""
+import pytest
+import port
+from port.memnet import MemoryNetwork
+from nxsecure import *
+from nxsecure import netx
+
+SERVER_PORT = 4433
+PSK = b"\x01\x02\x03\x04"
+IDENTITY = b"Client_identity"
+
+
+def _nxd(host="127.0.0.1"):
+    a = NXD_ADDRESS()
+    a.nxd_ip_version = NX_IP_VERSION_V4
+    a.nxd_ip_address.v4 = IP_ADDRESS(*[int(x) for x in host.split(".")])
+    return a
+
+
+class World:
+    """Our server (n sessions) and clients over a MemoryNetwork. Every datagram goes
+    through `tamper` (when set): it may return None (deliver as is) or a list of
+    datagrams to deliver instead (an empty list drops it)."""
+
+    def __init__(self, sessions=2, net=None, pool_count=48, start=True):
+        self.net = net if net is not None else MemoryNetwork(capture=True)
+        self.net.drop = self._drop
+        self.tamper = None
+        port.use_network(self.net)
+        self.pool = NX_PACKET_POOL()
+        self.pool_mem = bytearray(pool_count * (1536 + sizeof(NX_PACKET)))
+        assert nx_packet_pool_create(self.pool, "p", 1536, self.pool_mem,
+                                     len(self.pool_mem)) == NX_SUCCESS
+        self.ip = NX_IP()
+        assert nx_ip_create(self.ip, "ip", IP_ADDRESS(127, 0, 0, 1), 0xFFFFFF00,
+                            self.pool) == NX_SUCCESS
+        assert nx_udp_enable(self.ip) == NX_SUCCESS
+        self.events = []         # ('connect'|'error'|'disconnect', session, code)
+        self.received = {}       # server session -> [payload bytes]
+        self.echo = True
+        self.server = NX_SECURE_DTLS_SERVER()
+        n = sessions
+        self.sbuf = bytearray(sizeof(NX_SECURE_DTLS_SESSION) * n)
+        self.md = bytearray(n * 400)
+        self.rs = bytearray(n * 2000)
+        assert nx_secure_dtls_server_create(
+            self.server, self.ip, SERVER_PORT, NX_IP_PERIODIC_RATE, self.sbuf, len(self.sbuf),
+            nx_crypto_tls_ciphers, self.md, len(self.md), self.rs, len(self.rs),
+            self._on_connect, self._on_receive) == NX_SUCCESS
+        assert nx_secure_dtls_server_psk_add(self.server, PSK, len(PSK), IDENTITY,
+                                             len(IDENTITY), None, 0) == NX_SUCCESS
+        assert nx_secure_dtls_server_notify_set(self.server, self._on_disconnect,
+                                                self._on_error) == NX_SUCCESS
+        if start:
+            assert nx_secure_dtls_server_start(self.server) == NX_SUCCESS
+        self.clients = []
+        self.raw = []
+
+    # --- server callbacks ---------------------------------------------------------
+    def _on_connect(self, s, addr, peer_port):
+        self.events.append(("connect", s, peer_port))
+        nx_secure_dtls_server_session_start(s, NX_NO_WAIT)
+        return NX_SUCCESS
+
+    def _on_receive(self, s):
+        while True:
+            st, p = nx_secure_dtls_session_receive(s, NX_NO_WAIT)
+            if st != NX_SUCCESS:
+                return NX_SUCCESS
+            data = bytes(p._data())
+            nx_packet_release(p)
+            self.received.setdefault(s, []).append(data)
+            if self.echo:
+                st, out = nx_secure_dtls_packet_allocate(s, self.pool, NX_NO_WAIT)
+                if st == NX_SUCCESS:
+                    nx_packet_data_append(out, b"echo:" + data, len(data) + 5, self.pool,
+                                          NX_NO_WAIT)
+                    if nx_secure_dtls_server_session_send(s, out) != NX_SUCCESS:
+                        nx_packet_release(out)
+
+    def _on_disconnect(self, s):
+        self.events.append(("disconnect", s, 0))
+
+    def _on_error(self, s, code):
+        self.events.append(("error", s, code))
+
+    def errors(self):
+        return [(s, c) for (k, s, c) in self.events if k == "error"]
+
+    # --- network tampering --------------------------------------------------------
+    def _drop(self, data, src, dst):
+        if self.tamper is None:
+            return False
+        out = self.tamper(data, src, dst)
+        if out is None:
+            return False
+        h = self.net._find(4, dst[0], dst[1])
+        for d in out:
+            if h is not None:
+                self.net._deliver(h, bytes(d), src)
+        return True
+
+    def inject(self, data, src, dst=("127.0.0.1", SERVER_PORT)):
+        """Deliver a datagram as if sent from src (spoofing is free on memnet)."""
+        h = self.net._find(4, dst[0], dst[1])
+        assert h is not None
+        self.net._deliver(h, bytes(data), src)
+
+    def pump(self, ticks=0):
+        netx._wait(lambda: False, ticks) if ticks else netx._wait(self._idle, 50)
+
+    def _idle(self):
+        for h in self.net.handles:
+            if h.queue:
+                return False
+        return not self.net.held
+
+    # --- clients ------------------------------------------------------------------
+    def client(self, psk=PSK, identity=IDENTITY, wait=3 * NX_IP_PERIODIC_RATE, connect=True):
+        c = Client(self, psk, identity)
+        self.clients.append(c)
+        if connect:
+            c.status = c.start(wait)
+        return c
+
+    def raw_socket(self):
+        s = NX_UDP_SOCKET()
+        assert nx_udp_socket_create(self.ip, s, "raw", NX_IP_NORMAL, NX_FRAGMENT_OKAY,
+                                    NX_IP_TIME_TO_LIVE, 64) == NX_SUCCESS
+        assert nx_udp_socket_bind(s, NX_ANY_PORT, NX_NO_WAIT) == NX_SUCCESS
+        self.raw.append(s)
+        return s
+
+    def server_session(self, client):
+        for s in self.server._sessions:
+            if s._peer == client.addr():
+                return s
+        return None
+
+    def close(self):
+        for c in self.clients:
+            c.close()
+        nx_secure_dtls_server_stop(self.server)
+        nx_secure_dtls_server_delete(self.server)
+        for s in self.raw:
+            netx._release_queue(s) if hasattr(netx, "_release_queue") else None
+            nx_udp_socket_unbind(s)
+            nx_udp_socket_delete(s)
+        nx_ip_delete(self.ip)
+        nx_packet_pool_delete(self.pool)
+        port.use_network(None)
+
+
+class Client:
+    def __init__(self, world, psk, identity):
+        self.w = world
+        self.sess = NX_SECURE_DTLS_SESSION()
+        self.md = bytearray(400)
+        self.rs = bytearray(2000)
+        assert nx_secure_dtls_session_create(self.sess, nx_crypto_tls_ciphers, self.md,
+                                             len(self.md), self.rs, len(self.rs), 0, None,
+                                             0) == NX_SUCCESS
+        assert nx_secure_dtls_psk_add(self.sess, psk, len(psk), identity, len(identity),
+                                      None, 0) == NX_SUCCESS
+        self.sock = NX_UDP_SOCKET()
+        assert nx_udp_socket_create(world.ip, self.sock, "c", NX_IP_NORMAL, NX_FRAGMENT_OKAY,
+                                    NX_IP_TIME_TO_LIVE, 8) == NX_SUCCESS
+        assert nx_udp_socket_bind(self.sock, NX_ANY_PORT, NX_NO_WAIT) == NX_SUCCESS
+        self.server_addr = _nxd()
+        self.status = None
+
+    def addr(self):
+        return self.sock._h4.address()
+
+    def start(self, wait):
+        return nx_secure_dtls_client_session_start(self.sess, self.sock, self.server_addr,
+                                                   SERVER_PORT, wait)
+
+    def send(self, data):
+        st, p = nx_secure_dtls_packet_allocate(self.sess, self.w.pool, NX_NO_WAIT)
+        assert st == NX_SUCCESS
+        assert nx_packet_data_append(p, data, len(data), self.w.pool, NX_NO_WAIT) == NX_SUCCESS
+        st = nx_secure_dtls_session_send(self.sess, p, self.server_addr, SERVER_PORT)
+        if st != NX_SUCCESS:
+            nx_packet_release(p)
+        return st
+
+    def recv(self, wait=NX_IP_PERIODIC_RATE):
+        st, p = nx_secure_dtls_session_receive(self.sess, wait)
+        if st != NX_SUCCESS:
+            return st, None
+        data = bytes(p._data())
+        nx_packet_release(p)
+        return st, data
+
+    def round_trip(self, data, tries=1, wait=NX_IP_PERIODIC_RATE):
+        """Send data, expect b'echo:' + data back (resending up to `tries` times)."""
+        for _ in range(tries):
+            st = self.send(data)
+            assert st == NX_SUCCESS, hex(st)
+            while True:
+                st, got = self.recv(wait)
+                if st != NX_SUCCESS:
+                    break
+                if got == b"echo:" + data:
+                    return True
+        return False
+
+    def close(self):
+        if self.sess._id:
+            nx_secure_dtls_session_end(self.sess, NX_NO_WAIT)
+            nx_secure_dtls_session_delete(self.sess)
+        if self.sock.nx_udp_socket_port:
+            nx_udp_socket_unbind(self.sock)
+        nx_udp_socket_delete(self.sock)
+
+
+def _no_errors_raised(w):
+    assert w.ip.nx_ip_callback_errors == 0, getattr(w.ip, "_last_callback_error", None)
+    assert w.server.nxsecure_callback_errors == 0
+    assert netx._last_timer_error is None, netx._last_timer_error
+
+
+@pytest.fixture
+def world():
+    w = World(sessions=2)
+    try:
+        yield w
+        _no_errors_raised(w)
+    finally:
+        w.close()
+
+
+def test_third_client_gets_no_free_sessions_and_a_freed_slot_is_reused(world):
+    w = world
+    a = w.client()
+    b = w.client()
+    assert a.status == NX_SUCCESS and b.status == NX_SUCCESS
+    sa, sb = w.server_session(a), w.server_session(b)
+    assert sa is not sb
+    c = w.client(wait=NX_IP_PERIODIC_RATE)
+    assert c.status == NX_CONTINUE                       # no ServerHello ever comes
+    assert (None, NX_SECURE_TLS_NO_FREE_DTLS_SESSIONS) in w.errors()
+    assert w.server.nxsecure_no_free_sessions >= 1
+    # the live sessions are undisturbed
+    assert a.round_trip(b"a while full") and b.round_trip(b"b while full")
+    assert w.server_session(a) is sa and w.server_session(b) is sb
+    # a ends: close_notify -> disconnect_notify on the server, the slot frees
+    assert nx_secure_dtls_session_end(a.sess, NX_NO_WAIT) == NX_SUCCESS
+    w.pump(10)
+    assert ("disconnect", sa, 0) in w.events
+    assert nx_secure_dtls_session_reset(c.sess) == NX_SUCCESS
+    c.status = c.start(3 * NX_IP_PERIODIC_RATE)
+    assert c.status == NX_SUCCESS, hex(c.status)
+    assert w.server_session(c) is sa                     # the freed slot
+    assert c.round_trip(b"c in a's slot") and b.round_trip(b"b still")
+
+
+def test_packet_allocate_on_an_empty_pool_fails_with_no_wait(world):
+    w = world
+    a = w.client()
+    taken = []
+    while True:
+        st, p = nx_packet_allocate(w.pool, 0, NX_NO_WAIT)
+        if st != NX_SUCCESS:
+            break
+        taken.append(p)
+    st, p = nx_secure_dtls_packet_allocate(a.sess, w.pool, NX_NO_WAIT)
+    assert st == NX_SECURE_TLS_ALLOCATE_PACKET_FAILED and p is None
+    st, p = nx_secure_dtls_packet_allocate(a.sess, w.pool, 5)    # a short wait too
+    assert st == NX_SECURE_TLS_ALLOCATE_PACKET_FAILED and p is None
+    for p in taken:
+        assert nx_packet_release(p) == NX_SUCCESS
+    st, p = nx_secure_dtls_packet_allocate(a.sess, w.pool, NX_NO_WAIT)
+    assert st == NX_SUCCESS
+    nx_packet_release(p)
+
+
+def test_receive_with_an_empty_default_pool_drops_counts_and_recovers(world):
+    w = world
+    a = w.client()
+    assert a.round_trip(b"before")
+    sa = w.server_session(a)
+    taken = []
+    while True:
+        st, p = nx_packet_allocate(w.pool, 0, NX_NO_WAIT)
+        if st != NX_SUCCESS:
+            break
+        taken.append(p)
+    dropped = w.ip.nx_ip_receive_packets_dropped
+    n_rx = len(w.received[sa])
+    # the client's send path needs a packet: give one back for each message
+    for i in range(3):
+        nx_packet_release(taken.pop())
+        assert a.send(b"lost-%d" % i) == NX_SUCCESS     # sent, and its packet released
+        st, p = nx_packet_allocate(w.pool, 0, NX_NO_WAIT)
+        assert st == NX_SUCCESS
+        taken.append(p)                                 # empty again before it arrives
+        w.pump()
+    assert w.ip.nx_ip_receive_packets_dropped - dropped >= 3
+    assert len(w.received[sa]) == n_rx                   # nothing arrived
+    for p in taken:
+        assert nx_packet_release(p) == NX_SUCCESS
+    st, total, free, *_ = nx_packet_pool_info_get(w.pool)
+    assert st == NX_SUCCESS and free == total            # nothing leaked
+    assert a.round_trip(b"after")
+    assert sa._engine.state == 20
