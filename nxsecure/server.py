@@ -13,11 +13,14 @@ from .dtls import IDLE, S_HELLO, CONNECTED, CLOSED, ERROR
 from .handshake import HANDSHAKE_HEADER, pull_client_hello, push_hello_verify_request, push_handshake_header
 from .codec import Writer
 from .psk import PskStore
+from .reassembly import Reassembler
 from .record import RECORD_HEADER
 from . import session as _s
 from .session import NX_SECURE_DTLS_SESSION
 
 _SERVER_ID = 0x44545356          # "DTSV"
+# Room to reassemble one fragmented ClientHello (bookkeeping + body + bitmap).
+_HELLO_REASSEMBLY = 640
 
 
 class NX_SECURE_DTLS_SERVER:
@@ -93,6 +96,12 @@ def nx_secure_dtls_server_create(server_ptr, ip_ptr, port_, timeout, session_buf
     server_ptr._started = False
     server_ptr._cookies = None
     server_ptr._hvr = bytearray(RECORD_HEADER + HANDSHAKE_HEADER + 3 + 32)
+    # reassembly of fragmented ClientHellos before the cookie check (_hello_fragment)
+    server_ptr._hello_mem = bytearray(_HELLO_REASSEMBLY)
+    server_ptr._hello_reasm = Reassembler(memoryview(server_ptr._hello_mem), 0)
+    server_ptr._hello_addr = None
+    server_ptr._hello_seq = -1
+    server_ptr._hello_at = 0
     server_ptr._keylog = None
     server_ptr._mtu = None
     # certificate stores: filled by the certificate services
@@ -312,10 +321,16 @@ def _stateless(server, packet, addr, now, existing):
     message_seq = rec.u16()
     frag_off = rec.u24()
     frag_len = rec.u24()
-    # The stateless path takes a ClientHello only in one fragment.
-    if msg_type != HT_CLIENT_HELLO or frag_off != 0 or frag_len != msg_len:
+    if msg_type != HT_CLIENT_HELLO:
         raise NxError(0)
-    body = rec.take(msg_len)
+    if frag_off != 0 or frag_len != msg_len:
+        whole = _hello_fragment(server, addr, now, msg_len, message_seq, frag_off, frag_len,
+                                rec.take(frag_len))
+        if whole is None:
+            return
+    else:
+        whole = buf[hs_start:hs_start + HANDSHAKE_HEADER + msg_len]
+    body = whole[HANDSHAKE_HEADER:]
     hello = pull_client_hello(body)
     jar = server._cookies
     if len(hello.cookie) == 0 or not jar.check(now, addr, hello):
@@ -332,14 +347,35 @@ def _stateless(server, packet, addr, now, existing):
             return
     s._peer = addr
     record_seq = _seq48(buf, seq_mark)
-    s._engine.hold_client_hello(buf[hs_start:hs_start + HANDSHAKE_HEADER + msg_len],
-                                message_seq, now)
+    s._engine.hold_client_hello(whole, message_seq, now)
     # Our epoch-0 records continue from the client's record number, so the
     # ServerHello never repeats the number the HelloVerifyRequest used (RFC 6347 4.2.1).
     s._engine.record.seq[0] = record_seq + 1
     netx._timer_add(s)
     nxd, peer_port = netx._nxd_from_addr(addr)
     _call(server, server._connect_notify, s, nxd, peer_port)
+
+
+def _hello_fragment(server, addr, now, msg_len, message_seq, frag_off, frag_len, frag):
+    """RFC 6347 4.2.3: a fragmented ClientHello is reassembled before the cookie check.
+    One bounded buffer per server serves one client address at a time (a client that
+    stops sending fragments loses the buffer after a second), so the only state a
+    cookie-less client can hold is this one slot."""
+    r = server._hello_reasm
+    if server._hello_addr != addr or server._hello_seq != message_seq:
+        if server._hello_addr is not None and port.ticks_diff(now, server._hello_at) < 1000:
+            return None                       # busy with another client: it retries
+        r.reset(message_seq)
+        server._hello_addr = addr
+        server._hello_seq = message_seq
+        server._hello_at = now
+    r.add(HT_CLIENT_HELLO, msg_len, message_seq, frag_off, frag_len, frag)
+    m = r.pop()
+    if m is None:
+        return None
+    server._hello_addr = None
+    # the views stay valid until the next add/pop/reset of this reassembler
+    return m[3]
 
 
 def _send_hello_verify(server, buf, seq_mark, message_seq, cookie, addr):
