@@ -26,3 +26,19 @@ NX_SECURE_DTLS_COOKIE_LENGTH = 16
 
 # Out-of-order handshake messages buffered per session (beyond the next expected).
 NX_SECURE_DTLS_MAX_FUTURE_FRAGMENTS = 8
+
+# Board overrides: a module `board_config` on the import path (boards/<board>/
+# board_config.py, which `make deploy` copies to the board's /lib) may set any NX_* name
+# above. It is read here, when nxsecure is first imported, because the sizes are used
+# at import time (e.g. sizeof(NX_SECURE_DTLS_SESSION)); board_config must not import
+# nxsecure. No such module (the host, tests): the defaults above stand.
+try:
+    import board_config as _board
+except ImportError:
+    _board = None
+if _board is not None:
+    for _name in dir(_board):
+        if _name.startswith("NX_") and _name in globals():
+            globals()[_name] = getattr(_board, _name)
+    del _name
+del _board
