@@ -1233,6 +1233,8 @@ def _wait(condition, wait_option):
     again; the nested wait processes further datagrams (each is read from its
     socket exactly once). The stack lock is held while processing and fully
     dropped while blocked in _port.poll, so other threads make progress."""
+    if not isinstance(wait_option, int):
+        wait_option = NX_NO_WAIT          # a bad wait option must not raise in a service
     forever = wait_option == NX_WAIT_FOREVER
     wait_ms = 0 if forever else wait_option * _TICK_MS
     start = _port.ticks_ms()
