@@ -297,7 +297,7 @@ def nx_secure_dtls_client_session_start(dtls_session, udp_socket, ip_address, po
     status = _live(dtls_session)
     if status:
         return NX_PTR_ERROR if status == NX_PTR_ERROR else status
-    if udp_socket is None or ip_address is None or dtls_session._server is not None:
+    if not netx._created_socket(udp_socket) or ip_address is None or dtls_session._server is not None:
         return NX_PTR_ERROR
     peer = netx._addr_from_nxd(ip_address, port_)
     if peer is None:
