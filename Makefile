@@ -3,8 +3,12 @@
 #   make setup   .venv (pip requirements), apt tools when missing, node packages
 #   make test    setup, compile every module with mpy-cross, then pytest over host_tests/
 #   make mpy     compile nxsecure/ and port/ into build/mpy/ and print .mpy sizes
+#   make deploy BOARD=esp32|rp2040 PORT=/dev/ttyUSB0   stack + board config + examples to a board
+#   make board-test PORT=/dev/ttyUSB0   run the on-board self-test through mpremote
+#   make board-bridge   an emulated board (MicroPython WebAssembly) on socket://127.0.0.1:8266
 #   make run     the PSK echo demo (examples/psk_echo.py) on CPython
 #   make mp-smoke  the portable smoke test inside MicroPython (WebAssembly, Node)
+#   make bench   speed and memory vs python-mbedtls, raw UDP, MicroPython -> BENCHMARKS.md
 #   make clean   remove build output and caches (keeps .venv and node_modules)
 #   make distclean  also remove .venv and node_modules
 #
@@ -34,7 +38,7 @@ APT_NEEDS := openssl:openssl node:nodejs npm:npm
 VENV_STAMP := $(VENV)/.nxsecure-requirements
 NODE_STAMP := node_modules/.nxsecure-npm
 
-.PHONY: setup venv apt node test mpy run mp-smoke clean distclean
+.PHONY: setup venv apt node test mpy run mp-smoke bench clean distclean
 
 setup: venv apt node
 
@@ -77,6 +81,55 @@ PYTEST_CMD = $(VPY) -m pytest -q $(PYTEST_ARGS)
 mpy: venv
 	$(MPY_CMD)
 
+# ---- boards (docs/BOARDS.md) ---------------------------------------------------------
+# deploy: compile with mpy-cross, stage build/deploy/$(BOARD)/ and copy it with mpremote:
+# the .mpy tree (PSK-only; FULL=1 adds nxsecure/x509 and nxsecure/pk) and the board's
+# board_config.py with the example helpers to :/lib, the two example scripts to :/
+# (MAIN=server|client also installs one as :/main.py, run at boot; NET_CONFIG=file.json
+# copies WLAN and server settings to :/net_config.json). PORT is what mpremote connects
+# to: /dev/ttyUSB0, /dev/ttyACM0, COM3, or socket://127.0.0.1:NNNN (the emulated board).
+.PHONY: deploy board-test board-bridge
+BOARD ?= esp32
+PORT ?=
+MAIN ?=
+NET_CONFIG ?=
+FULL ?=
+BRIDGE_PORT ?= 8266
+MPREMOTE = $(VENV)/bin/mpremote connect $(PORT)
+DEPLOY = $(BUILD)/deploy/$(BOARD)
+MAIN_server := dtls_echo_server.py
+MAIN_client := dtls_sensor_client.py
+
+deploy: venv
+	@test -n "$(PORT)" || { echo "make deploy: set PORT (/dev/ttyUSB0, /dev/ttyACM0, COM3, socket://127.0.0.1:NNNN)"; exit 2; }
+	@test -f boards/$(BOARD)/board_config.py || { echo "make deploy: unknown BOARD=$(BOARD) (esp32, rp2040)"; exit 2; }
+	@test -z "$(MAIN)" -o -n "$(MAIN_$(MAIN))" || { echo "make deploy: MAIN=server or MAIN=client"; exit 2; }
+	$(MPY_CMD) --quiet
+	rm -rf $(DEPLOY) && mkdir -p $(DEPLOY)/lib/port
+	cp -r $(BUILD)/mpy/nxsecure $(DEPLOY)/lib/
+	$(if $(FULL),,rm -rf $(DEPLOY)/lib/nxsecure/x509 $(DEPLOY)/lib/nxsecure/pk)
+	cp $(BUILD)/mpy/port/__init__.mpy $(BUILD)/mpy/port/micropython.mpy $(BUILD)/mpy/port/memnet.mpy $(DEPLOY)/lib/port/
+	cp boards/$(BOARD)/board_config.py boards/common/nxboard.py boards/common/net.py $(DEPLOY)/lib/
+	cp boards/common/dtls_echo_server.py boards/common/dtls_sensor_client.py $(DEPLOY)/
+	$(if $(MAIN),cp boards/common/$(MAIN_$(MAIN)) $(DEPLOY)/main.py)
+	$(if $(NET_CONFIG),cp $(NET_CONFIG) $(DEPLOY)/net_config.json)
+	@echo "== deploy: $$(find $(DEPLOY) -type f | wc -l) files, $$(find $(DEPLOY) -type f -exec cat {} + | wc -c) bytes -> $(PORT)"
+	NL=$$'\n'; top=""; for f in $$(find $(DEPLOY) -maxdepth 1 -type f | sort); do \
+	  top="$$top + fs cp $$f :/$$(basename $$f)"; done; \
+	$(MPREMOTE) exec "import os$${NL}try: os.mkdir('/lib')$${NL}except OSError: pass" \
+	  + fs cp -r $$(find $(DEPLOY)/lib -mindepth 1 -maxdepth 1 | sort) :/lib/ $$top + fs ls :/lib
+	@echo "== deploy: done ($(BOARD) on $(PORT))"
+
+board-test: venv
+	@test -n "$(PORT)" || { echo "make board-test: set PORT (/dev/ttyUSB0, /dev/ttyACM0, COM3, socket://127.0.0.1:NNNN)"; exit 2; }
+	@mkdir -p $(BUILD)
+	$(MPREMOTE) run boards/common/selftest.py | tee $(BUILD)/board-test.txt
+	@grep -q "^SELFTEST OK" $(BUILD)/board-test.txt || { echo "== board-test: FAILED (see $(BUILD)/board-test.txt)"; exit 1; }
+	@echo "== board-test: all checks passed on $(PORT)"
+
+board-bridge: node
+	node tools/board_bridge.js --port $(BRIDGE_PORT)
+
 # A compile error fails the run, but pytest still runs (test_mpy_compile names the module),
 # so the log always ends with pytest's summary line.
 test: setup
@@ -89,6 +142,17 @@ run: venv
 
 mp-smoke: node
 	node tools/mp_run.js --test --seed-random host_tests/portable/test_smoke.py
+
+# Not part of `make test`: its own requirements, taskset-pinned processes, ~5 minutes.
+BENCH_STAMP := $(VENV)/.nxsecure-bench-requirements
+BENCH_ARGS ?=
+
+$(BENCH_STAMP): requirements-bench.txt $(VENV_STAMP)
+	$(VPY) -m pip install $(PIP_FLAGS) -q -r requirements-bench.txt 2>&1 | { grep -v "$(PIP_NOISE)" || true; }
+	@touch $@
+
+bench: setup $(BENCH_STAMP)
+	NXSECURE_BENCH_MAKE=1 $(VPY) bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD) .pytest_cache .hypothesis

@@ -1,0 +1,132 @@
+"""Raw Python UDP echo (no DTLS): the floor for one Python process per side.
+
+    python bench/udp_echo.py server --port P
+    python bench/udp_echo.py client --port P --size 100 --seconds 1
+
+With --mode aead (the "floor" row of `make bench`), each side also makes the two pyca
+calls a DTLS record needs at the least: AEAD-encrypt what it sends and AEAD-decrypt
+what it receives (--suite psk-ccm8: AESCCM with an 8-byte tag; psk-gcm: AESGCM), with
+a 13-byte header in front, and nothing else: no record parsing, no replay window, no
+packet pool, no API. That is the best any CPython DTLS stack over pyca can do here.
+"""
+import socket
+import sys
+
+import common
+
+
+class Aead:
+    """seal(payload) -> header || ciphertext || tag; open(datagram) -> plaintext."""
+
+    def __init__(self, suite):
+        from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM
+        key = bytes(16)
+        self.aead = AESCCM(key, tag_length=8) if suite == "psk-ccm8" else AESGCM(key)
+        self.head = bytes(13)
+        self.nonce = bytes(12)
+
+    def seal(self, data):
+        return self.head + self.aead.encrypt(self.nonce, data, self.head)
+
+    def open(self, data):
+        return self.aead.decrypt(self.nonce, data[13:], self.head)
+
+
+def server(a):
+    if a["mode"] == "aead":
+        return server_aead(a)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", a["port"]))
+    stats = common.ServerStats()
+    buf = bytearray(2048)
+    mv = memoryview(buf)
+    common.ready()
+    while True:
+        n, addr = s.recvfrom_into(buf)
+        tag = buf[0]
+        if tag == 81:
+            break
+        if tag == 77:
+            stats.start()
+            stats.count += 1
+        s.sendto(mv[:n], addr)
+    stats.report("echo")
+
+
+def server_aead(a):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", a["port"]))
+    c = Aead(a["suite"])
+    stats = common.ServerStats()
+    common.ready()
+    while True:
+        d, addr = s.recvfrom(2048)
+        p = c.open(d)
+        tag = p[0]
+        if tag == 81:
+            break
+        if tag == 77:
+            stats.start()
+            stats.count += 1
+        s.sendto(c.seal(p), addr)
+    stats.report("echo")
+
+
+def client(a):
+    if a["mode"] == "aead":
+        return client_aead(a)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.connect(("127.0.0.1", a["port"]))
+    size = a["size"]
+    warm = common.payload(87, size)
+    meas = common.payload(77, size)
+    for _ in range(common.WARMUP):
+        s.send(warm)
+        assert len(s.recv(2048)) == size
+    count = 0
+    c0 = common.cpu()
+    t0 = common.now()
+    end = t0 + a["seconds"]
+    while True:
+        for _ in range(20):
+            s.send(meas)
+            assert len(s.recv(2048)) == size
+        count += 20
+        t = common.now()
+        if t >= end:
+            break
+    c1 = common.cpu()
+    s.send(common.payload(81, size))
+    common.emit(role="client", what="echo", count=count, wall_s=t - t0, cpu_s=c1 - c0)
+
+
+def client_aead(a):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.connect(("127.0.0.1", a["port"]))
+    c = Aead(a["suite"])
+    size = a["size"]
+    warm = common.payload(87, size)
+    meas = common.payload(77, size)
+    for _ in range(common.WARMUP):
+        s.send(c.seal(warm))
+        assert len(c.open(s.recv(2048))) == size
+    count = 0
+    c0 = common.cpu()
+    t0 = common.now()
+    end = t0 + a["seconds"]
+    while True:
+        for _ in range(20):
+            s.send(c.seal(meas))
+            assert len(c.open(s.recv(2048))) == size
+        count += 20
+        t = common.now()
+        if t >= end:
+            break
+    c1 = common.cpu()
+    s.send(c.seal(common.payload(81, size)))
+    common.emit(role="client", what="echo", count=count, wall_s=t - t0, cpu_s=c1 - c0)
+
+
+if __name__ == "__main__":
+    a = common.args(sys.argv[1:], port=0, size=100, seconds=1.0, suite="", mode="echo")
+    (server if sys.argv[1] == "server" else client)(a)
