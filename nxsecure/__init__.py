@@ -6,8 +6,12 @@ from .const import *
 from .netx import *
 from .session import *
 from .server import *
-from .crypto.table import nx_crypto_tls_ciphers, make_tls_crypto, NX_SECURE_TLS_CRYPTO
+from .certs import *
+from .crypto.table import (nx_crypto_tls_ciphers, nx_crypto_tls_ciphers_psk, make_tls_crypto,
+                           NX_SECURE_TLS_CRYPTO)
 
-# NX_SECURE_X509_CERT / certificate services live in nxsecure.x509 (imported on demand
-# so that a PSK-only application does not pay for them).
+# The certificate services above import the X.509 code on first use only. The X.509
+# control block and its services (NX_SECURE_X509_CERT, nx_secure_x509_certificate_initialize,
+# nx_secure_x509_common_name_dns_check, ...) come from nxsecure.x509, so that a PSK-only
+# application never loads them.
 

@@ -8,6 +8,10 @@ from .const import (
     AD_INTERNAL_ERROR, AD_DECRYPT_ERROR, AD_UNKNOWN_PSK_IDENTITY, AD_DECODE_ERROR,
     HT_HELLO_REQUEST, HT_CLIENT_HELLO, HT_SERVER_HELLO, HT_HELLO_VERIFY_REQUEST,
     HT_SERVER_KEY_EXCHANGE, HT_SERVER_HELLO_DONE, HT_CLIENT_KEY_EXCHANGE, HT_FINISHED,
+    HT_CERTIFICATE, HT_CERTIFICATE_REQUEST, HT_CERTIFICATE_VERIFY,
+    NX_SECURE_TLS_EMPTY_REMOTE_CERTIFICATE_RECEIVED, NX_SECURE_TLS_CERTIFICATE_VERIFY_FAILURE,
+    NX_SECURE_TLS_UNSUPPORTED_PUBLIC_CIPHER, NX_SECURE_TLS_NO_CERT_SPACE_ALLOCATED,
+    NX_SECURE_TLS_UNSUPPORTED_CERT_SIGN_ALG, AD_BAD_CERTIFICATE,
     NX_SECURE_TLS_UNRECOGNIZED_MESSAGE_TYPE, NX_SECURE_TLS_HANDSHAKE_FAILURE,
     NX_SECURE_TLS_NO_SUPPORTED_CIPHERS, NX_SECURE_TLS_UNKNOWN_CIPHERSUITE,
     NX_SECURE_TLS_BAD_COMPRESSION_METHOD, NX_SECURE_TLS_UNSUPPORTED_TLS_VERSION,
@@ -20,7 +24,9 @@ from .const import (
 from .handshake import (
     HANDSHAKE_HEADER, pull_client_hello, push_client_hello, pull_server_hello, push_server_hello,
     pull_hello_verify_request, pull_psk_vector, push_handshake_header, client_hello_offers,
-    check_initial_reneg_info,
+    check_initial_reneg_info, pull_cert_extensions, push_cert_extensions, u16_list_has,
+    pull_certificate_list, pull_ec_params, push_ec_params, pull_certificate_request,
+    pull_digitally_signed, CERT_TYPE_RSA_SIGN, CERT_TYPE_ECDSA_SIGN,
 )
 from .record import RecordLayer, CipherState, RECORD_HEADER, SCRATCH_SIZE
 from .reassembly import Reassembler, ADD_OLD
@@ -35,21 +41,33 @@ C_SERVER_HELLO = 2     # ServerHello received
 C_KEY_EXCHANGE = 3     # ServerKeyExchange received
 C_WAIT_CCS = 4         # our final flight sent
 C_WAIT_FINISHED = 5
+C_CERTIFICATE = 6      # server Certificate received
+C_CERT_REQUEST = 7     # CertificateRequest received
 S_HELLO = 10           # a cookie-verified ClientHello waits for nx_secure_dtls_server_session_start
 S_WAIT_CKE = 11        # our ServerHello flight sent
 S_WAIT_CCS = 12
 S_WAIT_FINISHED = 13
+S_WAIT_CLIENT_CERT = 14  # we asked for a client certificate
+S_WAIT_CERT_VERIFY = 15  # the client's certificate came; its CertificateVerify next
 CONNECTED = 20
 CLOSED = 21            # close_notify sent or received
 ERROR = 22
 
 # state -> {handshake type: next state}; a message missing here is a protocol violation.
+# Which of the optional messages a suite needs is checked by the handlers (e.g. a
+# Certificate only for certificate suites, ServerKeyExchange required for ECDHE).
 _RULES = {
     C_HELLO: {HT_HELLO_VERIFY_REQUEST: C_HELLO, HT_SERVER_HELLO: C_SERVER_HELLO},
-    C_SERVER_HELLO: {HT_SERVER_KEY_EXCHANGE: C_KEY_EXCHANGE, HT_SERVER_HELLO_DONE: C_WAIT_CCS},
-    C_KEY_EXCHANGE: {HT_SERVER_HELLO_DONE: C_WAIT_CCS},
+    C_SERVER_HELLO: {HT_CERTIFICATE: C_CERTIFICATE, HT_SERVER_KEY_EXCHANGE: C_KEY_EXCHANGE,
+                     HT_SERVER_HELLO_DONE: C_WAIT_CCS},
+    C_CERTIFICATE: {HT_SERVER_KEY_EXCHANGE: C_KEY_EXCHANGE,
+                    HT_CERTIFICATE_REQUEST: C_CERT_REQUEST, HT_SERVER_HELLO_DONE: C_WAIT_CCS},
+    C_KEY_EXCHANGE: {HT_CERTIFICATE_REQUEST: C_CERT_REQUEST, HT_SERVER_HELLO_DONE: C_WAIT_CCS},
+    C_CERT_REQUEST: {HT_SERVER_HELLO_DONE: C_WAIT_CCS},
     C_WAIT_FINISHED: {HT_FINISHED: CONNECTED},
+    S_WAIT_CLIENT_CERT: {HT_CERTIFICATE: S_WAIT_CKE},
     S_WAIT_CKE: {HT_CLIENT_KEY_EXCHANGE: S_WAIT_CCS},
+    S_WAIT_CERT_VERIFY: {HT_CERTIFICATE_VERIFY: S_WAIT_CCS},
     S_WAIT_FINISHED: {HT_FINISHED: CONNECTED},
 }
 # state -> state after the peer's ChangeCipherSpec
@@ -113,8 +131,10 @@ class Dtls:
         self.metadata = metadata
         self.reasm = Reassembler(reassembly)
         self.transcript = Transcript(table.sha256)
-        # flight entries: [content type, epoch, offset, length] each
-        self.flight = [[0, 0, 0, 0] for _ in range(_MAX_FLIGHT_ENTRIES)]
+        # flight entries: [content type, epoch, segments, length]; a message is the
+        # concatenation of its segments (views of the flight buffer, and for a
+        # Certificate message also of the certificates' own DER, which is not copied)
+        self.flight = [[0, 0, None, 0] for _ in range(_MAX_FLIGHT_ENTRIES)]
         self.mtu = config.NX_SECURE_DTLS_DEFAULT_MTU
         self.psk_store = None
         self.reset()
@@ -143,6 +163,23 @@ class Dtls:
         self.reasm.reset(0)
         self.transcript.reset()
         self.held_hello = False
+        self.last_exception = None
+        # certificate suites (nxsecure/kx.py)
+        self.session_hash = None
+        self.peer_key = None         # public key of the peer's verified certificate
+        self.peer_point = None       # server's ECDHE point (client side)
+        self.group = 0
+        self.kx_priv = None          # our ephemeral ECDHE key (server side)
+        self.local_cert = None       # the certificate we authenticate with
+        self.cert_requested = False  # client: the server sent CertificateRequest
+        self.sign_alg = 0
+        self.peer_cert = False       # server: the client sent a non-empty Certificate
+        self.have_ske = False
+        self.have_cert = False
+        self.peer_groups = None
+        self.peer_sig_algs = None
+        self._sh_seq = 0
+        self._flight5_seq = -1
         self._rx_count = 0
         self._rtx_at = -1
 
@@ -164,18 +201,52 @@ class Dtls:
         return out
 
     def _usable(self, row):
-        """A suite can be negotiated if we hold the credentials it needs."""
+        """A suite can be negotiated if we hold the credentials it needs: a PSK, or
+        for certificate suites a trust anchor (client) or a matching identity
+        certificate with its key (server)."""
         kx = row.nx_secure_tls_public_cipher
-        if kx == crypto.TLS_KX_PSK:
+        if kx == crypto.TLS_KX_PSK or kx == crypto.TLS_KX_ECDHE_PSK:
             return self.psk_store is not None and self.psk_store.count() > 0
-        return False
+        if self.is_client:
+            return self.owner._x509_trusted_count() > 0
+        return self._server_cert_for(row) is not None
+
+    def _server_cert_for(self, row):
+        """The first local certificate whose key suits the row's authentication."""
+        certs = self.owner._x509_local_certs()
+        if not certs:
+            return None
+        from . import kx
+        want = "ec" if row.nx_secure_tls_public_auth == crypto.TLS_AUTH_ECDSA else "rsa"
+        for c in certs:
+            if kx.peer_key_type(c) == want and kx.local_key(c) is not None:
+                return c
+        return None
 
     def _send_client_hello(self):
         w = self._msg_begin()
         suites = self._offered_suites()
         if not suites:
             raise NxError(NX_SECURE_TLS_NO_SUPPORTED_CIPHERS, AD_INTERNAL_ERROR)
-        push_client_hello(w, self.client_random, self.cookie_buf[:self.cookie_len], suites)
+        ecc = False
+        certs = False
+        for sid in suites:
+            row = self.table.find(sid)
+            k = row.nx_secure_tls_public_cipher
+            if k == crypto.TLS_KX_ECDHE or k == crypto.TLS_KX_ECDHE_PSK:
+                ecc = True
+            if row.nx_secure_tls_public_auth is not None:
+                certs = True
+        extra = None
+        if ecc or certs:
+            from . import kx
+
+            def extra(w):
+                # RFC 8422 5.1 / RFC 5246 7.4.1.4.1
+                push_cert_extensions(w, kx.GROUPS if ecc else None,
+                                     kx.VERIFY_ALGS if certs else None, ecc)
+        push_client_hello(w, self.client_random, self.cookie_buf[:self.cookie_len], suites,
+                          extra=extra)
         self._msg_end(w, HT_CLIENT_HELLO)
 
     # ================================================================ server start
@@ -212,6 +283,9 @@ class Dtls:
         except NxError as e:
             self._fail(e.code, e.alert)
             return e.code
+        except Exception as e:          # a defect must not take the server down
+            self._internal_error(e)
+            return self.error
         return NX_SUCCESS
 
     def _server_on_client_hello(self, body, now):
@@ -224,9 +298,11 @@ class Dtls:
         if not h.compression_ok:
             raise NxError(NX_SECURE_TLS_BAD_COMPRESSION_METHOD, AD_ILLEGAL_PARAMETER)
         check_initial_reneg_info(h)
+        pull_cert_extensions(body, h)
         suite = None
         for row in self.table.nx_secure_tls_ciphersuite_lookup_table:   # server preference
-            if self._usable(row) and client_hello_offers(h, row.nx_secure_tls_ciphersuite):
+            if client_hello_offers(h, row.nx_secure_tls_ciphersuite) and \
+                    self._usable(row) and self._server_can_meet(row, h):
                 suite = row
                 break
         if suite is None:
@@ -234,23 +310,95 @@ class Dtls:
         self.suite = suite
         self.ems = h.ems
         self.secure_reneg = h.secure_reneg
+        # copies: the hello's bytes are overwritten by our flight below
+        self.peer_groups = None if h.groups is None else bytes(h.groups)
+        self.peer_sig_algs = None if h.sig_algs is None else bytes(h.sig_algs)
         self.client_random[:] = h.random
         self.random_into(self.server_random)
+        kxt = suite.nx_secure_tls_public_cipher
+        ecc = kxt == crypto.TLS_KX_ECDHE or kxt == crypto.TLS_KX_ECDHE_PSK
         self._flight_begin()
         w = self._msg_begin()
+        extra = None
+        if ecc and h.point_formats is not None:
+            def extra(w):
+                push_cert_extensions(w, None, None, True)    # RFC 8422 5.2
         push_server_hello(w, self.server_random, b"", suite.nx_secure_tls_ciphersuite,
-                          self.ems, self.secure_reneg)
+                          self.ems, self.secure_reneg, extra=extra)
         self._msg_end(w, HT_SERVER_HELLO)
-        hint = self.psk_store.hint()
-        if hint:
-            # RFC 4279 2: ServerKeyExchange carries the identity hint, when there is one.
-            w = self._msg_begin()
-            w.vec16(hint)
-            self._msg_end(w, HT_SERVER_KEY_EXCHANGE)
+        if suite.nx_secure_tls_public_auth is not None:
+            self._server_certificate_messages(suite, h)
+        elif kxt == crypto.TLS_KX_ECDHE_PSK:
+            self._server_ecdhe_key_exchange(self.psk_store.hint() or b"")
+        else:
+            hint = self.psk_store.hint()
+            if hint:
+                # RFC 4279 2: ServerKeyExchange carries the identity hint, when there is one.
+                w = self._msg_begin()
+                w.vec16(hint)
+                self._msg_end(w, HT_SERVER_KEY_EXCHANGE)
         w = self._msg_begin()
         self._msg_end(w, HT_SERVER_HELLO_DONE)
-        self._set_state(S_WAIT_CKE)
+        self._set_state(S_WAIT_CLIENT_CERT if self.cert_requested else S_WAIT_CKE)
         self._flight_send(now, True)
+
+    def _server_can_meet(self, row, h):
+        """The client's extensions allow this row: a common group for ECDHE, and a
+        signature scheme for our certificate's key (RFC 8422 5.1, RFC 5246 7.4.1.4.1)."""
+        kxt = row.nx_secure_tls_public_cipher
+        if kxt == crypto.TLS_KX_PSK:
+            return True
+        from . import kx
+        if (kxt == crypto.TLS_KX_ECDHE or kxt == crypto.TLS_KX_ECDHE_PSK) and \
+                kx.choose_group(h.groups) == 0:
+            return False
+        if kxt == crypto.TLS_KX_ECDHE:
+            key = kx.local_key(self._server_cert_for(row))
+            return kx.choose_sign_alg(key, h.sig_algs) is not None
+        return True
+
+    def _server_certificate_messages(self, suite, h):
+        """Certificate, ServerKeyExchange (ECDHE, signed), CertificateRequest
+        (RFC 5246 7.4.2-7.4.4, RFC 8422 5.3-5.4)."""
+        from . import kx
+        cert = self._server_cert_for(suite)
+        self.local_cert = cert
+        self._push_certificate(cert)
+        if suite.nx_secure_tls_public_cipher == crypto.TLS_KX_ECDHE:
+            self._server_ecdhe_key_exchange(None)
+        if self.owner._x509_client_verify():
+            w = self._msg_begin()
+            w.vec8(bytes((CERT_TYPE_ECDSA_SIGN, CERT_TYPE_RSA_SIGN)))
+            # Only SHA-256 schemes: the transcript is hashed with SHA-256 alone, so a
+            # CertificateVerify can only be checked in one of these.
+            algs = (kx.ECDSA_SHA256, kx.RSA_PSS_RSAE_SHA256, kx.RSA_PKCS1_SHA256)
+            w.u16(2 * len(algs))
+            for a in algs:
+                w.u16(a)
+            w.u16(0)                       # certificate_authorities: any
+            self._msg_end(w, HT_CERTIFICATE_REQUEST)
+            self.cert_requested = True
+
+    def _server_ecdhe_key_exchange(self, psk_hint):
+        """ServerKeyExchange with fresh ECDHE parameters: signed with the certificate
+        key (RFC 8422 5.4), or after the PSK identity hint for ECDHE_PSK (RFC 5489 2)."""
+        from . import kx
+        self.group = kx.choose_group(self.peer_groups)
+        self.kx_priv, pub = kx.ecdh_keypair(self.group)
+        w = self._msg_begin()
+        if psk_hint is not None:
+            w.vec16(psk_hint)
+            push_ec_params(w, self.group, pub)
+        else:
+            start = w.pos
+            push_ec_params(w, self.group, pub)
+            params = bytes(self.flight_buf[start:w.pos])
+            key = kx.local_key(self.local_cert)
+            alg = kx.choose_sign_alg(key, self.peer_sig_algs)
+            sig = kx.sign(alg, key, bytes(self.client_random) + bytes(self.server_random) + params)
+            w.u16(alg)
+            w.vec16(sig)
+        self._msg_end(w, HT_SERVER_KEY_EXCHANGE)
 
     # ================================================================ input
     def receive(self, buf, off, end, now, packet=None):
@@ -271,6 +419,9 @@ class Dtls:
                                 packet if nxt >= end else None)
             except NxError as e:
                 self._fail(e.code, e.alert)
+                return
+            except Exception as e:      # a defect must not take the server down
+                self._internal_error(e)
                 return
             off = nxt
 
@@ -371,20 +522,35 @@ class Dtls:
         if msg_type == HT_FINISHED:
             self._on_finished(body, whole, now)
             if not self.is_client:
-                # flight 5 complete: a repeat of it (from its ClientKeyExchange on)
-                # now means flight 6 was lost (RFC 6347 4.2.4)
-                self.peer_flight_seq = message_seq - 1
+                # flight 5 complete: a repeat of it (from its first message on) now
+                # means flight 6 was lost (RFC 6347 4.2.4)
+                self.peer_flight_seq = self._flight5_seq
             return
         self.transcript.update(whole)
         if msg_type == HT_SERVER_HELLO:
-            self.deadline = None            # the server answered: stop retransmitting
+            # The timer keeps running until the server's flight is complete: if the
+            # rest of it is lost, our repeated ClientHello makes the server resend it.
+            self._sh_seq = message_seq
             self._client_on_server_hello(body)
+        elif msg_type == HT_CERTIFICATE:
+            if self.is_client:
+                self._client_on_certificate(body)
+            else:
+                self._server_on_client_certificate(body, message_seq)
         elif msg_type == HT_SERVER_KEY_EXCHANGE:
-            self.hint = bytes(pull_psk_vector(body))
+            self._client_on_server_key_exchange(body)
+        elif msg_type == HT_CERTIFICATE_REQUEST:
+            self._client_on_certificate_request(body)
         elif msg_type == HT_SERVER_HELLO_DONE:
             if len(body):
                 raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, AD_DECODE_ERROR)
-            self.peer_flight_seq = message_seq - (2 if state == C_KEY_EXCHANGE else 1)
+            k = self.suite.nx_secure_tls_public_cipher
+            if (self.suite.nx_secure_tls_public_auth is not None and not self.have_cert) or \
+                    ((k == crypto.TLS_KX_ECDHE or k == crypto.TLS_KX_ECDHE_PSK)
+                     and not self.have_ske):
+                # RFC 5246 7.4.2 / RFC 8422 5.4: these suites need both messages.
+                raise NxError(NX_SECURE_TLS_UNRECOGNIZED_MESSAGE_TYPE, AD_UNEXPECTED_MESSAGE)
+            self.peer_flight_seq = self._sh_seq
             self._set_state(nxt)
             self._client_key_exchange_flight(now)
             return
@@ -392,8 +558,14 @@ class Dtls:
             # Flight 5 is only partly here: a repeat of its ClientKeyExchange is not a
             # reason to resend flight 4 (that answered flight 3), and flight 4's timer
             # runs until the Finished completes flight 5 (RFC 6347 4.2.4).
+            if not self.cert_requested:
+                self._flight5_seq = message_seq
             self.peer_flight_seq = -1
             self._server_on_client_key_exchange(body)
+            if self.peer_cert:
+                nxt = S_WAIT_CERT_VERIFY
+        elif msg_type == HT_CERTIFICATE_VERIFY:
+            self._server_on_certificate_verify(body)
         self._set_state(nxt)
 
     def _on_post_handshake(self, msg_type):
@@ -426,55 +598,196 @@ class Dtls:
         if not h.compression_ok:
             raise NxError(NX_SECURE_TLS_BAD_COMPRESSION_METHOD, AD_ILLEGAL_PARAMETER)
         check_initial_reneg_info(h)
+        pull_cert_extensions(body, h)
+        if h.point_formats is not None and not _has_byte(h.point_formats, 0):
+            # RFC 8422 5.2: uncompressed must be among the server's point formats.
+            raise NxError(NX_SECURE_TLS_HANDSHAKE_FAILURE, AD_ILLEGAL_PARAMETER)
         self.suite = row
         self.ems = h.ems
         self.secure_reneg = h.secure_reneg
         self.server_random[:] = h.random
 
+    def _client_on_certificate(self, body):
+        """The server's chain: kept in our remote certificate space, verified to one
+        of our trusted certificates, then offered to the application's callback."""
+        if self.suite.nx_secure_tls_public_auth is None:
+            raise NxError(NX_SECURE_TLS_UNRECOGNIZED_MESSAGE_TYPE, AD_UNEXPECTED_MESSAGE)
+        self._store_peer_chain(body, True)
+        self.have_cert = True
+        from . import kx
+        want = self.suite.nx_secure_tls_public_auth == crypto.TLS_AUTH_ECDSA
+        if kx.is_ec(self.peer_key) != want:
+            raise NxError(NX_SECURE_TLS_UNSUPPORTED_PUBLIC_CIPHER, AD_HANDSHAKE_FAILURE)
+
+    def _store_peer_chain(self, body, peer_is_server):
+        """Copy a Certificate message's chain into the remote space and verify it."""
+        from . import kx
+        lst = pull_certificate_list(body)
+        if not lst:
+            raise NxError(NX_SECURE_TLS_EMPTY_REMOTE_CERTIFICATE_RECEIVED, AD_HANDSHAKE_FAILURE)
+        status, alert = self.owner._x509_verify_chain(body, lst, peer_is_server)
+        if status:
+            raise NxError(status, alert)
+        self.peer_key = kx.peer_key(self.owner._x509_remote_leaf())
+
+    def _client_on_server_key_exchange(self, body):
+        from . import kx
+        k = self.suite.nx_secure_tls_public_cipher
+        self.have_ske = True
+        if k == crypto.TLS_KX_PSK:
+            self.hint = bytes(pull_psk_vector(body))
+            return
+        if k == crypto.TLS_KX_RSA:
+            raise NxError(NX_SECURE_TLS_UNRECOGNIZED_MESSAGE_TYPE, AD_UNEXPECTED_MESSAGE)
+        r = Reader(body)
+        if k == crypto.TLS_KX_ECDHE_PSK:
+            self.hint = bytes(r.vec16())          # RFC 5489 2
+        start = r.pos
+        group, point = pull_ec_params(r)
+        if group not in kx.GROUPS:
+            raise NxError(NX_SECURE_TLS_HANDSHAKE_FAILURE, AD_ILLEGAL_PARAMETER)
+        if k == crypto.TLS_KX_ECDHE:
+            if not self.have_cert:
+                raise NxError(NX_SECURE_TLS_UNRECOGNIZED_MESSAGE_TYPE, AD_UNEXPECTED_MESSAGE)
+            params = bytes(body[start:r.pos])
+            alg, sig = pull_digitally_signed(r)
+            kx.verify(alg, self.peer_key,
+                      bytes(self.client_random) + bytes(self.server_random) + params, sig)
+        r.done()
+        self.group = group
+        self.peer_point = bytes(point)
+
+    def _client_on_certificate_request(self, body):
+        """RFC 5246 7.4.4: pick our certificate whose key type the server accepts and
+        a SHA-256 signature scheme it lists; none means we send an empty Certificate."""
+        if self.suite.nx_secure_tls_public_auth is None:
+            raise NxError(NX_SECURE_TLS_UNRECOGNIZED_MESSAGE_TYPE, AD_UNEXPECTED_MESSAGE)
+        from . import kx
+        types, algs = pull_certificate_request(body)
+        self.cert_requested = True
+        for c in self.owner._x509_local_certs():
+            key = kx.local_key(c)
+            if key is None:
+                continue
+            t = CERT_TYPE_ECDSA_SIGN if kx.is_ec(key) else CERT_TYPE_RSA_SIGN
+            if not _has_byte(types, t):
+                continue
+            alg = kx.choose_sign_alg(key, algs)
+            if alg is not None and kx.sha256_scheme(alg):
+                self.local_cert = c
+                self.sign_alg = alg
+                return
+
     def _client_key_exchange_flight(self, now):
-        """Flight 5: ClientKeyExchange, ChangeCipherSpec, Finished (RFC 6347 4.2.4)."""
-        entry = self.psk_store.for_hint(self.hint)
-        if entry is None:
-            raise NxError(NX_SECURE_TLS_NO_MATCHING_PSK, AD_HANDSHAKE_FAILURE)
-        self.psk, self.psk_identity = entry
+        """Flight 5: [Certificate], ClientKeyExchange, [CertificateVerify],
+        ChangeCipherSpec, Finished (RFC 6347 4.2.4, RFC 5246 7.3)."""
+        k = self.suite.nx_secure_tls_public_cipher
+        if k == crypto.TLS_KX_PSK or k == crypto.TLS_KX_ECDHE_PSK:
+            entry = self.psk_store.for_hint(self.hint)
+            if entry is None:
+                raise NxError(NX_SECURE_TLS_NO_MATCHING_PSK, AD_HANDSHAKE_FAILURE)
+            self.psk, self.psk_identity = entry
         self._flight_begin()
+        if self.cert_requested:
+            self._push_certificate(self.local_cert)       # an empty one when we have none
         w = self._msg_begin()
-        w.vec16(self.psk_identity)                  # RFC 4279 2
+        if k == crypto.TLS_KX_PSK:
+            w.vec16(self.psk_identity)                     # RFC 4279 2
+            pms = _psk_premaster(bytes(len(self.psk)), self.psk)
+        else:
+            from . import kx
+            if k == crypto.TLS_KX_RSA:
+                # RFC 5246 7.4.7.1: client_version (as offered) || 46 random bytes
+                pms = bytearray(48)
+                self.random_into(pms)
+                pms[0] = DTLS_1_2 >> 8
+                pms[1] = DTLS_1_2 & 0xFF
+                pms = bytes(pms)
+                w.vec16(kx.rsa_encrypt_premaster(self.peer_key, pms))
+            else:
+                priv, pub = kx.ecdh_keypair(self.group)
+                z = kx.ecdh_shared(self.group, priv, self.peer_point)
+                if k == crypto.TLS_KX_ECDHE_PSK:
+                    w.vec16(self.psk_identity)             # RFC 5489 2
+                    pms = _psk_premaster(z, self.psk)
+                else:
+                    pms = z
+                w.vec8(pub)                                # RFC 8422 5.7
         self._msg_end(w, HT_CLIENT_KEY_EXCHANGE)
-        self._derive_keys()
+        self._derive_keys(pms)
+        if self.cert_requested and self.local_cert is not None:
+            from . import kx
+            # RFC 5246 7.4.8: signed over the handshake so far (the session hash).
+            sig = kx.sign(self.sign_alg, kx.local_key(self.local_cert), None,
+                          self.session_hash)
+            w = self._msg_begin()
+            w.u16(self.sign_alg)
+            w.vec16(sig)
+            self._msg_end(w, HT_CERTIFICATE_VERIFY)
         self._flight_ccs()
         self._push_finished(b"client finished")
         self._flight_send(now, True)
 
     # ---------------------------------------------------------------- server steps
+    def _server_on_client_certificate(self, body, message_seq):
+        """RFC 5246 7.4.6: the client's chain. Verification was asked for, so an empty
+        one fails the handshake (NetX requires the certificate once configured)."""
+        self._flight5_seq = message_seq
+        self._store_peer_chain(body, False)
+        self.peer_cert = True
+
     def _server_on_client_key_exchange(self, body):
-        identity = pull_psk_vector(body)
-        psk = self.psk_store.key_for_identity(identity)
-        if psk is None:
-            # RFC 4279 2: an unknown identity MAY be answered with unknown_psk_identity.
-            raise NxError(NX_SECURE_TLS_NO_MATCHING_PSK, AD_UNKNOWN_PSK_IDENTITY)
-        self.psk = psk
-        self.psk_identity = bytes(identity)
-        self._derive_keys()
+        k = self.suite.nx_secure_tls_public_cipher
+        r = Reader(body)
+        if k == crypto.TLS_KX_PSK or k == crypto.TLS_KX_ECDHE_PSK:
+            identity = r.vec16()
+            psk = self.psk_store.key_for_identity(identity)
+            if psk is None:
+                # RFC 4279 2: an unknown identity MAY be answered with unknown_psk_identity.
+                raise NxError(NX_SECURE_TLS_NO_MATCHING_PSK, AD_UNKNOWN_PSK_IDENTITY)
+            self.psk = psk
+            self.psk_identity = bytes(identity)
+        if k == crypto.TLS_KX_PSK:
+            r.done()
+            pms = _psk_premaster(bytes(len(self.psk)), self.psk)
+        else:
+            from . import kx
+            if k == crypto.TLS_KX_RSA:
+                ct = r.vec16()
+                r.done()
+                pms = kx.rsa_decrypt_premaster(kx.local_key(self.local_cert), ct,
+                                               bytes((DTLS_1_2 >> 8, DTLS_1_2 & 0xFF)))
+            else:
+                point = r.vec8()
+                r.done()
+                z = kx.ecdh_shared(self.group, self.kx_priv, point)
+                self.kx_priv = None
+                pms = z if k == crypto.TLS_KX_ECDHE else _psk_premaster(z, self.psk)
+        self._derive_keys(pms)
+
+    def _server_on_certificate_verify(self, body):
+        """RFC 5246 7.4.8: the client proves it holds its certificate's key."""
+        from . import kx
+        r = Reader(body)
+        alg, sig = pull_digitally_signed(r)
+        r.done()
+        if not kx.sha256_scheme(alg):
+            raise NxError(NX_SECURE_TLS_CERTIFICATE_VERIFY_FAILURE, AD_ILLEGAL_PARAMETER)
+        kx.verify(alg, self.peer_key, None, sig, NX_SECURE_TLS_CERTIFICATE_VERIFY_FAILURE,
+                  self.session_hash)
 
     # ---------------------------------------------------------------- both sides
-    def _derive_keys(self):
-        """Premaster (RFC 4279 2), master secret (RFC 7627 4 / RFC 5246 8.1), key block
-        (RFC 5246 6.3). Consumes the first transcript digest (the session hash)."""
-        psk = self.psk
-        n = len(psk)
-        pms = bytearray(4 + 2 * n)
-        pms[0] = n >> 8
-        pms[1] = n & 0xFF
-        pms[2 + n] = n >> 8
-        pms[3 + n] = n & 0xFF
-        pms[4 + n:] = psk
+    def _derive_keys(self, pms):
+        """Master secret (RFC 7627 4 / RFC 5246 8.1) from the premaster, key block
+        (RFC 5246 6.3). Consumes the first transcript digest: the session hash, which
+        is also what CertificateVerify signs."""
         session_hash = self.transcript.digest()
+        self.session_hash = session_hash
         if self.ems:
             ms = self.table.prf(pms, b"extended master secret", session_hash, 48)
         else:
             ms = self.table.prf(pms, b"master secret",
-                            bytes(self.client_random) + bytes(self.server_random), 48)
+                                bytes(self.client_random) + bytes(self.server_random), 48)
         self.master[:] = ms
         self.owner._dtls_keylog(self.client_random, self.master)
         s = self.suite
@@ -619,6 +932,13 @@ class Dtls:
         self._set_state(ERROR)
         self.owner._dtls_event(code)
 
+    def _internal_error(self, exc):
+        """An exception that is not a protocol error is a defect of ours: end this
+        association with internal_error (RFC 5246 7.2.2), keep the exception for
+        debugging, and let every other session carry on."""
+        self.last_exception = exc
+        self._fail(NX_SECURE_TLS_HANDSHAKE_FAILURE, AD_INTERNAL_ERROR)
+
     def _set_state(self, state):
         self.state = state
 
@@ -641,21 +961,48 @@ class Dtls:
         start = self.flight_used
         length = w.pos - start - HANDSHAKE_HEADER
         push_handshake_header(self.flight_buf, start, msg_type, length, self.send_seq, 0, length)
+        self._flight_add([self.flight_buf[start:w.pos]], w.pos - start)
+        self.flight_used = w.pos
+
+    def _flight_add(self, segs, size):
         self.send_seq += 1
-        self.transcript.update(self.flight_buf[start:w.pos])
+        for seg in segs:
+            self.transcript.update(seg)
         e = self.flight[self.flight_n]
         e[0] = CT_HANDSHAKE
         e[1] = self._msg_epoch
-        e[2] = start
-        e[3] = w.pos - start
+        e[2] = segs
+        e[3] = size
         self.flight_n += 1
+
+    def _push_certificate(self, cert):
+        """RFC 5246 7.4.2 Certificate: our certificate then its issuers from the local
+        store. Only the framing goes into the flight buffer; the DER stays where the
+        application keeps it."""
+        chain = self.owner._x509_chain(cert) if cert is not None else []
+        w = self._msg_begin()
+        fb = self.flight_buf
+        start = self.flight_used
+        total = 0
+        for der in chain:
+            total += 3 + len(der)
+        w.u24(total)
+        segs = [fb[start:w.pos]]
+        for der in chain:
+            a = w.pos
+            w.u24(len(der))
+            segs.append(fb[a:w.pos])
+            segs.append(der)
+        length = 3 + total
+        push_handshake_header(fb, start, HT_CERTIFICATE, length, self.send_seq, 0, length)
+        self._flight_add(segs, HANDSHAKE_HEADER + length)
         self.flight_used = w.pos
 
     def _flight_ccs(self):
         e = self.flight[self.flight_n]
         e[0] = CT_CHANGE_CIPHER_SPEC
         e[1] = 0
-        e[2] = 0
+        e[2] = None
         e[3] = 1
         self.flight_n += 1
 
@@ -669,9 +1016,8 @@ class Dtls:
         if mtu > len(tx):
             mtu = len(tx)
         pos = 0
-        fb = self.flight_buf
         for i in range(self.flight_n):
-            ctype, epoch, start, size = self.flight[i]
+            ctype, epoch, segs, size = self.flight[i]
             if ctype == CT_CHANGE_CIPHER_SPEC:
                 if pos + RECORD_HEADER + 1 > mtu:
                     self._emit(pos)
@@ -700,7 +1046,7 @@ class Dtls:
                     frag = room
                 pre = rl.write_prefix(epoch)
                 q = pos + pre
-                tx[q:q + HANDSHAKE_HEADER] = fb[start:start + HANDSHAKE_HEADER]
+                _copy_segments(segs, 0, tx, q, HANDSHAKE_HEADER)
                 # rewrite fragment_offset / fragment_length (RFC 6347 4.2.3)
                 tx[q + 6] = (done >> 16) & 0xFF
                 tx[q + 7] = (done >> 8) & 0xFF
@@ -708,8 +1054,7 @@ class Dtls:
                 tx[q + 9] = (frag >> 16) & 0xFF
                 tx[q + 10] = (frag >> 8) & 0xFF
                 tx[q + 11] = frag & 0xFF
-                s = start + HANDSHAKE_HEADER + done
-                tx[q + HANDSHAKE_HEADER:q + HANDSHAKE_HEADER + frag] = fb[s:s + frag]
+                _copy_segments(segs, HANDSHAKE_HEADER + done, tx, q + HANDSHAKE_HEADER, frag)
                 pos += rl.seal(tx, pos, CT_HANDSHAKE, epoch, HANDSHAKE_HEADER + frag)
                 done += frag
                 if done >= body_len:
@@ -749,7 +1094,48 @@ class Dtls:
             self._flight_send(now, True)
         except NxError as e:
             self._fail(e.code, e.alert)
+        except Exception as e:
+            self._internal_error(e)
 
 
 def _plain_add(t, d):
     return t + d
+
+
+def _psk_premaster(other, psk):
+    """RFC 4279 2 / RFC 5489 2: uint16 len, other_secret, uint16 len, psk."""
+    n = len(other)
+    m = len(psk)
+    out = bytearray(4 + n + m)
+    out[0] = n >> 8
+    out[1] = n & 0xFF
+    out[2:2 + n] = other
+    out[2 + n] = m >> 8
+    out[3 + n] = m & 0xFF
+    out[4 + n:] = psk
+    return bytes(out)
+
+
+def _has_byte(mv, b):
+    for x in mv:
+        if x == b:
+            return True
+    return False
+
+
+def _copy_segments(segs, off, dst, dpos, n):
+    """Copy n bytes starting at offset off of the concatenated segments into dst."""
+    for seg in segs:
+        m = len(seg)
+        if off >= m:
+            off -= m
+            continue
+        k = m - off
+        if k > n:
+            k = n
+        dst[dpos:dpos + k] = seg[off:off + k]
+        dpos += k
+        n -= k
+        off = 0
+        if n == 0:
+            return

@@ -86,7 +86,7 @@ def client_hello_offers(hello, suite):
     return False
 
 
-def push_client_hello(w, random, cookie, suites, ems=True):
+def push_client_hello(w, random, cookie, suites, ems=True, extra=None):
     w.u16(DTLS_1_2)
     w.put(random)
     w.u8(0)                      # no session id: resumption is not offered
@@ -105,6 +105,8 @@ def push_client_hello(w, random, cookie, suites, ems=True):
     w.u16(EXT_RENEGOTIATION_INFO)
     w.u16(1)
     w.u8(0)
+    if extra is not None:
+        extra(w)
     w.end16(m)
 
 
@@ -122,13 +124,13 @@ def pull_server_hello(body):
     return h
 
 
-def push_server_hello(w, random, session_id, suite, ems, secure_reneg):
+def push_server_hello(w, random, session_id, suite, ems, secure_reneg, extra=None):
     w.u16(DTLS_1_2)
     w.put(random)
     w.vec8(session_id)
     w.u16(suite)
     w.u8(0)
-    if ems or secure_reneg:
+    if ems or secure_reneg or extra is not None:
         m = w.begin16()
         if ems:
             w.u16(EXT_EXTENDED_MASTER_SECRET)
@@ -137,6 +139,8 @@ def push_server_hello(w, random, session_id, suite, ems, secure_reneg):
             w.u16(EXT_RENEGOTIATION_INFO)
             w.u16(1)
             w.u8(0)
+        if extra is not None:
+            extra(w)
         w.end16(m)
 
 
@@ -186,3 +190,138 @@ def push_handshake_header(mv, off, msg_type, length, message_seq, frag_off, frag
     mv[off + 9] = (frag_len >> 16) & 0xFF
     mv[off + 10] = (frag_len >> 8) & 0xFF
     mv[off + 11] = frag_len & 0xFF
+
+
+# --- certificate and ECDHE messages (RFC 5246 7.4.2-7.4.8, RFC 8422 5) --------------
+EXT_SUPPORTED_GROUPS = 10
+EXT_EC_POINT_FORMATS = 11
+EXT_SIGNATURE_ALGORITHMS = 13
+CURVE_TYPE_NAMED = 3                  # RFC 8422 5.4 ECCurveType named_curve
+CERT_TYPE_RSA_SIGN = 1                # RFC 5246 7.4.4 ClientCertificateType
+CERT_TYPE_ECDSA_SIGN = 64             # RFC 8422 5.5
+
+
+def pull_cert_extensions(body, hello):
+    """The extensions of a ClientHello or ServerHello that certificate suites use:
+    supported_groups, ec_point_formats, signature_algorithms (RFC 8422 5.1,
+    RFC 5246 7.4.1.4.1). Fills hello.groups / hello.point_formats / hello.sig_algs
+    with memoryviews (None when absent)."""
+    hello.groups = None
+    hello.point_formats = None
+    hello.sig_algs = None
+    r = Reader(body)
+    r.u16()
+    r.take(32)
+    r.vec8()
+    if hello.suites is not None:          # ClientHello: cookie, suites, compression
+        r.vec8()
+        r.vec16()
+        r.vec8()
+    else:
+        r.u16()
+        r.u8()
+    if r.left() == 0:
+        return
+    ext = r.sub16()
+    while ext.left():
+        etype = ext.u16()
+        data = ext.sub16()
+        if etype == EXT_SUPPORTED_GROUPS:
+            hello.groups = data.vec16()
+            data.done()
+            if len(hello.groups) & 1:
+                raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, AD_DECODE_ERROR)
+        elif etype == EXT_EC_POINT_FORMATS:
+            hello.point_formats = data.vec8()
+            data.done()
+        elif etype == EXT_SIGNATURE_ALGORITHMS:
+            hello.sig_algs = data.vec16()
+            data.done()
+            if len(hello.sig_algs) & 1:
+                raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, AD_DECODE_ERROR)
+
+
+def push_cert_extensions(w, groups, sig_algs, point_formats=True):
+    """Append supported_groups, ec_point_formats and signature_algorithms."""
+    if groups:
+        w.u16(EXT_SUPPORTED_GROUPS)
+        w.u16(2 + 2 * len(groups))
+        w.u16(2 * len(groups))
+        for g in groups:
+            w.u16(g)
+    if point_formats:
+        w.u16(EXT_EC_POINT_FORMATS)
+        w.u16(2)
+        w.u8(1)
+        w.u8(0)                          # uncompressed only (RFC 8422 5.1.2)
+    if sig_algs:
+        w.u16(EXT_SIGNATURE_ALGORITHMS)
+        w.u16(2 + 2 * len(sig_algs))
+        w.u16(2 * len(sig_algs))
+        for a in sig_algs:
+            w.u16(a)
+
+
+def u16_list_has(mv, value):
+    hi = value >> 8
+    lo = value & 0xFF
+    for i in range(0, len(mv) - 1, 2):
+        if mv[i] == hi and mv[i + 1] == lo:
+            return True
+    return False
+
+
+def pull_certificate_list(body):
+    """RFC 5246 7.4.2: certificate_list<0..2^24-1> of ASN.1Cert<1..2^24-1>.
+    Returns a list of (offset, length) into body, sender's certificate first."""
+    r = Reader(body)
+    n = r.u24()
+    if n != r.left():
+        raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, AD_DECODE_ERROR)
+    out = []
+    while r.left():
+        m = r.u24()
+        if m == 0:
+            raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, AD_DECODE_ERROR)
+        out.append((r.pos, m))
+        r.take(m)
+    return out
+
+
+def pull_ec_params(r):
+    """RFC 8422 5.4 ServerECDHParams: named curve and the public point."""
+    if r.u8() != CURVE_TYPE_NAMED:
+        raise NxError(NX_SECURE_TLS_HANDSHAKE_FAILURE, AD_ILLEGAL_PARAMETER)
+    group = r.u16()
+    point = r.vec8()
+    if len(point) == 0:
+        raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, AD_DECODE_ERROR)
+    return group, point
+
+
+def push_ec_params(w, group, point):
+    w.u8(CURVE_TYPE_NAMED)
+    w.u16(group)
+    w.vec8(point)
+
+
+def pull_certificate_request(body):
+    """RFC 5246 7.4.4: certificate_types, supported_signature_algorithms,
+    certificate_authorities. Returns (types, sig_algs) as memoryviews."""
+    r = Reader(body)
+    types = r.vec8()
+    algs = r.vec16()
+    if len(types) == 0 or len(algs) < 2 or len(algs) & 1:
+        raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, AD_DECODE_ERROR)
+    cas = r.sub16()
+    while cas.left():
+        cas.vec16()                      # DistinguishedName<1..2^16-1>: not used to choose
+    r.done()
+    return types, algs
+
+
+def pull_digitally_signed(r):
+    """RFC 5246 4.7: SignatureAndHashAlgorithm then signature<0..2^16-1>."""
+    alg = r.u16()
+    sig = r.vec16()
+    return alg, sig

@@ -256,7 +256,8 @@ class RecordLayer:
     def _open_cbc(self, st, buf, p, length):
         m = st.mac_size
         clen = length - 16
-        if clen < m + 16 or clen & 15:
+        # RFC 5246 6.2.3.2: at least the MAC and the padding_length byte, whole blocks
+        if clen < m + 1 or clen & 15:
             return NX_SECURE_TLS_HASH_MAC_VERIFY_FAILURE
         st.ctx.decrypt(buf[p:p + 16], buf, p + 16, clen)
         q = p + 16

@@ -104,9 +104,8 @@ def nx_secure_dtls_server_create(server_ptr, ip_ptr, port_, timeout, session_buf
     server_ptr._hello_at = 0
     server_ptr._keylog = None
     server_ptr._mtu = None
-    # certificate stores: filled by the certificate services
-    server_ptr._local_certificates = []
-    server_ptr._trusted_certificates = []
+    # certificates (nxsecure/certs.py): the store is made on first use
+    server_ptr._store = None
     server_ptr._client_verify = False
     # counters
     server_ptr.nxsecure_hello_verify_sent = 0

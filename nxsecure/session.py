@@ -94,6 +94,33 @@ class NX_SECURE_DTLS_SESSION:
             except Exception:       # a broken logger must not break the handshake
                 pass
 
+    # --- certificates: what the engine asks (nxsecure/certs.py does the work) ----------
+    def _x509_trusted_count(self):
+        st = self._store
+        return 0 if st is None else len(st.nx_secure_x509_trusted_certificates)
+
+    def _x509_local_certs(self):
+        st = self._store
+        if st is None and self._server is not None and self._server._store is not None:
+            from . import certs
+            st = certs.store(self)
+        return () if st is None else st.nx_secure_x509_local_certificates
+
+    def _x509_client_verify(self):
+        return self._server is not None and self._server._client_verify
+
+    def _x509_verify_chain(self, body, lst, peer_is_server):
+        from . import certs
+        return certs.verify_chain(self, body, lst, peer_is_server)
+
+    def _x509_remote_leaf(self):
+        from . import certs
+        return certs.remote_leaf(self)
+
+    def _x509_chain(self, cert):
+        from . import certs
+        return certs.chain(self, cert)
+
     # --- timers (registered with netx while the session is live) ---------------------
     def _timer_deadline(self):
         e = self._engine
@@ -170,9 +197,10 @@ def _init(session, mem, table, metadata, reassembly, psk_store, server):
     session._keylog = None
     session._bound_here = False
     session._psk_store = psk_store
-    # certificate stores: filled by the certificate services
-    session._local_certificates = []
-    session._trusted_certificates = []
+    # certificates (nxsecure/certs.py): the store is made on first use
+    session._store = None
+    session._certificate_callback = None
+    session._strict_names = False
     session._remote_certs_number = 0
     session._remote_certificate_buffer = None
     e = Dtls(session, mem, table, metadata, reassembly, server is None, port.random_into,

@@ -13,6 +13,8 @@ ticks_diff = _impl.ticks_diff
 ticks_add = _impl.ticks_add
 sleep_ms = _impl.sleep_ms
 crypto_backend = _impl.crypto_backend
+pk_backend = _impl.pk_backend
+time_source = _impl.time_source
 EADDRINUSE = _impl.EADDRINUSE
 
 

@@ -126,3 +126,15 @@ if _thread is not None:
 def crypto_backend():
     from port.crypto_pyca import pyca_backend
     return pyca_backend()
+
+
+def pk_backend():
+    """Public-key operations for the certificate suites: pyca `cryptography`."""
+    from port.pk_pyca import pyca_pk_backend
+    return pyca_pk_backend()
+
+
+def time_source():
+    """Seconds since 1970 for certificate validity: the host's clock is trusted."""
+    import time
+    return int(time.time())

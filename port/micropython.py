@@ -197,3 +197,15 @@ def crypto_backend():
     if cryptolib is None:
         return portable_backend()
     return portable_backend(ecb_block_cipher_factory(cryptolib.aes))
+
+
+def pk_backend():
+    """Public-key operations for the certificate suites: the pure-Python ones."""
+    from nxsecure.pk import portable_pk_backend
+    return portable_pk_backend()
+
+
+# A board has no trustworthy clock until NTP: certificate validity is then reported
+# as unknown (NX_SECURE_X509_NO_TIME_SOURCE) unless the application installs a time
+# function with nx_secure_x509_time_function_set.
+time_source = None

@@ -8,7 +8,8 @@ from nxsecure.const import (
     TLS_PSK_WITH_AES_128_CCM_8, TLS_PSK_WITH_AES_128_CCM,
     TLS_PSK_WITH_AES_128_GCM_SHA256, TLS_PSK_WITH_AES_128_CBC_SHA256,
 )
-from nxsecure.crypto import TLS_KX_PSK, TLS_KX_RSA, TLS_AUTH_RSA
+from nxsecure.crypto import (TLS_KX_PSK, TLS_KX_RSA, TLS_KX_ECDHE, TLS_KX_ECDHE_PSK, TLS_AUTH_RSA,
+                             TLS_AUTH_ECDSA)
 
 # suite id -> (public_cipher, public_auth, session cipher, MAC or None, fixed_iv bytes,
 #              session key bytes, PRF). Method entries are backend attribute names or
@@ -20,10 +21,25 @@ SUITE_SPECS = {
     TLS_PSK_WITH_AES_128_GCM_SHA256: (TLS_KX_PSK, None, "aes_128_gcm", None, 4, 16, "prf_sha256"),
     TLS_PSK_WITH_AES_128_CBC_SHA256: (TLS_KX_PSK, None, "aes_128_cbc", "hmac_sha256", 0, 16,
                                       "prf_sha256"),
-    # RFC 5246 A.5 (TLS 1.2's mandatory suite): rows appear in a table only when asked for
-    # and the key-exchange code that handles TLS_KX_RSA is present.
+    # Certificate suites (RFC 7251, RFC 5289, RFC 5246 A.5) and ECDHE_PSK (RFC 5489).
+    0xC0AE: (TLS_KX_ECDHE, TLS_AUTH_ECDSA, "aes_128_ccm_8", None, 4, 16, "prf_sha256"),
+    0xC0AC: (TLS_KX_ECDHE, TLS_AUTH_ECDSA, "aes_128_ccm", None, 4, 16, "prf_sha256"),
+    0xC02B: (TLS_KX_ECDHE, TLS_AUTH_ECDSA, "aes_128_gcm", None, 4, 16, "prf_sha256"),
+    0xC023: (TLS_KX_ECDHE, TLS_AUTH_ECDSA, "aes_128_cbc", "hmac_sha256", 0, 16, "prf_sha256"),
+    0xC02F: (TLS_KX_ECDHE, TLS_AUTH_RSA, "aes_128_gcm", None, 4, 16, "prf_sha256"),
+    0xC027: (TLS_KX_ECDHE, TLS_AUTH_RSA, "aes_128_cbc", "hmac_sha256", 0, 16, "prf_sha256"),
     0x002F: (TLS_KX_RSA, TLS_AUTH_RSA, "aes_128_cbc", "hmac_sha1", 0, 16, "prf_sha256"),
+    0x003C: (TLS_KX_RSA, TLS_AUTH_RSA, "aes_128_cbc", "hmac_sha256", 0, 16, "prf_sha256"),
+    0xC037: (TLS_KX_ECDHE_PSK, None, "aes_128_cbc", "hmac_sha256", 0, 16, "prf_sha256"),
 }
+
+# Every suite nxsecure implements, in the default server preference: forward-secret
+# certificate suites first (CoAP's TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8 leading), then
+# static RSA, then the PSK suites. Credentials decide what is usable: a PSK-only
+# session never negotiates a certificate suite and never loads the public-key code.
+ALL_SUITES = (0xC0AE, 0xC0AC, 0xC02B, 0xC023, 0xC02F, 0xC027, 0x003C, 0x002F, 0xC037,
+              TLS_PSK_WITH_AES_128_CCM_8, TLS_PSK_WITH_AES_128_CCM,
+              TLS_PSK_WITH_AES_128_GCM_SHA256, TLS_PSK_WITH_AES_128_CBC_SHA256)
 
 # Default preference: the smallest records first (CCM_8's 8-byte tag, RFC 6655 4).
 DEFAULT_SUITES = (
@@ -125,12 +141,13 @@ def _method(backend, m):
     return getattr(backend, m, None)
 
 
-def make_tls_crypto(backend, suites=None):
+def make_tls_crypto(backend, suites=None, strict=True):
     """A crypto table over `backend` (a CryptoBackend or a dict of the same names).
     suites: suite ids in preference order; the default is DEFAULT_SUITES minus those the
-    backend cannot do. An explicitly listed suite that cannot be built is a ValueError."""
-    explicit = suites is not None
-    if not explicit:
+    backend cannot do. An explicitly listed suite that cannot be built is a ValueError,
+    unless strict is False (then it is left out)."""
+    explicit = suites is not None and strict
+    if suites is None:
         suites = DEFAULT_SUITES
     rows = []
     for sid in suites:
@@ -163,9 +180,7 @@ def nx_secure_tls_metadata_size_calculate(crypto_table):
     return NX_SUCCESS, size
 
 
-def _platform_table():
-    """The platform's default table: port.crypto_backend(), or the portable backend when
-    there is no port (or it offers no backend)."""
+def _platform_backend():
     backend = None
     try:
         import port
@@ -175,8 +190,13 @@ def _platform_table():
     if backend is None:
         from nxsecure.crypto import portable_backend
         backend = portable_backend()
-    return make_tls_crypto(backend)
+    return backend
 
 
-# NetX's nx_crypto_tls_ciphers: the table applications pass to nx_secure_dtls_session_create.
-nx_crypto_tls_ciphers = _platform_table()
+_backend = _platform_backend()
+# NetX's nx_crypto_tls_ciphers: every certificate and PSK suite the platform can do
+# (ECDHE_PSK only on request: a PSK peer would otherwise pull in the ECC code).
+nx_crypto_tls_ciphers = make_tls_crypto(
+    _backend, [s for s in ALL_SUITES if s != 0xC037], strict=False)
+# The PSK-only table: the four PSK suites, for applications that never use certificates.
+nx_crypto_tls_ciphers_psk = make_tls_crypto(_backend)

@@ -1,0 +1,235 @@
+"""Certificate services of sessions and servers (guide chapter 4) and the X.509 work the handshake asks of its session.
+Everything X.509 is imported on first use, so a PSK-only application never loads it."""
+import port
+from .const import (
+    NX_SUCCESS, NX_PTR_ERROR, NX_INVALID_PARAMETERS, NX_SECURE_TLS_NO_CERT_SPACE_ALLOCATED,
+    AD_BAD_CERTIFICATE,
+)
+from . import session as _s
+from . import server as _sv
+
+
+# ---------------------------------------------------------------- stores
+def store(session):
+    """The session's certificate store, made on first use. A server session shares
+    its server's local and trusted lists and has its own remote space."""
+    st = session._store
+    if st is not None:
+        return st
+    from .x509 import NX_SECURE_X509_CERTIFICATE_STORE, store_remote_buffer_set
+    st = NX_SECURE_X509_CERTIFICATE_STORE()
+    server = session._server
+    if server is not None:
+        top = _server_store(server)
+        st.nx_secure_x509_local_certificates = top.nx_secure_x509_local_certificates
+        st.nx_secure_x509_trusted_certificates = top.nx_secure_x509_trusted_certificates
+    if session._remote_certificate_buffer is not None and session._remote_certs_number:
+        store_remote_buffer_set(st, session._remote_certs_number,
+                                session._remote_certificate_buffer,
+                                len(session._remote_certificate_buffer))
+    session._store = st
+    return st
+
+
+def _server_store(server):
+    st = server._store
+    if st is None:
+        from .x509 import NX_SECURE_X509_CERTIFICATE_STORE
+        st = NX_SECURE_X509_CERTIFICATE_STORE()
+        server._store = st
+    return st
+
+
+def verify_chain(session, body, lst, peer_is_server):
+    """Copy the peer's chain (offsets into the Certificate message) into the remote
+    space, then verify it: (status, alert)."""
+    from .x509 import (store_remote_reset, store_remote_add, store_remote_get,
+                       x509_chain_verify, x509_error_to_alert, X509_ROLE_SERVER,
+                       X509_ROLE_CLIENT)
+    st = store(session)
+    store_remote_reset(st)
+    for off, n in lst:
+        status = store_remote_add(st, body, off, n)
+        if status:
+            return status, x509_error_to_alert(status)
+    now = None
+    from .x509 import verify as _v
+    if _v._time_function is None and port.time_source is not None:
+        now = port.time_source()
+    status, alert = x509_chain_verify(st, 0, now=now,
+                                      role=X509_ROLE_SERVER if peer_is_server else X509_ROLE_CLIENT,
+                                      strict_name=session._strict_names)
+    if status:
+        return status, alert
+    fn = session._certificate_callback
+    if fn is not None:
+        try:
+            status = fn(session, store_remote_get(st, 0)[1])
+        except Exception:
+            status = NX_PTR_ERROR
+        if status:
+            return status, AD_BAD_CERTIFICATE
+    return NX_SUCCESS, 0
+
+
+def remote_leaf(session):
+    from .x509 import store_remote_get
+    return store_remote_get(store(session), 0)[1]
+
+
+def chain(session, cert):
+    """Our certificate's DER, then its issuers found among the local certificates
+    (a self-signed root is left out: the peer must already trust it)."""
+    from .x509 import dn_equal
+    out = [_der(cert)]
+    local = store(session).nx_secure_x509_local_certificates
+    cur = cert
+    for _ in range(8):
+        nxt = None
+        for c in local:
+            if c is not cur and dn_equal(cur.nx_secure_x509_issuer,
+                                         c.nx_secure_x509_distinguished_name, True):
+                nxt = c
+                break
+        if nxt is None or dn_equal(nxt.nx_secure_x509_issuer,
+                                   nxt.nx_secure_x509_distinguished_name, True):
+            break
+        out.append(_der(nxt))
+        cur = nxt
+    return out
+
+
+def _der(cert):
+    return cert.nx_secure_x509_certificate_data[:cert.nx_secure_x509_certificate_data_length]
+
+
+# ---------------------------------------------------------------- services
+def _cert_ok(certificate):
+    return certificate is not None and hasattr(certificate, "nx_secure_x509_cert_identifier")
+
+
+def _session_store_op(session_ptr, op, *args):
+    status = _s._live(session_ptr)
+    if status:
+        return NX_PTR_ERROR if status == NX_PTR_ERROR else status
+    from . import x509
+    return getattr(x509, op)(store(session_ptr), *args)
+
+
+def _server_store_op(server_ptr, op, *args):
+    if _sv._live(server_ptr):
+        return NX_PTR_ERROR
+    from . import x509
+    return getattr(x509, op)(_server_store(server_ptr), *args)
+
+
+def nx_secure_dtls_session_local_certificate_add(session_ptr, certificate, cert_id):
+    if not _cert_ok(certificate):
+        return NX_PTR_ERROR
+    return _session_store_op(session_ptr, "store_local_add", certificate, cert_id)
+
+
+def nx_secure_dtls_session_local_certificate_remove(session_ptr, common_name,
+                                                    common_name_length, cert_id):
+    return _session_store_op(session_ptr, "store_local_remove", common_name,
+                             common_name_length, cert_id)
+
+
+def nx_secure_dtls_session_trusted_certificate_add(session_ptr, certificate, cert_id):
+    if not _cert_ok(certificate):
+        return NX_PTR_ERROR
+    return _session_store_op(session_ptr, "store_trusted_add", certificate, cert_id)
+
+
+def nx_secure_dtls_session_trusted_certificate_remove(session_ptr, common_name,
+                                                      common_name_length, cert_id):
+    return _session_store_op(session_ptr, "store_trusted_remove", common_name,
+                             common_name_length, cert_id)
+
+
+def nx_secure_dtls_server_local_certificate_add(server_ptr, certificate, cert_id):
+    if not _cert_ok(certificate):
+        return NX_PTR_ERROR
+    return _server_store_op(server_ptr, "store_local_add", certificate, cert_id)
+
+
+def nx_secure_dtls_server_local_certificate_remove(server_ptr, common_name, common_name_length,
+                                                   cert_id):
+    return _server_store_op(server_ptr, "store_local_remove", common_name, common_name_length,
+                            cert_id)
+
+
+def nx_secure_dtls_server_trusted_certificate_add(server_ptr, certificate, cert_id):
+    if not _cert_ok(certificate):
+        return NX_PTR_ERROR
+    return _server_store_op(server_ptr, "store_trusted_add", certificate, cert_id)
+
+
+def nx_secure_dtls_server_trusted_certificate_remove(server_ptr, common_name,
+                                                     common_name_length, cert_id):
+    return _server_store_op(server_ptr, "store_trusted_remove", common_name,
+                            common_name_length, cert_id)
+
+
+def nx_secure_dtls_server_x509_client_verify_configure(server_ptr, certs_per_session,
+                                                       certs_buffer, buffer_size):
+    """Request and verify client certificates; certs_buffer is divided among the
+    server's sessions, each holding a chain of up to certs_per_session certificates."""
+    if _sv._live(server_ptr) or certs_buffer is None:
+        return NX_PTR_ERROR
+    if not _s._buffer_ok(certs_buffer, buffer_size) or not isinstance(certs_per_session, int) \
+            or certs_per_session < 1:
+        return NX_INVALID_PARAMETERS
+    sessions = server_ptr._sessions
+    share = buffer_size // len(sessions)
+    if share < 64:
+        return NX_INVALID_PARAMETERS
+    from .x509 import store_remote_buffer_set
+    mv = memoryview(certs_buffer)
+    for i, s in enumerate(sessions):
+        s._remote_certs_number = certs_per_session
+        s._remote_certificate_buffer = mv[i * share:(i + 1) * share]
+        status = store_remote_buffer_set(store(s), certs_per_session,
+                                         s._remote_certificate_buffer, share)
+        if status:
+            return status
+    server_ptr._client_verify = True
+    return NX_SUCCESS
+
+
+def nx_secure_dtls_server_x509_client_verify_disable(server_ptr):
+    if _sv._live(server_ptr):
+        return NX_PTR_ERROR
+    server_ptr._client_verify = False
+    return NX_SUCCESS
+
+
+def nxsecure_dtls_session_certificate_callback_set(session_ptr, callback):
+    """nxsecure extension (NetX TLS has it as nx_secure_tls_session_certificate_callback_set):
+    callback(session, certificate) -> status runs after the peer's chain verified;
+    a non-zero status fails the handshake with bad_certificate. Use it for
+    nx_secure_x509_common_name_dns_check."""
+    status = _s._live(session_ptr)
+    if status:
+        return NX_PTR_ERROR
+    session_ptr._certificate_callback = callback
+    return NX_SUCCESS
+
+
+def nxsecure_dtls_server_certificate_callback_set(server_ptr, callback):
+    """nxsecure extension: the same for every session of a server (client certificates)."""
+    if _sv._live(server_ptr):
+        return NX_PTR_ERROR
+    for s in server_ptr._sessions:
+        s._certificate_callback = callback
+    return NX_SUCCESS
+
+
+def nxsecure_dtls_session_strict_name_compare_set(session_ptr, strict):
+    """nxsecure extension: compare whole distinguished names when chaining, as NetX's
+    NX_SECURE_X509_STRICT_NAME_COMPARE does (default: common names)."""
+    status = _s._live(session_ptr)
+    if status:
+        return NX_PTR_ERROR
+    session_ptr._strict_names = bool(strict)
+    return NX_SUCCESS
