@@ -14,20 +14,9 @@ import threading
 import time
 
 
-class _Prng:
-    def __init__(self, seed):
-        self.s = (seed or 0x9E3779B9) & 0xFFFFFFFF or 1
-
-    def next(self):
-        x = self.s
-        x ^= (x << 13) & 0xFFFFFFFF
-        x ^= x >> 17
-        x ^= (x << 5) & 0xFFFFFFFF
-        self.s = x
-        return x
-
-    def chance(self, permille):
-        return permille > 0 and (self.next() % 1000) < permille
+# The same seeded xorshift as the in-memory network, so a seed means the same
+# impairment decisions on both.
+from port.memnet import _Prng  # noqa: E402
 
 
 class UdpProxy:
