@@ -24,7 +24,7 @@ from .const import (
 from .handshake import (
     HANDSHAKE_HEADER, pull_client_hello, push_client_hello, pull_server_hello, push_server_hello,
     pull_hello_verify_request, pull_psk_vector, push_handshake_header, client_hello_offers,
-    check_initial_reneg_info, pull_cert_extensions, push_cert_extensions, u16_list_has,
+    check_initial_reneg_info, push_cert_extensions, u16_list_has,
     pull_certificate_list, pull_ec_params, push_ec_params, pull_certificate_request,
     pull_digitally_signed, CERT_TYPE_RSA_SIGN, CERT_TYPE_ECDSA_SIGN,
 )
@@ -298,7 +298,6 @@ class Dtls:
         if not h.compression_ok:
             raise NxError(NX_SECURE_TLS_BAD_COMPRESSION_METHOD, AD_ILLEGAL_PARAMETER)
         check_initial_reneg_info(h)
-        pull_cert_extensions(body, h)
         suite = None
         for row in self.table.nx_secure_tls_ciphersuite_lookup_table:   # server preference
             if client_hello_offers(h, row.nx_secure_tls_ciphersuite) and \
@@ -598,7 +597,6 @@ class Dtls:
         if not h.compression_ok:
             raise NxError(NX_SECURE_TLS_BAD_COMPRESSION_METHOD, AD_ILLEGAL_PARAMETER)
         check_initial_reneg_info(h)
-        pull_cert_extensions(body, h)
         if h.point_formats is not None and not _has_byte(h.point_formats, 0):
             # RFC 8422 5.2: uncompressed must be among the server's point formats.
             raise NxError(NX_SECURE_TLS_HANDSHAKE_FAILURE, AD_ILLEGAL_PARAMETER)

@@ -2,6 +2,7 @@
 from .codec import Reader
 from .const import (
     NxError, DTLS_1_2, DTLS_1_0, EXT_EXTENDED_MASTER_SECRET, EXT_RENEGOTIATION_INFO,
+    EXT_SUPPORTED_GROUPS, EXT_EC_POINT_FORMATS, EXT_SIGNATURE_ALGORITHMS,
     TLS_EMPTY_RENEGOTIATION_INFO_SCSV, NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH,
     NX_SECURE_TLS_RENEGOTIATION_EXTENSION_ERROR, NX_SECURE_TLS_HANDSHAKE_FAILURE,
     AD_DECODE_ERROR, AD_HANDSHAKE_FAILURE, AD_ILLEGAL_PARAMETER,
@@ -23,6 +24,9 @@ class Hello:
     ems = False             # extended_master_secret extension present (RFC 7627)
     secure_reneg = False    # renegotiation_info present, or the SCSV (RFC 5746 3.6)
     reneg_info = None       # the renegotiated_connection bytes, when the extension came
+    groups = None           # supported_groups list (RFC 8422 5.1.1), when present
+    point_formats = None    # ec_point_formats list (RFC 8422 5.1.2), when present
+    sig_algs = None         # signature_algorithms list (RFC 5246 7.4.1.4.1), when present
 
 
 def _pull_extensions(r, hello):
@@ -46,7 +50,22 @@ def _pull_extensions(r, hello):
             hello.reneg_info = data.vec8()
             data.done()
             hello.secure_reneg = True
+        elif etype == EXT_SUPPORTED_GROUPS:
+            hello.groups = _u16_list(data)
+        elif etype == EXT_EC_POINT_FORMATS:
+            hello.point_formats = data.vec8()
+            data.done()
+        elif etype == EXT_SIGNATURE_ALGORITHMS:
+            hello.sig_algs = _u16_list(data)
     r.done()
+
+
+def _u16_list(data):
+    v = data.vec16()
+    data.done()
+    if len(v) & 1:
+        raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, AD_DECODE_ERROR)
+    return v
 
 
 def pull_client_hello(body):
@@ -193,52 +212,9 @@ def push_handshake_header(mv, off, msg_type, length, message_seq, frag_off, frag
 
 
 # --- certificate and ECDHE messages (RFC 5246 7.4.2-7.4.8, RFC 8422 5) --------------
-EXT_SUPPORTED_GROUPS = 10
-EXT_EC_POINT_FORMATS = 11
-EXT_SIGNATURE_ALGORITHMS = 13
 CURVE_TYPE_NAMED = 3                  # RFC 8422 5.4 ECCurveType named_curve
 CERT_TYPE_RSA_SIGN = 1                # RFC 5246 7.4.4 ClientCertificateType
 CERT_TYPE_ECDSA_SIGN = 64             # RFC 8422 5.5
-
-
-def pull_cert_extensions(body, hello):
-    """The extensions of a ClientHello or ServerHello that certificate suites use:
-    supported_groups, ec_point_formats, signature_algorithms (RFC 8422 5.1,
-    RFC 5246 7.4.1.4.1). Fills hello.groups / hello.point_formats / hello.sig_algs
-    with memoryviews (None when absent)."""
-    hello.groups = None
-    hello.point_formats = None
-    hello.sig_algs = None
-    r = Reader(body)
-    r.u16()
-    r.take(32)
-    r.vec8()
-    if hello.suites is not None:          # ClientHello: cookie, suites, compression
-        r.vec8()
-        r.vec16()
-        r.vec8()
-    else:
-        r.u16()
-        r.u8()
-    if r.left() == 0:
-        return
-    ext = r.sub16()
-    while ext.left():
-        etype = ext.u16()
-        data = ext.sub16()
-        if etype == EXT_SUPPORTED_GROUPS:
-            hello.groups = data.vec16()
-            data.done()
-            if len(hello.groups) & 1:
-                raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, AD_DECODE_ERROR)
-        elif etype == EXT_EC_POINT_FORMATS:
-            hello.point_formats = data.vec8()
-            data.done()
-        elif etype == EXT_SIGNATURE_ALGORITHMS:
-            hello.sig_algs = data.vec16()
-            data.done()
-            if len(hello.sig_algs) & 1:
-                raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, AD_DECODE_ERROR)
 
 
 def push_cert_extensions(w, groups, sig_algs, point_formats=True):
