@@ -45,7 +45,12 @@ def test_board_examples_echo_on_the_host():
         import dtls_sensor_client
     finally:
         sys.path.remove(os.path.join(ROOT, "boards", "common"))
-    settings = {"server": "127.0.0.1", "port": 25684, "identity": b"sensor-01", "psk": b"k" * 16}
+    import socket
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    probe.bind(("127.0.0.1", 0))                 # a free port: other runs may be going on
+    free_port = probe.getsockname()[1]
+    probe.close()
+    settings = {"server": "127.0.0.1", "port": free_port, "identity": b"sensor-01", "psk": b"k" * 16}
     server = threading.Thread(target=dtls_echo_server.main,
                               kwargs=dict(run_ticks=300, settings=settings, bind="127.0.0.1"))
     server.start()
@@ -54,4 +59,4 @@ def test_board_examples_echo_on_the_host():
     finally:
         server.join()
     assert stats["echoed"] == 3 and stats["failures"] == 0, stats
-    assert dtls_echo_server.stats["echoed"] == 3
+    assert dtls_echo_server.stats["echoed"] == 3, dtls_echo_server.stats
