@@ -16,7 +16,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PACKAGES = ("nxsecure", "port")
 # Left out of the PSK-only build; they may not exist yet.
-OPTIONAL_DIRS = ("nxsecure/x509", "nxsecure/pk")
+OPTIONAL_DIRS = ("nxsecure/x509", "nxsecure/pk", "nxsecure/kx.py")
 
 
 def mpy_cross_binary():
