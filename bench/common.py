@@ -27,12 +27,29 @@ SUITES = {
     "ecdhe-ecdsa-ccm8": ("TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8",
                          "TLS-ECDHE-ECDSA-WITH-AES-128-CCM-8"),
 }
+SUITE_IDS = {"TLS_PSK_WITH_AES_128_CCM_8": 0xC0A8, "TLS_PSK_WITH_AES_128_GCM_SHA256": 0x00A8,
+             "TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8": 0xC0AE}
+
+
+def ours_suite(suite_key):
+    """The suite's number when nxsecure has it: the exported constant, or (while the
+    constant is not exported yet) a row of the default crypto table; else None."""
+    import nxsecure
+    name = SUITES[suite_key][0]
+    if hasattr(nxsecure, name):
+        return getattr(nxsecure, name)
+    sid = SUITE_IDS[name]
+    try:
+        rows = nxsecure.nx_crypto_tls_ciphers.nx_secure_tls_ciphersuite_lookup_table
+        if any(r.nx_secure_tls_ciphersuite == sid for r in rows):
+            return sid
+    except AttributeError:
+        pass
+    return None
 
 
 def ours_has(suite_key):
-    """True when nxsecure defines the suite's constant (ECDHE-ECDSA: not yet)."""
-    import nxsecure
-    return hasattr(nxsecure, SUITES[suite_key][0])
+    return ours_suite(suite_key) is not None
 
 
 def cpu():

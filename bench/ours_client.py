@@ -12,10 +12,13 @@ from nxsecure import *  # noqa: F401,F403
 
 def new_session(stack):
     session = NX_SECURE_DTLS_SESSION()
-    session._mem = (bytearray(stack.md), bytearray(4000))
-    md, rs = session._mem
-    assert nx_secure_dtls_session_create(session, stack.table, md, len(md), rs, len(rs),
-                                         0, None, 0) == NX_SUCCESS
+    # certificate suites: room for the server's chain (certs_number, remote buffer)
+    session._mem = (bytearray(stack.md), bytearray(4000),
+                    bytearray(4000) if stack.ecdhe else None)
+    md, rs, rc = session._mem
+    st = nx_secure_dtls_session_create(session, stack.table, md, len(md), rs, len(rs),
+                                       2 if rc else 0, rc, len(rc) if rc else 0)
+    assert st == NX_SUCCESS, hex(st)
     stack.client_credentials(session)
     return session
 

@@ -14,7 +14,8 @@ CERT_DIR = os.path.join(ROOT, "build", "bench")
 class Stack:
     def __init__(self, suite_key, packets=32):
         self.suite_key = suite_key
-        self.suite = getattr(nxsecure, SUITES[suite_key][0])
+        from common import ours_suite
+        self.suite = ours_suite(suite_key)
         self.ecdhe = suite_key.startswith("ecdhe")
         nx_system_initialize()
         self.pool = NX_PACKET_POOL()
