@@ -187,6 +187,7 @@ def _init(session, mem, table, metadata, reassembly, psk_store, server):
     session._server = server
     session._socket = None
     session._peer = None
+    session._match = None
     session._rx_head = None
     session._rx_tail = None
     session._rx_count = 0
@@ -274,6 +275,7 @@ def _detach(session):
     session._bound_here = False
     session._drop_queue()
     session._peer = None
+    session._match = None
     session._notify_rx = False
     session._notify_disconnect = False
     session._notify_error = 0
@@ -408,9 +410,28 @@ def nx_secure_dtls_session_send(session_ptr, packet_ptr, ip_address, port_):
         return NX_PTR_ERROR
     if session_ptr._peer is None:
         return NX_NOT_CONNECTED
-    if netx._addr_from_nxd(ip_address, port_) != session_ptr._peer:
+    if not _same_peer(session_ptr, ip_address, port_):
         return NX_SECURE_TLS_SEND_ADDRESS_MISMATCH
     return _send(session_ptr, packet_ptr)
+
+
+def _same_peer(session, ip_address, port_):
+    """Is (ip_address, port_) the session's peer? The NXD_ADDRESS an application sends
+    with is remembered with its fields, so the usual case - the same control block,
+    unchanged - is answered without building an address (nothing allocated per record)."""
+    m = session._match
+    if m is not None and ip_address is m[0] and port_ == m[1]:
+        a = ip_address.nxd_ip_address
+        if ip_address.nxd_ip_version == m[2] and a.v4 == m[3] and a.v6 == m[4]:
+            return True
+    if netx._addr_from_nxd(ip_address, port_) != session._peer:
+        return False
+    if isinstance(ip_address, netx.NXD_ADDRESS):
+        a = ip_address.nxd_ip_address
+        v6 = a.v6
+        session._match = (ip_address, port_, ip_address.nxd_ip_version, a.v4,
+                          list(v6) if isinstance(v6, list) else v6)
+    return True
 
 
 def nx_secure_dtls_session_receive(dtls_session, wait_option):

@@ -287,3 +287,23 @@ def test_cookie_accept_reject_rotation():
     t = jar.lifetime + 1
     assert jar.check(t, addr, h)          # one rotation later: the previous secret holds
     assert not jar.check(3 * jar.lifetime + 3, addr, h)      # two rotations: gone
+
+
+def test_send_to_another_address_is_refused_even_after_a_good_send():
+    p = Pair(TLS_PSK_WITH_AES_128_CCM_8)
+    try:
+        assert p.connect() == NX_SUCCESS
+        assert p.echo(b"one") == b"one"
+        # the same NXD_ADDRESS control block, changed in place: not the peer any more
+        p.addr.nxd_ip_address.v4 = IP_ADDRESS(127, 0, 0, 2)
+        st, pkt = nx_secure_dtls_packet_allocate(p.client, p.pool, NX_NO_WAIT)
+        assert nx_packet_data_append(pkt, b"x", 1, p.pool, NX_NO_WAIT) == NX_SUCCESS
+        assert nx_secure_dtls_session_send(p.client, pkt, p.addr, SERVER_PORT) == \
+            NX_SECURE_TLS_SEND_ADDRESS_MISMATCH
+        assert nx_secure_dtls_session_send(p.client, pkt, p.addr, SERVER_PORT + 1) == \
+            NX_SECURE_TLS_SEND_ADDRESS_MISMATCH
+        nx_packet_release(pkt)
+        p.addr.nxd_ip_address.v4 = IP_ADDRESS(127, 0, 0, 1)
+        assert p.echo(b"two") == b"two"
+    finally:
+        p.close()
