@@ -33,7 +33,7 @@ MPY_ARGS ?=
 # Debian packages the tests need, as `command:package` pairs. Installed only when the
 # command is missing, and only when we are root (a developer without root installs them
 # by hand; the tests that need them then say so).
-APT_NEEDS := openssl:openssl node:nodejs npm:npm
+APT_NEEDS := openssl:openssl node:nodejs npm:npm gnutls-cli:gnutls-bin
 
 VENV_STAMP := $(VENV)/.nxsecure-requirements
 NODE_STAMP := node_modules/.nxsecure-npm

@@ -1,0 +1,251 @@
+# An ECDHE-ECDSA P-256 handshake (TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8, 0xC0AE) between
+# our client and our server in one interpreter over an in-memory link (port.memnet), in
+# the shape of the guide's Figures 1.1/1.2: the server's identity certificate with its
+# key (nx_secure_x509_certificate_initialize + nx_secure_dtls_server_local_certificate_add),
+# the client's trusted CA and remote certificate space. Runs under pytest (pyca public-key
+# backend) and on real MicroPython (the portable P-256 code): plain asserts, no pytest.
+# It prints the handshake time (time.ticks_ms) and, on MicroPython, gc.mem_alloc() before
+# and after; the runner adds each test's allocation and the peak heap.
+#
+# The certificates were made once with pyca/cryptography (P-256, ECDSA-SHA256):
+# ROOT "CN=nxsecure Test Root", CA, keyCertSign|cRLSign, 2025-01-01 .. 2045-01-01;
+# LEAF "CN=sensor-gw.example" issued by ROOT, same validity, CA false,
+#      digitalSignature|keyAgreement, SAN DNS sensor-gw.example;
+# LEAF_KEY_DER its SEC 1 (RFC 5915) EC private key.
+# The WebAssembly build has no clock, so the test installs a fixed time inside the
+# validity window with nx_secure_x509_time_function_set and removes it afterwards.
+import gc
+from binascii import unhexlify
+
+import port
+from port.memnet import MemoryNetwork
+from nxsecure import *
+from nxsecure.crypto.table import make_tls_crypto
+from nxsecure.x509 import *
+
+try:
+    from time import ticks_ms, ticks_diff
+except ImportError:  # CPython
+    import time
+
+    def ticks_ms():
+        return int(time.monotonic() * 1000)
+
+    def ticks_diff(a, b):
+        return a - b
+
+SERVER_PORT = 5684
+FIXED_NOW = 1893456000          # 2030-01-01T00:00:00Z, inside 2025..2045
+BEFORE_VALIDITY = 1704067200    # 2024-01-01T00:00:00Z
+
+ROOT_DER = unhexlify(
+    "3082015e30820105a00302010202144e8f1eebfddc7d5dc4843e13a431022e7d181d5a300a06082a8648ce3d"
+    "040302301d311b301906035504030c126e78736563757265205465737420526f6f74301e170d323530313031"
+    "3030303030305a170d3435303130313030303030305a301d311b301906035504030c126e7873656375726520"
+    "5465737420526f6f743059301306072a8648ce3d020106082a8648ce3d03010703420004c2ce01ba022e340e"
+    "df8806bde503a75de7f298b577f05eb7528e0055afab68e0aff83ddddb26f59c00b75350e007fb44a5d638b5"
+    "cd8eda14d7c0d0ac577eea61a3233021300f0603551d130101ff040530030101ff300e0603551d0f0101ff04"
+    "0403020106300a06082a8648ce3d040302034700304402204fe8bbd9d494b177dfb5c04b30ba2c32587efadf"
+    "49e357462a264f2fa64c898002206acdc4ca19d46d8b77bc85d42715fc0b8a3c8e2fac7da0838ee90937eda3"
+    "e86b"
+)
+LEAF_DER = unhexlify(
+    "308201783082011fa00302010202147df961fcc59c94fa3325cf16ea0fc0d04b5d8732300a06082a8648ce3d"
+    "040302301d311b301906035504030c126e78736563757265205465737420526f6f74301e170d323530313031"
+    "3030303030305a170d3435303130313030303030305a301c311a301806035504030c1173656e736f722d6777"
+    "2e6578616d706c653059301306072a8648ce3d020106082a8648ce3d03010703420004281a00c55f2c18be77"
+    "7b37e17761afea7f6eb2e0fbb51c86a3ac0482195d847091132377401a85e42b648125e8c55a0c8d1fbdeeb3"
+    "93109fe0fa67280d0d5d93a33e303c300c0603551d130101ff04023000300e0603551d0f0101ff0404030203"
+    "88301c0603551d1104153013821173656e736f722d67772e6578616d706c65300a06082a8648ce3d04030203"
+    "4700304402204f867266e3a142ae766f6a7c9f5a8e1fde362077a3b68624f411ea8fdee3630202201d6052d0"
+    "9a3d8e2ceb35590cb05af1801561198e14e772b7256f4e2614136229"
+)
+LEAF_KEY_DER = unhexlify(
+    "3077020101042083b627c5fe30150ff0c60fee44ee090d046866ccec641c5e1cfd9d0fba3ac0a9a00a06082a"
+    "8648ce3d030107a14403420004281a00c55f2c18be777b37e17761afea7f6eb2e0fbb51c86a3ac0482195d84"
+    "7091132377401a85e42b648125e8c55a0c8d1fbdeeb393109fe0fa67280d0d5d93"
+)
+
+
+def _heap():
+    try:
+        gc.collect()
+        return gc.mem_alloc()
+    except AttributeError:      # CPython
+        return 0
+
+
+class CertPair:
+    """A server with one session and one client on an in-memory network, ECDHE-ECDSA."""
+
+    def __init__(self, suite=TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8):
+        port.use_network(MemoryNetwork())
+        self.table = make_tls_crypto(port.crypto_backend(), [suite])
+        st, md = nx_secure_tls_metadata_size_calculate(self.table)
+        assert st == NX_SUCCESS
+        nx_system_initialize()
+        self.pool = NX_PACKET_POOL()
+        self.pool_mem = bytearray(8 * (1536 + sizeof(NX_PACKET)))
+        assert nx_packet_pool_create(self.pool, "pool", 1536, self.pool_mem,
+                                     len(self.pool_mem)) == NX_SUCCESS
+        self.ip = NX_IP()
+        assert nx_ip_create(self.ip, "ip", IP_ADDRESS(127, 0, 0, 1), 0xFFFFFF00,
+                            self.pool) == NX_SUCCESS
+        assert nx_udp_enable(self.ip) == NX_SUCCESS
+        # Figure 1.2: server, its identity certificate and key
+        self.server = NX_SECURE_DTLS_SERVER()
+        self.session_buffer = bytearray(sizeof(NX_SECURE_DTLS_SESSION))
+        self.server_md = bytearray(md)
+        self.server_reasm = bytearray(2048)
+        self.connects = []
+        self.readable = []
+        self.disconnects = []
+        self.errors = []
+        assert nx_secure_dtls_server_create(
+            self.server, self.ip, SERVER_PORT, NX_IP_PERIODIC_RATE, self.session_buffer,
+            len(self.session_buffer), self.table, self.server_md, len(self.server_md),
+            self.server_reasm, len(self.server_reasm), self._connect,
+            self.readable.append) == NX_SUCCESS
+        assert nx_secure_dtls_server_notify_set(self.server, self.disconnects.append,
+                                                self._error) == NX_SUCCESS
+        self.server_cert = NX_SECURE_X509_CERT()
+        assert nx_secure_x509_certificate_initialize(
+            self.server_cert, LEAF_DER, len(LEAF_DER), None, 0, LEAF_KEY_DER,
+            len(LEAF_KEY_DER), NX_SECURE_X509_KEY_TYPE_EC_DER) == NX_SUCCESS
+        assert nx_secure_dtls_server_local_certificate_add(self.server, self.server_cert,
+                                                           1) == NX_SUCCESS
+        assert nx_secure_dtls_server_start(self.server) == NX_SUCCESS
+        # Figure 1.1: client session with remote certificate space and a trusted CA
+        self.client = NX_SECURE_DTLS_SESSION()
+        self.client_md = bytearray(md)
+        self.client_reasm = bytearray(2048)
+        self.remote_certs = bytearray(2 * 1000)
+        assert nx_secure_dtls_session_create(
+            self.client, self.table, self.client_md, md, self.client_reasm,
+            len(self.client_reasm), 2, self.remote_certs, len(self.remote_certs)) == NX_SUCCESS
+        self.ca = NX_SECURE_X509_CERT()
+        assert nx_secure_x509_certificate_initialize(
+            self.ca, ROOT_DER, len(ROOT_DER), None, 0, None, 0,
+            NX_SECURE_X509_KEY_TYPE_NONE) == NX_SUCCESS
+        assert nx_secure_dtls_session_trusted_certificate_add(self.client, self.ca,
+                                                              1) == NX_SUCCESS
+        self.sock = NX_UDP_SOCKET()
+        assert nx_udp_socket_create(self.ip, self.sock, "client", NX_IP_NORMAL,
+                                    NX_FRAGMENT_OKAY, NX_IP_TIME_TO_LIVE, 8) == NX_SUCCESS
+        self.addr = NXD_ADDRESS()
+        self.addr.nxd_ip_version = NX_IP_VERSION_V4
+        self.addr.nxd_ip_address.v4 = IP_ADDRESS(127, 0, 0, 1)
+
+    def _connect(self, session, address, port_):
+        self.connects.append(port_)
+        nx_secure_dtls_server_session_start(session, NX_NO_WAIT)
+        return NX_SUCCESS
+
+    def _error(self, session, code):
+        self.errors.append(code)
+        return NX_SUCCESS
+
+    def connect(self, ticks=3000):
+        st = nx_secure_dtls_client_session_start(self.client, self.sock, self.addr,
+                                                 SERVER_PORT, NX_NO_WAIT)
+        for _ in range(ticks):
+            if st != NX_CONTINUE:
+                break
+            tx_thread_sleep(1)
+            st = nx_secure_dtls_client_session_start(self.client, self.sock, self.addr,
+                                                     SERVER_PORT, NX_NO_WAIT)
+        return st
+
+    def echo(self, payload, ticks=300):
+        st, pkt = nx_secure_dtls_packet_allocate(self.client, self.pool, NX_NO_WAIT)
+        assert st == NX_SUCCESS
+        assert nx_packet_data_append(pkt, payload, len(payload), self.pool, NX_NO_WAIT) == 0
+        assert nx_secure_dtls_session_send(self.client, pkt, self.addr,
+                                           SERVER_PORT) == NX_SUCCESS
+        for _ in range(ticks):
+            while self.readable:
+                s = self.readable.pop(0)
+                st, rx = nx_secure_dtls_session_receive(s, NX_NO_WAIT)
+                if st:
+                    continue
+                data = bytes(rx._data())
+                nx_packet_release(rx)
+                st, out = nx_secure_dtls_packet_allocate(s, self.pool, NX_NO_WAIT)
+                assert st == NX_SUCCESS
+                assert nx_packet_data_append(out, data, len(data), self.pool, NX_NO_WAIT) == 0
+                assert nx_secure_dtls_server_session_send(s, out) == NX_SUCCESS
+            st, pkt = nx_secure_dtls_session_receive(self.client, NX_NO_WAIT)
+            if st == NX_SUCCESS:
+                data = bytearray(len(payload) + 16)
+                st, n = nx_packet_data_extract_offset(pkt, 0, data, len(data))
+                nx_packet_release(pkt)
+                return bytes(data[:n])
+            tx_thread_sleep(1)
+        return None
+
+    def close(self):
+        st = nx_secure_dtls_session_end(self.client, NX_NO_WAIT)
+        for _ in range(20):
+            tx_thread_sleep(1)
+            if self.disconnects:
+                break
+        assert nx_udp_socket_delete(self.sock) == NX_SUCCESS
+        nx_secure_dtls_session_delete(self.client)
+        nx_secure_dtls_server_stop(self.server)
+        nx_secure_dtls_server_delete(self.server)
+        assert nx_ip_delete(self.ip) == NX_SUCCESS
+        assert nx_packet_pool_delete(self.pool) == NX_SUCCESS
+        port.use_network(None)
+        return st
+
+
+def test_ecdhe_ecdsa_p256_ccm8_handshake_data_close():
+    nx_secure_x509_time_function_set(lambda: FIXED_NOW)
+    try:
+        heap0 = _heap()
+        p = CertPair()
+        heap1 = _heap()
+        try:
+            t0 = ticks_ms()
+            st = p.connect()
+            ms = ticks_diff(ticks_ms(), t0)
+            heap2 = _heap()
+            # gc.mem_alloc() on MicroPython (0 on CPython); the runner holds the GC off
+            # during a test, so the last figure is the allocation volume so far
+            print("ecdhe-ecdsa p-256 ccm8 handshake: %d ms; gc.mem_alloc: %d before setup, "
+                  "%d after setup, %d after handshake" % (ms, heap0, heap1, heap2))
+            assert st == NX_SUCCESS, hex(st)
+            assert p.client._engine.suite.nx_secure_tls_ciphersuite == 0xC0AE
+            assert p.client._engine.group == 23           # secp256r1 (RFC 8422)
+            assert len(p.connects) == 1 and p.errors == []
+            t0 = ticks_ms()
+            for payload in (b"x", b"reading 21.5 C", bytes(range(200))):
+                assert p.echo(payload) == payload
+            print("3 echoes: %d ms" % ticks_diff(ticks_ms(), t0))
+        finally:
+            st = p.close()
+        assert st == NX_SUCCESS
+        assert len(p.disconnects) == 1
+        assert p.errors == []
+    finally:
+        nx_secure_x509_time_function_set(None)
+
+
+def test_ecdhe_ecdsa_rejects_a_certificate_not_yet_valid():
+    # The same chain one year before its notBefore: our client refuses it with the NetX
+    # code and the server is told by a certificate_expired alert (RFC 5246 7.2.2).
+    nx_secure_x509_time_function_set(lambda: BEFORE_VALIDITY)
+    try:
+        p = CertPair()
+        try:
+            st = p.connect()
+            assert st == NX_SECURE_X509_CERTIFICATE_NOT_YET_VALID, hex(st)
+            for _ in range(50):
+                if p.errors:
+                    break
+                tx_thread_sleep(1)
+            assert p.errors == [NX_SECURE_TLS_ALERT_RECEIVED]
+        finally:
+            p.close()
+    finally:
+        nx_secure_x509_time_function_set(None)
