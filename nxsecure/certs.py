@@ -2,7 +2,7 @@
 Everything X.509 is imported on first use, so a PSK-only application never loads it."""
 import port
 from .const import (
-    NX_SUCCESS, NX_PTR_ERROR, NX_INVALID_PARAMETERS, NX_SECURE_TLS_NO_CERT_SPACE_ALLOCATED,
+    NX_SUCCESS, NX_PTR_ERROR, NX_INVALID_PARAMETERS, NX_SECURE_X509_CHAIN_VERIFY_FAILURE,
     AD_BAD_CERTIFICATE,
 )
 from . import session as _s
@@ -66,7 +66,8 @@ def verify_chain(session, body, lst, peer_is_server):
         try:
             status = fn(session, store_remote_get(st, 0)[1])
         except Exception:
-            status = NX_PTR_ERROR
+            # a callback that fails counts as a rejection, never as an acceptance
+            status = NX_SECURE_X509_CHAIN_VERIFY_FAILURE
         if status:
             return status, AD_BAD_CERTIFICATE
     return NX_SUCCESS, 0
