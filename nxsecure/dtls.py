@@ -29,7 +29,7 @@ from .handshake import (
     pull_digitally_signed, CERT_TYPE_RSA_SIGN, CERT_TYPE_ECDSA_SIGN,
 )
 from .record import RecordLayer, CipherState, RECORD_HEADER, SCRATCH_SIZE
-from .reassembly import Reassembler, ADD_OLD
+from .reassembly import Reassembler, ADD_OK, ADD_OLD
 from . import crypto
 
 # Handshake states. Client and server share one numbering; the tables below say
@@ -455,8 +455,12 @@ class Dtls:
             rl.activate_read()
             self._set_state(nxt)
             return
-        # handshake records: one or more fragments (RFC 6347 4.2.3)
-        rl.accept()
+        # handshake records: one or more fragments (RFC 6347 4.2.3). An epoch-1 record
+        # authenticated; an epoch-0 one marks the replay window only when it brought
+        # handshake bytes we lacked, so an unauthenticated copy of an old message with
+        # a made-up record number cannot push the window past the peer's real records.
+        if epoch:
+            rl.accept()
         r = Reader(buf, off, off + n)
         retransmit = False
         try:
@@ -470,7 +474,9 @@ class Dtls:
                 if self._wrong_epoch(msg_type, epoch):
                     continue
                 res = self.reasm.add(msg_type, length, message_seq, frag_off, frag_len, frag)
-                if res == ADD_OLD and message_seq >= self.peer_flight_seq >= 0:
+                if res == ADD_OK and epoch == 0:
+                    rl.accept()
+                elif res == ADD_OLD and message_seq >= self.peer_flight_seq >= 0:
                     retransmit = True
         except NxError:
             # RFC 6347 4.1.2.7: fragments that do not parse or fit make the record
@@ -866,7 +872,9 @@ class Dtls:
         if self.state == CONNECTED and epoch != 1:
             rl.discarded += 1           # unprotected alerts after the handshake are forgeable
             return
-        rl.accept()
+        if epoch or desc == AD_CLOSE_NOTIFY or level == ALERT_FATAL:
+            # an ignored epoch-0 warning must not move the replay window (see _on_record)
+            rl.accept()
         if desc == AD_CLOSE_NOTIFY:
             # RFC 5246 7.2.1: answer close_notify with close_notify.
             if not self.sent_close:
