@@ -361,6 +361,28 @@ def test_records_replayed_from_an_earlier_session_are_discarded(world):
     del mark
 
 
+def test_replayed_cookie_client_hello_does_not_end_the_live_association(world):
+    # Regression: the ClientHello (with its still-valid cookie) that set up a live
+    # association, replayed from the client's address, passed the cookie check and
+    # the server released the association for a new handshake: anyone who saw the
+    # hello could end the session for up to two cookie periods.
+    w = world
+    c, s = connected(w)
+    hello = [d for (src, dst, d) in w.net.captured
+             if tuple(src[:2]) == tuple(c.addr()) and d[0] == CT_HS and d[13] == HT_CLIENT_HELLO][-1]
+    assert hello[13 + 12 + 2 + 32 + 1] != 0                  # it carries the cookie
+    dropped = w.server.nxsecure_datagrams_dropped
+    for i in range(3):
+        again = bytearray(hello)
+        again[5:11] = (5000 + i).to_bytes(6, "big")
+        client_to_server(w, c, again)
+    w.pump()
+    assert len(connects(w)) == 1
+    assert w.server.nxsecure_datagrams_dropped == dropped + 3
+    assert w.server_session(c) is s and s._engine.state == CONNECTED
+    assert c.round_trip(b"after hello replay")
+
+
 def test_epoch_0_handshake_records_replayed_after_the_handshake_are_harmless(world):
     w = world
     c, s = connected(w)

@@ -336,6 +336,12 @@ def _stateless(server, packet, addr, now, existing):
         _send_hello_verify(server, buf, seq_mark, message_seq, jar.make(now, addr, hello), addr)
         return
     s = existing
+    if s is not None and _same_random(hello.random, s._engine.client_random):
+        # The very ClientHello that set up this association, replayed (its cookie is
+        # still good for up to two periods): a client that lost its state sends a
+        # fresh random, so this one must not end the live association.
+        server.nxsecure_datagrams_dropped += 1
+        return
     if s is not None:
         _release(s)
     else:
@@ -353,6 +359,13 @@ def _stateless(server, packet, addr, now, existing):
     netx._timer_add(s)
     nxd, peer_port = netx._nxd_from_addr(addr)
     _call(server, server._connect_notify, s, nxd, peer_port)
+
+
+def _same_random(a, b):
+    for i in range(32):
+        if a[i] != b[i]:
+            return False
+    return True
 
 
 def _hello_fragment(server, addr, now, msg_len, message_seq, frag_off, frag_len, frag):
