@@ -29,6 +29,22 @@ class NX_SECURE_DTLS_SERVER:
     def __init__(self):
         self._id = 0
 
+    # --- the idle-session timer (nxsecure_dtls_server_idle_timeout_set) ---------------
+    def _timer_deadline(self):
+        if self._id != _SERVER_ID or not self._idle_ms or not self._started:
+            return None
+        best = None
+        for s in self._sessions:
+            if s._peer is not None and s._idle_top >= 0 and s._engine.state == CONNECTED:
+                d = s._idle_at + self._idle_ms
+                if best is None or port.ticks_diff(d, best) < 0:
+                    best = d
+        return best
+
+    def _timer_fire(self, now):
+        if self._id == _SERVER_ID and self._idle_ms and self._started:
+            _idle_sweep(self, now)
+
 
 def _live(server):
     if server is None or not isinstance(server, NX_SECURE_DTLS_SERVER) or server._id != _SERVER_ID:
@@ -104,6 +120,8 @@ def nx_secure_dtls_server_create(server_ptr, ip_ptr, port_, timeout, session_buf
     server_ptr._hello_at = 0
     server_ptr._keylog = None
     server_ptr._mtu = None
+    server_ptr._idle_ms = 0                    # nxsecure_dtls_server_idle_timeout_set: off
+    server_ptr.nxsecure_idle_timeouts = 0
     # certificates (nxsecure/certs.py): the store is made on first use
     server_ptr._store = None
     server_ptr._client_verify = False
@@ -115,6 +133,8 @@ def nx_secure_dtls_server_create(server_ptr, ip_ptr, port_, timeout, session_buf
     server_ptr._after = lambda s: _after(server_ptr, s)
     for s in sessions:
         s._server = server_ptr
+        s._idle_top = -1        # last epoch-1 record number seen authenticated
+        s._idle_at = 0          # when it was seen
     return NX_SUCCESS
 
 
@@ -124,6 +144,7 @@ def nx_secure_dtls_server_delete(server_ptr):
     if server_ptr._started:
         return NX_STILL_BOUND
     netx.nx_udp_socket_delete(server_ptr._socket)
+    netx._timer_remove(server_ptr)
     for s in server_ptr._sessions:
         s._id = 0
     server_ptr._sessions = []
@@ -233,6 +254,55 @@ def nxsecure_dtls_server_mtu_set(server_ptr, mtu):
     return NX_SUCCESS
 
 
+def nxsecure_dtls_server_idle_timeout_set(server_ptr, timeout_ticks):
+    """nxsecure extension (like IPWorks DTLS' DefaultIdleTimeout): a connected session
+    that has received no authenticated record for timeout_ticks is ended: close_notify
+    is sent, disconnect_notify(session) is called (nxsecure_idle_timeouts counts these),
+    and the slot is freed once the application has received the session's queued data.
+    0 (the default) turns it off."""
+    if _live(server_ptr):
+        return NX_PTR_ERROR
+    if not isinstance(timeout_ticks, int) or timeout_ticks < 0:
+        return NX_INVALID_PARAMETERS
+    server_ptr._idle_ms = timeout_ticks * netx._TICK_MS
+    now = port.ticks_ms()
+    for s in server_ptr._sessions:
+        s._idle_at = now                       # the clock starts now for everyone
+    if timeout_ticks:
+        netx._timer_add(server_ptr)
+    else:
+        netx._timer_remove(server_ptr)
+    return NX_SUCCESS
+
+
+def _idle_mark(s, now):
+    """After a datagram: authenticated epoch-1 traffic moves the replay window's top
+    (the peer's record numbers only grow), which restarts the session's idle clock."""
+    top = s._engine.record.w1.top
+    if top != s._idle_top:
+        s._idle_top = top
+        s._idle_at = now
+
+
+def _idle_sweep(server, now):
+    for s in server._sessions:
+        e = s._engine
+        if s._peer is None or s._idle_top < 0 or e.state != CONNECTED:
+            continue
+        if port.ticks_diff(now, s._idle_at) < server._idle_ms:
+            continue
+        try:
+            e.close()                          # close_notify, state CLOSED
+        except NxError:
+            pass
+        server.nxsecure_idle_timeouts += 1
+        _call(server, server._disconnect_notify, s)
+        if s._peer is not None and s._rx_head is None and s._engine.state != CONNECTED:
+            _release(s)
+        else:
+            _after(server, s)
+
+
 def nxsecure_dtls_server_keylog_set(server_ptr, write):
     """nxsecure extension (host debugging): NSS key log lines for every session."""
     if _live(server_ptr):
@@ -268,6 +338,7 @@ def _free_session(server):
 def _release(s):
     _s._detach(s)
     s._engine.reset()
+    s._idle_top = -1
 
 
 def _receive(server, packet, addr):
@@ -278,6 +349,7 @@ def _receive(server, packet, addr):
         st = s._engine.state
         if not ((st == CONNECTED or st == CLOSED or st == ERROR) and _starts_with_hello(packet)):
             s._receive_datagram(packet, now)
+            _idle_mark(s, now)
             _after(server, s)
             return
         # RFC 6347 4.2.8: a new epoch-0 ClientHello from a known address is a client
