@@ -29,7 +29,7 @@ from .handshake import (
     pull_digitally_signed, CERT_TYPE_RSA_SIGN, CERT_TYPE_ECDSA_SIGN,
 )
 from .record import RecordLayer, CipherState, RECORD_HEADER, SCRATCH_SIZE
-from .reassembly import Reassembler, ADD_OK, ADD_OLD
+from .reassembly import Reassembler, ADD_OLD
 from . import crypto
 
 # Handshake states. Client and server share one numbering; the tables below say
@@ -456,9 +456,10 @@ class Dtls:
             self._set_state(nxt)
             return
         # handshake records: one or more fragments (RFC 6347 4.2.3). An epoch-1 record
-        # authenticated; an epoch-0 one marks the replay window only when it brought
-        # handshake bytes we lacked, so an unauthenticated copy of an old message with
-        # a made-up record number cannot push the window past the peer's real records.
+        # authenticated and marks the replay window. An epoch-0 one never does: it is
+        # unauthenticated, so a copy of an old message or a spoofed future fragment
+        # with a made-up record number would push the window past the peer's real
+        # records; the reassembler already drops repeated handshake bytes.
         if epoch:
             rl.accept()
         r = Reader(buf, off, off + n)
@@ -474,9 +475,7 @@ class Dtls:
                 if self._wrong_epoch(msg_type, epoch):
                     continue
                 res = self.reasm.add(msg_type, length, message_seq, frag_off, frag_len, frag)
-                if res == ADD_OK and epoch == 0:
-                    rl.accept()
-                elif res == ADD_OLD and message_seq >= self.peer_flight_seq >= 0:
+                if res == ADD_OLD and message_seq >= self.peer_flight_seq >= 0:
                     retransmit = True
         except NxError:
             # RFC 6347 4.1.2.7: fragments that do not parse or fit make the record
