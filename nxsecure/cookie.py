@@ -27,8 +27,13 @@ class CookieJar:
         self._born = now_ms
 
     def _tick(self, now_ms):
-        if self._diff(now_ms, self._born) >= self.lifetime:
+        age = self._diff(now_ms, self._born)
+        if age >= self.lifetime:
             self.rotate(now_ms)
+            if age >= 2 * self.lifetime:
+                # No hello came for a whole period after the last rotation: the
+                # secret just retired is older than one period's grace.
+                self._have_previous = False
 
     @staticmethod
     def _material(addr, hello):
