@@ -33,12 +33,13 @@ MPY_ARGS ?=
 # Debian packages the tests need, as `command:package` pairs. Installed only when the
 # command is missing, and only when we are root (a developer without root installs them
 # by hand; the tests that need them then say so).
-APT_NEEDS := openssl:openssl node:nodejs npm:npm gnutls-cli:gnutls-bin
+APT_NEEDS := openssl:openssl node:nodejs npm:npm gnutls-cli:gnutls-bin \
+  coap-client-openssl:libcoap3-bin autoreconf:autoconf automake:automake
 
 VENV_STAMP := $(VENV)/.nxsecure-requirements
 NODE_STAMP := node_modules/.nxsecure-npm
 
-.PHONY: setup venv apt node test mpy run mp-smoke bench clean distclean
+.PHONY: setup venv apt node test mpy run mp-smoke bench clean distclean interop
 
 setup: venv apt node
 
@@ -136,6 +137,11 @@ test: setup
 	@echo '$(MPY_CMD)'; mpy_rc=0; $(MPY_CMD) || mpy_rc=$$?; \
 	echo '$(PYTEST_CMD)'; test_rc=0; $(PYTEST_CMD) || test_rc=$$?; \
 	if [ $$test_rc -ne 0 ]; then exit $$test_rc; fi; exit $$mpy_rc
+
+# The DTLS interop matrix (also part of `make test`): our client and server against
+# OpenSSL, GnuTLS, Mbed TLS, tinydtls, libcoap and aiocoap; -rA prints the matrix.
+interop: setup
+	$(PYTEST_CMD) -rA host_tests/test_interop_matrix.py | grep -v '^PASSED '
 
 run: venv
 	$(VPY) examples/psk_echo.py
