@@ -160,6 +160,20 @@ $(BENCH_STAMP): requirements-bench.txt $(VENV_STAMP)
 bench: setup $(BENCH_STAMP)
 	NXSECURE_BENCH_MAKE=1 $(VPY) bench/run.py $(BENCH_ARGS)
 
+# Issue #5 ("hard to break"), not part of `make test` (short versions are:
+# host_tests/test_loss_short.py, test_fuzz_smoke.py).
+#   make loss-report  handshakes through the seeded UDP proxy at 10/30/50 % loss and a
+#                     small MTU, ours and OpenSSL in both roles -> build/loss-report.md
+#   make fuzz         >= 10^6 mutated inputs over the fuzz harnesses -> build/fuzz-report.md
+.PHONY: loss-report fuzz
+LOSS_ARGS ?=
+FUZZ_ARGS ?=
+loss-report: setup
+	$(VPY) tools/loss_report.py $(LOSS_ARGS)
+
+fuzz: venv
+	$(VPY) tools/fuzz_campaign.py $(FUZZ_ARGS)
+
 clean:
 	rm -rf $(BUILD) .pytest_cache .hypothesis
 	find . -path ./$(VENV) -prune -o -path ./node_modules -prune -o \
