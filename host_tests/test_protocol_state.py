@@ -457,3 +457,31 @@ def test_record_sequence_number_at_its_maximum_is_never_wrapped(world):
                                                               NX_SECURE_TLS_TCP_SEND_FAILED)
     assert all(int.from_bytes(d[5:11], "big") != 0 for (src, dst, d) in w.net.captured[n:]
                if tuple(src[:2]) == tuple(c.addr()) and epoch_of(d) == 1)
+
+
+def test_hello_replayed_from_an_earlier_connection_does_not_replace_the_live_one(world):
+    # Regression (RFC 6347 4.2.8): a ClientHello with a cookie from an EARLIER
+    # connection of the same address (still within the cookie lifetime) ended the
+    # live association. Such a hello now gets a fresh HelloVerifyRequest; only a
+    # cookie issued after the association began may replace it.
+    w = world
+    c, s = connected(w)
+    first = [d for (src, dst, d) in w.net.captured
+             if tuple(src[:2]) == tuple(c.addr()) and d[0] == CT_HS and d[13] == HT_CLIENT_HELLO][-1]
+    # the client restarts from the same address and port: a new handshake replaces
+    # the association once its new cookie comes back
+    assert nx_secure_dtls_session_reset(c.sess) == NX_SUCCESS
+    assert c.start(3 * NX_IP_PERIODIC_RATE) == NX_SUCCESS
+    assert len(connects(w)) == 2
+    s2 = w.server_session(c)
+    assert s2._engine.state == CONNECTED
+    assert c.round_trip(b"second connection")
+    hvr_before = w.server.nxsecure_hello_verify_sent
+    again = bytearray(first)
+    again[5:11] = (7000).to_bytes(6, "big")
+    client_to_server(w, c, again)           # the first connection's hello, replayed
+    w.pump()
+    assert len(connects(w)) == 2            # no new handshake began
+    assert w.server.nxsecure_hello_verify_sent == hvr_before + 1
+    assert w.server_session(c) is s2 and s2._engine.state == CONNECTED
+    assert c.round_trip(b"after old hello replay")

@@ -3,9 +3,12 @@ from . import config
 
 
 class CookieJar:
-    """cookie = HMAC-SHA256(secret, client address || ClientHello fields)[:length].
-    The secret rotates every lifetime; the previous one is still accepted for one
-    more period, so a client whose cookie straddles a rotation still gets in.
+    """cookie = serial (4 bytes) || HMAC-SHA256(secret, serial || client address ||
+    ClientHello fields)[:length - 4]. The secret rotates every lifetime; the previous
+    one is still accepted for one more period, so a client whose cookie straddles a
+    rotation still gets in. The serial numbers cookies in the order they were issued,
+    so the server can tell a cookie issued after an association began (the client
+    proved it is reachable now) from one replayed from before (RFC 6347 4.2.8).
     Holds no per-client state."""
 
     def __init__(self, hmac_sha256, random_into, now_ms, ticks_diff):
@@ -14,6 +17,8 @@ class CookieJar:
         self._diff = ticks_diff
         self.length = config.NX_SECURE_DTLS_COOKIE_LENGTH
         self.lifetime = config.NX_SECURE_DTLS_COOKIE_LIFETIME_MS
+        self.serial = 0              # serial of the last cookie issued
+        self.last_serial = 0         # serial of the last cookie that checked out
         self._secret = bytearray(32)
         self._previous = bytearray(32)
         self._have_previous = False
@@ -44,21 +49,32 @@ class CookieJar:
 
     def make(self, now_ms, addr, hello):
         self._tick(now_ms)
-        return self._hmac(self._secret, self._material(addr, hello))[:self.length]
+        self.serial = (self.serial + 1) & 0x3FFFFFFF
+        head = _serial_bytes(self.serial)
+        return head + self._hmac(self._secret, head + self._material(addr, hello))[
+            :self.length - 4]
 
     def check(self, now_ms, addr, hello):
         self._tick(now_ms)
         c = hello.cookie
         if len(c) != self.length:
             return False
-        m = self._material(addr, hello)
-        if _equal(self._hmac(self._secret, m), c):
-            return True
-        return self._have_previous and _equal(self._hmac(self._previous, m), c)
+        head = bytes(c[0:4])
+        m = head + self._material(addr, hello)
+        if not (_equal(self._hmac(self._secret, m), c, 4) or
+                (self._have_previous and _equal(self._hmac(self._previous, m), c, 4))):
+            return False
+        self.last_serial = (c[0] << 24) | (c[1] << 16) | (c[2] << 8) | c[3]
+        return True
 
 
-def _equal(mac, cookie):
+def _serial_bytes(n):
+    return bytes(((n >> 24) & 0xFF, (n >> 16) & 0xFF, (n >> 8) & 0xFF, n & 0xFF))
+
+
+def _equal(mac, cookie, skip):
+    """cookie[skip:] against the MAC's first bytes, in constant time."""
     d = 0
-    for i in range(len(cookie)):
-        d |= mac[i] ^ cookie[i]
+    for i in range(skip, len(cookie)):
+        d |= mac[i - skip] ^ cookie[i]
     return d == 0

@@ -415,6 +415,14 @@ def _stateless(server, packet, addr, now, existing):
         server.nxsecure_datagrams_dropped += 1
         return
     if s is not None:
+        if jar.last_serial <= s._cookie_floor:
+            # RFC 6347 4.2.8: a new handshake may replace a live association only
+            # once the client proved it is reachable now. This cookie was issued
+            # before the association began (a replayed hello from an earlier
+            # connection): ask again; a client that really restarted answers.
+            _send_hello_verify(server, buf, seq_mark, message_seq,
+                               jar.make(now, addr, hello), addr)
+            return
         _release(s)
     else:
         s = _free_session(server)
@@ -423,6 +431,7 @@ def _stateless(server, packet, addr, now, existing):
             _call(server, server._error_notify, None, NX_SECURE_TLS_NO_FREE_DTLS_SESSIONS)
             return
     s._peer = addr
+    s._cookie_floor = jar.serial        # cookies issued from now on may replace it
     record_seq = _seq48(buf, seq_mark)
     s._engine.hold_client_hello(whole, message_seq, now)
     # Our epoch-0 records continue from the client's record number, so the

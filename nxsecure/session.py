@@ -188,6 +188,7 @@ def _init(session, mem, table, metadata, reassembly, psk_store, server):
     session._socket = None
     session._peer = None
     session._match = None
+    session._cookie_floor = 0          # server: serial of the last cookie before it began
     session._rx_head = None
     session._rx_tail = None
     session._rx_count = 0
