@@ -48,7 +48,9 @@ def _rec_size(length):
 
 
 class Reassembler:
-    def __init__(self, buf, max_messages=config.NX_SECURE_DTLS_MAX_FUTURE_FRAGMENTS):
+    def __init__(self, buf, max_messages=None):
+        if max_messages is None:                 # read when made, not at import
+            max_messages = config.NX_SECURE_DTLS_MAX_FUTURE_FRAGMENTS
         if not isinstance(max_messages, int) or max_messages < 0:
             raise NxError(NX_INVALID_PARAMETERS)
         try:
