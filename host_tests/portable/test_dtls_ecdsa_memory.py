@@ -18,9 +18,7 @@ import gc
 from binascii import unhexlify
 
 import port
-from port.memnet import MemoryNetwork
 from nxsecure import *
-from nxsecure.crypto.table import make_tls_crypto
 from nxsecure.x509 import *
 
 try:
@@ -34,7 +32,7 @@ except ImportError:  # CPython
     def ticks_diff(a, b):
         return a - b
 
-SERVER_PORT = 5684
+from dtls_pair import Pair, SERVER_PORT
 FIXED_NOW = 1893456000          # 2030-01-01T00:00:00Z, inside 2025..2045
 BEFORE_VALIDITY = 1704067200    # 2024-01-01T00:00:00Z
 
@@ -75,128 +73,32 @@ def _heap():
         return 0
 
 
-class CertPair:
-    """A server with one session and one client on an in-memory network, ECDHE-ECDSA."""
+class CertPair(Pair):
+    """One server session and one client, authenticated with certificates."""
 
     def __init__(self, suite=TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8):
-        port.use_network(MemoryNetwork())
-        self.table = make_tls_crypto(port.crypto_backend(), [suite])
-        st, md = nx_secure_tls_metadata_size_calculate(self.table)
-        assert st == NX_SUCCESS
-        nx_system_initialize()
-        self.pool = NX_PACKET_POOL()
-        self.pool_mem = bytearray(8 * (1536 + sizeof(NX_PACKET)))
-        assert nx_packet_pool_create(self.pool, "pool", 1536, self.pool_mem,
-                                     len(self.pool_mem)) == NX_SUCCESS
-        self.ip = NX_IP()
-        assert nx_ip_create(self.ip, "ip", IP_ADDRESS(127, 0, 0, 1), 0xFFFFFF00,
-                            self.pool) == NX_SUCCESS
-        assert nx_udp_enable(self.ip) == NX_SUCCESS
-        # Figure 1.2: server, its identity certificate and key
-        self.server = NX_SECURE_DTLS_SERVER()
-        self.session_buffer = bytearray(sizeof(NX_SECURE_DTLS_SESSION))
-        self.server_md = bytearray(md)
-        self.server_reasm = bytearray(2048)
-        self.connects = []
-        self.readable = []
-        self.disconnects = []
-        self.errors = []
-        assert nx_secure_dtls_server_create(
-            self.server, self.ip, SERVER_PORT, NX_IP_PERIODIC_RATE, self.session_buffer,
-            len(self.session_buffer), self.table, self.server_md, len(self.server_md),
-            self.server_reasm, len(self.server_reasm), self._connect,
-            self.readable.append) == NX_SUCCESS
-        assert nx_secure_dtls_server_notify_set(self.server, self.disconnects.append,
-                                                self._error) == NX_SUCCESS
+        Pair.__init__(self, suite, sessions=1, reassembly=2048, remote_cert_space=2 * 1000)
+
+    def server_credentials(self):
+        # Figure 1.2: the server's identity certificate and key
         self.server_cert = NX_SECURE_X509_CERT()
         assert nx_secure_x509_certificate_initialize(
             self.server_cert, LEAF_DER, len(LEAF_DER), None, 0, LEAF_KEY_DER,
             len(LEAF_KEY_DER), NX_SECURE_X509_KEY_TYPE_EC_DER) == NX_SUCCESS
         assert nx_secure_dtls_server_local_certificate_add(self.server, self.server_cert,
                                                            1) == NX_SUCCESS
-        assert nx_secure_dtls_server_start(self.server) == NX_SUCCESS
-        # Figure 1.1: client session with remote certificate space and a trusted CA
-        self.client = NX_SECURE_DTLS_SESSION()
-        self.client_md = bytearray(md)
-        self.client_reasm = bytearray(2048)
-        self.remote_certs = bytearray(2 * 1000)
-        assert nx_secure_dtls_session_create(
-            self.client, self.table, self.client_md, md, self.client_reasm,
-            len(self.client_reasm), 2, self.remote_certs, len(self.remote_certs)) == NX_SUCCESS
+
+    def client_credentials(self):
+        # Figure 1.1: a trusted CA (the remote certificate space came with the session)
         self.ca = NX_SECURE_X509_CERT()
         assert nx_secure_x509_certificate_initialize(
             self.ca, ROOT_DER, len(ROOT_DER), None, 0, None, 0,
             NX_SECURE_X509_KEY_TYPE_NONE) == NX_SUCCESS
         assert nx_secure_dtls_session_trusted_certificate_add(self.client, self.ca,
                                                               1) == NX_SUCCESS
-        self.sock = NX_UDP_SOCKET()
-        assert nx_udp_socket_create(self.ip, self.sock, "client", NX_IP_NORMAL,
-                                    NX_FRAGMENT_OKAY, NX_IP_TIME_TO_LIVE, 8) == NX_SUCCESS
-        self.addr = NXD_ADDRESS()
-        self.addr.nxd_ip_version = NX_IP_VERSION_V4
-        self.addr.nxd_ip_address.v4 = IP_ADDRESS(127, 0, 0, 1)
-
-    def _connect(self, session, address, port_):
-        self.connects.append(port_)
-        nx_secure_dtls_server_session_start(session, NX_NO_WAIT)
-        return NX_SUCCESS
-
-    def _error(self, session, code):
-        self.errors.append(code)
-        return NX_SUCCESS
 
     def connect(self, ticks=3000):
-        st = nx_secure_dtls_client_session_start(self.client, self.sock, self.addr,
-                                                 SERVER_PORT, NX_NO_WAIT)
-        for _ in range(ticks):
-            if st != NX_CONTINUE:
-                break
-            tx_thread_sleep(1)
-            st = nx_secure_dtls_client_session_start(self.client, self.sock, self.addr,
-                                                     SERVER_PORT, NX_NO_WAIT)
-        return st
-
-    def echo(self, payload, ticks=300):
-        st, pkt = nx_secure_dtls_packet_allocate(self.client, self.pool, NX_NO_WAIT)
-        assert st == NX_SUCCESS
-        assert nx_packet_data_append(pkt, payload, len(payload), self.pool, NX_NO_WAIT) == 0
-        assert nx_secure_dtls_session_send(self.client, pkt, self.addr,
-                                           SERVER_PORT) == NX_SUCCESS
-        for _ in range(ticks):
-            while self.readable:
-                s = self.readable.pop(0)
-                st, rx = nx_secure_dtls_session_receive(s, NX_NO_WAIT)
-                if st:
-                    continue
-                data = bytes(rx._data())
-                nx_packet_release(rx)
-                st, out = nx_secure_dtls_packet_allocate(s, self.pool, NX_NO_WAIT)
-                assert st == NX_SUCCESS
-                assert nx_packet_data_append(out, data, len(data), self.pool, NX_NO_WAIT) == 0
-                assert nx_secure_dtls_server_session_send(s, out) == NX_SUCCESS
-            st, pkt = nx_secure_dtls_session_receive(self.client, NX_NO_WAIT)
-            if st == NX_SUCCESS:
-                data = bytearray(len(payload) + 16)
-                st, n = nx_packet_data_extract_offset(pkt, 0, data, len(data))
-                nx_packet_release(pkt)
-                return bytes(data[:n])
-            tx_thread_sleep(1)
-        return None
-
-    def close(self):
-        st = nx_secure_dtls_session_end(self.client, NX_NO_WAIT)
-        for _ in range(20):
-            tx_thread_sleep(1)
-            if self.disconnects:
-                break
-        assert nx_udp_socket_delete(self.sock) == NX_SUCCESS
-        nx_secure_dtls_session_delete(self.client)
-        nx_secure_dtls_server_stop(self.server)
-        nx_secure_dtls_server_delete(self.server)
-        assert nx_ip_delete(self.ip) == NX_SUCCESS
-        assert nx_packet_pool_delete(self.pool) == NX_SUCCESS
-        port.use_network(None)
-        return st
+        return Pair.connect(self, ticks)
 
 
 def test_ecdhe_ecdsa_p256_ccm8_handshake_data_close():
