@@ -70,17 +70,32 @@ class UdpHandle:
         self.sock = sock
         self.family = family
         self.owner = None
+        self._dests = []            # [(address tuple, socket-level address)]
 
     def sendto(self, mv, addr):
         """Bytes sent, or a negative errno (never raises)."""
         try:
-            n = self.sock.sendto(mv, addr[:2] if self.family == 4 else self._resolve(addr))
+            n = self.sock.sendto(mv, self._resolve(addr))
             return len(mv) if n is None else n
         except OSError as e:
             return -(e.args[0] if e.args and isinstance(e.args[0], int) else 1)
 
     def _resolve(self, addr):
-        return socket.getaddrinfo(addr[0], addr[1], 0, socket.SOCK_DGRAM)[0][-1]
+        """The socket-level address for addr: bare-metal ports take ('a.b.c.d', port),
+        the unix port a struct sockaddr; getaddrinfo gives whichever the build wants.
+        A few are kept, so sending to a known peer resolves (allocates) nothing."""
+        cache = self._dests
+        for i in range(len(cache)):
+            if cache[i][0] == addr:
+                return cache[i][1]
+        try:
+            a = socket.getaddrinfo(addr[0], addr[1], 0, socket.SOCK_DGRAM)[0][-1]
+        except TypeError:   # getaddrinfo without the family/type arguments
+            a = socket.getaddrinfo(addr[0], addr[1])[0][-1]
+        if len(cache) >= 8:
+            cache.pop(0)
+        cache.append((addr, a))
+        return a
 
     def recvfrom_into(self, mv):
         """(n, addr) for one datagram, (0, None) when none is queued.
@@ -123,10 +138,22 @@ def udp_open(family, host, port):
         host = host or '0.0.0.0'
     s = socket.socket(af, socket.SOCK_DGRAM)
     try:
-        try:
-            s.bind(socket.getaddrinfo(host, port, af, socket.SOCK_DGRAM)[0][-1])
-        except TypeError:   # getaddrinfo without the family argument
-            s.bind(socket.getaddrinfo(host, port)[0][-1])
+        if port:
+            _bind(s, host, port, af)
+        else:
+            # Several ports have no getsockname, so a socket bound to port 0 could
+            # not tell its port: pick an ephemeral one ourselves (RFC 6335 6).
+            for _ in range(16):
+                r = _urandom(2) if _urandom else b"%c%c" % (time.ticks_ms() & 0xFF, _ & 0xFF)
+                port = 49152 + (((r[0] << 8) | r[1]) & 0x3FFF)
+                try:
+                    _bind(s, host, port, af)
+                    break
+                except OSError as e:
+                    if not e.args or e.args[0] != EADDRINUSE:
+                        raise
+            else:
+                raise OSError(EADDRINUSE)
         s.setblocking(False)
     except BaseException:
         s.close()
@@ -134,6 +161,13 @@ def udp_open(family, host, port):
     h = UdpHandle(s, family)
     h._bound_port = port
     return h
+
+
+def _bind(s, host, port, af):
+    try:
+        s.bind(socket.getaddrinfo(host, port, af, socket.SOCK_DGRAM)[0][-1])
+    except TypeError:   # getaddrinfo without the family argument
+        s.bind(socket.getaddrinfo(host, port)[0][-1])
 
 
 _poller = None
