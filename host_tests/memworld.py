@@ -224,3 +224,25 @@ def _no_errors_raised(w):
     assert w.ip.nx_ip_callback_errors == 0, getattr(w.ip, "_last_callback_error", None)
     assert w.server.nxsecure_callback_errors == 0
     assert netx._last_timer_error is None, netx._last_timer_error
+
+
+# ============================================================== wire helpers
+CT_CCS, CT_ALERT, CT_HS, CT_APP = 20, 21, 22, 23
+
+
+def records(d):
+    """Split a datagram into its records (bytes each)."""
+    out = []
+    p = 0
+    while p + 13 <= len(d):
+        n = (d[p + 11] << 8) | d[p + 12]
+        out.append(bytes(d[p:p + 13 + n]))
+        p += 13 + n
+    return out
+
+
+def record(ctype, epoch, seq, body):
+    """A plaintext DTLS 1.2 record (RFC 6347 4.1)."""
+    n = len(body)
+    return bytes([ctype, 0xFE, 0xFD, epoch >> 8, epoch & 0xFF]) + seq.to_bytes(6, "big") + \
+        bytes([n >> 8, n & 0xFF]) + bytes(body)

@@ -13,29 +13,10 @@ from port.memnet import MemoryNetwork
 from nxsecure import *
 from nxsecure import netx
 
-from memworld import SERVER_PORT, PSK, IDENTITY, _nxd, World, Client
+from memworld import (SERVER_PORT, PSK, IDENTITY, _nxd, World, Client, records, record,
+                      CT_CCS, CT_ALERT, CT_HS, CT_APP)
 
 # ============================================================== helpers
-CT_CCS, CT_ALERT_, CT_HS, CT_APP = 20, 21, 22, 23
-
-
-def records(d):
-    """Split a datagram into its records (bytes each)."""
-    out = []
-    p = 0
-    while p + 13 <= len(d):
-        n = (d[p + 11] << 8) | d[p + 12]
-        out.append(bytes(d[p:p + 13 + n]))
-        p += 13 + n
-    return out
-
-
-def record(ctype, epoch, seq, body):
-    n = len(body)
-    return bytes([ctype, 0xFE, 0xFD, epoch >> 8, epoch & 0xFF]) + seq.to_bytes(6, "big") + \
-        bytes([n >> 8, n & 0xFF]) + bytes(body)
-
-
 def sent(w, src=None, dst=None, first_byte=None, hs_type=None):
     """Captured datagrams (bytes) matching the filters, oldest first."""
     out = []
@@ -151,7 +132,7 @@ def test_seeded_random_garbage_never_raises_and_is_dropped(world):
     # records with a plausible header and a random body reach decryption
     for i in range(300):
         body = bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 200)))
-        ctype = rng.choice((CT_CCS, CT_ALERT_, CT_HS, CT_APP))
+        ctype = rng.choice((CT_CCS, CT_ALERT, CT_HS, CT_APP))
         epoch = rng.choice((0, 1, 1, 2))
         w.inject(record(ctype, epoch, rng.getrandbits(48), body), w.a.addr())
         w.inject(record(ctype, epoch, rng.getrandbits(48), body), SERVER, dst=w.a.addr())
@@ -315,9 +296,9 @@ def test_alerts_with_unknown_level_or_description(world):
     w.pump()
     assert w.sa._engine.record.discarded == before + 1      # accepted, and ignored
     # unprotected alerts after the handshake are forgeable: dropped
-    w.inject(record(CT_ALERT_, 0, 900, b"\x02\x28"), w.a.addr())
-    w.inject(record(CT_ALERT_, 0, 901, b"\x09\xff"), w.a.addr())
-    w.inject(record(CT_ALERT_, 0, 902, b"\x02"), w.a.addr())
+    w.inject(record(CT_ALERT, 0, 900, b"\x02\x28"), w.a.addr())
+    w.inject(record(CT_ALERT, 0, 901, b"\x09\xff"), w.a.addr())
+    w.inject(record(CT_ALERT, 0, 902, b"\x02"), w.a.addr())
     w.pump()
     assert w.sa._engine.record.discarded == before + 4
     assert w.errors() == []

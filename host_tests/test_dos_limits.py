@@ -25,7 +25,7 @@ from nxsecure.cookie import CookieJar
 from nxsecure.dtls import IDLE, S_WAIT_CKE, CONNECTED, CLOSED
 from nxsecure.handshake import push_client_hello, push_handshake_header, pull_client_hello
 
-from memworld import SERVER_PORT, World
+from memworld import SERVER_PORT, World, _no_errors_raised
 
 SERVER = ("127.0.0.1", SERVER_PORT)
 CT_HS = 22
@@ -86,9 +86,7 @@ def world():
     w = World(sessions=2)
     try:
         yield w
-        assert w.ip.nx_ip_callback_errors == 0, getattr(w.ip, "_last_callback_error", None)
-        assert w.server.nxsecure_callback_errors == 0
-        assert netx._last_timer_error is None, netx._last_timer_error
+        _no_errors_raised(w)
     finally:
         w.close()
 

@@ -23,30 +23,14 @@ from nxsecure.dtls import (
 from nxsecure.handshake import push_handshake_header
 from nxsecure.record import MAX_SEQ
 
-from memworld import SERVER_PORT, World
+from memworld import (SERVER_PORT, World, records, record, CT_CCS, CT_ALERT, CT_HS, CT_APP,
+                      _no_errors_raised)
 
 SERVER = ("127.0.0.1", SERVER_PORT)
-CT_CCS, CT_ALERT, CT_HS, CT_APP = 20, 21, 22, 23
 HT_HELLO_REQUEST, HT_CLIENT_HELLO, HT_SERVER_HELLO, HT_CKE, HT_FINISHED = 0, 1, 2, 16, 20
 
 
 # ============================================================== helpers
-def records(d):
-    out = []
-    p = 0
-    while p + 13 <= len(d):
-        n = (d[p + 11] << 8) | d[p + 12]
-        out.append(bytes(d[p:p + 13 + n]))
-        p += 13 + n
-    return out
-
-
-def record(ctype, epoch, seq, body):
-    n = len(body)
-    return bytes([ctype, 0xFE, 0xFD, epoch >> 8, epoch & 0xFF]) + seq.to_bytes(6, "big") + \
-        bytes([n >> 8, n & 0xFF]) + bytes(body)
-
-
 def hs(msg_type, seq, body, length=None, frag_off=0):
     """One handshake fragment: header + body (length defaults to a whole message)."""
     length = len(body) if length is None else length
@@ -91,9 +75,7 @@ def world():
     w = World(sessions=3)
     try:
         yield w
-        assert w.ip.nx_ip_callback_errors == 0, getattr(w.ip, "_last_callback_error", None)
-        assert w.server.nxsecure_callback_errors == 0
-        assert netx._last_timer_error is None, netx._last_timer_error
+        _no_errors_raised(w)
     finally:
         w.close()
 
