@@ -912,12 +912,10 @@ class Dtls:
         self._set_state(CLOSED)
         return status
 
-    def seal_application(self, buf, off, n):
-        """Protect n bytes of application data at buf[off:] in place (the prefix room
-        before them must be write_prefix(1) bytes). Returns the record's start."""
-        rl = self.record
-        start = off - rl.write_prefix(1)
-        return start, rl.seal(buf, start, CT_APPLICATION_DATA, 1, n)
+    def seal_application(self, buf, start, n):
+        """Protect n bytes of application data that sit write_prefix(1) bytes after
+        start, in place; returns the record's length (from start)."""
+        return self.record.seal(buf, start, CT_APPLICATION_DATA, 1, n)
 
     def max_plaintext(self):
         """Largest application record plaintext that fits the MTU."""

@@ -157,6 +157,12 @@ class NX_SECURE_DTLS_SESSION:
             return
         self._receive_datagram(packet, port.ticks_ms())
 
+    def _rx_ready(self):
+        """The wait condition of nx_secure_dtls_session_receive (a bound method made
+        once, so waiting allocates no closure per call)."""
+        st = self._engine.state
+        return self._rx_head is not None or st == CLOSED or st == ERROR
+
     def _drop_queue(self):
         p = self._rx_head
         while p is not None:
@@ -198,6 +204,7 @@ def _init(session, mem, table, metadata, reassembly, psk_store, server):
     session._notify_error = 0
     session._keylog = None
     session._bound_here = False
+    session._rx_ready_fn = session._rx_ready      # bound once: waiting allocates nothing
     session._psk_store = psk_store
     # certificates (nxsecure/certs.py): the store is made on first use
     session._store = None
@@ -392,8 +399,9 @@ def _send(session, packet):
     if (off < rl.write_prefix(1) or packet.nx_packet_append_ptr + _TAIL_ROOM > len(packet._buf)
             or n > e.max_plaintext()):
         return NX_INVALID_PARAMETERS
+    start = off - rl.write_prefix(1)
     try:
-        start, total = e.seal_application(packet._buf, off, n)
+        total = e.seal_application(packet._buf, start, n)
     except NxError as err:
         return err.code
     status = netx._udp_send(session._socket, packet._buf[start:start + total], session._peer)
@@ -444,8 +452,7 @@ def nx_secure_dtls_session_receive(dtls_session, wait_option):
     if dtls_session._rx_head is None:
         if e.state == IDLE:
             return NX_NOT_CONNECTED, None
-        netx._wait(lambda: dtls_session._rx_head is not None or
-                   e.state == CLOSED or e.state == ERROR, wait_option)
+        netx._wait(dtls_session._rx_ready_fn, wait_option)
     pkt = dtls_session._rx_head
     if pkt is None:
         # Queued data is always delivered before the end of the session is reported.

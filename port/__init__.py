@@ -113,7 +113,11 @@ def poll(handles, timeout_ms):
     Only handles of the network in use are polled: sockets an application left open on
     another network (an in-memory one it has switched away from) are not reachable."""
     net = _net
-    live = [h for h in handles if getattr(h, 'net', None) is net]
+    for h in handles:
+        if getattr(h, 'net', None) is not net:
+            # only then a filtered copy: the usual case allocates no list
+            handles = [x for x in handles if getattr(x, 'net', None) is net]
+            break
     if net is not None:
-        return net.poll(live, timeout_ms)
-    return _impl.poll(live, timeout_ms)
+        return net.poll(handles, timeout_ms)
+    return _impl.poll(handles, timeout_ms)
