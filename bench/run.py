@@ -340,8 +340,9 @@ def report(res, mp, v, reps, seconds, command, elapsed):
         w("Heap: gc.mem_alloc() deltas inside one execution (this port collects only "
           "between executions, so a delta is bytes allocated). The session pair includes "
           "port/memnet.py, the test network, which copies every datagram into a new bytes "
-          "object and queues a tuple; on a board the socket's recvfrom_into fills the pool "
-          "packet instead.")
+          "object and queues a tuple; on a board MicroPython's socket has no recvfrom_into, "
+          "so recvfrom allocates each datagram once (port/micropython.py) before it is "
+          "copied into the pool packet.")
         w("")
         if mp.get("mpy_sizes"):
             w("`.mpy` sizes (tools/mpy_sizes.py):")
