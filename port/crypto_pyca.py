@@ -60,6 +60,10 @@ class _Cbc:
         self._run(Cipher(self._alg, modes.CBC(bytes(iv))).decryptor(), buf, off, n)
 
 
+_IPAD = bytes(k ^ 0x36 for k in range(256))
+_OPAD = bytes(k ^ 0x5C for k in range(256))
+
+
 class _Hmac:
     """HMAC (RFC 2104) with the keyed inner and outer hash states computed once and
     copy()'d per MAC (CPython's hashlib can copy; MicroPython's cannot)."""
@@ -70,8 +74,8 @@ class _Hmac:
         if len(key) > block:
             key = digestmod(key).digest()
         key = key + bytes(block - len(key))
-        self._i = digestmod(bytes(k ^ 0x36 for k in key))
-        self._o = digestmod(bytes(k ^ 0x5C for k in key))
+        self._i = digestmod(key.translate(_IPAD))     # translate: the XOR in C
+        self._o = digestmod(key.translate(_OPAD))
         self.digest_size = self._i.digest_size
 
     def mac(self, head, buf, off, n, out, out_off):
