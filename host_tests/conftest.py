@@ -43,3 +43,25 @@ def pytest_terminal_summary(terminalreporter):
             keep = ["(no summary: see %s)" % os.path.relpath(path, ROOT)]
         name = os.path.basename(path)[:-4]
         terminalreporter.write_line("%s: %s" % (name, " | ".join(keep)))
+
+
+# --- fixtures shared by the DTLS-over-UDP tests -------------------------------------
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def net():
+    """A packet pool and IP instance on 127.0.0.1 (host_tests/dtls_helpers.py)."""
+    from dtls_helpers import Net
+    n = Net()
+    yield n
+    n.close()
+
+
+@pytest.fixture
+def procs():
+    """Peer processes a test starts; each is closed afterwards."""
+    started = []
+    yield started
+    for p in started:
+        p.close()

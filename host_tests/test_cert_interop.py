@@ -202,21 +202,6 @@ def _pem(der):
 
 
 @pytest.fixture
-def net():
-    n = Net()
-    yield n
-    n.close()
-
-
-@pytest.fixture
-def procs():
-    started = []
-    yield started
-    for p in started:
-        p.close()
-
-
-@pytest.fixture
 def alerts(monkeypatch):
     log = []
     send, recv = _dtls.Dtls.send_alert, _dtls.Dtls._on_alert

@@ -208,13 +208,6 @@ def echo_and_close(net, session, srv, msg):
 
 
 @pytest.fixture
-def net():
-    n = Net()
-    yield n
-    n.close()
-
-
-@pytest.fixture
 def alerts(monkeypatch):
     """Every alert an engine sends or receives: (role, "sent"/"received", level, desc)."""
     log = []

@@ -104,13 +104,6 @@ class Figure12Server(threading.Thread):
 
 
 @pytest.fixture
-def net():
-    n = Net()
-    yield n
-    n.close()
-
-
-@pytest.fixture
 def net6():
     if not has_ipv6():
         pytest.skip("no IPv6 loopback on this host")   # the host, not the stack

@@ -46,21 +46,6 @@ def pump_until(cond, seconds=TIMEOUT):
     return True
 
 
-@pytest.fixture
-def net():
-    n = Net()
-    yield n
-    n.close()
-
-
-@pytest.fixture
-def procs():
-    started = []
-    yield started
-    for p in started:
-        p.close()
-
-
 # ======================================================== our client, openssl s_server
 def client_vs_s_server(net, procs, suite, s_server_extra=(), our_mtu=None, hint=HINT):
     udp_port = free_udp_port()
