@@ -35,12 +35,11 @@ import re
 import shutil
 import subprocess
 import threading
-import time
 
 import pytest
 
 import cert_helpers as ch
-from dtls_helpers import Net, OpenSSL, WireLog, free_udp_port, receive_all, send_data, suite_of, v4
+from dtls_helpers import OpenSSL, WireLog, free_udp_port, receive_all, send_data, suite_of, v4
 from nxsecure import *  # noqa: F401,F403
 from nxsecure import dtls as _dtls
 from nxsecure.x509 import nx_secure_x509_common_name_dns_check

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import padding as _rsa_padding
 import cert_helpers as ch
 import port
 from dtls_helpers import (
-    IDENTITY, PSK, Net, ServerEvents, WireLog, free_udp_port, packet_bytes, receive_all,
+    IDENTITY, PSK, ServerEvents, WireLog, free_udp_port, packet_bytes, receive_all,
     send_data, server_buffers, suite_of, suite_table, v4,
 )
 from nxsecure import *  # noqa: F401,F403

@@ -18,10 +18,9 @@ import time
 
 import pytest
 
-from dtls_helpers import (suite_table, 
-    HINT, SUITE_NAMES, SUITES, Net, OpenSSL, ServerEvents, WireLog,
-    free_udp_port, make_client, make_server, packet_bytes, receive_all, send_data, suite_of,
-    v4,
+from dtls_helpers import (
+    HINT, SUITE_NAMES, SUITES, OpenSSL, ServerEvents, WireLog, free_udp_port, make_client,
+    make_server, packet_bytes, receive_all, send_data, suite_of, suite_table, v4,
 )
 from nxsecure import *  # noqa: F401,F403
 
