@@ -68,8 +68,8 @@ def _u16_list(data):
     return v
 
 
-def pull_client_hello(body):
-    """RFC 6347 4.2.1 ClientHello (with the DTLS cookie field)."""
+def _pull_hello_start(body):
+    """The fields both hellos open with: version, random, session_id<0..32>."""
     r = Reader(body)
     h = Hello()
     h.version = r.u16()
@@ -77,6 +77,12 @@ def pull_client_hello(body):
     h.session_id = r.vec8()
     if len(h.session_id) > 32:
         raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, AD_DECODE_ERROR)
+    return r, h
+
+
+def pull_client_hello(body):
+    """RFC 6347 4.2.1 ClientHello (with the DTLS cookie field)."""
+    r, h = _pull_hello_start(body)
     h.cookie = r.vec8()
     h.suites = r.vec16()
     if len(h.suites) < 2 or len(h.suites) & 1:
@@ -130,13 +136,7 @@ def push_client_hello(w, random, cookie, suites, ems=True, extra=None):
 
 
 def pull_server_hello(body):
-    r = Reader(body)
-    h = Hello()
-    h.version = r.u16()
-    h.random = r.take(32)
-    h.session_id = r.vec8()
-    if len(h.session_id) > 32:
-        raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, AD_DECODE_ERROR)
+    r, h = _pull_hello_start(body)
     h.suite = r.u16()
     h.compression_ok = r.u8() == 0
     _pull_extensions(r, h)
