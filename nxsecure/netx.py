@@ -43,7 +43,7 @@ _IPV6_UDP_HEADERS = 48
 
 _TICK_MS = 1000 // NX_IP_PERIODIC_RATE   # one ThreadX tick in milliseconds
 _POLL_CAP_MS = 100     # longest single poll: lets a waiter see other threads' work
-_DRAIN_MAX = 8         # datagrams taken from one socket per pump pass (fairness)
+_DRAIN_MAX = 8         # datagrams read per socket by the last pass of a wait (fairness)
 
 _POOL_ID = 0x5041434B  # "PACK" (NX_PACKET_POOL_ID)
 _IP_ID = 0x49502020    # "IP  " (NX_IP_ID)
@@ -1183,44 +1183,50 @@ def _deliver(sock, pkt, addr):
             ip._last_callback_error = e
 
 
-def _drain(h):
-    """Receive queued datagrams of one handle straight into pool packets."""
-    for _ in range(_DRAIN_MAX):
-        sock = h.owner
-        if sock is None:
-            return
-        ip = sock.nx_udp_socket_ip_ptr
-        pkt = _take(ip.nx_ip_default_packet_pool, 0)
-        if pkt is None:
-            # pool empty: read the datagram into a scratch buffer and drop it
-            n, addr = h.recvfrom_into(ip._scratch)
-            if addr is None:
-                return
-            ip.nx_ip_receive_packets_dropped += 1
-            continue
-        n, addr = h.recvfrom_into(pkt._buf)
+def _receive_one(h):
+    """Take one queued datagram of a ready handle straight into a pool packet;
+    -> False when none was queued. A blocking wait reads one per ready handle per
+    poll: polling is level-triggered, so what is left is seen by the next poll, and
+    no read is spent finding the queue empty."""
+    sock = h.owner
+    if sock is None:
+        return False
+    ip = sock.nx_udp_socket_ip_ptr
+    pkt = _take(ip.nx_ip_default_packet_pool, 0)
+    if pkt is None:
+        # pool empty: read the datagram into a scratch buffer and drop it
+        n, addr = h.recvfrom_into(ip._scratch)
         if addr is None:
-            _give(pkt)
-            return
-        pkt.nx_packet_append_ptr = n
-        pkt.nx_packet_length = n
-        pkt._addr = addr
-        pkt.nx_packet_ip_version = NX_IP_VERSION_V6 if len(addr) == 4 else NX_IP_VERSION_V4
-        _deliver(sock, pkt, addr)
+            return False
+        ip.nx_ip_receive_packets_dropped += 1
+        return True
+    n, addr = h.recvfrom_into(pkt._buf)
+    if addr is None:
+        _give(pkt)
+        return False
+    pkt.nx_packet_append_ptr = n
+    pkt.nx_packet_length = n
+    pkt._addr = addr
+    pkt.nx_packet_ip_version = NX_IP_VERSION_V6 if len(addr) == 4 else NX_IP_VERSION_V4
+    _deliver(sock, pkt, addr)
+    return True
 
 
-def _fire_timers():
-    if not _timers:
-        return
-    now = _port.ticks_ms()
+def _fire_timers(now):
+    """Fire the timers whose deadline has passed; -> milliseconds until the earliest
+    deadline still ahead (0 if one is due), -1 if there is none."""
+    best = -1
     i = 0
     while i < len(_timers):
         t = _timers[i]
         i += 1
-        if t in _firing:
+        if _firing and t in _firing:
             continue
         d = t._timer_deadline()
-        if d is not None and _port.ticks_diff(d, now) <= 0:
+        if d is None:
+            continue
+        left = _port.ticks_diff(d, now)
+        if left <= 0:
             _firing.append(t)
             try:
                 t._timer_fire(now)
@@ -1229,67 +1235,85 @@ def _fire_timers():
                 _last_timer_error = e
             finally:
                 _firing.remove(t)
-
-
-_last_timer_error = None
-
-
-def _next_timer_ms(now):
-    """Milliseconds until the earliest timer deadline (0 if due), -1 if none."""
-    best = -1
-    for t in _timers:
-        if t in _firing:
-            continue
-        d = t._timer_deadline()
-        if d is None:
-            continue
-        left = _port.ticks_diff(d, now)
-        if left < 0:
-            left = 0
+            d = t._timer_deadline()          # re-armed (a retransmission) or done
+            if d is None:
+                continue
+            left = _port.ticks_diff(d, now)
+            if left < 0:
+                left = 0
         if best < 0 or left < best:
             best = left
     return best
 
 
+_last_timer_error = None
+
+
 def _wait(condition, wait_option):
     """Pump datagrams and timers of all IP instances until condition() is true
-    (-> True) or wait_option ticks have passed (-> False). NX_NO_WAIT pumps once;
-    NX_WAIT_FOREVER never expires. Re-entrant: a callback run by the pump may wait
-    again; the nested wait processes further datagrams (each is read from its
-    socket exactly once). The stack lock is held while processing and fully
-    dropped while blocked in _port.poll, so other threads make progress."""
+    (-> True) or wait_option ticks have passed (-> False). NX_NO_WAIT pumps what
+    is queued now; NX_WAIT_FOREVER never expires. Re-entrant: a callback run by the
+    pump may wait again; the nested wait processes further datagrams (each is read
+    from its socket exactly once). The stack lock is held while processing and
+    fully dropped while blocked in _port.poll, so other threads make progress."""
     if not isinstance(wait_option, int):
         wait_option = NX_NO_WAIT          # a bad wait option must not raise in a service
     forever = wait_option == NX_WAIT_FOREVER
     wait_ms = 0 if forever else wait_option * _TICK_MS
     start = _port.ticks_ms()
-    ready = _port.poll(_handles, 0) if _handles else ()
+    ready = ()
+    take = 1                              # datagrams read per ready handle this pass
     while True:
         _lock.acquire()
         try:
             for h in ready:
-                _drain(h)
-            _fire_timers()
+                n = take
+                while _receive_one(h):
+                    n -= 1
+                    if n <= 0:
+                        break
+            now = _port.ticks_ms()
+            nxt = _fire_timers(now) if _timers else -1
             if condition():
                 return True
         finally:
             _lock.release()
-        now = _port.ticks_ms()
+        if take > 1:
+            return False                  # the last pass of an expired wait is done
         if forever:
             timeout = _POLL_CAP_MS
         else:
-            left = wait_ms - _port.ticks_diff(now, start)
-            if left <= 0:
-                return False
-            timeout = left if left < _POLL_CAP_MS else _POLL_CAP_MS
-        t = _next_timer_ms(now)
-        if 0 <= t < timeout:
-            timeout = t
-        held = _lock.release_all()        # nested wait: let other threads in
-        try:
-            ready = _port.poll(_handles, timeout)
-        finally:
-            _lock.restore(held)
+            timeout = wait_ms - _port.ticks_diff(now, start)
+            if timeout <= 0:
+                # The wait is over (at once for NX_NO_WAIT): one last pass takes in
+                # what is queued now, several datagrams per socket (a whole flight).
+                take = _DRAIN_MAX
+                timeout = 0
+            elif timeout > _POLL_CAP_MS:
+                timeout = _POLL_CAP_MS
+        if 0 <= nxt < timeout:
+            timeout = nxt
+        if not _handles:
+            ready = ()
+            if timeout:
+                _sleep_unlocked(timeout)
+            continue
+        if timeout:
+            held = _lock.release_all()    # nested wait: let other threads in
+            try:
+                ready = _port.poll(_handles, timeout)
+            finally:
+                _lock.restore(held)
+        else:
+            ready = _port.poll(_handles, 0)
+
+
+def _sleep_unlocked(ms):
+    held = _lock.release_all()
+    try:
+        _port.sleep_ms(ms)
+    finally:
+        _lock.restore(held)
 
 
 def _never():
