@@ -414,8 +414,16 @@ class Dtls:
                 off = nxt
                 continue
             try:
-                self._on_record(rl.r_type, rl.r_epoch, buf, rl.r_off, rl.r_len, now,
-                                packet if nxt >= end else None)
+                if rl.r_type == CT_APPLICATION_DATA:
+                    # RFC 6347 4.1: application data only in the epoch the handshake
+                    # established, and only once the handshake is finished.
+                    if (self.state == CONNECTED and rl.r_epoch == 1 and self.owner._dtls_app_data(
+                            buf, rl.r_off, rl.r_len, packet if nxt >= end else None)):
+                        rl.w1.mark(rl.r_seq)
+                    else:
+                        rl.discarded += 1
+                else:
+                    self._on_record(rl.r_type, rl.r_epoch, buf, rl.r_off, rl.r_len, now)
             except NxError as e:
                 self._fail(e.code, e.alert)
                 return
@@ -424,20 +432,10 @@ class Dtls:
                 return
             off = nxt
 
-    def _on_record(self, ctype, epoch, buf, off, n, now, packet):
+    def _on_record(self, ctype, epoch, buf, off, n, now):
+        """One authenticated (or epoch-0) record other than application data."""
         rl = self.record
         state = self.state
-        if ctype == CT_APPLICATION_DATA:
-            # RFC 6347 4.1: application data only in the epoch the handshake
-            # established, and only once the handshake is finished.
-            if state != CONNECTED or epoch != 1:
-                rl.discarded += 1
-                return
-            if self.owner._dtls_app_data(buf, off, n, packet):
-                rl.accept()
-            else:
-                rl.discarded += 1
-            return
         if ctype == CT_ALERT:
             self._on_alert(epoch, buf, off, n)
             return
@@ -912,14 +910,9 @@ class Dtls:
         self._set_state(CLOSED)
         return status
 
-    def seal_application(self, buf, start, n):
-        """Protect n bytes of application data that sit write_prefix(1) bytes after
-        start, in place; returns the record's length (from start)."""
-        return self.record.seal(buf, start, CT_APPLICATION_DATA, 1, n)
-
     def max_plaintext(self):
         """Largest application record plaintext that fits the MTU."""
-        return self.mtu - self.record.write_overhead(1)
+        return self.mtu - self.record.overhead1
 
     def _fail(self, code, alert):
         """A fatal protocol error: send the alert, poison the state (RFC 5246 7.2.2)."""

@@ -282,7 +282,10 @@ _pools = []
 
 
 def _created_pool(pool):
-    return pool is not None and getattr(pool, 'nx_packet_pool_id', 0) == _POOL_ID
+    try:
+        return pool.nx_packet_pool_id == _POOL_ID
+    except AttributeError:                   # None, or not a pool at all
+        return False
 
 
 def nx_packet_pool_create(pool, name, payload_size, pool_memory, pool_size):
@@ -1215,6 +1218,18 @@ def _receive_one(h):
 def _fire_timers(now):
     """Fire the timers whose deadline has passed; -> milliseconds until the earliest
     deadline still ahead (0 if one is due), -1 if there is none."""
+    best = -1
+    for t in _timers:                        # the usual pass: nothing is due
+        d = t._timer_deadline()
+        if d is not None:
+            left = _port.ticks_diff(d, now)
+            if left <= 0:
+                break
+            if best < 0 or left < best:
+                best = left
+    else:
+        return best
+    # something is due: firing may add or remove timers, so walk by index
     best = -1
     i = 0
     while i < len(_timers):

@@ -100,6 +100,8 @@ class RecordLayer:
         self.write_epoch = 0
         self.read1 = None        # CipherState for reading epoch 1
         self.write1 = None
+        self.prefix1 = RECORD_HEADER      # write_prefix(1) and write_overhead(1), kept
+        self.overhead1 = RECORD_HEADER    # as numbers for the per-record path
         self.pending_read = None
         self.pending_write = None
         self.seq = [0, 0]        # next write sequence number per epoch
@@ -125,19 +127,19 @@ class RecordLayer:
         self.read_epoch = 1
 
     def activate_write(self):
-        self.write1 = self.pending_write
+        st = self.pending_write
+        self.write1 = st
         self.write_epoch = 1
+        self.prefix1 = RECORD_HEADER + st.riv
+        self.overhead1 = RECORD_HEADER + st.overhead()
 
     def write_overhead(self, epoch):
-        if epoch == 0:
-            return RECORD_HEADER
-        return RECORD_HEADER + self.write1.overhead()
+        """Bytes a record of the epoch adds to its plaintext, at most."""
+        return self.overhead1 if epoch else RECORD_HEADER
 
     def write_prefix(self, epoch):
         """Bytes between the record start and its plaintext."""
-        if epoch == 0:
-            return RECORD_HEADER
-        return RECORD_HEADER + self.write1.riv
+        return self.prefix1 if epoch else RECORD_HEADER
 
     # --- sending --------------------------------------------------------------------
     def seal(self, buf, off, ctype, epoch, n):
@@ -153,14 +155,21 @@ class RecordLayer:
         buf[off + 2] = 0xFD
         buf[off + 3] = 0
         buf[off + 4] = epoch
-        _put48(buf, off + 5, seq)
+        if _SLICES:
+            buf[off + 5:off + 11] = seq.to_bytes(6, "big")
+        else:
+            _put48(buf, off + 5, seq)
         if epoch == 0:
             buf[off + 11] = n >> 8
             buf[off + 12] = n & 0xFF
             return RECORD_HEADER + n
         st = self.write1
         aad = self.aad
-        _head(aad, buf, off)
+        if _SLICES:
+            aad[0:8] = buf[off + 3:off + 11]
+            aad[8:11] = buf[off:off + 3]
+        else:
+            _head(aad, buf, off)
         aad[11] = n >> 8
         aad[12] = n & 0xFF
         p = off + RECORD_HEADER
@@ -224,7 +233,7 @@ class RecordLayer:
         if version != DTLS_1_2 and version != DTLS_1_0:
             return NX_SECURE_TLS_UNKNOWN_TLS_VERSION
         epoch = (buf[off + 3] << 8) | buf[off + 4]
-        seq = _get48(buf, off + 5)
+        seq = int.from_bytes(buf[off + 5:off + 11], "big") if _SLICES else _get48(buf, off + 5)
         self.r_type = ctype
         self.r_epoch = epoch
         self.r_seq = seq
@@ -240,11 +249,15 @@ class RecordLayer:
             return NX_SUCCESS
         if epoch != 1 or self.read_epoch != 1:
             return NX_SECURE_TLS_INVALID_EPOCH
-        if not self.w1.check(seq):
+        if seq <= self.w1.top and not self.w1.check(seq):    # above the window: new
             return NX_SECURE_TLS_REPEAT_MESSAGE_RECEIVED
         st = self.read1
         aad = self.aad
-        _head(aad, buf, off)
+        if _SLICES:
+            aad[0:8] = buf[off + 3:off + 11]
+            aad[8:11] = buf[off:off + 3]
+        else:
+            _head(aad, buf, off)
         if st.aead:
             n = length - 8 - st.tag
             if n < 0:
@@ -314,11 +327,8 @@ _ZERO16 = bytes(16)
 
 def _head(aad, buf, off):
     """The first 11 bytes of the AEAD additional data / MAC input: seq_num (epoch ||
-    sequence number, RFC 6347 4.1.2.1) || type || version (RFC 5246 6.2.3.1, 6.2.3.3)."""
-    if _SLICES:
-        aad[0:8] = buf[off + 3:off + 11]
-        aad[8:11] = buf[off:off + 3]
-        return
+    sequence number, RFC 6347 4.1.2.1) || type || version (RFC 5246 6.2.3.1, 6.2.3.3).
+    The byte loop of MicroPython; on CPython seal() and open() copy two slices."""
     for i in range(8):
         aad[i] = buf[off + 3 + i]
     aad[8] = buf[off]
@@ -327,17 +337,12 @@ def _head(aad, buf, off):
 
 
 def _put48(buf, off, v):
-    if _SLICES:
-        buf[off:off + 6] = v.to_bytes(6, "big")
-        return
     for i in range(5, -1, -1):
         buf[off + i] = v & 0xFF
         v >>= 8
 
 
 def _get48(buf, off):
-    if _SLICES:
-        return int.from_bytes(buf[off:off + 6], "big")
     # Built from 16-bit pieces so that small sequence numbers stay small ints.
     hi = (buf[off] << 8) | buf[off + 1]
     mid = (buf[off + 2] << 8) | buf[off + 3]

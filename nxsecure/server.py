@@ -103,6 +103,7 @@ def nx_secure_dtls_server_create(server_ptr, ip_ptr, port_, timeout, session_buf
     server_ptr._timeout = timeout
     server_ptr._socket = sock
     server_ptr._sessions = sessions
+    server_ptr._last = sessions[0]             # the session the last datagram was for
     server_ptr._psk_store = store
     server_ptr._crypto_table = crypto_table
     server_ptr._connect_notify = connect_notify
@@ -275,15 +276,6 @@ def nxsecure_dtls_server_idle_timeout_set(server_ptr, timeout_ticks):
     return NX_SUCCESS
 
 
-def _idle_mark(s, now):
-    """After a datagram: authenticated epoch-1 traffic moves the replay window's top
-    (the peer's record numbers only grow), which restarts the session's idle clock."""
-    top = s._engine.record.w1.top
-    if top != s._idle_top:
-        s._idle_top = top
-        s._idle_at = now
-
-
 def _idle_sweep(server, now):
     for s in server._sessions:
         e = s._engine
@@ -314,8 +306,12 @@ def nxsecure_dtls_server_keylog_set(server_ptr, write):
 
 # ============================================================== the datagram path
 def _find(server, addr):
+    s = server._last
+    if s._peer == addr:                        # the usual case: same client as before
+        return s
     for s in server._sessions:
         if s._peer == addr:
+            server._last = s
             return s
     return None
 
@@ -349,7 +345,12 @@ def _receive(server, packet, addr):
         st = s._engine.state
         if not ((st == CONNECTED or st == CLOSED or st == ERROR) and _starts_with_hello(packet)):
             s._receive_datagram(packet, now)
-            _idle_mark(s, now)
+            # authenticated epoch-1 traffic moves the replay window's top (the peer's
+            # record numbers only grow): that restarts the session's idle clock
+            top = s._engine.record.w1.top
+            if top != s._idle_top:
+                s._idle_top = top
+                s._idle_at = now
             _after(server, s)
             return
         # RFC 6347 4.2.8: a new epoch-0 ClientHello from a known address is a client
@@ -365,8 +366,9 @@ def _receive(server, packet, addr):
 def _starts_with_hello(packet):
     b = packet._buf
     p = packet.nx_packet_prepend_ptr
-    return (packet.nx_packet_append_ptr - p >= RECORD_HEADER + HANDSHAKE_HEADER
-            and b[p] == CT_HANDSHAKE and b[p + 3] == 0 and b[p + 4] == 0
+    return (b[p] == CT_HANDSHAKE
+            and packet.nx_packet_append_ptr - p >= RECORD_HEADER + HANDSHAKE_HEADER
+            and b[p + 3] == 0 and b[p + 4] == 0
             and b[p + RECORD_HEADER] == HT_CLIENT_HELLO)
 
 

@@ -6,7 +6,7 @@ from .const import (
     NX_INVALID_SOCKET, NX_CONTINUE, NX_WAIT_FOREVER, NX_ANY_PORT,
     NX_SECURE_TLS_SESSION_UNINITIALIZED, NX_SECURE_TLS_ALLOCATE_PACKET_FAILED,
     NX_SECURE_TLS_TCP_SEND_FAILED, NX_SECURE_TLS_SEND_ADDRESS_MISMATCH,
-    NX_SECURE_TLS_CLOSE_NOTIFY_RECEIVED, NX_SECURE_TLS_INVALID_STATE,
+    NX_SECURE_TLS_CLOSE_NOTIFY_RECEIVED, NX_SECURE_TLS_INVALID_STATE, CT_APPLICATION_DATA,
 )
 from .dtls import (
     Dtls, MEMORY_SIZE, IDLE, S_HELLO, CONNECTED, CLOSED, ERROR, C_HELLO,
@@ -393,19 +393,18 @@ def _send(session, packet):
         return NX_NOT_CONNECTED
     if not isinstance(packet, netx.NX_PACKET) or not packet._allocated:
         return NX_PTR_ERROR
-    off = packet.nx_packet_prepend_ptr
-    n = packet.nx_packet_append_ptr - off
     rl = e.record
-    if (off < rl.write_prefix(1) or packet.nx_packet_append_ptr + _TAIL_ROOM > len(packet._buf)
-            or n > e.max_plaintext()):
+    buf = packet._buf
+    start = packet.nx_packet_prepend_ptr - rl.prefix1
+    end = packet.nx_packet_append_ptr
+    n = end - packet.nx_packet_prepend_ptr
+    if start < 0 or end + _TAIL_ROOM > len(buf) or n > e.mtu - rl.overhead1:
         return NX_INVALID_PARAMETERS
-    start = off - rl.write_prefix(1)
     try:
-        total = e.seal_application(packet._buf, start, n)
+        total = rl.seal(buf, start, CT_APPLICATION_DATA, 1, n)
     except NxError as err:
         return err.code
-    status = netx._udp_send(session._socket, packet._buf[start:start + total], session._peer)
-    if status != NX_SUCCESS:
+    if netx._udp_send(session._socket, buf[start:start + total], session._peer) != NX_SUCCESS:
         return NX_SECURE_TLS_TCP_SEND_FAILED
     netx._give(packet)
     return NX_SUCCESS

@@ -101,8 +101,10 @@ def network():
 
 
 def udp_open(family, host, port):
-    """A bound, non-blocking UDP handle: .sendto(mv, addr), .recvfrom_into(mv),
-    .close(), .local_port(). Raises OSError when the bind fails."""
+    """A bound, non-blocking UDP handle: .sendto(mv, addr) (bytes sent; a negative
+    errno or an OSError on failure), .recvfrom_into(mv), .close(), .local_port(),
+    .net (None, or the port.memnet network it belongs to). Raises OSError when the
+    bind fails."""
     if _net is not None:
         return _net.udp_open(family, host, port)
     return _impl.udp_open(family, host, port)
@@ -114,9 +116,9 @@ def poll(handles, timeout_ms):
     another network (an in-memory one it has switched away from) are not reachable."""
     net = _net
     for h in handles:
-        if getattr(h, 'net', None) is not net:
+        if h.net is not net:
             # only then a filtered copy: the usual case allocates no list
-            handles = [x for x in handles if getattr(x, 'net', None) is net]
+            handles = [x for x in handles if x.net is net]
             break
     if net is not None:
         return net.poll(handles, timeout_ms)

@@ -65,6 +65,7 @@ def _addr_tuple(a):
 
 class UdpHandle:
     """One bound, non-blocking UDP socket."""
+    net = None              # the platform's network (port.memnet handles name theirs)
 
     def __init__(self, sock, family):
         self.sock = sock
