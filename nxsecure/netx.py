@@ -1274,8 +1274,9 @@ def _wait(condition, wait_option):
     if not isinstance(wait_option, int):
         wait_option = NX_NO_WAIT          # a bad wait option must not raise in a service
     forever = wait_option == NX_WAIT_FOREVER
-    wait_ms = 0 if forever else wait_option * _TICK_MS
-    start = _port.ticks_ms()
+    if not forever:
+        wait_ms = wait_option * _TICK_MS
+        start = _port.ticks_ms()
     ready = ()
     take = 1                              # datagrams read per ready handle this pass
     while True:
