@@ -36,7 +36,8 @@ def main(argv):
         return NX_SUCCESS
 
     def receive_notify(session):
-        readable.append(session)
+        if a["mode"] != "echo":            # echo: the application blocks in receive
+            readable.append(session)
         return NX_SUCCESS
 
     def disconnect_notify(session):

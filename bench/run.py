@@ -123,6 +123,8 @@ def host_part(reps, seconds, do_echo, do_hs, log):
                     client, server = run_pair(impl, mode, suite, size, seconds)
                 except Exception as e:      # noqa: BLE001  (reported, the run goes on)
                     log("  %s %s %s %s failed: %s" % (impl, mode, suite, size, e))
+                    why = str(e).splitlines()[0] if str(e) else type(e).__name__
+                    res.setdefault(("failed", mode, suite, size, impl), []).append(why[-160:])
                     continue
                 # per record (echo: each side seals one and opens one record per round
                 # trip) or per handshake
@@ -198,6 +200,14 @@ def report(res, mp, v, reps, seconds, command, elapsed):
         command, reps, seconds,
         "server and client pinned to core 0 with taskset" if PIN else "NOT pinned (no taskset)",
         elapsed))
+    failed = sorted(((k, v) for k, v in res.items() if k[0] == "failed"),
+                    key=lambda kv: str(kv[0]))
+    if failed:
+        w("- runs that failed, left out of the figures (their medians are over fewer runs):")
+        for (_, mode, suite, size, impl), whys in failed:
+            w("  - %s %s %s%s: %d of %d, e.g. %s" % (
+                impl, mode, suite or "", " %d B" % size if size else "", len(whys), reps,
+                whys[0].replace("|", "/")))
     w("- figures: median (min..max) over the repetitions; implementations alternated "
       "within each repetition. CPU = user+system of that process.")
     w("")
