@@ -14,7 +14,7 @@ import sys
 _SLICES = sys.implementation.name != "micropython"
 
 RECORD_HEADER = 13
-SCRATCH_SIZE = 64            # nonce 12 + aad 13 + MAC 32, rounded up
+SCRATCH_SIZE = 72            # read nonce 12 + write nonce 12 + aad 13 + MAC 32, 8-aligned
 MAX_SEQ = (1 << 48) - 1      # RFC 6347 4.1: the sequence number must not wrap
 
 
@@ -88,9 +88,12 @@ class RecordLayer:
     negotiated suite (no renegotiation, so no epoch beyond 1)."""
 
     def __init__(self, scratch):
-        self.nonce = scratch[0:12]
-        self.aad = scratch[12:25]
-        self.macbuf = scratch[32:64]
+        # AEAD nonces, one per direction: the fixed IV part is written once when the
+        # epoch's keys are activated, so a record writes only its explicit part
+        self.rnonce = scratch[0:12]
+        self.wnonce = scratch[12:24]
+        self.aad = scratch[24:37]
+        self.macbuf = scratch[40:72]
         self.w0 = ReplayWindow()
         self.w1 = ReplayWindow()
         self.reset()
@@ -123,13 +126,16 @@ class RecordLayer:
 
     def activate_read(self):
         """On ChangeCipherSpec received: the next epoch's read state becomes current."""
-        self.read1 = self.pending_read
+        st = self.pending_read
+        self.read1 = st
         self.read_epoch = 1
+        _fixed_iv(self.rnonce, st)
 
     def activate_write(self):
         st = self.pending_write
         self.write1 = st
         self.write_epoch = 1
+        _fixed_iv(self.wnonce, st)
         self.prefix1 = RECORD_HEADER + st.riv
         self.overhead1 = RECORD_HEADER + st.overhead()
 
@@ -175,14 +181,10 @@ class RecordLayer:
         p = off + RECORD_HEADER
         if st.aead:
             # RFC 5288 3 / RFC 6655 3: nonce = fixed IV (4) || explicit (8) = epoch||seq
-            nonce = self.nonce
-            fiv = st.fixed_iv
+            nonce = self.wnonce
             if _SLICES:
-                nonce[0:4] = fiv[0:4]
                 nonce[4:12] = buf[p:p + 8] = buf[off + 3:off + 11]
             else:
-                for i in range(4):
-                    nonce[i] = fiv[i]
                 for i in range(8):
                     nonce[4 + i] = buf[off + 3 + i]
                     buf[p + i] = buf[off + 3 + i]
@@ -264,14 +266,10 @@ class RecordLayer:
                 return NX_SECURE_TLS_HASH_MAC_VERIFY_FAILURE
             aad[11] = n >> 8
             aad[12] = n & 0xFF
-            nonce = self.nonce
-            fiv = st.fixed_iv
+            nonce = self.rnonce
             if _SLICES:
-                nonce[0:4] = fiv[0:4]
                 nonce[4:12] = buf[p:p + 8]
             else:
-                for i in range(4):
-                    nonce[i] = fiv[i]
                 for i in range(8):
                     nonce[4 + i] = buf[p + i]
             if not st.ctx.open(nonce, aad, buf, p + 8, length - 8):
@@ -323,6 +321,14 @@ class RecordLayer:
 
 
 _ZERO16 = bytes(16)
+
+
+def _fixed_iv(nonce, st):
+    """RFC 5288 3: the first 4 bytes of an AEAD nonce are the key block's fixed IV."""
+    if st is not None and st.aead:
+        fiv = st.fixed_iv
+        for i in range(4):
+            nonce[i] = fiv[i]
 
 
 def _head(aad, buf, off):
