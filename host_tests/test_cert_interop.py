@@ -27,6 +27,11 @@ What the runs showed (evidence for the notes in PEERS.md):
 - A peer client that does not trust our server's chain aborts with a fatal alert, but
   not the same one: `openssl s_client -verify_return_error` sends unknown_ca (48),
   gnutls-cli 3.7 sends bad_certificate (42); the table shows which one came.
+- x25519 runs with both peers in both roles when the peer is limited to it (our ends
+  prefer secp256r1, which is what runs otherwise). An x25519-only client cannot take a
+  P-256 certificate (RFC 8422 5.1): OpenSSL 3 aborted with "wrong curve" until our
+  server declined the suite; gnutls-cli ignores the handshake_failure alert it then
+  gets and retransmits its ClientHello until its own timeout.
 - cert_helpers' bad_signature alters only Cert.der (Cert.pem is the good certificate),
   so the PEM given to the peers is made from the DER here.
 """
@@ -71,10 +76,10 @@ def record(what, peer, role):
     return lambda: RESULTS.__setitem__(key, "pass")
 
 
-def gnutls_priority(suite):
+def gnutls_priority(suite, x25519_only=False):
     _, _, _, kx_, cipher, mac = BY_ID[suite]
-    return ("NORMAL:-VERS-ALL:+VERS-DTLS1.2:-KX-ALL:+%s:-CIPHER-ALL:+%s:-MAC-ALL:+%s"
-            % (kx_, cipher, mac))
+    return ("NORMAL:-VERS-ALL:+VERS-DTLS1.2:-KX-ALL:+%s:-CIPHER-ALL:+%s:-MAC-ALL:+%s%s"
+            % (kx_, cipher, mac, ":-GROUP-ALL:+GROUP-X25519" if x25519_only else ""))
 
 
 # ======================================================================= processes
@@ -100,12 +105,14 @@ class Proc(OpenSSL):
 
 
 def peer_server(peer, udp_port, suite, pems, cert="leaf", chain=True, mtu=None,
-                client_ca=None):
+                client_ca=None, x25519_only=False):
     """openssl s_server / gnutls-serv with the server chain `cert` (+ intermediate)."""
     p = pems
     if peer == "openssl":
         argv = ["openssl", "s_server", "-dtls1_2", "-accept", str(udp_port), "-naccept", "1",
                 "-cert", p[cert], "-key", p[cert + ".key"], "-cipher", BY_ID[suite][2]]
+        if x25519_only:
+            argv += ["-groups", "X25519"]
         if chain:
             argv += ["-cert_chain", p[cert + ".chain"]]
         if mtu:
@@ -117,7 +124,8 @@ def peer_server(peer, udp_port, suite, pems, cert="leaf", chain=True, mtu=None,
     else:
         argv = ["gnutls-serv", "--udp", "--echo", "-p", str(udp_port),
                 "--x509certfile", p[cert + ".full"] if chain else p[cert],
-                "--x509keyfile", p[cert + ".key"], "--priority", gnutls_priority(suite)]
+                "--x509keyfile", p[cert + ".key"], "--priority",
+                gnutls_priority(suite, x25519_only)]
         if mtu:
             argv += ["--mtu", str(mtu)]
         if client_ca:
@@ -127,12 +135,15 @@ def peer_server(peer, udp_port, suite, pems, cert="leaf", chain=True, mtu=None,
     return srv
 
 
-def peer_client(peer, udp_port, suite, pems, ca="root", client_cert=None, mtu=None):
+def peer_client(peer, udp_port, suite, pems, ca="root", client_cert=None, mtu=None,
+                x25519_only=False):
     p = pems
     if peer == "openssl":
         argv = ["openssl", "s_client", "-dtls1_2", "-connect", "127.0.0.1:%d" % udp_port,
                 "-cipher", BY_ID[suite][2], "-CAfile", p[ca], "-verify_return_error",
                 "-verify_hostname", "server.example"]
+        if x25519_only:
+            argv += ["-groups", "X25519"]
         if client_cert:
             argv += ["-cert", p[client_cert], "-key", p[client_cert + ".key"],
                      "-cert_chain", p[client_cert + ".chain"]]
@@ -140,7 +151,8 @@ def peer_client(peer, udp_port, suite, pems, ca="root", client_cert=None, mtu=No
             argv += ["-mtu", str(mtu)]
     else:
         argv = ["gnutls-cli", "--udp", "-p", str(udp_port), "--x509cafile", p[ca],
-                "--verify-hostname", "server.example", "--priority", gnutls_priority(suite)]
+                "--verify-hostname", "server.example", "--priority",
+                gnutls_priority(suite, x25519_only)]
         if client_cert:
             argv += ["--x509certfile", p[client_cert + ".full"],
                      "--x509keyfile", p[client_cert + ".key"]]
@@ -230,11 +242,13 @@ def key_names(suite):
 
 # ======================================================================= our client
 def our_client_session(peer, net, procs, certs, suite, cert="leaf", trusted="root",
-                       mtu=None, client_ca=None, local=(), peer_mtu=None, callback=None):
+                       mtu=None, client_ca=None, local=(), peer_mtu=None, callback=None,
+                       x25519_only=False):
     """Start the peer server and our client; returns (status, session, peer process)."""
     c, p = certs
     udp_port = free_udp_port()
-    srv = peer_server(peer, udp_port, suite, p, cert=cert, mtu=peer_mtu, client_ca=client_ca)
+    srv = peer_server(peer, udp_port, suite, p, cert=cert, mtu=peer_mtu, client_ca=client_ca,
+                      x25519_only=x25519_only)
     procs.append(srv)
     session, sock = cert_client(net, [suite], trusted=[c[trusted]],
                                 local=[(c[n], i == 0) for i, n in enumerate(local)], mtu=mtu)
@@ -277,13 +291,13 @@ def test_our_client_with_peer_server(net, procs, certs, peer, suite):
 
 # ======================================================================= peer client
 def peer_client_session(peer, net, procs, certs, suite, mtu=None, client_ca=None,
-                        ca="root", client_cert=None, peer_mtu=None):
+                        ca="root", client_cert=None, peer_mtu=None, x25519_only=False):
     c, p = certs
     root, inter, leaf = key_names(suite)
     srv = CertServer(net, [suite], local=[(c[leaf], True), (c[inter], False)],
                      client_cas=[c[client_ca]] if client_ca else None, mtu=mtu)
     cli = peer_client(peer, srv.port, suite, p, ca=root if ca == "root" else ca,
-                      client_cert=client_cert, mtu=peer_mtu)
+                      client_cert=client_cert, mtu=peer_mtu, x25519_only=x25519_only)
     procs.append(cli)
     return srv, cli
 
@@ -321,6 +335,60 @@ def test_peer_client_with_our_server(net, procs, certs, peer, suite):
     done = record(BY_ID[suite][2], peer, "our server")
     srv, cli = peer_client_session(peer, net, procs, certs, suite)
     exchange_with_peer_client(peer, net, srv, cli, suite)
+    done()
+
+
+# ======================================================================= x25519
+# Our ends prefer secp256r1, so against a peer that offers or accepts both, P-256 is
+# what runs. A peer limited to X25519 makes x25519 (RFC 8422 5.11, RFC 7748) the only
+# shared group: its public value encoding and shared secret are then checked by the
+# peer, not only by our own other end.
+@pytest.mark.parametrize("suite", [0xC0AE, 0xC02F], ids=ids_of([0xC0AE, 0xC02F]))
+@pytest.mark.parametrize("peer", PEERS)
+def test_x25519_our_client_with_peer_server(net, procs, certs, peer, suite):
+    from nxsecure import kx
+    done = record("x25519 " + BY_ID[suite][2], peer, "our client")
+    root, inter, leaf = key_names(suite)
+    st, session, srv, udp_port = our_client_session(peer, net, procs, certs, suite, cert=leaf,
+                                                    trusted=root, x25519_only=True)
+    assert st == NX_SUCCESS, "%s %s" % (hex(st), srv.transcript())
+    assert session._engine.group == kx.GROUP_X25519
+    exchange_with_peer_server(peer, net, session, srv, udp_port, suite)
+    done()
+
+
+@pytest.mark.parametrize("peer", PEERS)
+def test_x25519_peer_client_with_our_server(net, procs, certs, peer):
+    from nxsecure import kx
+    suite = 0xC02F                      # RSA certificate: x25519 is only the key exchange
+    done = record("x25519 " + BY_ID[suite][2], peer, "our server")
+    srv, cli = peer_client_session(peer, net, procs, certs, suite, x25519_only=True)
+    assert pump_until(lambda: connected(srv) or srv.events.errors, TIMEOUT), cli.transcript()
+    assert srv.session()._engine.group == kx.GROUP_X25519, cli.transcript()
+    exchange_with_peer_client(peer, net, srv, cli, suite)
+    done()
+
+
+@pytest.mark.parametrize("peer", PEERS)
+def test_x25519_only_peer_client_gets_no_p256_certificate(net, procs, certs, peer):
+    # RFC 8422 5.1: the client's curves bound the ECDSA certificate too, so a client
+    # limited to x25519 cannot be given our P-256 one: our server declines the suite
+    # with a handshake_failure alert instead of sending a certificate the client must
+    # reject (before this check OpenSSL 3 aborted with "wrong curve"; GnuTLS 3.7 does
+    # not check and went on). gnutls-cli ignores that alert and retransmits its
+    # ClientHello until its own timeout, so only OpenSSL's exit is awaited.
+    suite = 0xC0AE
+    done = record("x25519-only client, P-256 cert", peer, "our server")
+    with WireLog() as wl:
+        srv, cli = peer_client_session(peer, net, procs, certs, suite, x25519_only=True)
+        assert pump_until(lambda: srv.events.errors, TIMEOUT), cli.transcript()
+    assert srv.errors()[0] == NX_SECURE_TLS_NO_SUPPORTED_CIPHERS, (srv.errors(), cli.transcript())
+    alerts = [d for d in wl.outgoing if d[0] == 21]
+    assert alerts and alerts[0][13:15] == bytes((ALERT_FATAL, 40)), [d.hex() for d in wl.outgoing]
+    assert not [d for d in wl.outgoing if d[0] == 22 and len(d) > 13 and d[13] == 2], \
+        "a ServerHello went out"
+    if peer == "openssl":
+        assert cli.wait_exit(TIMEOUT) not in (None, 0), cli.transcript()
     done()
 
 

@@ -299,6 +299,18 @@ def test_client_offering_only_secp256r1_gets_secp256r1(net, ec, monkeypatch):
     assert session._engine.group == kx.GROUP_SECP256R1
 
 
+def test_client_limited_to_x25519_is_not_given_a_p256_certificate(net, ec, monkeypatch):
+    # RFC 8422 5.1: in TLS 1.2 the client's supported_groups also bound the curve of
+    # the server's ECDSA key. A client offering only x25519 is refused the ECDSA suite
+    # (handshake_failure) rather than sent a P-256 certificate it cannot use.
+    root, inter, leaf = ec
+    monkeypatch.setattr(kx, "GROUPS", (kx.GROUP_X25519,))      # both ends: x25519 only
+    srv = CertServer(net, [0xC0AE], local=[(leaf, True), (inter, False)])
+    session, sock = cert_client(net, [0xC0AE], trusted=[root])
+    assert connect(session, sock, srv) == NX_SECURE_TLS_ALERT_RECEIVED
+    assert srv.errors() == [NX_SECURE_TLS_NO_SUPPORTED_CIPHERS]
+
+
 # ======================================================================= chains, MTU, client certs
 def _cert_msg_len(*certs):
     return 3 + sum(3 + len(c.der) for c in certs)

@@ -343,7 +343,10 @@ class Dtls:
 
     def _server_can_meet(self, row, h):
         """The client's extensions allow this row: a common group for ECDHE, and a
-        signature scheme for our certificate's key (RFC 8422 5.1, RFC 5246 7.4.1.4.1)."""
+        signature scheme for our certificate's key (RFC 8422 5.1, RFC 5246 7.4.1.4.1).
+        RFC 8422 5.1: a server MUST NOT negotiate an ECC suite it cannot complete
+        within the client's curves, and in TLS 1.2 those include the curve of an ECDSA
+        certificate's key (a client limited to x25519 cannot take a P-256 one)."""
         kxt = row.nx_secure_tls_public_cipher
         if kxt == crypto.TLS_KX_PSK:
             return True
@@ -353,6 +356,8 @@ class Dtls:
             return False
         if kxt == crypto.TLS_KX_ECDHE:
             key = kx.local_key(self._server_cert_for(row))
+            if kx.is_ec(key) and not kx.group_listed(h.groups, key.curve):
+                return False
             return kx.choose_sign_alg(key, h.sig_algs) is not None
         return True
 

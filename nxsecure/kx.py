@@ -137,6 +137,17 @@ def choose_group(peer_groups):
     return 0
 
 
+def group_listed(peer_groups, group):
+    """Does the client allow group? RFC 8422 4: a client that sends no
+    supported_groups list leaves the server free to use any curve."""
+    if peer_groups is None:
+        return True
+    for i in range(0, len(peer_groups) - 1, 2):
+        if (peer_groups[i] << 8) | peer_groups[i + 1] == group:
+            return True
+    return False
+
+
 def ecdh_keypair(group):
     kp = backend().ecdh_keypair(group, rand)
     if kp is None:
