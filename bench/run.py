@@ -123,8 +123,13 @@ def host_part(reps, seconds, do_echo, do_hs, log):
                     client, server = run_pair(impl, mode, suite, size, seconds)
                 except Exception as e:      # noqa: BLE001  (reported, the run goes on)
                     log("  %s %s %s %s failed: %s" % (impl, mode, suite, size, e))
-                    why = str(e).splitlines()[0] if str(e) else type(e).__name__
-                    res.setdefault(("failed", mode, suite, size, impl), []).append(why[-160:])
+                    if isinstance(e, subprocess.TimeoutExpired):
+                        why = "%s timed out after %.0f s" % (next(
+                            (os.path.basename(a) for a in e.cmd if str(a).endswith(".py")),
+                            "a process"), e.timeout)
+                    else:
+                        why = (str(e).splitlines() or [type(e).__name__])[0][:160]
+                    res.setdefault(("failed", mode, suite, size, impl), []).append(why)
                     continue
                 # per record (echo: each side seals one and opens one record per round
                 # trip) or per handshake
