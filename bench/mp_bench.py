@@ -1,10 +1,18 @@
-"""PSK handshake and record costs inside one interpreter over the in-memory network,
-with the pure-Python AES (nxsecure.crypto.portable_backend()). Runs on MicroPython
-(tools/mp_run.js, the WebAssembly build under Node) and on CPython (same code, for the
-ratios). Prints one line: MPBENCH {json}.
+"""Handshake and record costs inside one interpreter over the in-memory network, with
+the pure-Python AES (nxsecure.crypto.portable_backend()) and, for --suite ecdsa, the
+pure-Python P-256 (nxsecure.pk). Runs on MicroPython (tools/mp_run.js, the WebAssembly
+build under Node) and on CPython (same code, for the ratios). Prints one line:
+MPBENCH {json}.
 
     node tools/mp_run.js --seed-random bench/mp_bench.py [--suite ccm8|gcm] [--records 100]
+    node tools/mp_run.js --seed-random bench/mp_bench.py --suite ecdsa --cert HEX --key HEX \
+        --now SECONDS
     python bench/mp_bench.py
+
+--suite ecdsa: TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8, a handshake only. --cert is a
+self-signed P-256 certificate (DER, hex) that the server presents and the client
+trusts, --key its SEC 1 private key, --now a time inside its validity (this build has
+no clock); bench/run.py makes them with pyca.
 
 Heap figures (MicroPython only) are gc.mem_alloc() deltas inside one execution. This
 port collects garbage only between top-level executions, so inside one the heap never
@@ -50,8 +58,13 @@ def mem():
     return 0
 
 
+_active = []        # [us, bytes] taken by hooks nested inside each running hook
+
+
 class Side:
-    """Accumulates time and heap spent inside one side's receive hook."""
+    """Accumulates time and heap spent inside one side's receive hook. A hook may run
+    inside the other side's (a service called with NX_NO_WAIT from a callback pumps
+    the network): what the inner one takes is counted for the inner side only."""
 
     def __init__(self):
         self.us = 0
@@ -59,11 +72,21 @@ class Side:
 
     def wrap(self, fn):
         def hook(packet, addr):
+            inner = [0, 0]
+            _active.append(inner)
             m0 = mem()
             t0 = _us()
-            fn(packet, addr)
-            self.us += _diff(_us(), t0)
-            self.alloc += mem() - m0
+            try:
+                fn(packet, addr)
+            finally:
+                dt = _diff(_us(), t0)
+                dm = mem() - m0
+                _active.pop()
+                self.us += dt - inner[0]
+                self.alloc += dm - inner[1]
+                if _active:
+                    _active[-1][0] += dt
+                    _active[-1][1] += dm
         return hook
 
 
@@ -71,6 +94,8 @@ def main(argv):
     suite_name = "ccm8"
     records = 100
     size = 100
+    cert_hex = key_hex = None
+    now = 0
     i = 1
     while i < len(argv):
         if argv[i] == "--suite":
@@ -79,8 +104,24 @@ def main(argv):
             records = int(argv[i + 1])
         elif argv[i] == "--size":
             size = int(argv[i + 1])
+        elif argv[i] == "--cert":
+            cert_hex = argv[i + 1]
+        elif argv[i] == "--key":
+            key_hex = argv[i + 1]
+        elif argv[i] == "--now":
+            now = int(argv[i + 1])
         i += 2
-    suite = {"ccm8": TLS_PSK_WITH_AES_128_CCM_8, "gcm": TLS_PSK_WITH_AES_128_GCM_SHA256}[suite_name]
+    suite = {"ccm8": TLS_PSK_WITH_AES_128_CCM_8, "gcm": TLS_PSK_WITH_AES_128_GCM_SHA256,
+             "ecdsa": TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8}[suite_name]
+    ecdsa = suite_name == "ecdsa"
+    if ecdsa:
+        from binascii import unhexlify
+        from nxsecure import kx, x509
+        from nxsecure.pk import portable_pk_backend
+        kx._backend = portable_pk_backend()     # CPython too: the same pure-Python P-256
+        cert_der = unhexlify(cert_hex)
+        key_der = unhexlify(key_hex)
+        x509.nx_secure_x509_time_function_set(lambda: now)
     out = {"impl": sys.implementation.name, "suite": suite_name, "size": size,
            "records": records}
     if not IS_MP:
@@ -106,7 +147,7 @@ def main(argv):
     server = NX_SECURE_DTLS_SERVER()
     session_buffer = bytearray(sizeof(NX_SECURE_DTLS_SESSION))
     server_md = bytearray(md)
-    server_reasm = bytearray(1024)
+    server_reasm = bytearray(2048 if ecdsa else 1024)
     connects = []
     readable = []
 
@@ -122,15 +163,35 @@ def main(argv):
     nx_secure_dtls_server_create(server, ip, SERVER_PORT, NX_IP_PERIODIC_RATE, session_buffer,
                                  len(session_buffer), table, server_md, len(server_md),
                                  server_reasm, len(server_reasm), connect_notify, receive_notify)
-    nx_secure_dtls_server_psk_add(server, PSK, len(PSK), IDENTITY, len(IDENTITY), None, 0)
+    if ecdsa:
+        server_cert = x509.NX_SECURE_X509_CERT()
+        st = x509.nx_secure_x509_certificate_initialize(
+            server_cert, cert_der, len(cert_der), None, 0, key_der, len(key_der),
+            x509.NX_SECURE_X509_KEY_TYPE_EC_DER)
+        assert st == NX_SUCCESS, hex(st)
+        st = nx_secure_dtls_server_local_certificate_add(server, server_cert, 1)
+        assert st == NX_SUCCESS, hex(st)
+    else:
+        nx_secure_dtls_server_psk_add(server, PSK, len(PSK), IDENTITY, len(IDENTITY), None, 0)
     nx_secure_dtls_server_start(server)
     m_server = mem()
 
     client = NX_SECURE_DTLS_SESSION()
     client_md = bytearray(md)
-    client_reasm = bytearray(1024)
-    nx_secure_dtls_session_create(client, table, client_md, md, client_reasm, 1024, 0, None, 0)
-    nx_secure_dtls_psk_add(client, PSK, len(PSK), IDENTITY, len(IDENTITY), None, 0)
+    client_reasm = bytearray(2048 if ecdsa else 1024)
+    remote = bytearray(1000) if ecdsa else None
+    nx_secure_dtls_session_create(client, table, client_md, md, client_reasm, len(client_reasm),
+                                  1 if ecdsa else 0, remote, len(remote) if ecdsa else 0)
+    if ecdsa:
+        trusted = x509.NX_SECURE_X509_CERT()
+        st = x509.nx_secure_x509_certificate_initialize(
+            trusted, cert_der, len(cert_der), None, 0, None, 0,
+            x509.NX_SECURE_X509_KEY_TYPE_NONE)
+        assert st == NX_SUCCESS, hex(st)
+        st = nx_secure_dtls_session_trusted_certificate_add(client, trusted, 1)
+        assert st == NX_SUCCESS, hex(st)
+    else:
+        nx_secure_dtls_psk_add(client, PSK, len(PSK), IDENTITY, len(IDENTITY), None, 0)
     sock = NX_UDP_SOCKET()
     nx_udp_socket_create(ip, sock, "client", NX_IP_NORMAL, NX_FRAGMENT_OKAY, NX_IP_TIME_TO_LIVE, 8)
     addr = NXD_ADDRESS()
@@ -140,7 +201,8 @@ def main(argv):
     out["setup_bytes"] = {"network_pool": m_net - m_start, "server": m_server - m_net,
                           "client": m_client - m_server}
     out["static_buffers"] = {"server": len(session_buffer) + len(server_md) + len(server_reasm),
-                             "client": len(client_md) + len(client_reasm),
+                             "client": len(client_md) + len(client_reasm) +
+                             (len(remote) if ecdsa else 0),
                              "packet_pool": len(pool_mem)}
 
     # ---- handshake --------------------------------------------------------------------
@@ -150,10 +212,12 @@ def main(argv):
     for s in ip._sockets:
         if s is not sock and s._dtls_receive is not None:
             ssock = s
+    hooks = [(ssock, ssock._dtls_receive)]
     ssock._dtls_receive = srv_side.wrap(ssock._dtls_receive)
     m0 = mem()
     t0 = _us()
     st = nx_secure_dtls_client_session_start(client, sock, addr, SERVER_PORT, NX_NO_WAIT)
+    hooks.append((sock, sock._dtls_receive))
     sock._dtls_receive = cli_side.wrap(sock._dtls_receive)
     for _ in range(800):
         if st != NX_CONTINUE:
@@ -174,6 +238,14 @@ def main(argv):
         out["handshake"]["client_peak_bound"] = (out["setup_bytes"]["client"] +
                                                  hs_alloc - srv_side.alloc)
     srv = connects[0]
+    for s, fn in hooks:                     # the measuring wrappers allocate: off again
+        s._dtls_receive = fn
+    if ecdsa:
+        # the records are CCM_8's, measured by --suite ccm8
+        nx_secure_dtls_session_end(client, NX_NO_WAIT)
+        x509.nx_secure_x509_time_function_set(None)
+        print("MPBENCH " + json_dumps(out))
+        return 0
 
     # ---- record layer alone: seal by the client, open by the server --------------------
     crl = client._engine.record
