@@ -401,27 +401,35 @@ def nx_packet_allocate(pool, packet_type, wait_option):
     """-> (status, packet). packet_type is the header room reserved in front of the
     data (NX_UDP_PACKET, NX_IPv4_UDP_PACKET, ..., or 0). Waiting pumps the stack;
     NX_NO_PACKET when the pool stays empty for the whole wait."""
+    pkt = _allocate(pool, packet_type, wait_option)
+    if type(pkt) is int:
+        return pkt, None
+    return NX_SUCCESS, pkt
+
+
+def _allocate(pool, packet_type, wait_option):
+    """nx_packet_allocate without the result tuple: the packet, or the NetX code."""
     if not _created_pool(pool):
-        return NX_PTR_ERROR, None
+        return NX_PTR_ERROR
     if not isinstance(packet_type, int) or packet_type < 0 or packet_type % NX_PACKET_ALIGNMENT:
-        return NX_OPTION_ERROR, None
+        return NX_OPTION_ERROR
     if packet_type > pool.nx_packet_pool_payload_size:
-        return NX_INVALID_PARAMETERS, None
+        return NX_INVALID_PARAMETERS
     pkt = _take(pool, packet_type)
     if pkt is not None:
-        return NX_SUCCESS, pkt
+        return pkt
     pool.nx_packet_pool_empty_requests += 1
     if wait_option:
         pool.nx_packet_pool_empty_suspensions += 1
         while _wait(lambda: pool._free is not None or pool.nx_packet_pool_id != _POOL_ID,
                     wait_option):
             if pool.nx_packet_pool_id != _POOL_ID:
-                return NX_PTR_ERROR, None
+                return NX_PTR_ERROR
             pkt = _take(pool, packet_type)
             if pkt is not None:
-                return NX_SUCCESS, pkt
+                return pkt
             # another thread won the race: wait again (the deadline restarts; rare)
-    return NX_NO_PACKET, None
+    return NX_NO_PACKET
 
 
 def _check_packet(packet):

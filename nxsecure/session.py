@@ -379,8 +379,8 @@ def nx_secure_dtls_packet_allocate(session_ptr, pool_ptr, wait_option):
         return (NX_PTR_ERROR if status == NX_PTR_ERROR else status), None
     if pool_ptr is None:
         return NX_PTR_ERROR, None
-    status, packet = netx.nx_packet_allocate(pool_ptr, NX_SECURE_DTLS_PACKET_PREPEND, wait_option)
-    if status:
+    packet = netx._allocate(pool_ptr, NX_SECURE_DTLS_PACKET_PREPEND, wait_option)
+    if type(packet) is int:
         return NX_SECURE_TLS_ALLOCATE_PACKET_FAILED, None
     return NX_SUCCESS, packet
 
