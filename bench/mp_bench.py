@@ -122,6 +122,13 @@ def main(argv):
         cert_der = unhexlify(cert_hex)
         key_der = unhexlify(key_hex)
         x509.nx_secure_x509_time_function_set(lambda: now)
+
+        def certificate(key, key_type):
+            c = x509.NX_SECURE_X509_CERT()
+            st = x509.nx_secure_x509_certificate_initialize(
+                c, cert_der, len(cert_der), None, 0, key, len(key) if key else 0, key_type)
+            assert st == NX_SUCCESS, hex(st)
+            return c
     out = {"impl": sys.implementation.name, "suite": suite_name, "size": size,
            "records": records}
     if not IS_MP:
@@ -164,11 +171,7 @@ def main(argv):
                                  len(session_buffer), table, server_md, len(server_md),
                                  server_reasm, len(server_reasm), connect_notify, receive_notify)
     if ecdsa:
-        server_cert = x509.NX_SECURE_X509_CERT()
-        st = x509.nx_secure_x509_certificate_initialize(
-            server_cert, cert_der, len(cert_der), None, 0, key_der, len(key_der),
-            x509.NX_SECURE_X509_KEY_TYPE_EC_DER)
-        assert st == NX_SUCCESS, hex(st)
+        server_cert = certificate(key_der, x509.NX_SECURE_X509_KEY_TYPE_EC_DER)
         st = nx_secure_dtls_server_local_certificate_add(server, server_cert, 1)
         assert st == NX_SUCCESS, hex(st)
     else:
@@ -183,11 +186,7 @@ def main(argv):
     nx_secure_dtls_session_create(client, table, client_md, md, client_reasm, len(client_reasm),
                                   1 if ecdsa else 0, remote, len(remote) if ecdsa else 0)
     if ecdsa:
-        trusted = x509.NX_SECURE_X509_CERT()
-        st = x509.nx_secure_x509_certificate_initialize(
-            trusted, cert_der, len(cert_der), None, 0, None, 0,
-            x509.NX_SECURE_X509_KEY_TYPE_NONE)
-        assert st == NX_SUCCESS, hex(st)
+        trusted = certificate(None, x509.NX_SECURE_X509_KEY_TYPE_NONE)
         st = nx_secure_dtls_session_trusted_certificate_add(client, trusted, 1)
         assert st == NX_SUCCESS, hex(st)
     else:
