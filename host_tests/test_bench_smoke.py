@@ -1,0 +1,47 @@
+"""`make bench` is not part of `make test` (no timing is asserted anywhere), but its
+code must keep working: bench/run.py runs here once, short (1 repetition of 0.2 s),
+into a scratch file, and every table it writes must hold a figure for our stack."""
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NUMBER = r"[0-9]+(?:\.[0-9]+)?"
+
+
+def test_bench_runs_and_writes_every_table(tmp_path):
+    out = tmp_path / "BENCHMARKS.md"
+    p = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "run.py"), "--reps", "1",
+                        "--seconds", "0.2", "--out", str(out)], cwd=ROOT, capture_output=True,
+                       text=True, timeout=600)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    text = out.read_text()
+    # host echo: our stack's rate and CPU for each payload and suite, with both ratios
+    for size in (100, 1000):
+        for suite in ("psk-ccm8", "psk-gcm"):
+            row = r"\| %d B \| %s \| nxsecure \| %s \(.*\) \| %s \| %s \| %s \| %s \|" % (
+                size, suite, NUMBER, NUMBER, NUMBER, NUMBER, NUMBER)
+            assert re.search(row, text), (row, text)
+        assert re.search(r"\| %d B \| - \| raw Python UDP \| %s" % (size, NUMBER), text), text
+    # sequential handshakes: ours for both suites, with the ratio to python-mbedtls
+    for suite in ("psk-ccm8", "ecdhe-ecdsa-ccm8"):
+        row = r"\| %s \| nxsecure \| %s \(.*\) \| %s \| %s \| %s \|" % (
+            suite, NUMBER, NUMBER, NUMBER, NUMBER)
+        assert re.search(row, text), (row, text)
+    # MicroPython next to CPython: handshakes of the three configurations, per-side heap
+    mp = shutil.which("node") and os.path.isdir(os.path.join(ROOT, "node_modules", "@micropython"))
+    for suite in ("ccm8", "gcm", "ecdsa"):
+        row = r"\| handshake, both sides \| %s \| %s \| %s ms \|" % (
+            suite, (NUMBER + " ms") if mp else "n/a", NUMBER)
+        assert re.search(row, text), (row, text)
+        if mp:
+            assert re.search(r"\| allocated during one handshake \(bytes\) \| %s \| [0-9]+ \| "
+                             r"[0-9]+ \|" % suite, text), text
+    if mp:
+        assert re.search(r"\| record layer seal \+ open \(per record\) \| ccm8 \| %s \|" % NUMBER,
+                         text), text
+    # and the verdicts, one row per target figure
+    targets = text[text.index("## Targets"):]
+    assert len(re.findall(r"\| (yes|no) \|", targets)) >= 10, targets
