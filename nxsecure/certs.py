@@ -5,6 +5,7 @@ from .const import (
     NX_SUCCESS, NX_PTR_ERROR, NX_INVALID_PARAMETERS, NX_SECURE_X509_CHAIN_VERIFY_FAILURE,
     AD_BAD_CERTIFICATE,
 )
+from . import netx
 from . import session as _s
 from . import server as _sv
 
@@ -124,54 +125,63 @@ def _server_store_op(server_ptr, op, *args):
     return getattr(x509, op)(_server_store(server_ptr), *args)
 
 
+@netx.serialized
 def nx_secure_dtls_session_local_certificate_add(session_ptr, certificate, cert_id):
     if not _cert_ok(certificate):
         return NX_PTR_ERROR
     return _session_store_op(session_ptr, "store_local_add", certificate, cert_id)
 
 
+@netx.serialized
 def nx_secure_dtls_session_local_certificate_remove(session_ptr, common_name,
                                                     common_name_length, cert_id):
     return _session_store_op(session_ptr, "store_local_remove", common_name,
                              common_name_length, cert_id)
 
 
+@netx.serialized
 def nx_secure_dtls_session_trusted_certificate_add(session_ptr, certificate, cert_id):
     if not _cert_ok(certificate):
         return NX_PTR_ERROR
     return _session_store_op(session_ptr, "store_trusted_add", certificate, cert_id)
 
 
+@netx.serialized
 def nx_secure_dtls_session_trusted_certificate_remove(session_ptr, common_name,
                                                       common_name_length, cert_id):
     return _session_store_op(session_ptr, "store_trusted_remove", common_name,
                              common_name_length, cert_id)
 
 
+@netx.serialized
 def nx_secure_dtls_server_local_certificate_add(server_ptr, certificate, cert_id):
     if not _cert_ok(certificate):
         return NX_PTR_ERROR
     return _server_store_op(server_ptr, "store_local_add", certificate, cert_id)
 
 
+@netx.serialized
 def nx_secure_dtls_server_local_certificate_remove(server_ptr, common_name, common_name_length,
                                                    cert_id):
     return _server_store_op(server_ptr, "store_local_remove", common_name, common_name_length,
                             cert_id)
 
 
+@netx.serialized
 def nx_secure_dtls_server_trusted_certificate_add(server_ptr, certificate, cert_id):
     if not _cert_ok(certificate):
         return NX_PTR_ERROR
     return _server_store_op(server_ptr, "store_trusted_add", certificate, cert_id)
 
 
+@netx.serialized
 def nx_secure_dtls_server_trusted_certificate_remove(server_ptr, common_name,
                                                      common_name_length, cert_id):
     return _server_store_op(server_ptr, "store_trusted_remove", common_name,
                             common_name_length, cert_id)
 
 
+@netx.serialized
 def nx_secure_dtls_server_x509_client_verify_configure(server_ptr, certs_per_session,
                                                        certs_buffer, buffer_size):
     """Request and verify client certificates; certs_buffer is divided among the
@@ -198,6 +208,7 @@ def nx_secure_dtls_server_x509_client_verify_configure(server_ptr, certs_per_ses
     return NX_SUCCESS
 
 
+@netx.serialized
 def nx_secure_dtls_server_x509_client_verify_disable(server_ptr):
     if _sv._live(server_ptr):
         return NX_PTR_ERROR
@@ -205,6 +216,7 @@ def nx_secure_dtls_server_x509_client_verify_disable(server_ptr):
     return NX_SUCCESS
 
 
+@netx.serialized
 def nxsecure_dtls_session_certificate_callback_set(session_ptr, callback):
     """nxsecure extension (NetX TLS has it as nx_secure_tls_session_certificate_callback_set):
     callback(session, certificate) -> status runs after the peer's chain verified;
@@ -217,6 +229,7 @@ def nxsecure_dtls_session_certificate_callback_set(session_ptr, callback):
     return NX_SUCCESS
 
 
+@netx.serialized
 def nxsecure_dtls_server_certificate_callback_set(server_ptr, callback):
     """nxsecure extension: the same for every session of a server (client certificates)."""
     if _sv._live(server_ptr):
@@ -226,6 +239,7 @@ def nxsecure_dtls_server_certificate_callback_set(server_ptr, callback):
     return NX_SUCCESS
 
 
+@netx.serialized
 def nxsecure_dtls_session_strict_name_compare_set(session_ptr, strict):
     """nxsecure extension: compare whole distinguished names when chaining, as NetX's
     NX_SECURE_X509_STRICT_NAME_COMPARE does (default: common names)."""

@@ -1131,6 +1131,32 @@ try:
 except (ImportError, AttributeError):      # MicroPython: no C re-entrant lock
     _C_RLOCK = None
 _lock = _CRLock(_C_RLOCK()) if _C_RLOCK is not None else _RLock()
+
+
+def serialized(fn):
+    """A DTLS service that runs holding the stack lock, as the pump does while it
+    processes datagrams and timers: calls from several application threads and the
+    IP thread never interleave inside a session (its record numbers, nonce and
+    additional-data scratch, receive queue and handshake state). Re-entrant, so a
+    callback run by the pump may call any service; a service that waits drops the
+    lock while it blocks (_wait)."""
+    lock = _lock
+
+    def service(*args, **kwargs):
+        lock.acquire()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            lock.release()
+    try:
+        service.__name__ = fn.__name__
+        service.__doc__ = fn.__doc__
+        service.__wrapped__ = fn
+    except AttributeError:                   # MicroPython functions take no attributes
+        pass
+    return service
+
+
 _handles = []        # every bound port handle (handle.owner is its NX_UDP_SOCKET)
 _timers = []         # objects with _timer_deadline() / _timer_fire(now_ms)
 _firing = []         # timers whose _timer_fire is running (not fired again meanwhile)

@@ -52,6 +52,7 @@ def _live(server):
     return NX_SUCCESS
 
 
+@netx.serialized
 def nx_secure_dtls_server_create(server_ptr, ip_ptr, port_, timeout, session_buffer,
                                  session_buffer_size, crypto_table, crypto_metadata_buffer,
                                  crypto_metadata_size, packet_reassembly_buffer,
@@ -139,6 +140,7 @@ def nx_secure_dtls_server_create(server_ptr, ip_ptr, port_, timeout, session_buf
     return NX_SUCCESS
 
 
+@netx.serialized
 def nx_secure_dtls_server_delete(server_ptr):
     if _live(server_ptr):
         return NX_PTR_ERROR
@@ -153,6 +155,7 @@ def nx_secure_dtls_server_delete(server_ptr):
     return NX_SUCCESS
 
 
+@netx.serialized
 def nx_secure_dtls_server_start(server_ptr):
     if _live(server_ptr):
         return NX_PTR_ERROR
@@ -172,6 +175,7 @@ def nx_secure_dtls_server_start(server_ptr):
     return NX_SUCCESS
 
 
+@netx.serialized
 def nx_secure_dtls_server_stop(server_ptr):
     """Stop listening and reset every session, halting in-progress communications."""
     if _live(server_ptr):
@@ -190,6 +194,7 @@ def nx_secure_dtls_server_stop(server_ptr):
     return NX_SUCCESS
 
 
+@netx.serialized
 def nx_secure_dtls_server_psk_add(server_ptr, pre_shared_key, psk_length, psk_identity,
                                   identity_length, hint, hint_length):
     """Add a PSK; every session of the server uses the server's one store."""
@@ -199,6 +204,7 @@ def nx_secure_dtls_server_psk_add(server_ptr, pre_shared_key, psk_length, psk_id
                                      hint, hint_length)
 
 
+@netx.serialized
 def nx_secure_dtls_server_notify_set(server_ptr, disconnect_notify, error_notify):
     if _live(server_ptr):
         return NX_PTR_ERROR
@@ -216,6 +222,7 @@ def _server_session(session):
     return NX_SUCCESS
 
 
+@netx.serialized
 def nx_secure_dtls_server_session_start(session_ptr, wait_option):
     """Run the server side of the handshake for a session given by connect_notify."""
     status = _server_session(session_ptr)
@@ -244,6 +251,7 @@ def nx_secure_dtls_server_session_send(session_ptr, packet_ptr):
     return _s._send(session_ptr, packet_ptr)
 
 
+@netx.serialized
 def nxsecure_dtls_server_mtu_set(server_ptr, mtu):
     """nxsecure extension: the largest datagram the server's sessions send."""
     if _live(server_ptr):
@@ -255,6 +263,7 @@ def nxsecure_dtls_server_mtu_set(server_ptr, mtu):
     return NX_SUCCESS
 
 
+@netx.serialized
 def nxsecure_dtls_server_idle_timeout_set(server_ptr, timeout_ticks):
     """nxsecure extension (like IPWorks DTLS' DefaultIdleTimeout): a connected session
     that has received no authenticated record for timeout_ticks is ended: close_notify
@@ -295,6 +304,7 @@ def _idle_sweep(server, now):
             _after(server, s)
 
 
+@netx.serialized
 def nxsecure_dtls_server_keylog_set(server_ptr, write):
     """nxsecure extension (host debugging): NSS key log lines for every session."""
     if _live(server_ptr):

@@ -230,6 +230,7 @@ def nx_secure_tls_initialize():
     return NX_SUCCESS
 
 
+@netx.serialized
 def nx_secure_dtls_session_create(dtls_session, crypto_table, metadata_buffer, metadata_size,
                                   packet_reassembly_buffer, packet_reassembly_buffer_size,
                                   certs_number, remote_certificate_buffer,
@@ -260,6 +261,7 @@ def nx_secure_dtls_session_create(dtls_session, crypto_table, metadata_buffer, m
     return NX_SUCCESS
 
 
+@netx.serialized
 def nx_secure_dtls_session_delete(dtls_session):
     status = _live(dtls_session)
     if status:
@@ -289,6 +291,7 @@ def _detach(session):
     session._notify_error = 0
 
 
+@netx.serialized
 def nx_secure_dtls_session_reset(dtls_session):
     """Clear ephemeral state; the PSK and certificate stores stay."""
     status = _live(dtls_session)
@@ -301,6 +304,7 @@ def nx_secure_dtls_session_reset(dtls_session):
     return NX_SUCCESS
 
 
+@netx.serialized
 def nx_secure_dtls_psk_add(session_ptr, pre_shared_key, psk_length, psk_identity,
                            identity_length, hint, hint_length):
     status = _live(session_ptr)
@@ -331,6 +335,7 @@ def _handshake_result(session):
     return NX_CONTINUE            # still in progress: the stack carries on while pumped
 
 
+@netx.serialized
 def nx_secure_dtls_client_session_start(dtls_session, udp_socket, ip_address, port_, wait_option):
     status = _live(dtls_session)
     if status:
@@ -400,14 +405,19 @@ def _send(session, packet):
     n = end - packet.nx_packet_prepend_ptr
     if start < 0 or end + _TAIL_ROOM > len(buf) or n > e.mtu - rl.overhead1:
         return NX_INVALID_PARAMETERS
+    lock = netx._lock               # netx.serialized, inline on the per-record path
+    lock.acquire()
     try:
         total = rl.seal(buf, start, CT_APPLICATION_DATA, 1, n)
+        if netx._udp_send(session._socket, buf[start:start + total],
+                          session._peer) != NX_SUCCESS:
+            return NX_SECURE_TLS_TCP_SEND_FAILED
+        netx._give(packet)
+        return NX_SUCCESS
     except NxError as err:
         return err.code
-    if netx._udp_send(session._socket, buf[start:start + total], session._peer) != NX_SUCCESS:
-        return NX_SECURE_TLS_TCP_SEND_FAILED
-    netx._give(packet)
-    return NX_SUCCESS
+    finally:
+        lock.release()
 
 
 def nx_secure_dtls_session_send(session_ptr, packet_ptr, ip_address, port_):
@@ -452,22 +462,28 @@ def nx_secure_dtls_session_receive(dtls_session, wait_option):
         if e.state == IDLE:
             return NX_NOT_CONNECTED, None
         netx._wait(dtls_session._rx_ready_fn, wait_option)
-    pkt = dtls_session._rx_head
-    if pkt is None:
-        # Queued data is always delivered before the end of the session is reported.
-        if e.state == CLOSED:
-            return NX_SECURE_TLS_CLOSE_NOTIFY_RECEIVED, None
-        if e.state == ERROR:
-            return e.error, None
-        return NX_NO_PACKET, None
-    dtls_session._rx_head = pkt.nx_packet_queue_next
-    if dtls_session._rx_head is None:
-        dtls_session._rx_tail = None
-    dtls_session._rx_count -= 1
+    lock = netx._lock               # the pump appends to the queue under this lock
+    lock.acquire()
+    try:
+        pkt = dtls_session._rx_head
+        if pkt is None:
+            # Queued data is always delivered before the end of the session is reported.
+            if e.state == CLOSED:
+                return NX_SECURE_TLS_CLOSE_NOTIFY_RECEIVED, None
+            if e.state == ERROR:
+                return e.error, None
+            return NX_NO_PACKET, None
+        dtls_session._rx_head = pkt.nx_packet_queue_next
+        if dtls_session._rx_head is None:
+            dtls_session._rx_tail = None
+        dtls_session._rx_count -= 1
+    finally:
+        lock.release()
     pkt.nx_packet_queue_next = None
     return NX_SUCCESS, pkt
 
 
+@netx.serialized
 def nx_secure_dtls_session_end(dtls_session, wait_option):
     """Send close_notify and end the session (the peer's answer is not awaited: a
     datagram peer may never send one)."""
@@ -485,6 +501,7 @@ def nx_secure_dtls_session_end(dtls_session, wait_option):
     return status
 
 
+@netx.serialized
 def nx_secure_dtls_session_client_info_get(session_ptr):
     """-> (status, client_ip_address (NXD_ADDRESS), client_port, local_port)."""
     status = _live(session_ptr)
@@ -518,6 +535,7 @@ def min_mtu(table):
     return 64 if m < 64 else m
 
 
+@netx.serialized
 def nxsecure_dtls_session_mtu_set(session_ptr, mtu):
     """nxsecure extension: the largest datagram this session sends (default
     config.NX_SECURE_DTLS_DEFAULT_MTU, safe for IPv6's minimum MTU)."""
@@ -531,6 +549,7 @@ def nxsecure_dtls_session_mtu_set(session_ptr, mtu):
     return NX_SUCCESS
 
 
+@netx.serialized
 def nxsecure_dtls_session_keylog_set(session_ptr, write):
     """nxsecure extension, host debugging only: write(line) receives one NSS key log
     line ("CLIENT_RANDOM <client_random> <master_secret>") per handshake. Off unless
