@@ -4,6 +4,7 @@ it or the public-key code behind it."""
 import hashlib
 
 import port
+from .handshake import u16_list_has
 from .const import (
     NxError, NX_SECURE_TLS_HANDSHAKE_FAILURE, NX_SECURE_TLS_UNSUPPORTED_PUBLIC_CIPHER,
     NX_SECURE_TLS_CERTIFICATE_SIG_CHECK_FAILED, NX_SECURE_TLS_MISSING_CRYPTO_ROUTINE,
@@ -74,11 +75,8 @@ def choose_sign_alg(key, peer_algs):
     if peer_algs is None:
         return mine[0]
     for a in mine:
-        hi = a >> 8
-        lo = a & 0xFF
-        for i in range(0, len(peer_algs) - 1, 2):
-            if peer_algs[i] == hi and peer_algs[i + 1] == lo:
-                return a
+        if u16_list_has(peer_algs, a):
+            return a
     return None
 
 
@@ -131,21 +129,15 @@ def choose_group(peer_groups):
     if peer_groups is None:
         return GROUP_SECP256R1
     for g in GROUPS:
-        for i in range(0, len(peer_groups) - 1, 2):
-            if (peer_groups[i] << 8) | peer_groups[i + 1] == g:
-                return g
+        if u16_list_has(peer_groups, g):
+            return g
     return 0
 
 
 def group_listed(peer_groups, group):
     """Does the client allow group? RFC 8422 4: a client that sends no
     supported_groups list leaves the server free to use any curve."""
-    if peer_groups is None:
-        return True
-    for i in range(0, len(peer_groups) - 1, 2):
-        if (peer_groups[i] << 8) | peer_groups[i + 1] == group:
-            return True
-    return False
+    return peer_groups is None or u16_list_has(peer_groups, group)
 
 
 def ecdh_keypair(group):
