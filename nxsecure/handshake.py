@@ -102,13 +102,19 @@ def pull_client_hello(body):
 
 
 def client_hello_offers(hello, suite):
-    s = hello.suites
-    hi = suite >> 8
-    lo = suite & 0xFF
-    for i in range(0, len(s), 2):
-        if s[i] == hi and s[i + 1] == lo:
-            return True
-    return False
+    return u16_list_has(hello.suites, suite)
+
+
+def _push_flag_extensions(w, ems, reneg):
+    """extended_master_secret (RFC 7627 4) and an empty renegotiation_info (RFC 5746
+    3.4: the initial handshake's), each when asked for."""
+    if ems:
+        w.u16(EXT_EXTENDED_MASTER_SECRET)
+        w.u16(0)
+    if reneg:
+        w.u16(EXT_RENEGOTIATION_INFO)
+        w.u16(1)
+        w.u8(0)
 
 
 def push_client_hello(w, random, cookie, suites, ems=True, extra=None):
@@ -123,13 +129,7 @@ def push_client_hello(w, random, cookie, suites, ems=True, extra=None):
     w.u8(1)
     w.u8(0)                      # null compression only
     m = w.begin16()
-    if ems:
-        w.u16(EXT_EXTENDED_MASTER_SECRET)
-        w.u16(0)
-    # RFC 5746 3.4: initial handshake sends an empty renegotiation_info.
-    w.u16(EXT_RENEGOTIATION_INFO)
-    w.u16(1)
-    w.u8(0)
+    _push_flag_extensions(w, ems, True)     # a client always signals RFC 5746
     if extra is not None:
         extra(w)
     w.end16(m)
@@ -151,13 +151,7 @@ def push_server_hello(w, random, session_id, suite, ems, secure_reneg, extra=Non
     w.u8(0)
     if ems or secure_reneg or extra is not None:
         m = w.begin16()
-        if ems:
-            w.u16(EXT_EXTENDED_MASTER_SECRET)
-            w.u16(0)
-        if secure_reneg:
-            w.u16(EXT_RENEGOTIATION_INFO)
-            w.u16(1)
-            w.u8(0)
+        _push_flag_extensions(w, ems, secure_reneg)
         if extra is not None:
             extra(w)
         w.end16(m)
