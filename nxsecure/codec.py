@@ -71,6 +71,13 @@ class Reader:
             raise _short()
 
 
+def put_u24(mv, off, v):
+    """A big-endian 24-bit field at mv[off:off + 3]."""
+    mv[off] = (v >> 16) & 0xFF
+    mv[off + 1] = (v >> 8) & 0xFF
+    mv[off + 2] = v & 0xFF
+
+
 class Writer:
     """Writes big-endian fields into a preallocated buffer at pos."""
 
@@ -89,12 +96,8 @@ class Writer:
         self.pos = p + 2
 
     def u24(self, v):
-        p = self.pos
-        m = self.mv
-        m[p] = (v >> 16) & 0xFF
-        m[p + 1] = (v >> 8) & 0xFF
-        m[p + 2] = v & 0xFF
-        self.pos = p + 3
+        put_u24(self.mv, self.pos, v)
+        self.pos += 3
 
     def put(self, data):
         n = len(data)
@@ -127,8 +130,4 @@ class Writer:
         return mark
 
     def end24(self, mark):
-        n = self.pos - mark - 3
-        m = self.mv
-        m[mark] = (n >> 16) & 0xFF
-        m[mark + 1] = (n >> 8) & 0xFF
-        m[mark + 2] = n & 0xFF
+        put_u24(self.mv, mark, self.pos - mark - 3)

@@ -1,6 +1,6 @@
 """The sans-I/O DTLS 1.2 engine: records in, handshake state machine, flights and timers, datagrams out (RFC 6347)."""
 from . import config
-from .codec import Reader, Writer
+from .codec import Reader, Writer, put_u24
 from .const import (
     NxError, NX_SUCCESS, CT_CHANGE_CIPHER_SPEC, CT_ALERT, CT_HANDSHAKE, CT_APPLICATION_DATA,
     DTLS_1_2, ALERT_WARNING, ALERT_FATAL, AD_CLOSE_NOTIFY, AD_UNEXPECTED_MESSAGE,
@@ -1049,12 +1049,8 @@ class Dtls:
                 q = pos + pre
                 _copy_segments(segs, 0, tx, q, HANDSHAKE_HEADER)
                 # rewrite fragment_offset / fragment_length (RFC 6347 4.2.3)
-                tx[q + 6] = (done >> 16) & 0xFF
-                tx[q + 7] = (done >> 8) & 0xFF
-                tx[q + 8] = done & 0xFF
-                tx[q + 9] = (frag >> 16) & 0xFF
-                tx[q + 10] = (frag >> 8) & 0xFF
-                tx[q + 11] = frag & 0xFF
+                put_u24(tx, q + 6, done)
+                put_u24(tx, q + 9, frag)
                 _copy_segments(segs, HANDSHAKE_HEADER + done, tx, q + HANDSHAKE_HEADER, frag)
                 pos += rl.seal(tx, pos, CT_HANDSHAKE, epoch, HANDSHAKE_HEADER + frag)
                 done += frag

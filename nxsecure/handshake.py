@@ -1,5 +1,5 @@
 """Handshake message codecs: pull_X(reader) / push_X(writer, ...) pairs (RFC 5246 7.4, RFC 6347 4.2)."""
-from .codec import Reader
+from .codec import Reader, put_u24
 from .const import (
     NxError, DTLS_1_2, DTLS_1_0, EXT_EXTENDED_MASTER_SECRET, EXT_RENEGOTIATION_INFO,
     EXT_SUPPORTED_GROUPS, EXT_EC_POINT_FORMATS, EXT_SIGNATURE_ALGORITHMS,
@@ -192,17 +192,11 @@ def pull_psk_vector(body):
 def push_handshake_header(mv, off, msg_type, length, message_seq, frag_off, frag_len):
     """RFC 6347 4.2.2 handshake header, 12 bytes."""
     mv[off] = msg_type
-    mv[off + 1] = (length >> 16) & 0xFF
-    mv[off + 2] = (length >> 8) & 0xFF
-    mv[off + 3] = length & 0xFF
+    put_u24(mv, off + 1, length)
     mv[off + 4] = (message_seq >> 8) & 0xFF
     mv[off + 5] = message_seq & 0xFF
-    mv[off + 6] = (frag_off >> 16) & 0xFF
-    mv[off + 7] = (frag_off >> 8) & 0xFF
-    mv[off + 8] = frag_off & 0xFF
-    mv[off + 9] = (frag_len >> 16) & 0xFF
-    mv[off + 10] = (frag_len >> 8) & 0xFF
-    mv[off + 11] = frag_len & 0xFF
+    put_u24(mv, off + 6, frag_off)
+    put_u24(mv, off + 9, frag_len)
 
 
 # --- certificate and ECDHE messages (RFC 5246 7.4.2-7.4.8, RFC 8422 5) --------------
