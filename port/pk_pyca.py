@@ -22,6 +22,8 @@ from cryptography.hazmat.primitives.asymmetric import x25519 as _x
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from nxsecure.pk import PortablePkBackend
+
 _CURVES = {23: (_ec.SECP256R1, 32), 24: (_ec.SECP384R1, 48)}
 _N = {23: 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551,
       24: 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973}
@@ -61,7 +63,10 @@ def _ec_private(key):
     return key.cache
 
 
-class PycaPkBackend:
+class PycaPkBackend(PortablePkBackend):
+    """pyca where it does the work; what it does not override (the per-group
+    shorthands, PKCS#1 decryption without the premaster countermeasure) is the
+    portable backend's."""
     name = 'pyca'
 
     def ecdh_keypair(self, group, rand):
@@ -96,18 +101,6 @@ class PycaPkBackend:
             return priv.exchange(_ec.ECDH(), peer)
         except (ValueError, TypeError):
             return None               # off-curve point, all-zero X25519 output
-
-    def ecdh_p256_keypair(self, rand):
-        return self.ecdh_keypair(23, rand)
-
-    def ecdh_p256(self, priv, peer_pub):
-        return self.ecdh(23, priv, peer_pub)
-
-    def x25519_keypair(self, rand):
-        return self.ecdh_keypair(29, rand)
-
-    def x25519(self, priv, peer_pub):
-        return self.ecdh(29, priv, peer_pub)
 
     def ec_public(self, key):
         if key.pub is None and key.private:
@@ -186,10 +179,6 @@ class PycaPkBackend:
         if len(msg) > key.size - 11:
             return None
         return _rsa_public(key).encrypt(bytes(msg), _pad.PKCS1v15())
-
-    def rsa_decrypt_pkcs1(self, key, ciphertext):
-        from nxsecure.pk import rsa
-        return rsa.decrypt_pkcs1(key, ciphertext)
 
     def rsa_decrypt_premaster(self, key, ciphertext, client_version, rand):
         r = bytes(rand(48))

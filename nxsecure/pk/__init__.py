@@ -100,16 +100,16 @@ class PortablePkBackend:
         return ec.ecdh(c, priv, peer_pub)
 
     def ecdh_p256_keypair(self, rand):
-        return self.ecdh_keypair(23, rand)
+        return self.ecdh_keypair(GROUP_SECP256R1, rand)
 
     def ecdh_p256(self, priv, peer_pub):
-        return self.ecdh(23, priv, peer_pub)
+        return self.ecdh(GROUP_SECP256R1, priv, peer_pub)
 
     def x25519_keypair(self, rand):
-        return self.ecdh_keypair(29, rand)
+        return self.ecdh_keypair(GROUP_X25519, rand)
 
     def x25519(self, priv, peer_pub):
-        return self.ecdh(29, priv, peer_pub)
+        return self.ecdh(GROUP_X25519, priv, peer_pub)
 
     def ec_public(self, key):
         if key.pub is None and key.private:
