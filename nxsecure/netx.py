@@ -1253,19 +1253,7 @@ def _fire_timers(now):
     """Fire the timers whose deadline has passed; -> milliseconds until the earliest
     deadline still ahead (0 if one is due), -1 if there is none."""
     best = -1
-    for t in _timers:                        # the usual pass: nothing is due
-        d = t._timer_deadline()
-        if d is not None:
-            left = _port.ticks_diff(d, now)
-            if left <= 0:
-                break
-            if best < 0 or left < best:
-                best = left
-    else:
-        return best
-    # something is due: firing may add or remove timers, so walk by index
-    best = -1
-    i = 0
+    i = 0                                    # by index: firing may add or remove timers
     while i < len(_timers):
         t = _timers[i]
         i += 1
