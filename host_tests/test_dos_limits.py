@@ -324,6 +324,38 @@ def test_idle_timeout_ends_idle_sessions_and_frees_their_slot(world):
     assert again.round_trip(b"no sweep now")
 
 
+def test_idle_timeout_set_before_any_client_still_ends_a_later_idle_session(world):
+    w = world
+    assert nxsecure_dtls_server_idle_timeout_set(w.server, 20) == NX_SUCCESS   # 200 ms
+    w.pump(30)                     # the first sweep finds no session at all
+    assert w.server.nxsecure_idle_timeouts == 0
+    c = w.client()
+    assert c.status == NX_SUCCESS and c.round_trip(b"then quiet")
+    s = w.server_session(c)
+    assert netx._wait(lambda: ("disconnect", s, 0) in w.events, NX_IP_PERIODIC_RATE)
+    assert w.server.nxsecure_idle_timeouts == 1
+    st, _ = c.recv(NX_NO_WAIT)
+    assert st == NX_SECURE_TLS_CLOSE_NOTIFY_RECEIVED
+
+
+def test_only_sessions_with_a_retransmission_timer_running_are_in_the_timer_list(world):
+    # Every wait scans netx._timers: a gateway's connected sessions must cost it nothing.
+    w = world
+    c = w.client(connect=False)
+    assert c.start(NX_NO_WAIT) == NX_CONTINUE
+    assert c.sess in netx._timers          # ClientHello sent, its retransmission armed
+    assert w.server_session(c) is None     # the cookie exchange is stateless
+    d = w.client()
+    assert netx._wait(lambda: c.sess._engine.state == CONNECTED, NX_IP_PERIODIC_RATE)
+    assert d.status == NX_SUCCESS and c.round_trip(b"a") and d.round_trip(b"b")
+    sessions = [c.sess, d.sess, w.server_session(c), w.server_session(d)]
+    assert all(s._engine.state == CONNECTED for s in sessions)
+    assert [t for t in netx._timers if t in sessions] == []
+    nx_secure_dtls_session_end(c.sess, NX_NO_WAIT)
+    w.pump()
+    assert [t for t in netx._timers if t in sessions] == []
+
+
 # ============================================================== spoofed flood
 def test_ten_thousand_spoofed_client_hellos_do_not_keep_a_client_out():
     w = World(sessions=2, pool_count=64)

@@ -106,7 +106,7 @@ class Transcript:
 class Dtls:
     """One DTLS association. The owner (a session control block) supplies
     `_dtls_output(mv) -> status`, `_dtls_app_data(buf, off, n, packet) -> bool`,
-    `_dtls_event(code)`, and the PSK store; this class never touches a socket or a clock."""
+    `_dtls_event(code)`, `_dtls_timer(armed)`, and the PSK store; this class never touches a socket or a clock."""
 
     def __init__(self, owner, mem, table, metadata, reassembly, is_client, random_into,
                  ticks_add=None):
@@ -137,6 +137,7 @@ class Dtls:
         self.flight = [[0, 0, None, 0] for _ in range(_MAX_FLIGHT_ENTRIES)]
         self.mtu = config.NX_SECURE_DTLS_DEFAULT_MTU
         self.psk_store = None
+        self.deadline = None
         self.reset()
 
     def reset(self):
@@ -151,7 +152,7 @@ class Dtls:
         self.flight_used = 0
         self.peer_flight_seq = -1    # first message_seq of the peer's last complete flight
         self.timeout = config.NX_SECURE_DTLS_RETRANSMIT_TIMEOUT_MS
-        self.deadline = None
+        self._arm(None)
         self.transmissions = 0
         self.sent_close = False
         self.psk = None
@@ -267,7 +268,7 @@ class Dtls:
         self.peer_flight_seq = message_seq
         self._set_state(S_HELLO)
         # A held hello the application never starts must not pin the slot forever.
-        self.deadline = self.ticks_add(now, config.NX_SECURE_DTLS_MAX_RETRANSMIT_TIMEOUT_MS)
+        self._arm(self.ticks_add(now, config.NX_SECURE_DTLS_MAX_RETRANSMIT_TIMEOUT_MS))
 
     def start_server(self, now):
         """Process the held ClientHello and send ServerHello..ServerHelloDone."""
@@ -850,7 +851,7 @@ class Dtls:
         if d:
             raise NxError(NX_SECURE_TLS_FINISHED_HASH_FAILURE, AD_DECRYPT_ERROR)
         self.transcript.update(whole)
-        self.deadline = None
+        self._arm(None)
         if not self.is_client:
             # Flight 6: ChangeCipherSpec, Finished. It is kept for retransmission
             # when the client repeats flight 5 (RFC 6347 4.2.4).
@@ -881,13 +882,13 @@ class Dtls:
             # RFC 5246 7.2.1: answer close_notify with close_notify.
             if not self.sent_close:
                 self.send_alert(ALERT_WARNING, AD_CLOSE_NOTIFY)
-            self.deadline = None
+            self._arm(None)
             self._set_state(CLOSED)
             self.owner._dtls_event(NX_SECURE_TLS_CLOSE_NOTIFY_RECEIVED)
             return
         if level == ALERT_FATAL:
             self.error = NX_SECURE_TLS_ALERT_RECEIVED
-            self.deadline = None
+            self._arm(None)
             self._set_state(ERROR)
             self.owner._dtls_event(NX_SECURE_TLS_ALERT_RECEIVED)
         # other warnings (e.g. no_renegotiation) need no action
@@ -911,7 +912,7 @@ class Dtls:
         status = NX_SUCCESS
         if self.state not in (IDLE, CLOSED, ERROR, S_HELLO) and not self.sent_close:
             status = self.send_alert(ALERT_WARNING, AD_CLOSE_NOTIFY)
-        self.deadline = None
+        self._arm(None)
         self._set_state(CLOSED)
         return status
 
@@ -924,7 +925,7 @@ class Dtls:
         if self.state in (ERROR, CLOSED):
             return
         self.error = code
-        self.deadline = None
+        self._arm(None)
         try:
             if alert is not None:
                 self.send_alert(ALERT_FATAL, alert)
@@ -1060,9 +1061,9 @@ class Dtls:
             self._emit(pos)
         self.transmissions += 1
         if arm_timer:
-            self.deadline = self.ticks_add(now, self.timeout)
+            self._arm(self.ticks_add(now, self.timeout))
         elif self.deadline is not None:
-            self.deadline = self.ticks_add(now, self.timeout)
+            self._arm(self.ticks_add(now, self.timeout))
 
     def _emit(self, n):
         status = self.owner._dtls_output(self.tx[:n])
@@ -1070,6 +1071,15 @@ class Dtls:
             raise NxError(NX_SECURE_TLS_TCP_SEND_FAILED, None)
 
     # ================================================================ timer
+    def _arm(self, deadline):
+        """Set (a ticks value) or clear (None) the retransmission deadline. The owner
+        is told only when the timer goes on or off, so it can keep the set of armed
+        timers; a connected association has none, and costs the timer scan nothing."""
+        was = self.deadline is not None
+        self.deadline = deadline
+        if was != (deadline is not None):
+            self.owner._dtls_timer(not was)
+
     def timer_deadline(self):
         return self.deadline
 
@@ -1079,7 +1089,7 @@ class Dtls:
         if self.deadline is None:
             return
         if self.state == S_HELLO or self.transmissions >= config.NX_SECURE_DTLS_MAX_TRANSMISSIONS:
-            self.deadline = None
+            self._arm(None)
             self._fail(NX_SECURE_TLS_HANDSHAKE_TIMEOUT, None)
             return
         t = self.timeout * 2

@@ -1251,36 +1251,43 @@ def _receive_one(h):
 
 def _fire_timers(now):
     """Fire the timers whose deadline has passed; -> milliseconds until the earliest
-    deadline still ahead (0 if one is due), -1 if there is none."""
-    best = -1
-    i = 0                                    # by index: firing may add or remove timers
-    while i < len(_timers):
-        t = _timers[i]
-        i += 1
-        if _firing and t in _firing:
-            continue
-        d = t._timer_deadline()
-        if d is None:
-            continue
-        left = _port.ticks_diff(d, now)
-        if left <= 0:
-            _firing.append(t)
+    deadline still ahead (0 if one is due), -1 if there is none. Only armed timers are
+    registered (a connected session has none). Each fires at most once per call: a
+    timer fired here, or still firing in a wait further out, stays in _firing until
+    that call ends. Firing may arm or disarm timers, so the scan starts over after
+    each."""
+    fired = None
+    try:
+        while True:
+            best = -1
+            due = None
+            for t in _timers:
+                d = t._timer_deadline()
+                if d is None:
+                    continue
+                left = _port.ticks_diff(d, now)
+                if left <= 0:
+                    if t not in _firing:
+                        due = t
+                        break
+                    left = 0
+                if best < 0 or left < best:
+                    best = left
+            if due is None:
+                return best
+            if fired is None:
+                fired = []
+            fired.append(due)
+            _firing.append(due)
             try:
-                t._timer_fire(now)
+                due._timer_fire(now)
             except Exception as e:
                 global _last_timer_error
                 _last_timer_error = e
-            finally:
+    finally:
+        if fired is not None:
+            for t in fired:
                 _firing.remove(t)
-            d = t._timer_deadline()          # re-armed (a retransmission) or done
-            if d is None:
-                continue
-            left = _port.ticks_diff(d, now)
-            if left < 0:
-                left = 0
-        if best < 0 or left < best:
-            best = left
-    return best
 
 
 _last_timer_error = None

@@ -31,15 +31,12 @@ class NX_SECURE_DTLS_SERVER:
 
     # --- the idle-session timer (nxsecure_dtls_server_idle_timeout_set) ---------------
     def _timer_deadline(self):
+        # _idle_due is never later than the earliest session's idle deadline (activity
+        # only moves deadlines later), so the scan over sessions runs once per sweep,
+        # not once per wait
         if self._id != _SERVER_ID or not self._idle_ms or not self._started:
             return None
-        best = None
-        for s in self._sessions:
-            if s._peer is not None and s._idle_top >= 0 and s._engine.state == CONNECTED:
-                d = s._idle_at + self._idle_ms
-                if best is None or port.ticks_diff(d, best) < 0:
-                    best = d
-        return best
+        return self._idle_due
 
     def _timer_fire(self, now):
         if self._id == _SERVER_ID and self._idle_ms and self._started:
@@ -123,6 +120,7 @@ def nx_secure_dtls_server_create(server_ptr, ip_ptr, port_, timeout, session_buf
     server_ptr._keylog = None
     server_ptr._mtu = None
     server_ptr._idle_ms = 0                    # nxsecure_dtls_server_idle_timeout_set: off
+    server_ptr._idle_due = None                # no later than the first idle deadline
     server_ptr.nxsecure_idle_timeouts = 0
     # certificates (nxsecure/certs.py): the store is made on first use
     server_ptr._store = None
@@ -278,6 +276,7 @@ def nxsecure_dtls_server_idle_timeout_set(server_ptr, timeout_ticks):
     now = port.ticks_ms()
     for s in server_ptr._sessions:
         s._idle_at = now                       # the clock starts now for everyone
+    server_ptr._idle_due = port.ticks_add(now, server_ptr._idle_ms) if timeout_ticks else None
     if timeout_ticks:
         netx._timer_add(server_ptr)
     else:
@@ -286,11 +285,13 @@ def nxsecure_dtls_server_idle_timeout_set(server_ptr, timeout_ticks):
 
 
 def _idle_sweep(server, now):
+    """End the sessions idle for the timeout, then find the next idle deadline."""
+    idle = server._idle_ms
     for s in server._sessions:
         e = s._engine
         if s._peer is None or s._idle_top < 0 or e.state != CONNECTED:
             continue
-        if port.ticks_diff(now, s._idle_at) < server._idle_ms:
+        if port.ticks_diff(now, s._idle_at) < idle:
             continue
         try:
             e.close()                          # close_notify, state CLOSED
@@ -302,6 +303,13 @@ def _idle_sweep(server, now):
             _release(s)
         else:
             _after(server, s)
+    due = None
+    for s in server._sessions:
+        if s._peer is not None and s._idle_top >= 0 and s._engine.state == CONNECTED:
+            d = port.ticks_add(s._idle_at, idle)
+            if due is None or port.ticks_diff(d, due) < 0:
+                due = d
+    server._idle_due = due
 
 
 @netx.serialized
@@ -361,6 +369,8 @@ def _receive(server, packet, addr):
             if top != s._idle_top:
                 s._idle_top = top
                 s._idle_at = now
+                if server._idle_due is None and server._idle_ms:
+                    server._idle_due = port.ticks_add(now, server._idle_ms)
             _after(server, s)
             return
         # RFC 6347 4.2.8: a new epoch-0 ClientHello from a known address is a client
@@ -449,7 +459,6 @@ def _stateless(server, packet, addr, now, existing):
     # Our epoch-0 records continue from the client's record number, so the
     # ServerHello never repeats the number the HelloVerifyRequest used (RFC 6347 4.2.1).
     s._engine.record.seq[0] = record_seq + 1
-    netx._timer_add(s)
     nxd, peer_port = netx._nxd_from_addr(addr)
     _call(server, server._connect_notify, s, nxd, peer_port)
 
@@ -535,6 +544,3 @@ def _after(server, s):
     if code:
         s._notify_error = 0
         _call(server, server._error_notify, s, code)
-    st = s._engine.state
-    if (st == ERROR or st == CLOSED) and s._rx_head is None:
-        netx._timer_remove(s)

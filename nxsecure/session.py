@@ -78,6 +78,14 @@ class NX_SECURE_DTLS_SESSION:
         self._notify_rx = True
         return True
 
+    def _dtls_timer(self, armed):
+        """The engine's retransmission timer went on or off: only armed sessions are
+        in netx's timer list, so waiting costs nothing per connected session."""
+        if armed:
+            netx._timer_add(self)
+        else:
+            netx._timer_remove(self)
+
     def _dtls_event(self, code):
         if code == NX_SUCCESS:
             return
@@ -121,7 +129,7 @@ class NX_SECURE_DTLS_SESSION:
         from . import certs
         return certs.chain(self, cert)
 
-    # --- timers (registered with netx while the session is live) ---------------------
+    # --- timers (registered with netx while the engine's timer is armed) ---------------
     def _timer_deadline(self):
         e = self._engine
         return None if e is None else e.deadline
@@ -366,7 +374,6 @@ def nx_secure_dtls_client_session_start(dtls_session, udp_socket, ip_address, po
     dtls_session._socket = udp_socket
     dtls_session._peer = peer
     udp_socket._dtls_receive = dtls_session._client_receive
-    netx._timer_add(dtls_session)
     try:
         e.start_client(port.ticks_ms())
     except NxError as err:
