@@ -50,7 +50,7 @@ def pinned(cmd):
 
 
 def scripts(impl):
-    if impl in ("udp", "floor"):
+    if impl in ("udp", "floor", "record"):
         return ([PY, os.path.join(HERE, "udp_echo.py"), "server"],
                 [PY, os.path.join(HERE, "udp_echo.py"), "client"])
     return ([PY, os.path.join(HERE, impl + "_server.py")],
@@ -63,6 +63,8 @@ def run_pair(impl, mode, suite, size, seconds):
     port_ = str(free_port())
     if impl == "floor":
         mode = "aead"
+    elif impl == "record":
+        mode = "record"
     common_args = ["--port", port_, "--suite", suite or "", "--mode", mode]
     srv = subprocess.Popen(pinned(srv_cmd + common_args), stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True, cwd=ROOT)
@@ -108,7 +110,7 @@ def host_part(reps, seconds, do_echo, do_hs, log):
         for size in SIZES:
             groups.append(("echo", None, size, ["udp"]))
             for suite in ECHO_SUITES:
-                groups.append(("echo", suite, size, ["ours", "mbedtls", "floor"]))
+                groups.append(("echo", suite, size, ["ours", "mbedtls", "floor", "record"]))
     if do_hs:
         for suite in HS_SUITES:
             impls = ["mbedtls"]
@@ -240,8 +242,10 @@ def report(res, mp, v, reps, seconds, command, elapsed):
                 o = res.get(("echo", suite, size, "ours"))
                 m = res.get(("echo", suite, size, "mbedtls"))
                 f = res.get(("echo", suite, size, "floor"))
+                r = res.get(("echo", suite, size, "record"))
                 for name, rs in (("nxsecure", o), ("python-mbedtls", m),
-                                 ("floor: UDP + 1 pyca seal + 1 open", f)):
+                                 ("floor: UDP + 1 pyca seal + 1 open", f),
+                                 ("nxsecure record layer alone, no NetX API", r)):
                     if not rs:
                         continue
                     rm = med([r["rate"] for r in rs])
@@ -263,7 +267,11 @@ def report(res, mp, v, reps, seconds, command, elapsed):
         w("")
         w("The floor row is bench/udp_echo.py --mode aead: raw UDP plus the two pyca AEAD "
           "calls a record needs (encrypt what is sent, decrypt what is received) and nothing "
-          "else; its ratios bound what any CPython DTLS stack over pyca reaches here.")
+          "else; its ratios bound what any CPython DTLS stack over pyca reaches here. "
+          "The record-layer row is bench/udp_echo.py --mode record: nxsecure/record.py "
+          "(header, nonce, AEAD through the crypto table, parse, epoch and replay-window "
+          "check and mark) straight over the socket; the gap between it and the nxsecure "
+          "row is what the NetX services, packet pool and pump cost.")
         w("")
         w("CPU per record = the process's CPU over the measured round trips / (2 x round "
           "trips): per round trip each side seals one record and opens one, including its "

@@ -25,6 +25,10 @@ def test_bench_runs_and_writes_every_table(tmp_path):
                 size, suite, NUMBER, NUMBER, NUMBER, NUMBER, NUMBER)
             assert re.search(row, text), (row, text)
         assert re.search(r"\| %d B \| - \| raw Python UDP \| %s" % (size, NUMBER), text), text
+        # the two reference echoes: pyca AEAD alone, and our record layer alone
+        for ref in (r"floor: UDP \+ 1 pyca seal \+ 1 open", "nxsecure record layer alone"):
+            assert re.search(r"\| %d B \| psk-ccm8 \| %s.* \| %s \(" % (size, ref, NUMBER),
+                             text), (ref, text)
     # sequential handshakes: ours for both suites, with the ratio to python-mbedtls
     for suite in ("psk-ccm8", "ecdhe-ecdsa-ccm8"):
         row = r"\| %s \| nxsecure \| %s \(.*\) \| %s \| %s \| %s \|" % (
