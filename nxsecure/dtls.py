@@ -10,8 +10,7 @@ from .const import (
     HT_SERVER_KEY_EXCHANGE, HT_SERVER_HELLO_DONE, HT_CLIENT_KEY_EXCHANGE, HT_FINISHED,
     HT_CERTIFICATE, HT_CERTIFICATE_REQUEST, HT_CERTIFICATE_VERIFY,
     NX_SECURE_TLS_EMPTY_REMOTE_CERTIFICATE_RECEIVED, NX_SECURE_TLS_CERTIFICATE_VERIFY_FAILURE,
-    NX_SECURE_TLS_UNSUPPORTED_PUBLIC_CIPHER, NX_SECURE_TLS_NO_CERT_SPACE_ALLOCATED,
-    NX_SECURE_TLS_UNSUPPORTED_CERT_SIGN_ALG, AD_BAD_CERTIFICATE,
+    NX_SECURE_TLS_UNSUPPORTED_PUBLIC_CIPHER,
     NX_SECURE_TLS_UNRECOGNIZED_MESSAGE_TYPE, NX_SECURE_TLS_HANDSHAKE_FAILURE,
     NX_SECURE_TLS_NO_SUPPORTED_CIPHERS, NX_SECURE_TLS_UNKNOWN_CIPHERSUITE,
     NX_SECURE_TLS_BAD_COMPRESSION_METHOD, NX_SECURE_TLS_UNSUPPORTED_TLS_VERSION,
@@ -24,7 +23,7 @@ from .const import (
 from .handshake import (
     HANDSHAKE_HEADER, pull_client_hello, push_client_hello, pull_server_hello, push_server_hello,
     pull_hello_verify_request, pull_psk_vector, push_handshake_header, client_hello_offers,
-    check_initial_reneg_info, push_cert_extensions, u16_list_has,
+    check_initial_reneg_info, push_cert_extensions,
     pull_certificate_list, pull_ec_params, push_ec_params, pull_certificate_request,
     pull_digitally_signed, CERT_TYPE_RSA_SIGN, CERT_TYPE_ECDSA_SIGN,
 )

@@ -4,9 +4,9 @@ from . import netx
 from .codec import Reader
 from .const import (
     NxError, NX_SUCCESS, NX_PTR_ERROR, NX_INVALID_PARAMETERS, NX_STILL_BOUND, NX_NOT_CONNECTED,
-    NX_CONTINUE, NX_IP_NORMAL, NX_FRAGMENT_OKAY, NX_IP_TIME_TO_LIVE, CT_HANDSHAKE,
+    NX_IP_NORMAL, NX_FRAGMENT_OKAY, NX_IP_TIME_TO_LIVE, CT_HANDSHAKE,
     HT_CLIENT_HELLO, HT_HELLO_VERIFY_REQUEST, DTLS_1_0, DTLS_1_2,
-    NX_SECURE_TLS_NO_FREE_DTLS_SESSIONS, NX_SECURE_TLS_INVALID_STATE,
+    NX_SECURE_TLS_NO_FREE_DTLS_SESSIONS,
 )
 from .cookie import CookieJar
 from .dtls import IDLE, S_HELLO, CONNECTED, CLOSED, ERROR
@@ -381,6 +381,7 @@ def _receive(server, packet, addr):
     except NxError:
         server.nxsecure_datagrams_dropped += 1
     netx._give(packet)
+
 
 
 def _starts_with_hello(packet):
