@@ -1317,8 +1317,9 @@ def _wait(condition, wait_option):
                     n -= 1
                     if n <= 0:
                         break
-            now = _port.ticks_ms()
-            nxt = _fire_timers(now) if _timers else -1
+            # the clock is read only when something needs it: no timer is armed
+            # while every session is connected, and NX_WAIT_FOREVER has no deadline
+            nxt = _fire_timers(_port.ticks_ms()) if _timers else -1
             if condition():
                 return True
         finally:
@@ -1328,7 +1329,7 @@ def _wait(condition, wait_option):
         if forever:
             timeout = _POLL_CAP_MS
         else:
-            timeout = wait_ms - _port.ticks_diff(now, start)
+            timeout = wait_ms - _port.ticks_diff(_port.ticks_ms(), start)
             if timeout <= 0:
                 # The wait is over (at once for NX_NO_WAIT): one last pass takes in
                 # what is queued now, several datagrams per socket (a whole flight).

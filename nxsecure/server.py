@@ -168,7 +168,7 @@ def nx_secure_dtls_server_start(server_ptr):
     status = netx.nx_udp_socket_bind(sock, server_ptr._port, server_ptr._timeout)
     if status:
         return status
-    sock._dtls_receive = lambda packet, addr: _receive(server_ptr, packet, addr)
+    sock._dtls_receive = server_ptr._udp_receive     # a bound method: one frame per datagram
     server_ptr._started = True
     return NX_SUCCESS
 
@@ -382,6 +382,10 @@ def _receive(server, packet, addr):
         server.nxsecure_datagrams_dropped += 1
     netx._give(packet)
 
+
+# The server socket's receive hook, as a method so the pump calls it with no
+# intermediate frame: _udp_receive(packet, addr) on the server is _receive(server, ...).
+NX_SECURE_DTLS_SERVER._udp_receive = _receive
 
 
 def _starts_with_hello(packet):
