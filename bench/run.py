@@ -1,7 +1,8 @@
 """`make bench`: speed and memory of nxsecure side by side with python-mbedtls (Mbed TLS),
 raw Python UDP and MicroPython. Prints a table and writes BENCHMARKS.md.
 
-    python bench/run.py [--reps 5] [--seconds 1.0] [--out BENCHMARKS.md] [--only echo,handshake,mp]
+    python bench/run.py [--reps 5] [--seconds 1.0] [--out BENCHMARKS.md]
+                        [--only echo,handshake,records,mp]
 
 Host part: every server and client is its own process, both pinned to core 0 with
 `taskset -c 0`; the implementations of one configuration run alternately (A B, then
@@ -9,7 +10,9 @@ B A, ...) in each repetition, and each figure is the median (min..max) over the
 repetitions. Echo: one session, one record each way per round trip, a 200-echo warm-up,
 then as many round trips as fit in --seconds. Handshakes: sequential full handshakes
 with a cookie exchange (HelloVerifyRequest), each on a new client session and port.
-CPU is user + system time of each process over the measured part.
+CPU is user + system time of each process over the measured part. Records: bench/records.py,
+one record sealed and opened in one process (pinned), nxsecure's record layer against
+Mbed TLS's through python-mbedtls' memory buffers.
 MicroPython part: bench/mp_bench.py inside the WebAssembly build under Node, and the
 same script under this CPython, both with the pure-Python AES.
 """
@@ -140,6 +143,20 @@ def host_part(reps, seconds, do_echo, do_hs, log):
     return res
 
 
+def records_part(reps, log):
+    """bench/records.py: {(suite, size): {impl: us per record sealed and opened}}."""
+    p = subprocess.run(pinned([PY, os.path.join(HERE, "records.py"), "--reps", str(reps)]),
+                       capture_output=True, text=True, cwd=ROOT, timeout=300)
+    out = {}
+    if p.returncode != 0:
+        log("  records.py: %s" % (p.stderr or p.stdout)[-1500:])
+    for line in p.stdout.splitlines():
+        if line.startswith("{"):
+            r = json.loads(line)
+            out.setdefault((r["suite"], r["size"]), {})[r["impl"]] = r["us"]
+    return out
+
+
 def mp_part(log):
     out = {}
     node = shutil.which("node")
@@ -198,7 +215,7 @@ def versions():
     return v
 
 
-def report(res, mp, v, reps, seconds, command, elapsed):
+def report(res, mp, v, reps, seconds, command, elapsed, records=None):
     L = []
     w = L.append
     w("# Benchmarks")
@@ -276,6 +293,28 @@ def report(res, mp, v, reps, seconds, command, elapsed):
         w("CPU per record = the process's CPU over the measured round trips / (2 x round "
           "trips): per round trip each side seals one record and opens one, including its "
           "UDP system calls.")
+        w("")
+    if records:
+        w("## Record protection alone, one process (us per record sealed and opened)")
+        w("")
+        w("| payload | suite | nxsecure record layer | python-mbedtls, memory buffers | "
+          "mbedtls/ours |")
+        w("|---|---|---|---|---|")
+        for size in SIZES:
+            for suite in ECHO_SUITES:
+                r = records.get((suite, size), {})
+                if "ours" not in r:
+                    continue
+                m = r.get("mbedtls")
+                w("| %d B | %s | %.2f | %s | %s |" % (
+                    size, suite, r["ours"], "%.2f" % m if m else "n/a",
+                    "%.2f" % (m / r["ours"]) if m else ""))
+        w("")
+        w("bench/records.py: one end seals a record (the payload copied in, header, nonce, "
+          "AEAD) and the other opens it (parse, epoch and replay check, AEAD, window mark), "
+          "in one process with no socket; best of the repetitions. This is the cost the "
+          "record layers themselves add; the echo table above adds the system calls, the "
+          "scheduler and, for nxsecure, the NetX services.")
         w("")
     if any(k[0] == "handshake" for k in res):
         w("## Sequential full handshakes with cookie (handshakes per second)")
@@ -421,7 +460,7 @@ PIN = True
 def main(argv):
     global PIN
     a = {"reps": 5, "seconds": 1.0, "out": os.path.join(ROOT, "BENCHMARKS.md"),
-         "only": "echo,handshake,mp"}
+         "only": "echo,handshake,records,mp"}
     i = 1
     while i < len(argv):
         k = argv[i].lstrip("-")
@@ -440,13 +479,18 @@ def main(argv):
     if "echo" in only or "handshake" in only:
         log("== host: echo and handshakes, %d repetitions" % a["reps"])
         res = host_part(a["reps"], a["seconds"], "echo" in only, "handshake" in only, log)
+    records = {}
+    if "records" in only:
+        log("== host: record protection alone, in one process")
+        records = records_part(a["reps"], log)
     mp = {}
     if "mp" in only:
         log("== MicroPython (WebAssembly) and CPython, pure-Python AES")
         mp = mp_part(log)
     command = "make bench" if os.environ.get("NXSECURE_BENCH_MAKE") else " ".join(
         ["python"] + [os.path.relpath(argv[0], ROOT)] + argv[1:])
-    text = report(res, mp, versions(), a["reps"], a["seconds"], command, time.time() - t0)
+    text = report(res, mp, versions(), a["reps"], a["seconds"], command, time.time() - t0,
+                  records)
     print(text)
     if a["out"]:
         with open(a["out"], "w") as f:

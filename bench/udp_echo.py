@@ -68,14 +68,24 @@ class Records:
         self.tx[pre:pre + n] = data
         return self.tx[:rl.seal(self.tx, 0, 23, 1, n)]
 
-    def recv_open(self, sock):
-        """-> (plaintext view, addr); None for a record that does not open."""
-        n, addr = sock.recvfrom_into(self.rx)
+    def _open(self, n):
+        """The record in rx[:n] -> its plaintext view, or None if it does not open."""
         rl = self.rl
         if rl.open(self.rx, 0, n):
-            return None, addr
+            return None
         rl.w1.mark(rl.r_seq)
-        return self.rx[rl.r_off:rl.r_off + rl.r_len], addr
+        return self.rx[rl.r_off:rl.r_off + rl.r_len]
+
+    def recv_open(self, sock):
+        """-> (plaintext view or None, addr) for the next datagram."""
+        n, addr = sock.recvfrom_into(self.rx)
+        return self._open(n), addr
+
+    def open_copy(self, record):
+        """Open a record held elsewhere (bench/records.py: no socket)."""
+        n = len(record)
+        self.rx[:n] = record
+        return self._open(n)
 
 
 def server(a):
