@@ -322,6 +322,45 @@ def test_timer_fires_while_thread_blocks_in_real_poll(stack):
         netx._timer_remove(t)
 
 
+def test_wait_inside_a_timer_callback_blocks_instead_of_spinning(stack, monkeypatch):
+    # A callback run by a timer (a notify that ends a session, say) may wait; the
+    # timer still firing further out must not make that nested wait poll without
+    # blocking until it returns.
+    s = stack.socket(NX_ANY_PORT)
+    polls = []
+    real_poll = port.poll
+
+    def counting_poll(handles, timeout_ms):
+        polls.append(timeout_ms)
+        return real_poll(handles, timeout_ms)
+    monkeypatch.setattr(port, "poll", counting_poll)
+
+    class T:
+        deadline = port.ticks_ms()
+        fired = 0
+
+        def _timer_deadline(self):
+            return self.deadline
+
+        def _timer_fire(self, now):
+            self.fired += 1
+            nx_udp_socket_receive(s, 10)        # 100 ms, nothing arrives
+            self.deadline = None
+
+    t = T()
+    netx._timer_add(t)
+    try:
+        t0 = time.monotonic()
+        tx_thread_sleep(0)
+        assert t.fired == 1
+        assert time.monotonic() - t0 >= 0.09
+        # one blocking poll (or a few, each at most _POLL_CAP_MS), not thousands of
+        # zero-timeout ones
+        assert polls.count(0) <= 3 and len(polls) <= 10, polls[:20]
+    finally:
+        netx._timer_remove(t)
+
+
 # --- port: random source and crypto backend selection ---------------------------------
 def test_random_uses_os_urandom_by_default():
     a = bytearray(32)

@@ -1255,7 +1255,8 @@ def _fire_timers(now):
     registered (a connected session has none). Each fires at most once per call: a
     timer fired here, or still firing in a wait further out, stays in _firing until
     that call ends. Firing may arm or disarm timers, so the scan starts over after
-    each."""
+    each. A timer still firing further out does not count as due here: a wait inside
+    its callback blocks instead of spinning."""
     fired = None
     try:
         while True:
@@ -1270,7 +1271,9 @@ def _fire_timers(now):
                     if t not in _firing:
                         due = t
                         break
-                    left = 0
+                    if fired is None or t not in fired:
+                        continue        # firing in a wait further out, which re-reads it
+                    left = 0            # fired here and still due: the next pass sees it
                 if best < 0 or left < best:
                     best = left
             if due is None:
