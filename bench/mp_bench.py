@@ -43,7 +43,6 @@ if not IS_MP:
 import port                                 # noqa: E402
 from port.memnet import MemoryNetwork       # noqa: E402
 from nxsecure import *                      # noqa: E402,F401,F403
-from nxsecure import netx                   # noqa: E402
 from nxsecure.crypto import portable_backend   # noqa: E402
 from nxsecure.crypto.table import make_tls_crypto   # noqa: E402
 
