@@ -5,6 +5,7 @@ import port
 from port.memnet import MemoryNetwork
 from nxsecure import *
 from nxsecure.crypto.table import make_tls_crypto
+from nxsecure.const import CT_APPLICATION_DATA
 from nxsecure.record import ReplayWindow, RecordLayer
 from nxsecure.cookie import CookieJar
 
