@@ -392,8 +392,8 @@ def test_crypto_backend_on_cpython_is_pyca(monkeypatch):
     assert port.crypto_backend() is sentinel
 
 
-def test_micropython_aes_block_wrapper_is_exact():
-    # port/micropython.py's cryptolib wrapper, driven by a fake ECB engine on CPython
+def _micropython_port():
+    """port/micropython.py imported on CPython, with MicroPython's time.ticks_* faked."""
     import importlib
     fake_time = types.SimpleNamespace(ticks_ms=lambda: 0, ticks_diff=lambda a, b: a - b,
                                       ticks_add=lambda a, b: a + b, sleep_ms=lambda ms: None)
@@ -401,10 +401,51 @@ def test_micropython_aes_block_wrapper_is_exact():
     sys.modules["time"] = fake_time
     try:
         sys.modules.pop("port.micropython", None)
-        mp = importlib.import_module("port.micropython")
+        return importlib.import_module("port.micropython")
     finally:
         sys.modules["time"] = saved
         sys.modules.pop("port.micropython", None)
+
+
+def test_micropython_receive_with_no_heap_room_drops_the_datagram_and_never_raises():
+    # A board's recvfrom(n) first takes an n-byte block: on a fragmented heap it raises
+    # MemoryError. The datagram must be consumed (not polled again forever), counted,
+    # and the stack must see "nothing queued", not an exception.
+    mp = _micropython_port()
+
+    class Sock:
+        def __init__(self, queue):
+            self.queue = queue
+            self.fail = False
+
+        def recvfrom(self, n):
+            if not self.queue:
+                raise OSError(11)                 # EAGAIN
+            if self.fail:
+                raise MemoryError("memory allocation failed, allocating %d bytes" % n)
+            return self.queue.pop(0), ("10.0.0.2", 5684)
+
+        def readinto(self, buf):                  # a UDP read consumes the datagram
+            d = self.queue.pop(0)
+            n = min(len(buf), len(d))
+            buf[:n] = d[:n]
+            return n
+
+    sock = Sock([b"first", b"second", b"third"])
+    h = mp.UdpHandle(sock, 4)
+    mv = memoryview(bytearray(1568))
+    assert h.recvfrom_into(mv) == (5, ("10.0.0.2", 5684)) and bytes(mv[:5]) == b"first"
+    sock.fail = True
+    assert h.recvfrom_into(mv) == (0, None)
+    assert h.dropped == 1 and sock.queue == [b"third"]    # "second" was consumed
+    sock.fail = False
+    assert h.recvfrom_into(mv) == (5, ("10.0.0.2", 5684)) and bytes(mv[:5]) == b"third"
+    assert h.recvfrom_into(mv) == (0, None) and h.dropped == 1
+
+
+def test_micropython_aes_block_wrapper_is_exact():
+    # port/micropython.py's cryptolib wrapper, driven by a fake ECB engine on CPython
+    mp = _micropython_port()
 
     class FakeAes:
         def __init__(self, key, mode):

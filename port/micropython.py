@@ -63,6 +63,10 @@ def _addr_tuple(a):
     return (':'.join('%x' % g for g in groups), port, 0, 0)
 
 
+_NOTHING = (0, None)        # made once: the MemoryError path must not allocate
+_DROP = bytearray(1)
+
+
 class UdpHandle:
     """One bound, non-blocking UDP socket."""
     net = None              # the platform's network (port.memnet handles name theirs)
@@ -72,6 +76,7 @@ class UdpHandle:
         self.family = family
         self.owner = None
         self._dests = []            # [(address tuple, socket-level address)]
+        self.dropped = 0            # datagrams dropped: no heap room to read them
 
     def sendto(self, mv, addr):
         """Bytes sent, or a negative errno (never raises)."""
@@ -102,14 +107,25 @@ class UdpHandle:
         """(n, addr) for one datagram, (0, None) when none is queued.
         MicroPython sockets have no recvfrom_into: recvfrom allocates the datagram
         once and we copy it into the caller's buffer (the one allocation per
-        datagram on boards)."""
+        datagram on boards). It first takes a block of len(mv) bytes and shrinks it
+        to the datagram: on a heap too fragmented for that block it raises
+        MemoryError, and the datagram is then read into one preallocated byte,
+        which drops it (a datagram left queued would be polled again at once);
+        self.dropped counts these. Never raises."""
         try:
             data, a = self.sock.recvfrom(len(mv))
+            n = len(data)
+            mv[:n] = data
+            return n, _addr_tuple(a)
         except OSError:
-            return 0, None
-        n = len(data)
-        mv[:n] = data
-        return n, _addr_tuple(a)
+            return _NOTHING
+        except MemoryError:
+            self.dropped += 1
+            try:
+                self.sock.readinto(_DROP)
+            except (OSError, MemoryError, AttributeError):
+                pass
+            return _NOTHING
 
     def close(self):
         try:
