@@ -518,8 +518,8 @@ def nx_packet_data_extract_offset(packet, offset, buffer, buffer_length):
         n = buffer_length
     src = packet.nx_packet_prepend_ptr + offset
     try:
-        if n == blen:
-            buffer[:] = packet._buf[src:src + n]
+        if n == blen or type(buffer) is bytearray:     # in place: no view of buffer made
+            buffer[:n] = packet._buf[src:src + n]
         else:
             memoryview(buffer)[:n] = packet._buf[src:src + n]
     except (TypeError, ValueError):
