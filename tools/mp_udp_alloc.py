@@ -1,0 +1,121 @@
+"""Heap bytes allocated per echo round trip through the NetX services, on a MicroPython
+unix build over real UDP on 127.0.0.1 (both ends in this process, PSK-CCM_8, 100 B):
+
+    make mpy && MICROPYPATH=build/mpy micropython tools/mp_udp_alloc.py [smallid]
+
+`smallid` makes the stack lock's thread id a small int, as it is on ESP32 and RP2040
+(a 32-bit Linux thread id is a big int, 32 bytes per lock acquire). docs/BOARDS.md
+quotes its figures."""
+import gc
+import sys
+
+import port
+if "smallid" in sys.argv:
+    port.get_ident = lambda: 1
+from nxsecure import *
+
+pool = NX_PACKET_POOL()
+ip = NX_IP()
+pmem = bytearray(16 * 1600)
+assert nx_packet_pool_create(pool, "p", 1568, pmem, len(pmem)) == 0
+assert nx_ip_create(ip, "ip", IP_ADDRESS(127, 0, 0, 1), 0xFFFFFF00, pool) == 0
+nx_udp_enable(ip)
+table = make_tls_crypto(port.crypto_backend(), [TLS_PSK_WITH_AES_128_CCM_8])
+PSK = b"\x01\x02\x03\x04\x05\x06\x07\x08"
+ID = b"id"
+server = NX_SECURE_DTLS_SERVER()
+sbuf = bytearray(sizeof(NX_SECURE_DTLS_SESSION) * 2)
+md = bytearray(2 * 2000)
+rs = bytearray(2 * 1000)
+conn = []
+
+
+def cn(s, a, p):
+    conn.append(s)
+    return 0
+
+
+PORT = 24000 + (port.ticks_ms() % 1000)
+st = nx_secure_dtls_server_create(server, ip, PORT, 100, sbuf, len(sbuf), table, md, len(md), rs, len(rs), cn, lambda s: 0)
+assert st == 0, st
+nx_secure_dtls_server_psk_add(server, PSK, len(PSK), ID, len(ID), None, 0)
+assert nx_secure_dtls_server_start(server) == 0
+sock = NX_UDP_SOCKET()
+nx_udp_socket_create(ip, sock, "c", 0, 0, 0x80, 8)
+cs = NX_SECURE_DTLS_SESSION()
+cmd = bytearray(2000)
+crs = bytearray(1000)
+assert nx_secure_dtls_session_create(cs, table, cmd, len(cmd), crs, len(crs), 0, None, 0) == 0
+nx_secure_dtls_psk_add(cs, PSK, len(PSK), ID, len(ID), None, 0)
+sa = NXD_ADDRESS(IP_ADDRESS(127, 0, 0, 1))
+st = nx_secure_dtls_client_session_start(cs, sock, sa, PORT, NX_NO_WAIT)
+for _ in range(300):
+    tx_thread_sleep(0)
+    if conn:
+        nx_secure_dtls_server_session_start(conn[0], NX_NO_WAIT)
+    st = nx_secure_dtls_client_session_start(cs, sock, sa, PORT, NX_NO_WAIT)
+    if st == 0:
+        break
+assert st == 0, hex(st)
+ss = conn[0]
+data = bytes(100)
+buf = bytearray(256)
+acc = {}
+
+
+def step(name, t0):
+    t1 = gc.mem_alloc()
+    acc[name] = acc.get(name, 0) + (t1 - t0)
+    return gc.mem_alloc()
+
+
+def rt(meter):
+    t = gc.mem_alloc()
+    st, pkt = nx_secure_dtls_packet_allocate(cs, pool, NX_WAIT_FOREVER)
+    nx_packet_data_append(pkt, data, 100, pool, NX_WAIT_FOREVER)
+    if meter:
+        t = step("alloc+append", t)
+    nx_secure_dtls_session_send(cs, pkt, sa, PORT)
+    if meter:
+        t = step("send", t)
+    st, pkt = nx_secure_dtls_session_receive(ss, NX_WAIT_FOREVER)
+    if meter:
+        t = step("receive", t)
+    st, n = nx_packet_data_extract_offset(pkt, 0, buf, len(buf))
+    if meter:
+        t = step("extract", t)
+    nx_packet_release(pkt)
+    if meter:
+        t = step("release", t)
+    st, out = nx_secure_dtls_packet_allocate(ss, pool, NX_WAIT_FOREVER)
+    nx_packet_data_append(out, buf, n, pool, NX_WAIT_FOREVER)
+    if meter:
+        t = step("alloc+append", t)
+    nx_secure_dtls_server_session_send(ss, out)
+    if meter:
+        t = step("send", t)
+    st, pkt = nx_secure_dtls_session_receive(cs, NX_WAIT_FOREVER)
+    if meter:
+        t = step("receive", t)
+    st, n = nx_packet_data_extract_offset(pkt, 0, buf, len(buf))
+    if meter:
+        t = step("extract", t)
+    nx_packet_release(pkt)
+    if meter:
+        t = step("release", t)
+for _ in range(20):
+    rt(False)
+N = 50
+gc.collect()
+gc.disable()
+a = gc.mem_alloc()
+for _ in range(N):
+    rt(False)
+total = (gc.mem_alloc() - a) / N
+gc.collect()
+for _ in range(N):
+    rt(True)
+gc.enable()
+print("bytes per round trip (2 records), unmetered: %.1f" % total)
+for k in sorted(acc):
+    print("  %s: %.1f" % (k, acc[k] / N))
