@@ -443,6 +443,69 @@ def test_micropython_receive_with_no_heap_room_drops_the_datagram_and_never_rais
     assert h.recvfrom_into(mv) == (0, None) and h.dropped == 1
 
 
+def test_micropython_poll_answers_one_ready_handle_without_a_new_list(monkeypatch):
+    # port/micropython.py's poll over select.poll's ipoll (one reused event tuple): one
+    # ready handle is answered with that handle's own 1-tuple, several with a list.
+    mp = _micropython_port()
+
+    class Poller:
+        def __init__(self):
+            self.registered = []
+            self.events = []
+
+        def register(self, sock, flags):
+            self.registered.append(sock)
+
+        def unregister(self, sock):
+            self.registered.remove(sock)
+
+        def ipoll(self, timeout_ms):
+            if self.events is None:
+                raise OSError(4)                   # EINTR
+            ev = [None, 1]
+            for sock in self.events:               # the same list object every time
+                ev[0] = sock
+                yield ev
+
+    poller = Poller()
+    monkeypatch.setattr(mp, "select", types.SimpleNamespace(poll=lambda: poller, POLLIN=1))
+    a, b = mp.UdpHandle(object(), 4), mp.UdpHandle(object(), 4)
+    poller.events = [a.sock]
+    first = mp.poll([a, b], 10)
+    assert first == (a,) and first is a._alone and mp.poll([a, b], 10) is first
+    assert poller.registered == [a.sock, b.sock]
+    poller.events = [b.sock, a.sock]
+    assert mp.poll([a, b], 10) == [b, a]
+    poller.events = []
+    assert mp.poll([a, b], 0) == ()
+    poller.events = None
+    assert mp.poll([a, b], 0) == ()
+    poller.events = [b.sock]
+    assert mp.poll([b], 0) == (b,) and poller.registered == [b.sock]
+
+
+def test_micropython_receive_converts_a_peer_address_once():
+    # the unix port hands out a raw struct sockaddr: it becomes ('a.b.c.d', port) once
+    # per peer, not once per datagram
+    mp = _micropython_port()
+    sa1 = bytes([2, 0, 0x16, 0x34, 127, 0, 0, 1]) + bytes(8)      # AF_INET, 5684
+    sa2 = bytes([2, 0, 0x16, 0x35, 127, 0, 0, 1]) + bytes(8)      # another port
+
+    class Sock:
+        queue = [(b"a", sa1), (b"b", sa1), (b"c", sa2)]
+
+        def recvfrom(self, n):
+            return self.queue.pop(0)
+
+    h = mp.UdpHandle(Sock(), 4)
+    mv = memoryview(bytearray(64))
+    n1, a1 = h.recvfrom_into(mv)
+    n2, a2 = h.recvfrom_into(mv)
+    n3, a3 = h.recvfrom_into(mv)
+    assert a1 == ("127.0.0.1", 5684) and a2 is a1
+    assert a3 == ("127.0.0.1", 5685) and bytes(mv[:1]) == b"c"
+
+
 def test_micropython_aes_block_wrapper_is_exact():
     # port/micropython.py's cryptolib wrapper, driven by a fake ECB engine on CPython
     mp = _micropython_port()

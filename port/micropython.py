@@ -77,6 +77,9 @@ class UdpHandle:
         self.owner = None
         self._dests = []            # [(address tuple, socket-level address)]
         self.dropped = 0            # datagrams dropped: no heap room to read them
+        self._alone = (self,)       # poll's answer when this handle alone is ready
+        self._raw = None            # the last datagram's source as the socket gave it,
+        self._addr = None           # and as an address tuple
 
     def sendto(self, mv, addr):
         """Bytes sent, or a negative errno (never raises)."""
@@ -116,7 +119,10 @@ class UdpHandle:
             data, a = self.sock.recvfrom(len(mv))
             n = len(data)
             mv[:n] = data
-            return n, _addr_tuple(a)
+            if a != self._raw:              # a peer's sockaddr is converted once
+                self._raw = a
+                self._addr = _addr_tuple(a)
+            return n, self._addr
         except OSError:
             return _NOTHING
         except MemoryError:
@@ -192,11 +198,12 @@ _registered = []
 
 
 def poll(handles, timeout_ms):
-    """Handles with a datagram queued, waiting up to timeout_ms (< 0: forever)."""
+    """Handles with a datagram queued (a tuple or list), waiting up to timeout_ms
+    (< 0: forever)."""
     global _poller
     if not handles or select is None:
         sleep_ms(timeout_ms)
-        return []
+        return ()
     if _poller is None:
         _poller = select.poll()
     # keep the one poller's registrations equal to `handles` (no new poller per call)
@@ -215,16 +222,23 @@ def poll(handles, timeout_ms):
         if h not in _registered:
             _poller.register(h.sock, select.POLLIN)
             _registered.append(h)
-    ready = []
+    # ipoll reuses one event tuple, and one ready handle (the usual case) is answered
+    # with that handle's own 1-tuple: a wait allocates nothing here
+    ready = ()
     try:
-        events = _poller.poll(timeout_ms)
+        for ev in _poller.ipoll(timeout_ms):
+            s = ev[0]
+            for h in handles:
+                if h.sock is s:
+                    if not ready:
+                        ready = h._alone
+                    else:
+                        if type(ready) is tuple:
+                            ready = list(ready)
+                        ready.append(h)
+                    break
     except OSError:
-        return ready
-    for ev in events:
-        for h in handles:
-            if h.sock is ev[0]:
-                ready.append(h)
-                break
+        return ()
     return ready
 
 
