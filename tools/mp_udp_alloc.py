@@ -63,46 +63,45 @@ buf = bytearray(256)
 acc = {}
 
 
-def step(name, t0):
-    t1 = gc.mem_alloc()
-    acc[name] = acc.get(name, 0) + (t1 - t0)
+def step(meter, name, t0):
+    """With meter: add what was allocated since t0 to acc[name]; -> a fresh start."""
+    if not meter:
+        return t0
+    acc[name] = acc.get(name, 0) + (gc.mem_alloc() - t0)
     return gc.mem_alloc()
 
 
-def rt(meter):
+def leg(sender, send, receiver, payload, n, meter):
+    """One record from sender to receiver through the services; -> bytes received."""
     t = gc.mem_alloc()
-    st, pkt = nx_secure_dtls_packet_allocate(cs, pool, NX_WAIT_FOREVER)
-    nx_packet_data_append(pkt, data, 100, pool, NX_WAIT_FOREVER)
-    if meter:
-        t = step("alloc+append", t)
-    nx_secure_dtls_session_send(cs, pkt, sa, PORT)
-    if meter:
-        t = step("send", t)
-    st, pkt = nx_secure_dtls_session_receive(ss, NX_WAIT_FOREVER)
-    if meter:
-        t = step("receive", t)
-    st, n = nx_packet_data_extract_offset(pkt, 0, buf, len(buf))
-    if meter:
-        t = step("extract", t)
+    st, pkt = nx_secure_dtls_packet_allocate(sender, pool, NX_WAIT_FOREVER)
+    nx_packet_data_append(pkt, payload, n, pool, NX_WAIT_FOREVER)
+    t = step(meter, "alloc+append", t)
+    send(pkt)
+    t = step(meter, "send", t)
+    st, pkt = nx_secure_dtls_session_receive(receiver, NX_WAIT_FOREVER)
+    t = step(meter, "receive", t)
+    st, got = nx_packet_data_extract_offset(pkt, 0, buf, len(buf))
+    t = step(meter, "extract", t)
     nx_packet_release(pkt)
-    if meter:
-        t = step("release", t)
-    st, out = nx_secure_dtls_packet_allocate(ss, pool, NX_WAIT_FOREVER)
-    nx_packet_data_append(out, buf, n, pool, NX_WAIT_FOREVER)
-    if meter:
-        t = step("alloc+append", t)
-    nx_secure_dtls_server_session_send(ss, out)
-    if meter:
-        t = step("send", t)
-    st, pkt = nx_secure_dtls_session_receive(cs, NX_WAIT_FOREVER)
-    if meter:
-        t = step("receive", t)
-    st, n = nx_packet_data_extract_offset(pkt, 0, buf, len(buf))
-    if meter:
-        t = step("extract", t)
-    nx_packet_release(pkt)
-    if meter:
-        t = step("release", t)
+    step(meter, "release", t)
+    return got
+
+
+def client_send(pkt):
+    return nx_secure_dtls_session_send(cs, pkt, sa, PORT)
+
+
+def server_send(pkt):
+    return nx_secure_dtls_server_session_send(ss, pkt)
+
+
+def rt(meter):
+    """An echo round trip: the client's record, and the server's reply with its bytes."""
+    n = leg(cs, client_send, ss, data, len(data), meter)
+    leg(ss, server_send, cs, buf, n, meter)
+
+
 for _ in range(20):
     rt(False)
 N = 50
