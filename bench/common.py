@@ -85,9 +85,47 @@ class ServerStats:
         if self.cpu0 is None:
             self.cpu0 = cpu()
 
+    def tag(self, tag):
+        """A received echo's first byte: True for Q (the run is over); M is counted, and
+        the server's CPU clock starts at the first one."""
+        if tag == 81:
+            return True
+        if tag == 77:
+            self.start()
+            self.count += 1
+        return False
+
     def report(self, what):
         used = cpu() - self.cpu0 if self.cpu0 is not None else 0.0
         emit(role="server", what=what, count=self.count, cpu_s=used)
+
+
+def measure_echoes(echo, size, seconds):
+    """The client's part of every echo figure: WARMUP round trips of W, then as many of M
+    as fit in `seconds`, in batches of 20 between clock reads. echo(data) makes one round
+    trip and checks the reply; every implementation pays the same call for it.
+    -> (count, wall_s, cpu_s) of the measured part."""
+    warm = payload(87, size)
+    meas = payload(77, size)
+    for _ in range(WARMUP):
+        echo(warm)
+    count = 0
+    c0 = cpu()
+    t0 = now()
+    end = t0 + seconds
+    while True:
+        for _ in range(20):
+            echo(meas)
+        count += 20
+        t = now()
+        if t >= end:
+            break
+    return count, t - t0, cpu() - c0
+
+
+def emit_echoes(measured):
+    count, wall_s, cpu_s = measured
+    emit(role="client", what="echo", count=count, wall_s=wall_s, cpu_s=cpu_s)
 
 
 def args(argv, **defaults):

@@ -40,27 +40,15 @@ def main(argv):
     if a["mode"] == "echo":
         sock = connect(ctx, port_)
         size = a["size"]
-        warm = common.payload(87, size)
-        meas = common.payload(77, size)
-        for _ in range(common.WARMUP):
-            sock.send(warm)
+
+        def echo(data):
+            sock.send(data)
             assert len(sock.recv(2048)) == size
-        count = 0
-        c0 = common.cpu()
-        t0 = common.now()
-        end = t0 + seconds
-        while True:
-            for _ in range(20):
-                sock.send(meas)
-                assert len(sock.recv(2048)) == size
-            count += 20
-            t = common.now()
-            if t >= end:
-                break
-        c1 = common.cpu()
+
+        measured = common.measure_echoes(echo, size, seconds)
         sock.send(common.payload(81, size))
         close(sock)
-        common.emit(role="client", what="echo", count=count, wall_s=t - t0, cpu_s=c1 - c0)
+        common.emit_echoes(measured)
         return 0
     count = 0
     c0 = common.cpu()

@@ -38,12 +38,8 @@ def main(argv):
         conn = handshake(listener)
         while True:
             data = conn.recv(2048)
-            tag = data[0]
-            if tag == 81:
+            if stats.tag(data[0]):
                 break
-            if tag == 77:
-                stats.start()
-                stats.count += 1
             conn.send(data)
         stats.report("echo")
         return 0

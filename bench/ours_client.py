@@ -45,8 +45,6 @@ def main(argv):
                                                  5 * NX_IP_PERIODIC_RATE)
         assert st == NX_SUCCESS, hex(st)
         size = a["size"]
-        warm = common.payload(87, size)
-        meas = common.payload(77, size)
         buf = bytearray(size + 64)
 
         def echo(data):
@@ -57,23 +55,10 @@ def main(argv):
             nx_packet_release(pkt)
             assert n == size
 
-        for _ in range(common.WARMUP):
-            echo(warm)
-        count = 0
-        c0 = common.cpu()
-        t0 = common.now()
-        end = t0 + seconds
-        while True:
-            for _ in range(20):
-                echo(meas)
-            count += 20
-            t = common.now()
-            if t >= end:
-                break
-        c1 = common.cpu()
+        measured = common.measure_echoes(echo, size, seconds)
         send(stack, session, common.payload(81, size), port_)
         nx_secure_dtls_session_end(session, NX_NO_WAIT)
-        common.emit(role="client", what="echo", count=count, wall_s=t - t0, cpu_s=c1 - c0)
+        common.emit_echoes(measured)
         return 0
     # sequential full handshakes, each on a fresh session and a fresh port
     count = 0

@@ -69,12 +69,8 @@ def main(argv):
                 break
             st, n = nx_packet_data_extract_offset(pkt, 0, data, len(data))
             nx_packet_release(pkt)
-            tag = data[0]
-            if tag == 81:                      # Q
+            if stats.tag(data[0]):
                 break
-            if tag == 77:                      # M
-                stats.start()
-                stats.count += 1
             st, out = nx_secure_dtls_packet_allocate(s, pool, NX_WAIT_FOREVER)
             nx_packet_data_append(out, data, n, pool, NX_WAIT_FOREVER)
             if nx_secure_dtls_server_session_send(s, out):

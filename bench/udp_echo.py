@@ -107,12 +107,8 @@ def server(a):
     common.ready()
     while True:
         n, addr = s.recvfrom_into(buf)
-        tag = buf[0]
-        if tag == 81:
+        if stats.tag(buf[0]):
             break
-        if tag == 77:
-            stats.start()
-            stats.count += 1
         s.sendto(mv[:n], addr)
     stats.report("echo")
 
@@ -127,12 +123,8 @@ def server_codec(a, c):
         p, addr = c.recv_open(s)
         if p is None:
             continue
-        tag = p[0]
-        if tag == 81:
+        if stats.tag(p[0]):
             break
-        if tag == 77:
-            stats.start()
-            stats.count += 1
         s.sendto(c.seal(p), addr)
     stats.report("echo")
 
@@ -143,26 +135,14 @@ def client(a):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.connect(("127.0.0.1", a["port"]))
     size = a["size"]
-    warm = common.payload(87, size)
-    meas = common.payload(77, size)
-    for _ in range(common.WARMUP):
-        s.send(warm)
+
+    def echo(data):
+        s.send(data)
         assert len(s.recv(2048)) == size
-    count = 0
-    c0 = common.cpu()
-    t0 = common.now()
-    end = t0 + a["seconds"]
-    while True:
-        for _ in range(20):
-            s.send(meas)
-            assert len(s.recv(2048)) == size
-        count += 20
-        t = common.now()
-        if t >= end:
-            break
-    c1 = common.cpu()
+
+    measured = common.measure_echoes(echo, size, a["seconds"])
     s.send(common.payload(81, size))
-    common.emit(role="client", what="echo", count=count, wall_s=t - t0, cpu_s=c1 - c0)
+    common.emit_echoes(measured)
 
 
 def client_codec(a, c):
@@ -170,26 +150,14 @@ def client_codec(a, c):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.connect(("127.0.0.1", a["port"]))
     size = a["size"]
-    warm = common.payload(87, size)
-    meas = common.payload(77, size)
-    for _ in range(common.WARMUP):
-        s.send(c.seal(warm))
+
+    def echo(data):
+        s.send(c.seal(data))
         assert len(c.recv_open(s)[0]) == size
-    count = 0
-    c0 = common.cpu()
-    t0 = common.now()
-    end = t0 + a["seconds"]
-    while True:
-        for _ in range(20):
-            s.send(c.seal(meas))
-            assert len(c.recv_open(s)[0]) == size
-        count += 20
-        t = common.now()
-        if t >= end:
-            break
-    c1 = common.cpu()
+
+    measured = common.measure_echoes(echo, size, a["seconds"])
     s.send(c.seal(common.payload(81, size)))
-    common.emit(role="client", what="echo", count=count, wall_s=t - t0, cpu_s=c1 - c0)
+    common.emit_echoes(measured)
 
 
 if __name__ == "__main__":
