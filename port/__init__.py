@@ -47,10 +47,15 @@ def _dummy_get_ident():
     return 1
 
 
-if hasattr(_impl, 'allocate_lock'):
-    allocate_lock = _impl.allocate_lock
-    get_ident = _impl.get_ident
-    start_new_thread = _impl.start_new_thread
+try:
+    import _thread                 # the same module on CPython and MicroPython builds
+except ImportError:                # with threads (ESP32, RP2040, unix)
+    _thread = None
+
+if _thread is not None:
+    allocate_lock = _thread.allocate_lock
+    get_ident = _thread.get_ident
+    start_new_thread = _thread.start_new_thread
     HAS_THREADS = True
 else:
     allocate_lock = _DummyLock

@@ -1,14 +1,9 @@
-"""Port for CPython: monotonic ticks, os.urandom, non-blocking UDP sockets, select, threads."""
+"""Port for CPython: monotonic ticks, os.urandom, non-blocking UDP sockets, select (threads: port/__init__.py)."""
 import errno
 import os
 import select
 import socket
 import time
-
-try:
-    import _thread
-except ImportError:  # pragma: no cover - CPython always has it
-    _thread = None
 
 EADDRINUSE = errno.EADDRINUSE
 
@@ -111,12 +106,6 @@ def poll(handles, timeout_ms):
         # a handle closed by another thread while we waited: report nothing ready
         return []
     return r
-
-
-if _thread is not None:
-    allocate_lock = _thread.allocate_lock
-    get_ident = _thread.get_ident
-    start_new_thread = _thread.start_new_thread
 
 
 def crypto_backend():

@@ -1,4 +1,4 @@
-"""Port for MicroPython (boards and the WebAssembly build): time.ticks_*, os.urandom, socket + select.poll, _thread."""
+"""Port for MicroPython (boards and the WebAssembly build): time.ticks_*, os.urandom, socket + select.poll."""
 import time
 
 try:
@@ -20,10 +20,6 @@ try:
     import select
 except ImportError:
     select = None
-try:
-    import _thread
-except ImportError:
-    _thread = None
 
 EADDRINUSE = getattr(errno, 'EADDRINUSE', 112)
 
@@ -240,12 +236,6 @@ def poll(handles, timeout_ms):
     except OSError:
         return ()
     return ready
-
-
-if _thread is not None:
-    allocate_lock = _thread.allocate_lock
-    get_ident = _thread.get_ident
-    start_new_thread = _thread.start_new_thread
 
 
 def crypto_backend():
