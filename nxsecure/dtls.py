@@ -1059,9 +1059,7 @@ class Dtls:
         if pos:
             self._emit(pos)
         self.transmissions += 1
-        if arm_timer:
-            self._arm(self.ticks_add(now, self.timeout))
-        elif self.deadline is not None:
+        if arm_timer or self.deadline is not None:     # a running timer restarts
             self._arm(self.ticks_add(now, self.timeout))
 
     def _emit(self, n):
