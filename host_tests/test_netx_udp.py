@@ -504,6 +504,16 @@ def test_micropython_receive_converts_a_peer_address_once():
     n3, a3 = h.recvfrom_into(mv)
     assert a1 == ("127.0.0.1", 5684) and a2 is a1
     assert a3 == ("127.0.0.1", 5685) and bytes(mv[:1]) == b"c"
+    # no heap room to convert a new peer's address: that datagram is dropped, and
+    # only that one (it was already read; the next stays queued)
+    Sock.queue = [(b"d", sa1), (b"e", sa1)]
+
+    def no_room(a):
+        raise MemoryError
+    real, mp._addr_tuple = mp._addr_tuple, no_room
+    assert h.recvfrom_into(mv) == (0, None) and h.dropped == 1
+    mp._addr_tuple = real
+    assert h.recvfrom_into(mv) == (1, ("127.0.0.1", 5684)) and bytes(mv[:1]) == b"e"
 
 
 def test_micropython_aes_block_wrapper_is_exact():

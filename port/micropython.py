@@ -113,12 +113,6 @@ class UdpHandle:
         self.dropped counts these. Never raises."""
         try:
             data, a = self.sock.recvfrom(len(mv))
-            n = len(data)
-            mv[:n] = data
-            if a != self._raw:              # a peer's sockaddr is converted once
-                self._raw = a
-                self._addr = _addr_tuple(a)
-            return n, self._addr
         except OSError:
             return _NOTHING
         except MemoryError:
@@ -128,6 +122,17 @@ class UdpHandle:
             except (OSError, MemoryError, AttributeError):
                 pass
             return _NOTHING
+        n = len(data)
+        mv[:n] = data
+        if a != self._raw:                  # a peer's sockaddr is converted once
+            try:
+                addr = _addr_tuple(a)
+            except MemoryError:             # the datagram is already read: drop it
+                self.dropped += 1
+                return _NOTHING
+            self._raw = a
+            self._addr = addr
+        return n, self._addr
 
     def close(self):
         try:
@@ -223,19 +228,25 @@ def poll(handles, timeout_ms):
     ready = ()
     try:
         for ev in _poller.ipoll(timeout_ms):
-            s = ev[0]
-            for h in handles:
-                if h.sock is s:
-                    if not ready:
-                        ready = h._alone
-                    else:
-                        if type(ready) is tuple:
-                            ready = list(ready)
-                        ready.append(h)
-                    break
+            h = _handle_of(ev[0], handles)
+            if h is None:
+                continue
+            if not ready:
+                ready = h._alone
+            elif type(ready) is tuple:
+                ready = [ready[0], h]
+            else:
+                ready.append(h)
     except OSError:
         return ()
     return ready
+
+
+def _handle_of(sock, handles):
+    for h in handles:
+        if h.sock is sock:
+            return h
+    return None
 
 
 def crypto_backend():
