@@ -2,7 +2,7 @@
 #
 #   make setup   .venv (pip requirements), apt tools when missing, node packages
 #   make test    setup, compile every module with mpy-cross, then pytest over host_tests/
-#   make mpy     compile nxsecure/ and port/ into build/mpy/ and print .mpy sizes
+#   make mpy     compile nxsecure/ (with its port/) into build/mpy/ and print .mpy sizes
 #   make deploy BOARD=esp32|rp2040 PORT=/dev/ttyUSB0   stack + board config + examples to a board
 #   make board-test PORT=/dev/ttyUSB0   run the on-board self-test through mpremote
 #   make board-bridge   an emulated board (MicroPython WebAssembly) on socket://127.0.0.1:8266
@@ -106,10 +106,10 @@ deploy: venv
 	@test -f boards/$(BOARD)/board_config.py || { echo "make deploy: unknown BOARD=$(BOARD) (esp32, rp2040)"; exit 2; }
 	@test -z "$(MAIN)" -o -n "$(MAIN_$(MAIN))" || { echo "make deploy: MAIN=server or MAIN=client"; exit 2; }
 	$(MPY_CMD) --quiet
-	rm -rf $(DEPLOY) && mkdir -p $(DEPLOY)/lib/port
+	rm -rf $(DEPLOY) && mkdir -p $(DEPLOY)/lib
 	cp -r $(BUILD)/mpy/nxsecure $(DEPLOY)/lib/
 	$(if $(FULL),,rm -rf $(DEPLOY)/lib/nxsecure/x509 $(DEPLOY)/lib/nxsecure/pk)
-	cp $(BUILD)/mpy/port/__init__.mpy $(BUILD)/mpy/port/micropython.mpy $(BUILD)/mpy/port/memnet.mpy $(DEPLOY)/lib/port/
+	rm -f $(addprefix $(DEPLOY)/lib/nxsecure/port/,cpython.mpy crypto_pyca.mpy pk_pyca.mpy)
 	cp boards/$(BOARD)/board_config.py boards/common/nxboard.py boards/common/net.py $(DEPLOY)/lib/
 	cp boards/common/dtls_echo_server.py boards/common/dtls_sensor_client.py $(DEPLOY)/
 	$(if $(MAIN),cp boards/common/$(MAIN_$(MAIN)) $(DEPLOY)/main.py)

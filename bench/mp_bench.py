@@ -40,8 +40,8 @@ if not IS_MP:
     import os
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import port                                 # noqa: E402
-from port.memnet import MemoryNetwork       # noqa: E402
+from nxsecure import port                                 # noqa: E402
+from nxsecure.port.memnet import MemoryNetwork       # noqa: E402
 from nxsecure import *                      # noqa: E402,F401,F403
 from nxsecure.crypto import portable_backend   # noqa: E402
 from nxsecure.crypto.table import make_tls_crypto   # noqa: E402

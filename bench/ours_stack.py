@@ -3,7 +3,7 @@ nxsecure has ECDHE-ECDSA) the certificate services, written as the guide's examp
 from common import PSK, IDENTITY, SUITES, ROOT  # noqa: F401  (sys.path set up)
 import os
 
-import port
+from nxsecure import port
 import nxsecure
 from nxsecure import *  # noqa: F401,F403
 from nxsecure.crypto.table import make_tls_crypto

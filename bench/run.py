@@ -414,9 +414,9 @@ def report(res, mp, v, reps, seconds, command, elapsed, records=None):
         w("")
         w("Heap: gc.mem_alloc() deltas inside one execution (this port collects only "
           "between executions, so a delta is bytes allocated). The session pair includes "
-          "port/memnet.py, the test network, which copies every datagram into a new bytes "
+          "nxsecure/port/memnet.py, the test network, which copies every datagram into a new bytes "
           "object and queues a tuple; on a board MicroPython's socket has no recvfrom_into, "
-          "so recvfrom allocates each datagram once (port/micropython.py) before it is "
+          "so recvfrom allocates each datagram once (nxsecure/port/micropython.py) before it is "
           "copied into the pool packet. Per side: what each side's datagram handling "
           "took (a side's handler run from inside the other's is counted for its own side "
           "only); the client's column also holds the application's start calls and the "

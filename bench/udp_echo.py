@@ -49,7 +49,7 @@ class Records:
 
     def __init__(self, suite):
         sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        import port
+        from nxsecure import port
         from nxsecure import const
         from nxsecure.crypto.table import make_tls_crypto
         from nxsecure.record import CipherState, RecordLayer, SCRATCH_SIZE

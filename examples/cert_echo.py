@@ -19,7 +19,7 @@ from cryptography.x509.oid import NameOID                         # noqa: E402
 from nxsecure import *                     # noqa: E402,F403
 from nxsecure.x509 import *                # noqa: E402,F403
 from nxsecure.crypto.table import make_tls_crypto   # noqa: E402
-import port                                # noqa: E402
+from nxsecure import port                                # noqa: E402
 
 SUITE = TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8        # 0xC0AE
 SERVER_PORT = 4444

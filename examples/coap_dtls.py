@@ -26,7 +26,7 @@ sys.path.insert(0, __file__.rsplit("/", 2)[0] if "/" in __file__ else "..")
 
 from nxsecure import *                     # noqa: E402,F403
 from nxsecure.crypto.table import make_tls_crypto   # noqa: E402
-import port                                # noqa: E402
+from nxsecure import port                                # noqa: E402
 
 COAP_PORT = 5684                  # coaps (RFC 7252 12.8); CoAP over UDP is 5683
 PSK = b"secretPSK"

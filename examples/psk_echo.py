@@ -9,7 +9,7 @@ sys.path.insert(0, __file__.rsplit("/", 2)[0] if "/" in __file__ else "..")
 
 from nxsecure import *                     # noqa: E402,F403
 from nxsecure.crypto.table import make_tls_crypto   # noqa: E402
-import port                                # noqa: E402
+from nxsecure import port                                # noqa: E402
 
 SUITES = {"ccm8": TLS_PSK_WITH_AES_128_CCM_8, "ccm": TLS_PSK_WITH_AES_128_CCM,
           "gcm": TLS_PSK_WITH_AES_128_GCM_SHA256, "cbc": TLS_PSK_WITH_AES_128_CBC_SHA256}

@@ -15,7 +15,7 @@ import subprocess
 import threading
 import time
 
-import port
+from nxsecure import port
 from nxsecure import *  # noqa: F401,F403  (the application's view)
 from nxsecure import netx
 from nxsecure.crypto.table import make_tls_crypto

@@ -1,8 +1,8 @@
-"""An in-memory world for DTLS tests: our server and clients over port.memnet (or real
+"""An in-memory world for DTLS tests: our server and clients over nxsecure.port.memnet (or real
 UDP), with a hook to tamper with every datagram. Shared by the hostile-input, loss
 and exhaustion tests."""
-import port
-from port.memnet import MemoryNetwork
+from nxsecure import port
+from nxsecure.port.memnet import MemoryNetwork
 from nxsecure import *
 from nxsecure import netx
 

@@ -10,8 +10,8 @@ import inspect
 
 import pytest
 
-import port
-from port.memnet import MemoryNetwork
+from nxsecure import port
+from nxsecure.port.memnet import MemoryNetwork
 import nxsecure
 from nxsecure import *
 from nxsecure import netx

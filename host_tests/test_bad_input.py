@@ -8,8 +8,8 @@ still served (a round trip on the same server session) afterwards."""
 import random
 
 import pytest
-import port
-from port.memnet import MemoryNetwork
+from nxsecure import port
+from nxsecure.port.memnet import MemoryNetwork
 from nxsecure import *
 from nxsecure import netx
 

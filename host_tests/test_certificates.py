@@ -26,7 +26,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import padding as _rsa_padding
 
 import cert_helpers as ch
-import port
+from nxsecure import port
 from dtls_helpers import (
     IDENTITY, PSK, ServerEvents, WireLog, free_udp_port, packet_bytes, receive_all,
     send_data, server_buffers, suite_of, suite_table, v4,

@@ -20,7 +20,7 @@ from nxsecure.crypto.table import (  # noqa: E402
     make_tls_crypto, nx_secure_tls_metadata_size_calculate, define_suite, SUITE_SPECS,
     nx_crypto_tls_ciphers,
 )
-from port.crypto_pyca import pyca_backend  # noqa: E402
+from nxsecure.port.crypto_pyca import pyca_backend  # noqa: E402
 
 PORTABLE = portable_backend()
 PYCA = pyca_backend()

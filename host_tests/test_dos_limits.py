@@ -1,4 +1,4 @@
-"""Denial-of-service limits of the server (issue #5), on port.memnet where source
+"""Denial-of-service limits of the server (issue #5), on nxsecure.port.memnet where source
 addresses can be forged:
 
 - no session slot, handshake state or timer before a valid cookie;

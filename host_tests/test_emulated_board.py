@@ -63,7 +63,7 @@ def test_deploy_and_board_test_on_the_emulated_esp32(board):
     out = deploy.stdout
     assert "== deploy: done (esp32 on %s)" % board in out
     # the .mpy tree and the board files landed in :/lib, the examples in :/
-    for name in ("board_config.py", "net.py", "nxboard.py", "nxsecure/", "port/"):
+    for name in ("board_config.py", "net.py", "nxboard.py", "nxsecure/"):
         assert re.search(r"^\s+\d+ %s$" % re.escape(name), out, re.M), name
     assert "cp build/deploy/esp32/dtls_echo_server.py :/dtls_echo_server.py" in out
     # PSK-only by default: no certificate pieces shipped

@@ -1,6 +1,6 @@
 """Loss, duplication and reordering: the handshake and a data exchange still complete.
 
-Seeded impairments on the in-memory network (port.memnet) and on real UDP sockets
+Seeded impairments on the in-memory network (nxsecure.port.memnet) and on real UDP sockets
 through host_tests/udp_proxy.py, plus targeted losses: the server's final flight
 (RFC 6347 4.2.4: the client repeats flight 5, the server answers with flight 6) and
 the client's first ClientHello (retransmitted when its 1 s timer expires). DTLS
@@ -12,8 +12,8 @@ import socket
 import pytest
 
 from udp_proxy import UdpProxy
-import port
-from port.memnet import MemoryNetwork
+from nxsecure import port
+from nxsecure.port.memnet import MemoryNetwork
 from nxsecure import *
 from nxsecure import netx
 

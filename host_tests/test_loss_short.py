@@ -1,11 +1,11 @@
 """Short version of the lossy-link report (`make loss-report`, tools/loss_report.py):
-our client and server on port.memnet at 10 % and 30 % loss (each direction) with 5 %
+our client and server on nxsecure.port.memnet at 10 % and 30 % loss (each direction) with 5 %
 duplication and 10 % reordering, a handful of seeds each, retransmission timers
 shortened through nxsecure.config. Asserts completion and a round trip only (no
 timing asserts); test_loss.py holds the 20 % / real-UDP / targeted-loss cases."""
 import pytest
 
-from port.memnet import MemoryNetwork
+from nxsecure.port.memnet import MemoryNetwork
 from nxsecure import *
 from nxsecure import config
 

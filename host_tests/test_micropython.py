@@ -17,9 +17,9 @@ MP_RUN = os.path.join(ROOT, "tools", "mp_run.js")
 MP_PACKAGE = os.path.join(ROOT, "node_modules", "@micropython", "micropython-webassembly-pyscript")
 TIMEOUT_S = 1200
 # Modules that are CPython-only by design (the port picks them by implementation):
-# port.cpython and the pyca `cryptography` backends port.*_pyca. Any other one says so
+# nxsecure.port.cpython and the pyca `cryptography` backends nxsecure.port.*_pyca. Any other one says so
 # with the line "# nxsecure: cpython-only" among its first ten lines.
-CPYTHON_ONLY = {"port.cpython"}
+CPYTHON_ONLY = {"nxsecure.port.cpython"}
 CPYTHON_ONLY_MARK = "# nxsecure: cpython-only"
 
 PORTABLE_MODULES = sorted(os.path.basename(p)[:-3]
@@ -71,7 +71,7 @@ def _micropython_modules():
         name = rel[:-3].replace("/", ".").replace(".__init__", "")
         with open(os.path.join(ROOT, rel), encoding="utf-8") as f:
             head = [f.readline() for _ in range(10)]
-        if name in CPYTHON_ONLY or name.startswith("port.") and name.endswith("_pyca"):
+        if name in CPYTHON_ONLY or name.startswith("nxsecure.port.") and name.endswith("_pyca"):
             continue
         if not any(CPYTHON_ONLY_MARK in ln for ln in head):
             names.append(name)

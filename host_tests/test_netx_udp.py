@@ -9,7 +9,7 @@ import types
 
 import pytest
 
-import port
+from nxsecure import port
 from nxsecure import netx
 from nxsecure.const import (
     NX_SUCCESS, NX_NO_PACKET, NX_NO_WAIT, NX_WAIT_FOREVER, NX_IP_PERIODIC_RATE,
@@ -386,25 +386,25 @@ def test_random_refused_when_platform_has_none(monkeypatch):
 
 def test_crypto_backend_on_cpython_is_pyca(monkeypatch):
     sentinel = object()
-    fake = types.ModuleType("port.crypto_pyca")
+    fake = types.ModuleType("nxsecure.port.crypto_pyca")
     fake.pyca_backend = lambda: sentinel
-    monkeypatch.setitem(sys.modules, "port.crypto_pyca", fake)
+    monkeypatch.setitem(sys.modules, "nxsecure.port.crypto_pyca", fake)
     assert port.crypto_backend() is sentinel
 
 
 def _micropython_port():
-    """port/micropython.py imported on CPython, with MicroPython's time.ticks_* faked."""
+    """nxsecure/port/micropython.py imported on CPython, with MicroPython's time.ticks_* faked."""
     import importlib
     fake_time = types.SimpleNamespace(ticks_ms=lambda: 0, ticks_diff=lambda a, b: a - b,
                                       ticks_add=lambda a, b: a + b, sleep_ms=lambda ms: None)
     saved = sys.modules.get("time")
     sys.modules["time"] = fake_time
     try:
-        sys.modules.pop("port.micropython", None)
-        return importlib.import_module("port.micropython")
+        sys.modules.pop("nxsecure.port.micropython", None)
+        return importlib.import_module("nxsecure.port.micropython")
     finally:
         sys.modules["time"] = saved
-        sys.modules.pop("port.micropython", None)
+        sys.modules.pop("nxsecure.port.micropython", None)
 
 
 def test_micropython_receive_with_no_heap_room_drops_the_datagram_and_never_raises():
@@ -444,7 +444,7 @@ def test_micropython_receive_with_no_heap_room_drops_the_datagram_and_never_rais
 
 
 def test_micropython_poll_answers_one_ready_handle_without_a_new_list(monkeypatch):
-    # port/micropython.py's poll over select.poll's ipoll (one reused event tuple): one
+    # nxsecure/port/micropython.py's poll over select.poll's ipoll (one reused event tuple): one
     # ready handle is answered with that handle's own 1-tuple, several with a list.
     mp = _micropython_port()
 
@@ -517,7 +517,7 @@ def test_micropython_receive_converts_a_peer_address_once():
 
 
 def test_micropython_aes_block_wrapper_is_exact():
-    # port/micropython.py's cryptolib wrapper, driven by a fake ECB engine on CPython
+    # nxsecure/port/micropython.py's cryptolib wrapper, driven by a fake ECB engine on CPython
     mp = _micropython_port()
 
     class FakeAes:

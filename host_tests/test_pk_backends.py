@@ -1,5 +1,5 @@
 # CPython cross-checks of nxsecure.pk against pyca `cryptography`: the portable
-# backend and the pyca backend (port/pk_pyca.py) must interoperate in both
+# backend and the pyca backend (nxsecure/port/pk_pyca.py) must interoperate in both
 # directions with random keys, and give the same answers through the same API.
 import hashlib
 import os
@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed  # noqa: E
 from nxsecure.const import NX_SUCCESS  # noqa: E402
 from nxsecure.pk import (portable_pk_backend, parse_spki, parse_rsa_private_key,  # noqa: E402
                          parse_ec_private_key)
-from port.pk_pyca import pyca_pk_backend  # noqa: E402
+from nxsecure.port.pk_pyca import pyca_pk_backend  # noqa: E402
 
 PORTABLE = portable_pk_backend()
 PYCA = pyca_pk_backend()

@@ -7,8 +7,8 @@ disconnect_notify). An empty packet pool makes nx_secure_dtls_packet_allocate fa
 with NX_SECURE_TLS_ALLOCATE_PACKET_FAILED, and makes the receive path drop (and
 count) datagrams without raising; everything recovers once packets come back."""
 import pytest
-import port
-from port.memnet import MemoryNetwork
+from nxsecure import port
+from nxsecure.port.memnet import MemoryNetwork
 from nxsecure import *
 from nxsecure import netx
 

@@ -1,6 +1,6 @@
 """Protocol-state negative tests: messages in the wrong state, order, epoch or session.
 
-Each test drives our client against our server on port.memnet, puts one out-of-place
+Each test drives our client against our server on nxsecure.port.memnet, puts one out-of-place
 message in front of one side (by tampering with or injecting datagrams) and checks it
 is rejected -- dropped and counted, or answered with the documented alert -- without
 corrupting the association: the handshake still completes, or the established session

@@ -16,7 +16,7 @@ import time
 
 # The same seeded xorshift as the in-memory network, so a seed means the same
 # impairment decisions on both.
-from port.memnet import _Prng  # noqa: E402
+from nxsecure.port.memnet import _Prng  # noqa: E402
 
 
 class UdpProxy:

@@ -1,6 +1,6 @@
 """Certificate services of sessions and servers (guide chapter 4) and the X.509 work the handshake asks of its session.
 Everything X.509 is imported on first use, so a PSK-only application never loads it."""
-import port
+from nxsecure import port
 from .const import (
     NX_SUCCESS, NX_PTR_ERROR, NX_INVALID_PARAMETERS, NX_SECURE_X509_CHAIN_VERIFY_FAILURE,
     AD_BAD_CERTIFICATE,

@@ -3,7 +3,7 @@ Imported only when such a suite is negotiated, so a PSK-only application never l
 it or the public-key code behind it."""
 import hashlib
 
-import port
+from nxsecure import port
 from .handshake import u16_list_has
 from .const import (
     NxError, NX_SECURE_TLS_HANDSHAKE_FAILURE, NX_SECURE_TLS_UNSUPPORTED_PUBLIC_CIPHER,

@@ -18,7 +18,7 @@
 #   owns one OS socket per configured family (NetX "dual stack").
 # - Received datagrams land at offset 0 of the packet payload (no header room), and
 #   datagrams longer than the pool payload are truncated, as the OS truncates them.
-import port as _port
+from nxsecure import port as _port
 from nxsecure.const import (
     NX_SUCCESS, NX_NO_PACKET, NX_UNDERFLOW, NX_OVERFLOW, NX_PTR_ERROR, NX_SIZE_ERROR,
     NX_OPTION_ERROR, NX_INVALID_PACKET, NX_NOT_ENABLED, NX_ALREADY_ENABLED,

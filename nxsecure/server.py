@@ -1,5 +1,5 @@
 """NX_SECURE_DTLS_SERVER: sessions carved from the caller's buffers, demux by address, stateless cookies, notify callbacks."""
-import port
+from nxsecure import port
 from . import netx
 from .codec import Reader
 from .const import (

@@ -1,5 +1,5 @@
 """NX_SECURE_DTLS_SESSION and the nx_secure_dtls_session_* / client services (guide chapter 4)."""
-import port
+from nxsecure import port
 from . import config, netx
 from .const import (
     NxError, NX_SUCCESS, NX_PTR_ERROR, NX_INVALID_PARAMETERS, NX_NOT_CONNECTED, NX_NO_PACKET,

@@ -137,7 +137,7 @@ RUNNERS = {"ours-ours": _run_ours_ours, "ours-client/openssl-server": _run_ours_
 
 def _worker(job):
     pairing, label, loss, mtu, seeds, limit, timers = job
-    import port
+    from nxsecure import port
     port.use_network(None)
     _timers(*timers)
     out = []

@@ -6,7 +6,7 @@ or removing a module; host_tests/test_board_packaging.py checks they are current
 Packages (urls relative to the .json, so the same file installs from GitHub or a
 checkout; each lists all of its files):
   psk.json       the core stack with PSK: nxsecure/ without x509/ and pk/, and the
-                 MicroPython port (port/__init__, micropython, memnet)
+                 MicroPython port (nxsecure/port/__init__, micropython, memnet)
   full.json      psk.json + nxsecure/x509 and nxsecure/pk (certificates, ECC, RSA)
   examples.json  the board examples and helpers (nxboard, net, echo server, sensor
                  client, self-test)
@@ -19,7 +19,8 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "boards", "mip")
 OPTIONAL = ("nxsecure/x509/", "nxsecure/pk/")
-PORT_FILES = ("port/__init__.py", "port/micropython.py", "port/memnet.py")
+# CPython-only modules of the port: never on a board
+HOST_ONLY = ("nxsecure/port/cpython.py", "nxsecure/port/crypto_pyca.py", "nxsecure/port/pk_pyca.py")
 EXAMPLES = ("boards/common/nxboard.py", "boards/common/net.py",
             "boards/common/dtls_echo_server.py", "boards/common/dtls_sensor_client.py",
             "boards/common/selftest.py")
@@ -43,7 +44,7 @@ def _url(rel):
 def packages():
     # No "deps": mip resolves a dependency's relative path against the current
     # directory, not against the .json, so each package lists all of its files.
-    core = [r for r in _sources("nxsecure") if not r.startswith(OPTIONAL)] + list(PORT_FILES)
+    core = [r for r in _sources("nxsecure") if not r.startswith(OPTIONAL) and r not in HOST_ONLY]
     extra = [r for r in _sources("nxsecure") if r.startswith(OPTIONAL)]
     ex = [[os.path.basename(r), _url(r)] for r in EXAMPLES]
     out = {

@@ -9,14 +9,14 @@
 //   --heap SIZE      initial GC heap, k/m suffix (default 4m; this port grows the heap
 //                    when it runs out, so this is not a hard limit)
 //   --pystack WORDS  Python stack size in words (default 8192)
-//   --mpy DIR        load nxsecure/ and port/ from compiled .mpy files in DIR (as made
+//   --mpy DIR        load nxsecure/ from compiled .mpy files in DIR (as made
 //                    by `make mpy`, e.g. build/mpy) instead of the .py sources
 //   --report FILE    also write everything MicroPython prints to FILE
 //   --seed-random    install the TEST-ONLY deterministic random source (the runner's
 //                    SHA-256 counter DRBG) through port.set_random_source: this port
 //                    has no os.urandom
 //
-// The repo's nxsecure/ and port/ packages go to /lib in MicroPython's filesystem, test
+// The repo's nxsecure/ package goes to /lib in MicroPython's filesystem, test
 // modules (with the other files of their directory) to /tests, the script's directory to
 // /app. Note: this port frees memory only between top-level executions, so a script or
 // snippet (one execution) never gets memory back; tests run one execution per step. Exit status: the script's SystemExit code, 1 for an uncaught Python exception,
@@ -26,7 +26,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const PACKAGES = ["nxsecure", "port"];
+const PACKAGES = ["nxsecure"];
 const SKIP_DIRS = new Set(["__pycache__", ".pytest_cache", ".hypothesis", "node_modules"]);
 
 function usage(msg) {

@@ -90,7 +90,7 @@ class TestOnlyDRBG:
 def install_test_random():
     """Install TestOnlyDRBG through port.set_random_source when the port offers it."""
     try:
-        import port
+        from nxsecure import port
     except ImportError as e:
         print("seed-random: cannot import port (%s); not installed" % e)
         return False

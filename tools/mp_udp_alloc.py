@@ -9,7 +9,7 @@ quotes its figures."""
 import gc
 import sys
 
-import port
+from nxsecure import port
 if "smallid" in sys.argv:
     port.get_ident = lambda: 1
 from nxsecure import *

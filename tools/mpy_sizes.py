@@ -1,8 +1,8 @@
-"""Compile nxsecure/ and port/ with mpy-cross and report the .mpy size of each build.
+"""Compile nxsecure/ (with nxsecure/port/) with mpy-cross and report the .mpy size of each build.
 
 Usage: python tools/mpy_sizes.py [--out build/mpy] [--opt N] [--quiet]
 
-Every .py file under nxsecure/ and port/ is compiled to OUT/<same path>.mpy (package
+Every .py file under nxsecure/ is compiled to OUT/<same path>.mpy (package
 directories preserved, so OUT can be copied to a board's /lib as is). Any compile error
 fails the run. Sizes are printed per module and totalled for two builds:
   psk   everything except the optional certificate pieces (OPTIONAL_DIRS below)
@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PACKAGES = ("nxsecure", "port")
+PACKAGES = ("nxsecure",)
 # Left out of the PSK-only build; they may not exist yet.
 OPTIONAL_DIRS = ("nxsecure/x509", "nxsecure/pk", "nxsecure/kx.py")
 

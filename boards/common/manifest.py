@@ -3,7 +3,6 @@
 # resolve them. The whole package is frozen: frozen bytecode stays in flash and costs no
 # heap until imported, so the certificate pieces (nxsecure/x509, nxsecure/pk) cost a
 # PSK-only application only flash (~39 KB of .mpy, see `make mpy`).
-package("nxsecure", base_path="../..")
-package("port", files=["__init__.py", "micropython.py", "memnet.py"], base_path="../..")
+package("nxsecure", base_path="../..")   # nxsecure/port/ with it (its CPython modules cost only flash)
 module("nxboard.py")       # board_config lookups and the crypto table for the examples
 module("net.py")           # WLAN station bring-up from /net_config.json

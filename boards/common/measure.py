@@ -7,8 +7,8 @@
 # "MEASURE name=value" lines that the driver reads. Uses board_config when on the path.
 import gc
 
-import port
-from port.memnet import MemoryNetwork
+from nxsecure import port
+from nxsecure.port.memnet import MemoryNetwork
 
 S = {}
 PSK, IDENT, SP = b"\x01\x02\x03\x04\x05\x06\x07\x08", b"sensor-01", 5684

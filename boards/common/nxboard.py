@@ -30,7 +30,7 @@ def suite_ids(names=None):
 
 def crypto_table(names=None):
     """The crypto table with only the board's suites (smaller metadata than the default)."""
-    import port
+    from nxsecure import port
     from nxsecure import make_tls_crypto
     return make_tls_crypto(port.crypto_backend(), suite_ids(names))
 

@@ -1,6 +1,6 @@
 """On-board self-test: crypto known-answer vectors, then a complete PSK-CCM_8 DTLS
 handshake, application data both ways and close between a client and a server in this
-one interpreter over an in-memory network (port.memnet). Prints one PASS/FAIL line per
+one interpreter over an in-memory network (nxsecure.port.memnet). Prints one PASS/FAIL line per
 check and a summary; the last line is "SELFTEST OK" or "SELFTEST FAILED".
 
     mpremote connect PORT run boards/common/selftest.py      (what `make board-test` runs)
@@ -55,7 +55,7 @@ class _TestOnlyRandom:
 
 def random_source():
     import os
-    import port
+    from nxsecure import port
     if getattr(os, "urandom", None) is not None:
         return "os.urandom"
     port.set_random_source(_TestOnlyRandom())
@@ -77,7 +77,7 @@ def t_hmac():
 
 
 def t_aes():
-    import port                                      # FIPS-197 C.1, the board's AES
+    from nxsecure import port                                      # FIPS-197 C.1, the board's AES
     backend = port.crypto_backend()
     ctx = backend.aes_128_ccm_8.init(bytes(range(16)))
     del ctx
@@ -102,7 +102,7 @@ def t_aes():
 
 
 def t_ccm8():
-    import port                                      # RFC 3610 packet vector 1
+    from nxsecure import port                                      # RFC 3610 packet vector 1
     m = port.crypto_backend().aes_128_ccm_8
     ctx = m.init(unhexlify("c0c1c2c3c4c5c6c7c8c9cacbcccdcecf"))
     nonce = unhexlify("00000003020100a0a1a2a3a4a5")
@@ -134,8 +134,8 @@ def t_prf():
 
 
 def t_handshake():
-    import port
-    from port.memnet import MemoryNetwork
+    from nxsecure import port
+    from nxsecure.port.memnet import MemoryNetwork
     from nxsecure import (NX_PACKET_POOL, NX_PACKET, NX_IP, NX_SECURE_DTLS_SERVER,
                           NX_SECURE_DTLS_SESSION, NX_UDP_SOCKET, NXD_ADDRESS, IP_ADDRESS,
                           NX_SUCCESS, NX_CONTINUE, NX_NO_WAIT, NX_IP_PERIODIC_RATE,
@@ -260,7 +260,7 @@ def main():
     check("aes-128 (FIPS-197 C.1)", t_aes)
     check("aes-128-ccm-8 (RFC 3610 vector 1, TLS nonce, tamper)", t_ccm8)
     check("tls12 prf sha256", t_prf)
-    check("dtls psk-ccm8 handshake, echo, close over port.memnet", t_handshake)
+    check("dtls psk-ccm8 handshake, echo, close over nxsecure.port.memnet", t_handshake)
     gc.collect()
     try:
         heap = "heap: %d bytes in use, %d free" % (gc.mem_alloc(), gc.mem_free())

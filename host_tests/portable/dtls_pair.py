@@ -1,9 +1,9 @@
-# Our server and client in one interpreter over an in-memory network (port.memnet),
+# Our server and client in one interpreter over an in-memory network (nxsecure.port.memnet),
 # written like the guide's Figures 1.1/1.2: the shared fixture of the portable
 # handshake tests (they run under pytest and on real MicroPython). Subclasses change
 # the credentials (server_credentials / client_credentials).
-import port
-from port.memnet import MemoryNetwork
+from nxsecure import port
+from nxsecure.port.memnet import MemoryNetwork
 from nxsecure import *
 from nxsecure.crypto.table import make_tls_crypto
 

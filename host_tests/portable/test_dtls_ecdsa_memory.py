@@ -1,5 +1,5 @@
 # An ECDHE-ECDSA P-256 handshake (TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8, 0xC0AE) between
-# our client and our server in one interpreter over an in-memory link (port.memnet), in
+# our client and our server in one interpreter over an in-memory link (nxsecure.port.memnet), in
 # the shape of the guide's Figures 1.1/1.2: the server's identity certificate with its
 # key (nx_secure_x509_certificate_initialize + nx_secure_dtls_server_local_certificate_add),
 # the client's trusted CA and remote certificate space. Runs under pytest (pyca public-key
@@ -17,7 +17,7 @@
 import gc
 from binascii import unhexlify
 
-import port
+from nxsecure import port
 from nxsecure import *
 from nxsecure.x509 import *
 

@@ -1,8 +1,8 @@
 # A complete PSK handshake, application data both ways and close between our client
 # and our server in one interpreter over an in-memory link. Runs under pytest and on
 # real MicroPython (tools/mp_test_runner.py): plain asserts, no pytest.
-import port
-from port.memnet import MemoryNetwork
+from nxsecure import port
+from nxsecure.port.memnet import MemoryNetwork
 from nxsecure import *
 from nxsecure.crypto.table import make_tls_crypto
 from nxsecure.const import CT_APPLICATION_DATA

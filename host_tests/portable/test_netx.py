@@ -1,9 +1,9 @@
-# Portable tests of nxsecure/netx.py and port/memnet.py (CPython via pytest, MicroPython
+# Portable tests of nxsecure/netx.py and nxsecure/port/memnet.py (CPython via pytest, MicroPython
 # via tools/mp_test_runner.py): packet pools carved from caller memory, packet
 # services, NetX argument checks, addresses, UDP sockets over the in-memory network,
 # timers run by tx_thread_sleep, and deterministic lossy links.
-import port
-from port.memnet import MemoryNetwork
+from nxsecure import port
+from nxsecure.port.memnet import MemoryNetwork
 from nxsecure import netx
 from nxsecure.netx import (
     NX_PACKET_POOL, NX_PACKET, NX_IP, NX_UDP_SOCKET, NXD_ADDRESS, IP_ADDRESS, sizeof,

@@ -183,7 +183,7 @@ def nx_secure_tls_metadata_size_calculate(crypto_table):
 def _platform_backend():
     backend = None
     try:
-        import port
+        from nxsecure import port
         backend = port.crypto_backend()
     except (ImportError, AttributeError):
         backend = None

@@ -14,7 +14,7 @@
 #
 # The backend interface: one object per platform with these methods, the same
 # signatures everywhere (portable_pk_backend() here, pyca_pk_backend() in
-# port/pk_pyca.py). Groups/curves are TLS NamedCurve ids (RFC 8422 5.1.1):
+# nxsecure/port/pk_pyca.py). Groups/curves are TLS NamedCurve ids (RFC 8422 5.1.1):
 # 23 secp256r1, 24 secp384r1, 29 x25519. Hash names: 'sha1', 'sha256', 'sha384',
 # 'sha512'; digests are computed by the caller. rand is `rand(n) -> n bytes` from a
 # secure source. Public points are SEC 1 uncompressed (0x04||X||Y), X25519 keys

@@ -65,7 +65,7 @@ _DROP = bytearray(1)
 
 class UdpHandle:
     """One bound, non-blocking UDP socket."""
-    net = None              # the platform's network (port.memnet handles name theirs)
+    net = None              # the platform's network (nxsecure.port.memnet handles name theirs)
 
     def __init__(self, sock, family):
         self.sock = sock

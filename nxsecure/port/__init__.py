@@ -4,9 +4,9 @@ import sys
 # which imports this package, so a top-level import here would be circular.
 
 if sys.implementation.name == 'micropython':
-    from port import micropython as _impl
+    from . import micropython as _impl
 else:
-    from port import cpython as _impl
+    from . import cpython as _impl
 
 ticks_ms = _impl.ticks_ms
 ticks_diff = _impl.ticks_diff
@@ -95,7 +95,7 @@ _net = None
 
 
 def use_network(net):
-    """Route udp_open/poll through net (a port.memnet.MemoryNetwork); None restores
+    """Route udp_open/poll through net (a nxsecure.port.memnet.MemoryNetwork); None restores
     the platform's sockets. Handles already open keep their network."""
     global _net
     _net = net
@@ -108,7 +108,7 @@ def network():
 def udp_open(family, host, port):
     """A bound, non-blocking UDP handle: .sendto(mv, addr) (bytes sent; a negative
     errno or an OSError on failure), .recvfrom_into(mv), .close(), .local_port(),
-    .net (None, or the port.memnet network it belongs to). Raises OSError when the
+    .net (None, or the nxsecure.port.memnet network it belongs to). Raises OSError when the
     bind fails."""
     if _net is not None:
         return _net.udp_open(family, host, port)

@@ -1,4 +1,4 @@
-"""Port for CPython: monotonic ticks, os.urandom, non-blocking UDP sockets, select (threads: port/__init__.py)."""
+"""Port for CPython: monotonic ticks, os.urandom, non-blocking UDP sockets, select (threads: nxsecure/port/__init__.py)."""
 import errno
 import os
 import select
@@ -36,7 +36,7 @@ def platform_random(n):
 
 class UdpHandle:
     """One bound, non-blocking UDP socket."""
-    net = None              # the platform's network (port.memnet handles name theirs)
+    net = None              # the platform's network (nxsecure.port.memnet handles name theirs)
 
     def __init__(self, sock, family):
         self.sock = sock
@@ -109,13 +109,13 @@ def poll(handles, timeout_ms):
 
 
 def crypto_backend():
-    from port.crypto_pyca import pyca_backend
+    from .crypto_pyca import pyca_backend
     return pyca_backend()
 
 
 def pk_backend():
     """Public-key operations for the certificate suites: pyca `cryptography`."""
-    from port.pk_pyca import pyca_pk_backend
+    from .pk_pyca import pyca_pk_backend
     return pyca_pk_backend()
 
 
