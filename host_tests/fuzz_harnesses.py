@@ -17,6 +17,8 @@ Harnesses:
   server     nxsecure.server._receive with a live established session (mutated real
              datagrams from the client's address and from fresh addresses), plus the
              client's receive hook; a round trip must still work after every batch
+  canary     every input twice in fresh worlds whose pool packets hold different stale
+             bytes: the server's output must not depend on bytes outside the datagram
 """
 import random
 import sys
@@ -392,10 +394,136 @@ class ServerHarness(Harness):
                 _server._release(s)
 
 
+# ================================================================ canary: outputs vs stale bytes
+class CanaryHarness(Harness):
+    """No output depends on bytes outside the datagram (issue #11, defect 1). Every
+    input runs twice, each time in a fresh world whose pool packets are filled with a
+    different canary before a datagram lands in them (as a previous datagram, or a
+    previous client's decrypted record, would have left them). The input arrives as a
+    cookie-carrying attacker datagram; when the server answers with a ServerHello,
+    the attacker finishes the handshake with the transcript it believes (missing bytes
+    as zeros) and sends a record. What the server sends back, its events and its
+    sessions' states must be identical in both runs."""
+    name = "canary"
+    CANARIES = (0x00, 0xA5)
+
+    def __init__(self, live=None):
+        Harness.__init__(self)
+        import rawdtls as R
+        self.R = R
+        raw = R.RawPskClient(b"\x01\x02\x03\x04", b"Client_identity", random=bytes(range(32)))
+        self._cookie = None
+        sig, self._cookie = canary_run(None, 0, want_cookie=True)
+        raw.cookie = self._cookie
+        raw.msg_seq = 1
+        raw.rec_seq = 1
+        hello = raw.hello()
+        seeds = [hello]
+        # lying variants: longer handshake length / fragment length than carried
+        body = hello[25:]
+        for extra in (1, 2, 8, 40):
+            seeds.append(hello[:13] + R.handshake(1, 1, body, length=len(body) + extra,
+                                                  frag_len=len(body) + extra))
+        # the plaintext-recovery shape: an extension block whose last extension
+        # claims data the datagram does not carry, every length consistent with it
+        for k in (1, 6):
+            ext = R.struct.pack(">HH", 0xFFAA, k)
+            full = len(body) + 2 + 4 + k
+            msg = R.handshake(1, 1, body + R.struct.pack(">H", 4 + k) + ext, length=full,
+                              frag_len=full)
+            seeds.append(R.struct.pack(">BHHHIH", 22, R.DTLS12, 0, 0, 1, len(msg)) + msg)
+        # fragments of the hello, and the hello after another record
+        half = len(body) // 2
+        seeds.append(R.record(22, 0, 1, R.handshake(1, 1, body[:half], length=len(body))))
+        seeds.append(R.record(22, 0, 1, R.handshake(1, 1, body[half:], length=len(body),
+                                                    frag_off=half)))
+        seeds.append(R.record(21, 0, 1, b"\x01\x00") + hello)
+        self.seeds = seeds
+
+    def one(self, data):
+        first = None
+        for c in self.CANARIES:
+            sig, _ = canary_run(data, c)
+            if first is None:
+                first = sig
+            elif sig != first:
+                raise AssertionError("the server's output depends on bytes outside the "
+                                     "datagram (canary %#x)" % c)
+        self.count("replies:%d" % len(first[0]))
+
+
+def canary_run(data, canary, want_cookie=False):
+    """One deterministic world: a fixed random source, pool packets filled with
+    `canary` whenever the stack takes one. Returns (signature, cookie)."""
+    import rawdtls as R
+    from nxsecure import port
+    from memworld import World
+    rng = random.Random(7)
+    port.set_random_source(lambda n: bytes(rng.getrandbits(8) for _ in range(n)))
+    real_take = netx._take
+
+    def take(pool, prepend):
+        pkt = real_take(pool, prepend)
+        if pkt is not None:
+            b = pkt._buf
+            for i in range(len(b)):
+                b[i] = canary
+        return pkt
+
+    netx._take = take
+    w = World(sessions=2)
+    attacker = ("127.0.0.66", 6666)
+    try:
+        raw = R.RawPskClient(b"\x01\x02\x03\x04", b"Client_identity", random=bytes(range(32)))
+        got = []
+
+        def send(d):
+            since = len(w.net.captured)
+            w.inject(d, attacker)
+            w.pump()
+            out = [bytes(x) for (src, dst, x) in w.net.captured[since:]
+                   if tuple(dst[:2]) == attacker]
+            got.extend(out)
+            return out
+
+        for d in send(raw.hello()):
+            raw.on_datagram(d)
+        if want_cookie:
+            return None, raw.cookie
+        # the attacker's belief about its own hello: the first handshake message of
+        # the datagram, padded with zeros to the length its header claims
+        recs = R.split_records(data)
+        for ctype, epoch, seq, body in recs:
+            if ctype == 22 and len(body) >= 12:
+                t, length, mseq, off, flen, frag = R.split_handshake(body)[0]
+                if t == 1 and off == 0:
+                    raw.transcript = R.handshake(1, mseq, (bytes(frag) + bytes(length))[:length])
+                    raw.msg_seq = mseq + 1
+                break
+        seen = []
+        for d in send(data):
+            seen += raw.on_datagram(d)
+        if R.HT_SERVER_HELLO in seen and R.HT_SHD in seen:
+            for d in send(raw.final_flight()):
+                seen += raw.on_datagram(d)
+            if R.HT_FINISHED in seen:
+                send(raw.app(b"after the handshake"))
+        sessions = w.server._sessions
+        events = [(k, sessions.index(s) if s in sessions else -1, c) for (k, s, c) in w.events]
+        states = [s._engine.state for s in sessions]
+        received = sorted((sessions.index(s), tuple(v)) for s, v in w.received.items())
+        return (got, events, states, received), raw.cookie
+    finally:
+        w.close()
+        netx._take = real_take
+        port.set_random_source(None)
+
+
 def make_all(names=None):
     live = Live()
     hs = []
-    for cls in (RecordHarness, HandshakeHarness, ReassemblyHarness, X509Harness, ServerHarness):
+    for cls in (RecordHarness, HandshakeHarness, ReassemblyHarness, X509Harness, ServerHarness,
+                CanaryHarness):
         if names is None or cls.name in names:
             hs.append(cls(live))
     return live, hs

@@ -9,7 +9,8 @@ import pytest
 
 import fuzz_harnesses as F
 
-N = {"record": 6000, "handshake": 3000, "reassembly": 4000, "x509": 2000, "server": 6000}
+N = {"record": 6000, "handshake": 3000, "reassembly": 4000, "x509": 2000, "server": 6000,
+     "canary": 1500}
 
 
 @pytest.fixture(scope="module")

@@ -380,7 +380,8 @@ def _receive(server, packet, addr):
         _stateless(server, packet, addr, now, s)
     except NxError:
         server.nxsecure_datagrams_dropped += 1
-    netx._give(packet)
+    finally:
+        netx._give(packet)
 
 
 # The server socket's receive hook, as a method so the pump calls it with no
@@ -421,13 +422,17 @@ def _stateless(server, packet, addr, now, existing):
     frag_len = rec.u24()
     if msg_type != HT_CLIENT_HELLO:
         raise NxError(0)
+    # RFC 6347 4.2.3: the fragment is fragment_length bytes of this record; a length
+    # that runs past the record is a malformed message, never completed from whatever
+    # the packet buffer holds beyond the datagram.
+    frag = rec.take(frag_len)
     if frag_off != 0 or frag_len != msg_len:
         whole = _hello_fragment(server, addr, now, msg_len, message_seq, frag_off, frag_len,
-                                rec.take(frag_len))
+                                frag)
         if whole is None:
             return
     else:
-        whole = buf[hs_start:hs_start + HANDSHAKE_HEADER + msg_len]
+        whole = buf[hs_start:rec.pos]
     body = whole[HANDSHAKE_HEADER:]
     hello = pull_client_hello(body)
     jar = server._cookies
