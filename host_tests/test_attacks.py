@@ -117,6 +117,37 @@ def test_no_plaintext_of_another_client_through_an_overlong_hello():
         w.close()
 
 
+def test_released_packets_keep_no_plaintext():
+    # Defence in depth: a packet that held a decrypted record is cleared when it goes
+    # back to the pool, whether the application released it or the stack did.
+    w = World(sessions=2)
+    w.echo = False
+    try:
+        c = w.client()
+        secret = b"PLAINTEXT-THAT-MUST-NOT-LINGER-" * 3
+        assert c.send(secret) == NX_SUCCESS
+        w.pump()
+        assert w.received[w.server_session(c)] == [secret]
+        # the server's copy was decrypted in place and released by the application
+        assert secret not in w.pool_mem
+        # two records in one datagram: the first is copied into a fresh packet
+        srv = w.server_session(c)
+        e = c.sess._engine
+        buf = bytearray(1500)
+        n = 0
+        for part in (secret[:40], secret[40:]):
+            pre = e.record.write_prefix(1)
+            buf[n + pre:n + pre + len(part)] = part
+            n += e.record.seal(buf, n, 23, 1, len(part))
+        w.inject(bytes(buf[:n]), c.addr())
+        w.pump()
+        assert w.received[srv][1:] == [secret[:40], secret[40:]]
+        assert secret[:40] not in w.pool_mem and secret[40:] not in w.pool_mem
+        _no_errors_raised(w)
+    finally:
+        w.close()
+
+
 # The property that would have caught defect 1 (also a fuzz harness, `canary` in
 # host_tests/fuzz_harnesses.py): whatever lie a hello tells about its lengths, the
 # server's answers, events and session states are the same whether the packet it

@@ -254,6 +254,7 @@ class NX_PACKET:
         self.nx_packet_ip_version = NX_IP_VERSION_V4
         self._addr = None                    # source address of a received datagram
         self._allocated = False
+        self._wipe = 0                       # bytes from 0 to clear when released
 
     def _data(self):
         """Memoryview of the packet's data (prepend..append)."""
@@ -384,7 +385,12 @@ def _take(pool, prepend):
 
 
 def _give(pkt):
-    """Push an allocated packet back on its pool's free list."""
+    """Push an allocated packet back on its pool's free list. A packet that held
+    decrypted data (_wipe set by the DTLS receive path) is cleared first, so no later
+    user of the packet, and no parser handed too long a view, can see that plaintext."""
+    if pkt._wipe:
+        _clear(pkt._buf, pkt._wipe)
+        pkt._wipe = 0
     pool = pkt.nx_packet_pool_owner
     _lock.acquire()
     try:
@@ -395,6 +401,20 @@ def _give(pkt):
         pool.nx_packet_pool_available += 1
     finally:
         _lock.release()
+
+
+_ZERO64 = bytes(64)
+_ZERO64_MV = memoryview(_ZERO64)
+
+
+def _clear(buf, n):
+    """buf[:n] = 0: whole 64-byte slices allocate nothing, the tail one view."""
+    i = 0
+    while n - i >= 64:
+        buf[i:i + 64] = _ZERO64
+        i += 64
+    if i < n:
+        buf[i:n] = _ZERO64_MV[:n - i]
 
 
 def nx_packet_allocate(pool, packet_type, wait_option):

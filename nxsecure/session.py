@@ -64,6 +64,7 @@ class NX_SECURE_DTLS_SESSION:
                     netx._give(pkt)
                 return False
             pkt._buf[0:n] = buf[off:off + n]
+            pkt._wipe = n                     # plaintext: cleared when released
             pkt.nx_packet_append_ptr = n
             pkt.nx_packet_length = n
         pkt.nx_packet_queue_next = None
@@ -151,10 +152,17 @@ class NX_SECURE_DTLS_SESSION:
         """Feed one datagram (a packet the caller owns) to the engine; the packet is
         released here unless an application record took it over."""
         self._consumed = False
-        self._engine.receive(packet._buf, packet.nx_packet_prepend_ptr,
-                             packet.nx_packet_append_ptr, now, packet)
-        if not self._consumed:
-            netx._give(packet)
+        e = self._engine
+        end = packet.nx_packet_append_ptr
+        try:
+            e.receive(packet._buf, packet.nx_packet_prepend_ptr, end, now, packet)
+        finally:
+            if e.record.read_epoch:
+                # records were (or could have been) decrypted in place: the plaintext
+                # is cleared when the packet goes back to its pool
+                packet._wipe = end
+            if not self._consumed:
+                netx._give(packet)
 
     def _client_receive(self, packet, addr):
         """UDP receive hook of a client session's socket."""
