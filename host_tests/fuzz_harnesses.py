@@ -471,7 +471,8 @@ def canary_run(data, canary, want_cookie=False):
         return pkt
 
     netx._take = take
-    w = World(sessions=2)
+    outer = port.network()             # a live world of another harness keeps its network
+    w = World(sessions=2, server_port=CANARY_PORT)
     attacker = ("127.0.0.66", 6666)
     try:
         raw = R.RawPskClient(b"\x01\x02\x03\x04", b"Client_identity", random=bytes(range(32)))
@@ -479,7 +480,7 @@ def canary_run(data, canary, want_cookie=False):
 
         def send(d):
             since = len(w.net.captured)
-            w.inject(d, attacker)
+            w.inject(d, attacker, ("127.0.0.1", CANARY_PORT))
             w.pump()
             out = [bytes(x) for (src, dst, x) in w.net.captured[since:]
                    if tuple(dst[:2]) == attacker]
@@ -515,8 +516,12 @@ def canary_run(data, canary, want_cookie=False):
         return (got, events, states, received), raw.cookie
     finally:
         w.close()
+        port.use_network(outer)
         netx._take = real_take
         port.set_random_source(None)
+
+
+CANARY_PORT = 4434
 
 
 def make_all(names=None):
