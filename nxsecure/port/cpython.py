@@ -1,8 +1,9 @@
-"""Port for CPython: monotonic ticks, os.urandom, non-blocking UDP sockets, select (threads: nxsecure/port/__init__.py)."""
+"""Port for CPython: monotonic ticks, os.urandom, non-blocking UDP sockets, poll (threads: nxsecure/port/__init__.py)."""
 import errno
 import os
 import select
 import socket
+import threading
 import time
 
 EADDRINUSE = errno.EADDRINUSE
@@ -94,18 +95,61 @@ def udp_open(family, host, port):
     return UdpHandle(s, family)
 
 
+_POLLIN = getattr(select, "POLLIN", 1)
+
+
+class _Poller:
+    """select.poll over the bound handles, one per thread (several threads may wait
+    at once): no FD_SETSIZE limit -- select() refuses descriptors above 1023, so a
+    process with a thousand client sockets would see nothing ready, forever.
+    Registrations follow the handle list the caller passes; they are redone only
+    when the list changed."""
+
+    def __init__(self):
+        self.p = select.poll()
+        self.by_fd = {}
+        self.snapshot = []
+
+    def sync(self, handles):
+        if handles == self.snapshot:
+            return
+        for fd in self.by_fd:
+            try:
+                self.p.unregister(fd)
+            except (KeyError, OSError, ValueError):
+                pass
+        self.by_fd = {}
+        self.snapshot = list(handles)
+        for h in handles:
+            try:
+                fd = h.fileno()
+            except (OSError, ValueError):        # closed meanwhile
+                continue
+            if fd >= 0:
+                self.p.register(fd, _POLLIN)
+                self.by_fd[fd] = h
+
+
+_local = threading.local()
+
+
 def poll(handles, timeout_ms):
     """Handles with a datagram queued, waiting up to timeout_ms (< 0: forever)."""
     if not handles:
         sleep_ms(timeout_ms)
         return []
-    t = None if timeout_ms < 0 else timeout_ms / 1000
+    p = getattr(_local, "poller", None)
+    if p is None:
+        p = _local.poller = _Poller()
     try:
-        r, _, _ = select.select(handles, (), (), t)
+        p.sync(handles)
+        events = p.p.poll(None if timeout_ms < 0 else timeout_ms)
     except (OSError, ValueError):
         # a handle closed by another thread while we waited: report nothing ready
+        p.snapshot = []
         return []
-    return r
+    by_fd = p.by_fd
+    return [by_fd[fd] for fd, ev in events if fd in by_fd]
 
 
 def crypto_backend():
