@@ -4,17 +4,19 @@ from . import config
 
 class CookieJar:
     """cookie = serial (4 bytes) || HMAC-SHA256(secret, serial || client address ||
-    ClientHello fields)[:length - 4]. The secret rotates every lifetime; the previous
-    one is still accepted for one more period, so a client whose cookie straddles a
-    rotation still gets in. The serial numbers cookies in the order they were issued,
+    ClientHello fields)[:length - 4]. Time is cut into periods of one lifetime from
+    the jar's start: the secret of a period makes that period's cookies and is still
+    accepted in the next one, so a cookie lives at most two periods however sparse
+    the traffic (rotation follows the clock, not the arrival of hellos). The serial numbers cookies in the order they were issued,
     so the server can tell a cookie issued after an association began (the client
     proved it is reachable now) from one replayed from before (RFC 6347 4.2.8).
     Holds no per-client state."""
 
-    def __init__(self, hmac_sha256, random_into, now_ms, ticks_diff):
+    def __init__(self, hmac_sha256, random_into, now_ms, ticks_diff, ticks_add=None):
         self._hmac = hmac_sha256
         self._random_into = random_into
         self._diff = ticks_diff
+        self._add = ticks_add or _plain_add
         self.length = config.NX_SECURE_DTLS_COOKIE_LENGTH
         self.lifetime = config.NX_SECURE_DTLS_COOKIE_LIFETIME_MS
         self.serial = 0              # serial of the last cookie issued
@@ -26,6 +28,7 @@ class CookieJar:
         self._born = now_ms
 
     def rotate(self, now_ms):
+        """Start a new period now (the current secret becomes the previous one)."""
         self._previous[:] = self._secret
         self._have_previous = True
         self._random_into(self._secret)
@@ -33,12 +36,20 @@ class CookieJar:
 
     def _tick(self, now_ms):
         age = self._diff(now_ms, self._born)
-        if age >= self.lifetime:
-            self.rotate(now_ms)
-            if age >= 2 * self.lifetime:
-                # No hello came for a whole period after the last rotation: the
-                # secret just retired is older than one period's grace.
-                self._have_previous = False
+        life = self.lifetime
+        if 0 <= age < life:
+            return
+        if age < 0 or age >= 2 * life:
+            # two or more periods went by (or the clock went backwards): neither
+            # secret may make or accept a cookie any more
+            self._random_into(self._secret)
+            self._have_previous = False
+            self._born = now_ms if age < 0 else self._add(self._born, age - age % life)
+            return
+        self._previous[:] = self._secret
+        self._have_previous = True
+        self._random_into(self._secret)
+        self._born = self._add(self._born, life)     # the period boundary, not the arrival
 
     @staticmethod
     def _material(addr, hello):
@@ -66,6 +77,10 @@ class CookieJar:
             return False
         self.last_serial = (c[0] << 24) | (c[1] << 16) | (c[2] << 8) | c[3]
         return True
+
+
+def _plain_add(t, d):
+    return t + d
 
 
 def _serial_bytes(n):
