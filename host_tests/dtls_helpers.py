@@ -345,9 +345,10 @@ class WireLog:
         self._send = netx._udp_send
         log = self
 
-        def add(reasm, msg_type, length, message_seq, frag_offset, frag_len, frag):
+        def add(reasm, msg_type, length, message_seq, frag_offset, frag_len, frag, epoch=0):
             log.incoming.append((msg_type, length, frag_offset, frag_len))
-            return log._add(reasm, msg_type, length, message_seq, frag_offset, frag_len, frag)
+            return log._add(reasm, msg_type, length, message_seq, frag_offset, frag_len, frag,
+                            epoch)
 
         def send(sock, mv, addr):
             log.outgoing.append(bytes(mv))

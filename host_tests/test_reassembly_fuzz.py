@@ -13,7 +13,7 @@ from nxsecure.reassembly import (
 
 def rec_size(length):
     # 3-byte received counter + 12-byte header + body + 1 bit per body byte
-    return 15 + length + (length + 7) // 8
+    return 16 + length + (length + 7) // 8
 
 
 def header(t, length, seq):

@@ -3,22 +3,27 @@
 # small ints.  Messages are stored back to back from offset 0 as records:
 #
 #   +0        received   u24  count of body bytes held (newly set bitmap bits only)
-#   +3        header     12   msg_type u8, length u24, message_seq u16,
+#   +3        epoch      u8   the record epoch every fragment of the message came in
+#   +4        header     12   msg_type u8, length u24, message_seq u16,
 #                             fragment_offset u24 = 0, fragment_length u24 = length
 #                             (RFC 6347 4.2.2: the header as if unfragmented, which is
 #                             what the transcript hashes, RFC 6347 4.2.6)
-#   +15       body       length bytes
-#   +15+len   bitmap     ceil(length / 8) bytes, bit (i & 7) of byte (i >> 3) set when
+#   +16       body       length bytes
+#   +16+len   bitmap     ceil(length / 8) bytes, bit (i & 7) of byte (i >> 3) set when
 #                        body byte i has been received
 #
-# so a record takes 15 + length + ceil(length / 8) bytes.  Records are in arrival order;
+# so a record takes 16 + length + ceil(length / 8) bytes.  Records are in arrival order;
 # lookups walk at most max_messages + 1 records.
 #
 # Policy (RFC 6347 4.2.2 leaves it to the implementation): a future message is kept only
 # when next_seq < message_seq <= next_seq + max_messages and its record fits in the free
 # space; the message next_seq always gets room, evicting future records farthest first
 # (the peer's retransmitted flight brings them again, RFC 6347 4.2.4).  Overlapping bytes
-# keep their first copy.  next_seq is read by callers; change it only through reset().
+# keep their first copy.  A message's bytes all come from one epoch: a fragment of a
+# later (authenticated) epoch replaces whatever an earlier (unauthenticated) epoch put at
+# that message_seq, and an earlier epoch's fragment never joins a later epoch's message,
+# so spoofed epoch-0 bytes cannot stand in for, or block, an epoch-1 message.  next_seq
+# is read by callers; change it only through reset().
 
 try:
     from micropython import const
@@ -39,7 +44,8 @@ ADD_OLD = const(1)        # message_seq < next_seq: the peer repeated an old fli
 ADD_DUPLICATE = const(2)  # every byte of the fragment was already held
 ADD_DROPPED = const(3)    # future message outside the window or no room for it
 
-_REC = const(15)          # received counter (3) + handshake header (12)
+_REC = const(16)          # received counter (3) + epoch (1) + handshake header (12)
+_HDR = const(4)           # offset of the handshake header in a record
 _U24 = const(0xFFFFFF)
 
 
@@ -81,11 +87,11 @@ class Reassembler:
     # --- record helpers ----------------------------------------------------------
     def _len_at(self, off):
         b = self._buf
-        return (b[off + 4] << 16) | (b[off + 5] << 8) | b[off + 6]
+        return (b[off + 5] << 16) | (b[off + 6] << 8) | b[off + 7]
 
     def _seq_at(self, off):
         b = self._buf
-        return (b[off + 7] << 8) | b[off + 8]
+        return (b[off + 8] << 8) | b[off + 9]
 
     def _find(self, seq):
         off = 0
@@ -112,13 +118,14 @@ class Reassembler:
             self._gone = -1
             self._remove(off)
 
-    def _new(self, msg_type, length, seq):
+    def _new(self, msg_type, length, seq, epoch):
         b = self._buf
         off = self._used
         b[off] = 0
         b[off + 1] = 0
         b[off + 2] = 0
-        h = off + 3
+        b[off + 3] = epoch
+        h = off + _HDR
         b[h] = msg_type
         b[h + 1] = length >> 16
         b[h + 2] = (length >> 8) & 0xFF
@@ -195,9 +202,10 @@ class Reassembler:
         return new
 
     # --- public ------------------------------------------------------------------
-    def add(self, msg_type, length, message_seq, frag_offset, frag_len, frag):
-        """Take one handshake fragment (RFC 6347 4.2.3); returns an ADD_* code or
-        raises NxError for a malformed or inconsistent fragment."""
+    def add(self, msg_type, length, message_seq, frag_offset, frag_len, frag, epoch=0):
+        """Take one handshake fragment (RFC 6347 4.2.3) that came in a record of
+        `epoch`; returns an ADD_* code or raises NxError for a malformed or
+        inconsistent fragment."""
         if not (isinstance(msg_type, int) and isinstance(length, int)
                 and isinstance(message_seq, int) and isinstance(frag_offset, int)
                 and isinstance(frag_len, int)):
@@ -234,12 +242,18 @@ class Reassembler:
         off = self._find(message_seq)
         if off >= 0:
             b = self._buf
-            if b[off + 3] != msg_type or self._len_at(off) != length:
+            held = b[off + 3]
+            if epoch < held:
+                return ADD_DROPPED           # never joins an authenticated message
+            if epoch > held:
+                self._remove(off)            # unauthenticated bytes do not stand in
+                off = -1
+            elif b[off + _HDR] != msg_type or self._len_at(off) != length:
                 # RFC 6347 4.2.3: every fragment of a message carries the same length.
                 raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH)
-            if frag_len == 0:
+            elif frag_len == 0:
                 return ADD_DUPLICATE
-        else:
+        if off < 0:
             # An empty fragment adds nothing unless the message itself is empty.
             if frag_len == 0 and length != 0:
                 return ADD_DUPLICATE
@@ -249,7 +263,7 @@ class Reassembler:
                     return ADD_DROPPED
             elif self._cap - self._used < need:
                 self._evict_for(need)
-            off = self._new(msg_type, length, message_seq)
+            off = self._new(msg_type, length, message_seq, epoch)
             if length == 0:
                 return ADD_OK
 
@@ -280,4 +294,4 @@ class Reassembler:
         self._gone = off
         self.next_seq = seq + 1
         body = off + _REC
-        return (b[off + 3], seq, b[body:body + length], b[off + 3:body + length])
+        return (b[off + _HDR], seq, b[body:body + length], b[off + _HDR:body + length])

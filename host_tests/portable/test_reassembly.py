@@ -4,6 +4,7 @@ from nxsecure.const import (
     NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH,
     NX_SECURE_TLS_PACKET_BUFFER_TOO_SMALL,
     HT_CERTIFICATE,
+    HT_FINISHED,
     HT_SERVER_HELLO,
     HT_SERVER_HELLO_DONE,
     HT_SERVER_KEY_EXCHANGE,
@@ -263,7 +264,7 @@ def test_no_future_messages_when_cap_zero():
 
 
 def test_future_without_room_dropped_current_evicts():
-    # each 40-byte message takes 15 + 40 + 5 = 60 bytes
+    # each 40-byte message takes 16 + 40 + 5 = 61 bytes
     r = _new(130, 8)
     b = _body(40)
     assert _frag(r, HT_CERTIFICATE, b, 1, 0, 40) == ADD_OK
@@ -293,6 +294,22 @@ def test_inconsistent_length_or_type():
     _expect_pop(r, HT_CERTIFICATE, 0, body)
 
 
+def test_a_later_epoch_replaces_an_earlier_epochs_bytes():
+    # Issue #11, defect 6: an unauthenticated (epoch 0) fragment planted at the
+    # message_seq the Finished will use must not block the genuine (epoch 1) message,
+    # and an epoch-0 fragment never joins an epoch-1 message.
+    r = _new()
+    planted = _body(30)
+    assert r.add(HT_CERTIFICATE, 30, 0, 0, 10, memoryview(planted)[0:10], 0) == ADD_OK
+    fin = bytes(range(100, 112))
+    assert r.add(HT_FINISHED, 12, 0, 0, 6, memoryview(fin)[0:6], 1) == ADD_OK
+    assert r.add(HT_CERTIFICATE, 30, 0, 10, 20, memoryview(planted)[10:30], 0) == ADD_DROPPED
+    assert r.add(HT_FINISHED, 12, 0, 6, 6, memoryview(fin)[6:12], 0) == ADD_DROPPED
+    assert r.pop() is None
+    assert r.add(HT_FINISHED, 12, 0, 6, 6, memoryview(fin)[6:12], 1) == ADD_OK
+    _expect_pop(r, HT_FINISHED, 0, fin)
+
+
 def test_fragment_beyond_message():
     r = _new()
     body = _body(20)
@@ -315,13 +332,13 @@ def test_fragment_length_mismatch():
 
 def test_too_large_message():
     r = _new(100)
-    # 15 + 75 + 10 = 100 fits exactly; 76 needs 101
+    # 16 + 74 + 10 = 100 fits exactly; 75 needs 101
     _raises(NX_SECURE_TLS_PACKET_BUFFER_TOO_SMALL,
-            r.add, HT_CERTIFICATE, 76, 0, 0, 10, _body(10))
+            r.add, HT_CERTIFICATE, 75, 0, 0, 10, _body(10))
     _raises(NX_SECURE_TLS_PACKET_BUFFER_TOO_SMALL,
             r.add, HT_CERTIFICATE, 0xFFFFFF, 1, 0, 10, _body(10))
-    body = _body(75)
-    assert _frag(r, HT_CERTIFICATE, body, 0, 0, 75) == ADD_OK
+    body = _body(74)
+    assert _frag(r, HT_CERTIFICATE, body, 0, 0, 74) == ADD_OK
     _expect_pop(r, HT_CERTIFICATE, 0, body)
 
 
