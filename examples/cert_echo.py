@@ -128,6 +128,8 @@ def main(argv):
     nx_secure_dtls_server_notify_set(
         dtls_server, lambda s: say("server", "disconnect_notify: client closed") or 0,
         lambda s, code: say("server", "error_notify: 0x%X" % code) or 0)
+    # a client that vanishes without close_notify gives its session back after 2 min
+    nxsecure_dtls_server_idle_timeout_set(dtls_server, 120 * NX_IP_PERIODIC_RATE)
     status = nx_secure_x509_certificate_initialize(
         server_certificate, server_der, len(server_der), None, 0, server_key_der,
         len(server_key_der), NX_SECURE_X509_KEY_TYPE_EC_DER)

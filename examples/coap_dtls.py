@@ -201,10 +201,12 @@ class CoapServer:
     readable sessions). resources: {"/path": bytes or callable() -> bytes}.
 
     handshakes: [(status, milliseconds, suite id)] for every session started;
-    served: [(method, path, response code)]."""
+    served: [(method, path, response code)]. A client silent for idle_s seconds (gone
+    without close_notify) is ended and its session freed."""
 
     def __init__(self, ip, pool, udp_port=COAP_PORT, crypto_table=None, psk=PSK,
-                 identity=IDENTITY, hint=b"CoAP", local_certs=(), sessions=2, resources=None):
+                 identity=IDENTITY, hint=b"CoAP", local_certs=(), sessions=2, resources=None,
+                 idle_s=120):
         self.pool = pool
         self.resources = resources if resources is not None else {"/temperature": TEMPERATURE}
         self.table = crypto_table if crypto_table is not None else nx_crypto_tls_ciphers
@@ -227,6 +229,8 @@ class CoapServer:
             return
         nx_secure_dtls_server_notify_set(self.server, self._disconnect_notify,
                                          self._error_notify)
+        # a client that vanishes without close_notify gives its session back
+        nxsecure_dtls_server_idle_timeout_set(self.server, idle_s * NX_IP_PERIODIC_RATE)
         if psk:
             self.status = nx_secure_dtls_server_psk_add(self.server, psk, len(psk), identity,
                                                         len(identity), hint, len(hint))

@@ -130,6 +130,8 @@ def main(argv):
         status, DTLS_SERVER_SESSIONS, sizeof(NX_SECURE_DTLS_SESSION)))
     nx_secure_dtls_server_notify_set(dtls_server, dtls_server_disconnect_notify,
                                      dtls_server_error_notify)
+    # a client that vanishes without close_notify gives its session back after 2 min
+    nxsecure_dtls_server_idle_timeout_set(dtls_server, 120 * NX_IP_PERIODIC_RATE)
     nx_secure_dtls_server_psk_add(dtls_server, PSK, len(PSK), IDENTITY, len(IDENTITY), b"gw", 2)
     status = nx_secure_dtls_server_start(dtls_server)
     say("server", "listening on 127.0.0.1:%d: 0x%X" % (SERVER_PORT, status))

@@ -109,6 +109,17 @@ class World:
         assert h is not None
         self.net._deliver(h, bytes(data), src)
 
+    def deliver_now(self, data, src):
+        """Hand a datagram from src straight to the server's receive hook, now (from
+        inside a tamper callback, where the pump is already running and a nested wait
+        does not pump again)."""
+        pkt = netx._take(self.pool, 0)
+        assert pkt is not None, "pool exhausted"
+        pkt._buf[:len(data)] = data
+        pkt.nx_packet_append_ptr = pkt.nx_packet_length = len(data)
+        pkt._addr = src
+        self.server._udp_receive(pkt, src)
+
     def pump(self, ticks=0):
         netx._wait(lambda: False, ticks) if ticks else netx._wait(self._idle, 50)
 

@@ -7,6 +7,8 @@ import subprocess
 import sys
 import threading
 
+from nxsecure import *
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -60,3 +62,104 @@ def test_board_examples_echo_on_the_host():
         server.join()
     assert stats["echoed"] == 3 and stats["failures"] == 0, stats
     assert dtls_echo_server.stats["echoed"] == 3, dtls_echo_server.stats
+
+
+def test_board_echo_server_recovers_sessions_of_clients_that_vanished():
+    # Issue #11, defect 8: clients killed without close_notify kept their sessions for
+    # good, so a board server filled up and refused everyone after them. The board
+    # program (and every example server) sets the idle timeout.
+    sys.path.insert(0, os.path.join(ROOT, "boards", "common"))
+    try:
+        import dtls_echo_server
+        import nxboard
+    finally:
+        sys.path.remove(os.path.join(ROOT, "boards", "common"))
+    import socket
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    probe.bind(("127.0.0.1", 0))
+    free_port = probe.getsockname()[1]
+    probe.close()
+    settings = {"server": "127.0.0.1", "port": free_port, "identity": b"sensor-01",
+                "psk": b"k" * 16, "idle_s": 1}
+    sessions = nxboard.get("DTLS_SERVER_SESSIONS")
+    before = dtls_echo_server.stats["connects"]
+    server = threading.Thread(target=dtls_echo_server.main,
+                              kwargs=dict(run_ticks=500, settings=settings, bind="127.0.0.1"))
+    server.start()
+    try:
+        net = _Net()
+        vanished = []
+        for i in range(sessions):
+            c = net.client(settings)
+            assert c.start(3 * NX_IP_PERIODIC_RATE) == NX_SUCCESS
+            vanished.append(c)
+        for c in vanished:
+            c.vanish()                       # no close_notify: the process died
+        late = net.client(settings)
+        assert late.start(4 * NX_IP_PERIODIC_RATE) == NX_SUCCESS
+        late.end()
+    finally:
+        server.join()
+    assert dtls_echo_server.stats["connects"] - before == sessions + 1
+
+
+class _Net:
+    """NetX client sessions on real UDP in this process."""
+
+    def __init__(self):
+        from nxsecure import port
+        port.use_network(None)
+        self.pool = NX_PACKET_POOL()
+        self.mem = bytearray(32 * (1536 + sizeof(NX_PACKET)))
+        assert nx_packet_pool_create(self.pool, "p", 1536, self.mem, len(self.mem)) == NX_SUCCESS
+        self.ip = NX_IP()
+        assert nx_ip_create(self.ip, "ip", IP_ADDRESS(127, 0, 0, 1), 0xFFFFFF00, self.pool) == 0
+        nx_udp_enable(self.ip)
+
+    def client(self, settings):
+        return _Client(self, settings)
+
+
+class _Client:
+    def __init__(self, net, settings):
+        self.settings = settings
+        self.sess = NX_SECURE_DTLS_SESSION()
+        self.md = bytearray(400)
+        self.rs = bytearray(2000)
+        assert nx_secure_dtls_session_create(self.sess, nx_crypto_tls_ciphers, self.md,
+                                             len(self.md), self.rs, len(self.rs), 0, None, 0) == 0
+        psk, ident = settings["psk"], settings["identity"]
+        assert nx_secure_dtls_psk_add(self.sess, psk, len(psk), ident, len(ident), None, 0) == 0
+        self.sock = NX_UDP_SOCKET()
+        assert nx_udp_socket_create(net.ip, self.sock, "c", NX_IP_NORMAL, NX_FRAGMENT_OKAY,
+                                    NX_IP_TIME_TO_LIVE, 8) == NX_SUCCESS
+
+    def start(self, wait):
+        return nx_secure_dtls_client_session_start(self.sess, self.sock,
+                                                   IP_ADDRESS(127, 0, 0, 1),
+                                                   self.settings["port"], wait)
+
+    def vanish(self):
+        nx_secure_dtls_session_delete(self.sess)      # no close_notify goes out
+        nx_udp_socket_unbind(self.sock)
+
+    def end(self):
+        nx_secure_dtls_session_end(self.sess, NX_NO_WAIT)
+        nx_secure_dtls_session_delete(self.sess)
+        nx_udp_socket_unbind(self.sock)
+
+
+def test_every_example_server_recovers_sessions_of_vanished_clients():
+    # Every server program a user copies from sets the idle timeout (the behaviour is
+    # proven on the board program above; the others must not be the copy that lacks it).
+    found = []
+    for d in ("examples", os.path.join("boards", "common")):
+        for name in sorted(os.listdir(os.path.join(ROOT, d))):
+            if not name.endswith(".py") or name in ("measure.py", "selftest.py"):
+                continue                  # instruments, not programs a user copies
+            with open(os.path.join(ROOT, d, name), encoding="utf-8") as f:
+                src = f.read()
+            if "nx_secure_dtls_server_create(" in src:
+                found.append(name)
+                assert "nxsecure_dtls_server_idle_timeout_set(" in src, name
+    assert {"psk_echo.py", "cert_echo.py", "coap_dtls.py", "dtls_echo_server.py"} <= set(found)

@@ -129,8 +129,7 @@ def test_change_cipher_spec_injected_at_the_server_before_the_key_exchange(world
             s = w.server_session(c)
             seen.append(s._engine.state)
             before = s._engine.record.discarded
-            w.inject(record(CT_CCS, 0, 50, b"\x01"), c.addr())
-            w.pump()
+            w.deliver_now(record(CT_CCS, 0, 50, b"\x01"), c.addr())
             seen.append(s._engine.record.discarded - before)
             seen.append(s._engine.record.read_epoch)
         return None

@@ -20,6 +20,15 @@ NX_SECURE_DTLS_RETRANSMIT_TIMEOUT_MS = 1000
 NX_SECURE_DTLS_MAX_RETRANSMIT_TIMEOUT_MS = 60000
 NX_SECURE_DTLS_MAX_TRANSMISSIONS = 8
 
+# Server: a handshake (from the cookie-verified ClientHello to the client's Finished)
+# must be over within this time, or it fails and frees its session
+# (nxsecure_dtls_server_handshake_timeout_set). Long enough for a peer's fifth
+# retransmission on RFC 6347 4.2.4.1 timers (1+2+4+8+16 = 31 s after its first try).
+NX_SECURE_DTLS_HANDSHAKE_TIMEOUT_MS = 40000
+
+# Client: HelloVerifyRequests accepted in one handshake (RFC 6347 4.2.1 expects one).
+NX_SECURE_DTLS_MAX_HELLO_VERIFY = 3
+
 # Cookie secret lifetime; the previous secret stays valid for one more period.
 NX_SECURE_DTLS_COOKIE_LIFETIME_MS = 60000
 NX_SECURE_DTLS_COOKIE_LENGTH = 16

@@ -18,7 +18,9 @@ from .const import (
     NX_SECURE_TLS_ALERT_RECEIVED, NX_SECURE_TLS_HANDSHAKE_TIMEOUT, NX_SECURE_TLS_INVALID_STATE,
     NX_SECURE_TLS_PACKET_BUFFER_TOO_SMALL, NX_SECURE_TLS_BAD_CIPHERSPEC,
     NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, NX_SECURE_TLS_TCP_SEND_FAILED,
-    NX_SECURE_TLS_CLOSE_NOTIFY_RECEIVED,
+    NX_SECURE_TLS_CLOSE_NOTIFY_RECEIVED, NX_SECURE_TLS_HASH_MAC_VERIFY_FAILURE,
+    NX_SECURE_TLS_UNSUPPORTED_FEATURE, AD_BAD_RECORD_MAC, AD_UNSUPPORTED_EXTENSION,
+    NX_SECURE_TLS_INVALID_EPOCH,
 )
 from .handshake import (
     HANDSHAKE_HEADER, pull_client_hello, push_client_hello, pull_server_hello, push_server_hello,
@@ -42,6 +44,7 @@ C_WAIT_CCS = 4         # our final flight sent
 C_WAIT_FINISHED = 5
 C_CERTIFICATE = 6      # server Certificate received
 C_CERT_REQUEST = 7     # CertificateRequest received
+S_WAIT_HELLO = 9       # a cookie-verified ClientHello is being reassembled
 S_HELLO = 10           # a cookie-verified ClientHello waits for nx_secure_dtls_server_session_start
 S_WAIT_CKE = 11        # our ServerHello flight sent
 S_WAIT_CCS = 12
@@ -64,6 +67,7 @@ _RULES = {
     C_KEY_EXCHANGE: {HT_CERTIFICATE_REQUEST: C_CERT_REQUEST, HT_SERVER_HELLO_DONE: C_WAIT_CCS},
     C_CERT_REQUEST: {HT_SERVER_HELLO_DONE: C_WAIT_CCS},
     C_WAIT_FINISHED: {HT_FINISHED: CONNECTED},
+    S_WAIT_HELLO: {HT_CLIENT_HELLO: S_HELLO},
     S_WAIT_CLIENT_CERT: {HT_CERTIFICATE: S_WAIT_CKE},
     S_WAIT_CKE: {HT_CLIENT_KEY_EXCHANGE: S_WAIT_CCS},
     S_WAIT_CERT_VERIFY: {HT_CERTIFICATE_VERIFY: S_WAIT_CCS},
@@ -105,12 +109,15 @@ class Transcript:
 class Dtls:
     """One DTLS association. The owner (a session control block) supplies
     `_dtls_output(mv) -> status`, `_dtls_app_data(buf, off, n, packet) -> bool`,
-    `_dtls_event(code)`, `_dtls_timer(armed)`, and the PSK store; this class never touches a socket or a clock."""
+    `_dtls_event(code)`, `_dtls_hello()` (a server's held ClientHello is complete),
+    `_dtls_timer(due)` (the deadline it must be woken at, or None), and the PSK store;
+    this class never touches a socket or a clock."""
 
     def __init__(self, owner, mem, table, metadata, reassembly, is_client, random_into,
-                 ticks_add=None):
+                 ticks_add=None, ticks_diff=None):
         self.owner = owner
         self.ticks_add = ticks_add or _plain_add
+        self.ticks_diff = ticks_diff or _plain_diff
         self.table = table
         self.is_client = is_client
         self.random_into = random_into
@@ -137,6 +144,7 @@ class Dtls:
         self.mtu = config.NX_SECURE_DTLS_DEFAULT_MTU
         self.psk_store = None
         self.deadline = None
+        self.hs_deadline = None
         self.reset()
 
     def reset(self):
@@ -151,8 +159,11 @@ class Dtls:
         self.flight_used = 0
         self.peer_flight_seq = -1    # first message_seq of the peer's last complete flight
         self.timeout = config.NX_SECURE_DTLS_RETRANSMIT_TIMEOUT_MS
+        self.hs_deadline = None
         self._arm(None)
         self.transmissions = 0
+        self.hello_verifies = 0      # client: HelloVerifyRequests taken this handshake
+        self.offered_ecc = False     # client: our ClientHello carried ec_point_formats
         self.sent_close = False
         self.psk = None
         self.psk_identity = None
@@ -238,6 +249,7 @@ class Dtls:
             if row.nx_secure_tls_public_auth is not None:
                 certs = True
         extra = None
+        self.offered_ecc = ecc
         if ecc or certs:
             from . import kx
 
@@ -250,10 +262,22 @@ class Dtls:
         self._msg_end(w, HT_CLIENT_HELLO)
 
     # ================================================================ server start
-    def hold_client_hello(self, whole, message_seq, now):
-        """Server: keep the cookie-verified ClientHello (already parsed and checked
-        by the server's stateless path) until the application starts the session."""
+    def expect_client_hello(self, message_seq, record_seq, deadline):
+        """Server: the server's stateless path verified the cookie in the first
+        fragment of a ClientHello (message_seq, in epoch-0 record record_seq); this
+        association takes the hello's records from now on. The handshake must be over
+        by `deadline` (a ticks value), or it fails with NX_SECURE_TLS_HANDSHAKE_TIMEOUT."""
         self.reset()
+        self.reasm.reset(message_seq)
+        # Our epoch-0 records continue from the client's record number, so the
+        # ServerHello never repeats the number the HelloVerifyRequest used (RFC 6347 4.2.1).
+        self.record.seq[0] = record_seq + 1
+        self.hs_deadline = deadline
+        self._set_state(S_WAIT_HELLO)
+        self._timer_changed()
+
+    def _hold_client_hello(self, message_seq, whole):
+        """Keep the complete ClientHello until the application starts the session."""
         n = len(whole)
         if n > len(self.flight_buf):
             raise NxError(NX_SECURE_TLS_PACKET_BUFFER_TOO_SMALL, AD_INTERNAL_ERROR)
@@ -263,11 +287,9 @@ class Dtls:
         # RFC 6347 4.2.2: the server answers with the ClientHello's message_seq
         # (the HelloVerifyRequest reused it statelessly).
         self.send_seq = message_seq
-        self.reasm.reset(message_seq + 1)
         self.peer_flight_seq = message_seq
         self._set_state(S_HELLO)
-        # A held hello the application never starts must not pin the slot forever.
-        self._arm(self.ticks_add(now, config.NX_SECURE_DTLS_MAX_RETRANSMIT_TIMEOUT_MS))
+        self.owner._dtls_hello()
 
     def start_server(self, now):
         """Process the held ClientHello and send ServerHello..ServerHelloDone."""
@@ -416,6 +438,15 @@ class Dtls:
             nxt = rl.r_next
             if status != NX_SUCCESS:
                 rl.discarded += 1
+                if status == NX_SECURE_TLS_HASH_MAC_VERIFY_FAILURE and (
+                        self.state == S_WAIT_FINISHED or self.state == C_WAIT_FINISHED):
+                    # The peer's first protected record -- its Finished -- does not
+                    # authenticate: the two sides derived different keys (a wrong
+                    # PSK). Waiting for retransmissions cannot mend that; end the
+                    # handshake now with a fatal alert (RFC 6347 4.1.2.7 allows fatal
+                    # alerts for invalid records) instead of timing out minutes later.
+                    self._fail(NX_SECURE_TLS_HASH_MAC_VERIFY_FAILURE, AD_BAD_RECORD_MAC)
+                    return
                 off = nxt
                 continue
             try:
@@ -477,7 +508,12 @@ class Dtls:
                 frag = r.take(frag_len)
                 if self._wrong_epoch(msg_type, epoch):
                     continue
-                res = self.reasm.add(msg_type, length, message_seq, frag_off, frag_len, frag)
+                if epoch == 0 and rl.read_epoch and message_seq >= self.reasm.next_seq:
+                    # RFC 6347 4.1: once the peer's ChangeCipherSpec is in, every new
+                    # handshake message comes protected; an unprotected one is spoofed
+                    raise NxError(NX_SECURE_TLS_INVALID_EPOCH)
+                res = self.reasm.add(msg_type, length, message_seq, frag_off, frag_len, frag,
+                                     epoch)
                 if res == ADD_OLD and message_seq >= self.peer_flight_seq >= 0:
                     retransmit = True
         except NxError:
@@ -525,6 +561,9 @@ class Dtls:
             raise NxError(NX_SECURE_TLS_UNRECOGNIZED_MESSAGE_TYPE, AD_UNEXPECTED_MESSAGE)
         if msg_type == HT_HELLO_VERIFY_REQUEST:
             self._client_on_hvr(body, now)
+            return
+        if msg_type == HT_CLIENT_HELLO:
+            self._hold_client_hello(message_seq, whole)
             return
         if msg_type == HT_FINISHED:
             self._on_finished(body, whole, now)
@@ -582,6 +621,12 @@ class Dtls:
 
     # ---------------------------------------------------------------- client steps
     def _client_on_hvr(self, body, now):
+        # RFC 6347 4.2.1: one HelloVerifyRequest is the rule (a server may ask again,
+        # e.g. across a cookie-secret rotation); a server that keeps asking would hold
+        # the client forever and wrap its message_seq.
+        self.hello_verifies += 1
+        if self.hello_verifies > config.NX_SECURE_DTLS_MAX_HELLO_VERIFY:
+            raise NxError(NX_SECURE_TLS_HANDSHAKE_FAILURE, AD_HANDSHAKE_FAILURE)
         cookie = pull_hello_verify_request(body)
         n = len(cookie)
         self.cookie_buf[:n] = cookie
@@ -605,6 +650,11 @@ class Dtls:
         if not h.compression_ok:
             raise NxError(NX_SECURE_TLS_BAD_COMPRESSION_METHOD, AD_ILLEGAL_PARAMETER)
         check_initial_reneg_info(h)
+        if h.unknown_ext or h.groups is not None or h.sig_algs is not None or (
+                h.point_formats is not None and not self.offered_ecc):
+            # RFC 5246 7.4.1.4: a server sends only extensions the client offered
+            # (supported_groups and signature_algorithms are the client's alone)
+            raise NxError(NX_SECURE_TLS_UNSUPPORTED_FEATURE, AD_UNSUPPORTED_EXTENSION)
         if h.point_formats is not None and not _has_byte(h.point_formats, 0):
             # RFC 8422 5.2: uncompressed must be among the server's point formats.
             raise NxError(NX_SECURE_TLS_HANDSHAKE_FAILURE, AD_ILLEGAL_PARAMETER)
@@ -850,6 +900,7 @@ class Dtls:
         if d:
             raise NxError(NX_SECURE_TLS_FINISHED_HASH_FAILURE, AD_DECRYPT_ERROR)
         self.transcript.update(whole)
+        self.hs_deadline = None
         self._arm(None)
         if not self.is_client:
             # Flight 6: ChangeCipherSpec, Finished. It is kept for retransmission
@@ -881,12 +932,14 @@ class Dtls:
             # RFC 5246 7.2.1: answer close_notify with close_notify.
             if not self.sent_close:
                 self.send_alert(ALERT_WARNING, AD_CLOSE_NOTIFY)
+            self.hs_deadline = None
             self._arm(None)
             self._set_state(CLOSED)
             self.owner._dtls_event(NX_SECURE_TLS_CLOSE_NOTIFY_RECEIVED)
             return
         if level == ALERT_FATAL:
             self.error = NX_SECURE_TLS_ALERT_RECEIVED
+            self.hs_deadline = None
             self._arm(None)
             self._set_state(ERROR)
             self.owner._dtls_event(NX_SECURE_TLS_ALERT_RECEIVED)
@@ -909,8 +962,9 @@ class Dtls:
     def close(self):
         """Send close_notify (RFC 5246 7.2.1) and stop."""
         status = NX_SUCCESS
-        if self.state not in (IDLE, CLOSED, ERROR, S_HELLO) and not self.sent_close:
+        if self.state not in (IDLE, CLOSED, ERROR, S_HELLO, S_WAIT_HELLO) and not self.sent_close:
             status = self.send_alert(ALERT_WARNING, AD_CLOSE_NOTIFY)
+        self.hs_deadline = None
         self._arm(None)
         self._set_state(CLOSED)
         return status
@@ -924,6 +978,7 @@ class Dtls:
         if self.state in (ERROR, CLOSED):
             return
         self.error = code
+        self.hs_deadline = None
         self._arm(None)
         try:
             if alert is not None:
@@ -966,6 +1021,9 @@ class Dtls:
         self.flight_used = w.pos
 
     def _flight_add(self, segs, size):
+        if self.send_seq > 0xFFFF:
+            # RFC 6347 4.2.2: message_seq is 16 bits and must not wrap
+            raise NxError(NX_SECURE_TLS_HANDSHAKE_FAILURE, AD_INTERNAL_ERROR)
         self.send_seq += 1
         for seg in segs:
             self.transcript.update(seg)
@@ -1069,23 +1127,35 @@ class Dtls:
 
     # ================================================================ timer
     def _arm(self, deadline):
-        """Set (a ticks value) or clear (None) the retransmission deadline. The owner
-        is told only when the timer goes on or off, so it can keep the set of armed
-        timers; a connected association has none, and costs the timer scan nothing."""
-        was = self.deadline is not None
+        """Set (a ticks value) or clear (None) the retransmission deadline."""
         self.deadline = deadline
-        if was != (deadline is not None):
-            self.owner._dtls_timer(not was)
+        self._timer_changed()
 
-    def timer_deadline(self):
-        return self.deadline
+    def _timer_changed(self):
+        """Tell the owner the earliest of the retransmission deadline and the
+        handshake deadline (None: nothing to wake for). A connected association has
+        neither, so it costs the owner's timers nothing."""
+        d = self.deadline
+        h = self.hs_deadline
+        if h is not None and (d is None or self.ticks_diff(h, d) < 0):
+            d = h
+        self.owner._dtls_timer(d)
 
     def timer_fire(self, now):
         """RFC 6347 4.2.4.1: on expiry retransmit and double the timeout up to 60 s;
-        give up after a bounded number of transmissions."""
-        if self.deadline is None:
+        give up after a bounded number of transmissions, or at the handshake
+        deadline, whichever comes first."""
+        h = self.hs_deadline
+        if h is not None and self.ticks_diff(now, h) >= 0:
+            self.hs_deadline = None
+            self._arm(None)
+            self._fail(NX_SECURE_TLS_HANDSHAKE_TIMEOUT, None)
             return
-        if self.state == S_HELLO or self.transmissions >= config.NX_SECURE_DTLS_MAX_TRANSMISSIONS:
+        d = self.deadline
+        if d is None or self.ticks_diff(now, d) < 0:
+            self._timer_changed()        # woken early (for the other deadline)
+            return
+        if self.transmissions >= config.NX_SECURE_DTLS_MAX_TRANSMISSIONS:
             self._arm(None)
             self._fail(NX_SECURE_TLS_HANDSHAKE_TIMEOUT, None)
             return
@@ -1104,6 +1174,10 @@ class Dtls:
 
 def _plain_add(t, d):
     return t + d
+
+
+def _plain_diff(a, b):
+    return a - b
 
 
 def _psk_premaster(other, psk):

@@ -27,6 +27,7 @@ class Hello:
     groups = None           # supported_groups list (RFC 8422 5.1.1), when present
     point_formats = None    # ec_point_formats list (RFC 8422 5.1.2), when present
     sig_algs = None         # signature_algorithms list (RFC 5246 7.4.1.4.1), when present
+    unknown_ext = False     # an extension type not listed above came
 
 
 def _pull_extensions(r, hello):
@@ -57,6 +58,8 @@ def _pull_extensions(r, hello):
             data.done()
         elif etype == EXT_SIGNATURE_ALGORITHMS:
             hello.sig_algs = _u16_list(data)
+        else:
+            hello.unknown_ext = True
     r.done()
 
 
@@ -80,13 +83,25 @@ def _pull_hello_start(body):
     return r, h
 
 
-def pull_client_hello(body):
-    """RFC 6347 4.2.1 ClientHello (with the DTLS cookie field)."""
+def _pull_client_hello_prefix(body):
     r, h = _pull_hello_start(body)
     h.cookie = r.vec8()
     h.suites = r.vec16()
     if len(h.suites) < 2 or len(h.suites) & 1:
         raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, AD_DECODE_ERROR)
+    return r, h
+
+
+def pull_client_hello_prefix(frag):
+    """A ClientHello's fields up to its cipher suites (version, random, session_id,
+    cookie, suites), from the message's first fragment: what a cookie is made from
+    and checked against (RFC 6347 4.2.1), before any state is kept."""
+    return _pull_client_hello_prefix(frag)[1]
+
+
+def pull_client_hello(body):
+    """RFC 6347 4.2.1 ClientHello (with the DTLS cookie field)."""
+    r, h = _pull_client_hello_prefix(body)
     comp = r.vec8()
     if len(comp) < 1:
         raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, AD_DECODE_ERROR)

@@ -1109,6 +1109,10 @@ class _RLock:
             self._owner = None
             self._lock.release()
 
+    def owner(self):
+        """The holder's thread id (call while holding the lock)."""
+        return self._owner
+
     def release_all(self):
         if self._count == 0 or self._owner != _port.get_ident():
             return 0
@@ -1129,10 +1133,11 @@ class _CRLock:
     """CPython: the same interface over the interpreter's C re-entrant lock (the
     Python-level _RLock costs ~1 us per acquire/release pair on the per-record path)."""
 
-    def __init__(self, rlock):
+    def __init__(self, rlock, get_ident):
         self._rl = rlock
         self.acquire = rlock.acquire
         self.release = rlock.release
+        self.owner = get_ident
 
     def release_all(self):
         rl = self._rl
@@ -1150,7 +1155,7 @@ try:
     _C_RLOCK()._release_save
 except (ImportError, AttributeError):      # MicroPython: no C re-entrant lock
     _C_RLOCK = None
-_lock = _CRLock(_C_RLOCK()) if _C_RLOCK is not None else _RLock()
+_lock = _CRLock(_C_RLOCK(), _port.get_ident) if _C_RLOCK is not None else _RLock()
 
 
 def serialized(fn):
@@ -1178,24 +1183,135 @@ def serialized(fn):
 
 
 _handles = []        # every bound port handle (handle.owner is its NX_UDP_SOCKET)
-_timers = []         # objects with _timer_deadline() / _timer_fire(now_ms)
-_firing = []         # timers whose _timer_fire is running (not fired again meanwhile)
 
 
-def _timer_add(obj):
-    """Register a timer object: asked obj._timer_deadline() (ticks_ms value or
-    None), called obj._timer_fire(now_ms) once the deadline has passed."""
+# --- timers ----------------------------------------------------------------------
+# A timer object has `_due` (a ticks_ms deadline, or None when off) and
+# `_timer_fire(now_ms)`. _timer_set arms, moves or stops it. Armed timers sit in a
+# binary heap ordered by deadline (ticks_diff, so the order holds across the ticks
+# wrap); a moved or stopped timer's old entry stays until it reaches the top and is
+# dropped there. Each wait pass looks at the top only: the cost of a datagram does not
+# grow with the number of armed timers, and connected sessions arm none.
+_heap = []           # [due, obj] entries; stale when obj._due != due
+_armed = [0]         # timers whose _due is not None
+
+
+def _timer_set(obj, due):
+    """Arm obj's timer at ticks value `due`, move it, or stop it (None)."""
     _lock.acquire()
-    if obj not in _timers:
-        _timers.append(obj)
-    _lock.release()
+    try:
+        was = getattr(obj, "_due", None)
+        if due == was:
+            return
+        obj._due = due
+        if was is None:
+            _armed[0] += 1
+        elif due is None:
+            _armed[0] -= 1
+        if due is not None:
+            _heap_push([due, obj])
+            if len(_heap) > 4 * _armed[0] + 32:
+                _heap_compact()
+    finally:
+        _lock.release()
 
 
-def _timer_remove(obj):
-    _lock.acquire()
-    if obj in _timers:
-        _timers.remove(obj)
-    _lock.release()
+def _timer_armed(obj):
+    return getattr(obj, "_due", None) is not None
+
+
+def _timer_count():
+    """How many timers are armed."""
+    return _armed[0]
+
+
+def _before(a, b):
+    return _port.ticks_diff(a[0], b[0]) < 0
+
+
+def _heap_push(e):
+    h = _heap
+    h.append(e)
+    i = len(h) - 1
+    while i:
+        p = (i - 1) >> 1
+        if not _before(e, h[p]):
+            break
+        h[i] = h[p]
+        i = p
+    h[i] = e
+
+
+def _heap_pop():
+    h = _heap
+    top = h[0]
+    last = h.pop()
+    n = len(h)
+    if n:
+        i = 0
+        while True:
+            c = 2 * i + 1
+            if c >= n:
+                break
+            if c + 1 < n and _before(h[c + 1], h[c]):
+                c += 1
+            if not _before(h[c], last):
+                break
+            h[i] = h[c]
+            i = c
+        h[i] = last
+    return top
+
+
+def _heap_compact():
+    live = [e for e in _heap if e[1]._due == e[0]]
+    del _heap[:]
+    for e in live:
+        _heap_push(e)
+
+
+def _fire_timers(now):
+    """Fire the timers whose deadline has passed; -> milliseconds until the earliest
+    deadline still ahead (0 if one is due), -1 if there is none. A timer fired here is
+    not fired again in this call even if it re-arms at once."""
+    due = None
+    h = _heap
+    while h:
+        e = h[0]
+        obj = e[1]
+        if obj._due != e[0]:
+            _heap_pop()                      # moved or stopped since it was pushed
+            continue
+        if _port.ticks_diff(e[0], now) > 0:
+            break
+        _heap_pop()
+        obj._due = None
+        _armed[0] -= 1
+        if due is None:
+            due = []
+        due.append(obj)
+    if due is not None:
+        for obj in due:
+            try:
+                obj._timer_fire(now)
+            except Exception as exc:
+                global _last_timer_error
+                _last_timer_error = exc
+        return 0 if h and _port.ticks_diff(h[0][0], now) <= 0 else _next_left(now)
+    return _next_left(now)
+
+
+def _next_left(now):
+    h = _heap
+    while h and h[0][1]._due != h[0][0]:
+        _heap_pop()
+    if not h:
+        return -1
+    left = _port.ticks_diff(h[0][0], now)
+    return left if left > 0 else 0
+
+
+_last_timer_error = None
 
 
 def _deliver(sock, pkt, addr):
@@ -1269,60 +1385,23 @@ def _receive_one(h):
     return True
 
 
-def _fire_timers(now):
-    """Fire the timers whose deadline has passed; -> milliseconds until the earliest
-    deadline still ahead (0 if one is due), -1 if there is none. Only armed timers are
-    registered (a connected session has none). Each fires at most once per call: a
-    timer fired here, or still firing in a wait further out, stays in _firing until
-    that call ends. Firing may arm or disarm timers, so the scan starts over after
-    each. A timer still firing further out does not count as due here: a wait inside
-    its callback blocks instead of spinning."""
-    fired = None
-    try:
-        while True:
-            best = -1
-            due = None
-            for t in _timers:
-                d = t._timer_deadline()
-                if d is None:
-                    continue
-                left = _port.ticks_diff(d, now)
-                if left <= 0:
-                    if t not in _firing:
-                        due = t
-                        break
-                    if fired is None or t not in fired:
-                        continue        # firing in a wait further out, which re-reads it
-                    left = 0            # fired here and still due: the next pass sees it
-                if best < 0 or left < best:
-                    best = left
-            if due is None:
-                return best
-            if fired is None:
-                fired = []
-            fired.append(due)
-            _firing.append(due)
-            try:
-                due._timer_fire(now)
-            except Exception as e:
-                global _last_timer_error
-                _last_timer_error = e
-    finally:
-        if fired is not None:
-            for t in fired:
-                _firing.remove(t)
-
-
-_last_timer_error = None
+_pumping = [None]     # the thread whose wait is processing datagrams and timers
 
 
 def _wait(condition, wait_option):
     """Pump datagrams and timers of all IP instances until condition() is true
     (-> True) or wait_option ticks have passed (-> False). NX_NO_WAIT pumps what
-    is queued now; NX_WAIT_FOREVER never expires. Re-entrant: a callback run by the
-    pump may wait again; the nested wait processes further datagrams (each is read
-    from its socket exactly once). The stack lock is held while processing and
-    fully dropped while blocked in _port.poll, so other threads make progress."""
+    is queued now; NX_WAIT_FOREVER never expires. The stack lock is held while
+    processing and fully dropped while blocked in _port.poll, so other threads make
+    progress.
+
+    A wait entered from inside the pump -- a service called by a notify callback or a
+    timer, on the thread that runs them -- does not pump again: it reports whether
+    its condition already holds and returns at once, as NX_NO_WAIT without the pass.
+    Pumping from there would nest one pump per concurrent event (a crowd of
+    handshakes overflows a board's C stack) and stall the pump that called it."""
+    if _pumping[0] is not None and _pumping[0] == _port.get_ident():
+        return bool(condition())
     if not isinstance(wait_option, int):
         wait_option = NX_NO_WAIT          # a bad wait option must not raise in a service
     forever = wait_option == NX_WAIT_FOREVER
@@ -1333,6 +1412,8 @@ def _wait(condition, wait_option):
     take = 1                              # datagrams read per ready handle this pass
     while True:
         _lock.acquire()
+        outer = _pumping[0]
+        _pumping[0] = _lock.owner()
         try:
             for h in ready:
                 n = take
@@ -1342,10 +1423,11 @@ def _wait(condition, wait_option):
                         break
             # the clock is read only when something needs it: no timer is armed
             # while every session is connected, and NX_WAIT_FOREVER has no deadline
-            nxt = _fire_timers(_port.ticks_ms()) if _timers else -1
+            nxt = _fire_timers(_port.ticks_ms()) if _heap else -1
             if condition():
                 return True
         finally:
+            _pumping[0] = outer
             _lock.release()
         if take > 1:
             return False                  # the last pass of an expired wait is done
@@ -1368,7 +1450,7 @@ def _wait(condition, wait_option):
                 _sleep_unlocked(timeout)
             continue
         if timeout:
-            held = _lock.release_all()    # nested wait: let other threads in
+            held = _lock.release_all()    # a service's lock: let other threads in
             try:
                 ready = _port.poll(_handles, timeout)
             finally:

@@ -1,26 +1,66 @@
 """NX_SECURE_DTLS_SERVER: sessions carved from the caller's buffers, demux by address, stateless cookies, notify callbacks."""
 from nxsecure import port
-from . import netx
+from . import config, netx
 from .codec import Reader
 from .const import (
     NxError, NX_SUCCESS, NX_PTR_ERROR, NX_INVALID_PARAMETERS, NX_STILL_BOUND, NX_NOT_CONNECTED,
     NX_IP_NORMAL, NX_FRAGMENT_OKAY, NX_IP_TIME_TO_LIVE, CT_HANDSHAKE,
-    HT_CLIENT_HELLO, HT_HELLO_VERIFY_REQUEST, DTLS_1_0, DTLS_1_2,
+    HT_CLIENT_HELLO, HT_HELLO_VERIFY_REQUEST, DTLS_1_0, DTLS_1_2, AD_INTERNAL_ERROR,
     NX_SECURE_TLS_NO_FREE_DTLS_SESSIONS,
 )
 from .cookie import CookieJar
 from .dtls import IDLE, S_HELLO, CONNECTED, CLOSED, ERROR
-from .handshake import HANDSHAKE_HEADER, pull_client_hello, push_hello_verify_request, push_handshake_header
+from .handshake import HANDSHAKE_HEADER, pull_client_hello_prefix, push_hello_verify_request, \
+    push_handshake_header
 from .codec import Writer
 from .psk import PskStore
-from .reassembly import Reassembler
 from .record import RECORD_HEADER
 from . import session as _s
 from .session import NX_SECURE_DTLS_SESSION
 
 _SERVER_ID = 0x44545356          # "DTSV"
-# Room to reassemble one fragmented ClientHello (bookkeeping + body + bitmap).
-_HELLO_REASSEMBLY = 640
+
+
+class _Queue:
+    """An intrusive FIFO of sessions (links on the sessions themselves: _q, _qprev,
+    _qnext). Each server session is in at most one: free (no client), half-open
+    (handshaking, oldest first), connected (least recently active first), or spare
+    (ended, its data drained: reusable). Moving costs O(1) and allocates nothing, so
+    no datagram and no new client walks the session table."""
+
+    def __init__(self):
+        self.head = None
+        self.tail = None
+
+    def push(self, s):
+        q = s._q
+        if q is self:
+            return
+        if q is not None:
+            q.unlink(s)
+        s._q = self
+        s._qnext = None
+        s._qprev = self.tail
+        if self.tail is None:
+            self.head = s
+        else:
+            self.tail._qnext = s
+        self.tail = s
+
+    def unlink(self, s):
+        p = s._qprev
+        n = s._qnext
+        if p is None:
+            self.head = n
+        else:
+            p._qnext = n
+        if n is None:
+            self.tail = p
+        else:
+            n._qprev = p
+        s._q = None
+        s._qprev = None
+        s._qnext = None
 
 
 class NX_SECURE_DTLS_SERVER:
@@ -30,14 +70,6 @@ class NX_SECURE_DTLS_SERVER:
         self._id = 0
 
     # --- the idle-session timer (nxsecure_dtls_server_idle_timeout_set) ---------------
-    def _timer_deadline(self):
-        # _idle_due is never later than the earliest session's idle deadline (activity
-        # only moves deadlines later), so the scan over sessions runs once per sweep,
-        # not once per wait
-        if self._id != _SERVER_ID or not self._idle_ms or not self._started:
-            return None
-        return self._idle_due
-
     def _timer_fire(self, now):
         if self._id == _SERVER_ID and self._idle_ms and self._started:
             _idle_sweep(self, now)
@@ -87,6 +119,10 @@ def nx_secure_dtls_server_create(server_ptr, ip_ptr, port_, timeout, session_buf
     rs_share = packet_reassembly_buffer_size // n
     server_ptr._psk_mem = bytearray(PskStore.SIZE)     # one store shared by every session
     store = PskStore(memoryview(server_ptr._psk_mem))
+    server_ptr._free = _Queue()
+    server_ptr._halfopen = _Queue()
+    server_ptr._connected = _Queue()
+    server_ptr._spare = _Queue()
     sessions = []
     for i in range(n):
         s = NX_SECURE_DTLS_SESSION()
@@ -94,6 +130,11 @@ def nx_secure_dtls_server_create(server_ptr, ip_ptr, port_, timeout, session_buf
                  mmem[i * md_share:(i + 1) * md_share], rmem[i * rs_share:(i + 1) * rs_share],
                  store, server_ptr)
         s._socket = sock
+        s._q = s._qprev = s._qnext = None
+        s._idle_top = -1        # last epoch-1 record number seen authenticated
+        s._idle_at = 0          # when it was seen
+        s._since = 0            # when its handshake began
+        server_ptr._free.push(s)
         sessions.append(s)
     server_ptr._id = _SERVER_ID
     server_ptr._ip = ip_ptr
@@ -101,6 +142,7 @@ def nx_secure_dtls_server_create(server_ptr, ip_ptr, port_, timeout, session_buf
     server_ptr._timeout = timeout
     server_ptr._socket = sock
     server_ptr._sessions = sessions
+    server_ptr._by_addr = {}                   # client address -> its session
     server_ptr._last = sessions[0]             # the session the last datagram was for
     server_ptr._psk_store = store
     server_ptr._crypto_table = crypto_table
@@ -111,16 +153,11 @@ def nx_secure_dtls_server_create(server_ptr, ip_ptr, port_, timeout, session_buf
     server_ptr._started = False
     server_ptr._cookies = None
     server_ptr._hvr = bytearray(RECORD_HEADER + HANDSHAKE_HEADER + 3 + 32)
-    # reassembly of fragmented ClientHellos before the cookie check (_hello_fragment)
-    server_ptr._hello_mem = bytearray(_HELLO_REASSEMBLY)
-    server_ptr._hello_reasm = Reassembler(memoryview(server_ptr._hello_mem), 0)
-    server_ptr._hello_addr = None
-    server_ptr._hello_seq = -1
-    server_ptr._hello_at = 0
     server_ptr._keylog = None
     server_ptr._mtu = None
+    server_ptr._due = None
+    server_ptr._hs_ms = config.NX_SECURE_DTLS_HANDSHAKE_TIMEOUT_MS
     server_ptr._idle_ms = 0                    # nxsecure_dtls_server_idle_timeout_set: off
-    server_ptr._idle_due = None                # no later than the first idle deadline
     server_ptr.nxsecure_idle_timeouts = 0
     # certificates (nxsecure/certs.py): the store is made on first use
     server_ptr._store = None
@@ -129,12 +166,13 @@ def nx_secure_dtls_server_create(server_ptr, ip_ptr, port_, timeout, session_buf
     server_ptr.nxsecure_hello_verify_sent = 0
     server_ptr.nxsecure_datagrams_dropped = 0
     server_ptr.nxsecure_no_free_sessions = 0
+    server_ptr.nxsecure_handshakes_evicted = 0
     server_ptr.nxsecure_callback_errors = 0
     server_ptr._after = lambda s: _after(server_ptr, s)
+    server_ptr._place = lambda s: _place(server_ptr, s)
+    server_ptr._detached = lambda s: _detached(server_ptr, s)
     for s in sessions:
         s._server = server_ptr
-        s._idle_top = -1        # last epoch-1 record number seen authenticated
-        s._idle_at = 0          # when it was seen
     return NX_SUCCESS
 
 
@@ -145,7 +183,7 @@ def nx_secure_dtls_server_delete(server_ptr):
     if server_ptr._started:
         return NX_STILL_BOUND
     netx.nx_udp_socket_delete(server_ptr._socket)
-    netx._timer_remove(server_ptr)
+    netx._timer_set(server_ptr, None)
     for s in server_ptr._sessions:
         s._id = 0
     server_ptr._sessions = []
@@ -160,8 +198,8 @@ def nx_secure_dtls_server_start(server_ptr):
     if server_ptr._started:
         return NX_SUCCESS
     try:
-        server_ptr._cookies = CookieJar(server_ptr._crypto_table.hmac_sha256, port.random_into, port.ticks_ms(),
-                                        port.ticks_diff)
+        server_ptr._cookies = CookieJar(server_ptr._crypto_table.hmac_sha256, port.random_into,
+                                        port.ticks_ms(), port.ticks_diff, port.ticks_add)
     except NxError as e:
         return e.code
     sock = server_ptr._socket
@@ -184,7 +222,8 @@ def nx_secure_dtls_server_stop(server_ptr):
                 s._engine.close()
             except NxError:
                 pass
-        _release(s)
+        _release(server_ptr, s)
+    netx._timer_set(server_ptr, None)
     if server_ptr._started:
         server_ptr._socket._dtls_receive = None
         netx.nx_udp_socket_unbind(server_ptr._socket)
@@ -274,42 +313,61 @@ def nxsecure_dtls_server_idle_timeout_set(server_ptr, timeout_ticks):
         return NX_INVALID_PARAMETERS
     server_ptr._idle_ms = timeout_ticks * netx._TICK_MS
     now = port.ticks_ms()
-    for s in server_ptr._sessions:
+    s = server_ptr._connected.head
+    while s is not None:
         s._idle_at = now                       # the clock starts now for everyone
-    server_ptr._idle_due = port.ticks_add(now, server_ptr._idle_ms) if timeout_ticks else None
-    if timeout_ticks:
-        netx._timer_add(server_ptr)
-    else:
-        netx._timer_remove(server_ptr)
+        s = s._qnext
+    _idle_arm(server_ptr)
     return NX_SUCCESS
 
 
+@netx.serialized
+def nxsecure_dtls_server_handshake_timeout_set(server_ptr, timeout_ticks):
+    """nxsecure extension: a handshake must be over this many ticks after its
+    cookie-verified ClientHello (default config.NX_SECURE_DTLS_HANDSHAKE_TIMEOUT_MS,
+    40 s), or it fails (error_notify(session, NX_SECURE_TLS_HANDSHAKE_TIMEOUT)) and its
+    session is freed. It bounds how long a half-finished handshake -- a lost client, a
+    peer that stops, a flood of cookie-verified hellos -- holds a session. Applies to
+    handshakes that begin after the call."""
+    if _live(server_ptr):
+        return NX_PTR_ERROR
+    if not isinstance(timeout_ticks, int) or timeout_ticks <= 0:
+        return NX_INVALID_PARAMETERS
+    server_ptr._hs_ms = timeout_ticks * netx._TICK_MS
+    return NX_SUCCESS
+
+
+def _idle_arm(server):
+    """The server's timer: the least recently active connected session's idle
+    deadline (activity only moves a session to the back of the queue)."""
+    s = server._connected.head
+    if not server._idle_ms or s is None or not server._started:
+        netx._timer_set(server, None)
+    else:
+        netx._timer_set(server, port.ticks_add(s._idle_at, server._idle_ms))
+
+
 def _idle_sweep(server, now):
-    """End the sessions idle for the timeout, then find the next idle deadline."""
+    """End the sessions idle for the timeout: only those, from the front of the
+    connected queue, so a sweep costs what expires, not the size of the table."""
     idle = server._idle_ms
-    for s in server._sessions:
-        e = s._engine
-        if s._peer is None or s._idle_top < 0 or e.state != CONNECTED:
-            continue
-        if port.ticks_diff(now, s._idle_at) < idle:
-            continue
+    q = server._connected
+    while True:
+        s = q.head
+        if s is None or port.ticks_diff(now, s._idle_at) < idle:
+            break
         try:
-            e.close()                          # close_notify, state CLOSED
+            s._engine.close()                  # close_notify, state CLOSED
         except NxError:
             pass
+        q.unlink(s)
         server.nxsecure_idle_timeouts += 1
         _call(server, server._disconnect_notify, s)
         if s._peer is not None and s._rx_head is None and s._engine.state != CONNECTED:
-            _release(s)
+            _release(server, s)                # nothing left to deliver: free now
         else:
             _after(server, s)
-    due = None
-    for s in server._sessions:
-        if s._peer is not None and s._idle_top >= 0 and s._engine.state == CONNECTED:
-            d = port.ticks_add(s._idle_at, idle)
-            if due is None or port.ticks_diff(d, due) < 0:
-                due = d
-    server._idle_due = due
+    _idle_arm(server)
 
 
 @netx.serialized
@@ -327,32 +385,73 @@ def _find(server, addr):
     s = server._last
     if s._peer == addr:                        # the usual case: same client as before
         return s
-    for s in server._sessions:
+    s = server._by_addr.get(addr)
+    if s is not None:
         if s._peer == addr:
             server._last = s
             return s
+        del server._by_addr[addr]             # the session was detached meanwhile
     return None
 
 
-def _free_session(server):
-    """A session with no client, or one whose association has ended and whose
-    received data the application has drained (nothing accepted is ever dropped)."""
-    spare = None
-    for s in server._sessions:
-        if s._peer is None:
-            return s
-        st = s._engine.state
-        if spare is None and (st == CLOSED or st == ERROR or st == IDLE) and s._rx_head is None:
-            spare = s
-    if spare is not None:
-        _release(spare)
-    return spare
-
-
-def _release(s):
+def _release(server, s):
+    """Forget a session's client; it goes back to the free queue (_detached)."""
     _s._detach(s)
     s._engine.reset()
+
+
+def _detached(server, s):
+    """A session lost its client (released here, or ended by a service)."""
+    peer = s._peer
+    if peer is not None and server._by_addr.get(peer) is s:
+        del server._by_addr[peer]
     s._idle_top = -1
+    server._free.push(s)
+
+
+def _take_session(server, now):
+    """A session for a new client: a free one, else one whose association has ended
+    and whose data the application has drained (nothing accepted is ever dropped),
+    else the oldest half-open handshake once it has had a retransmission timeout to
+    finish: it ends with internal_error (error_notify(session,
+    NX_SECURE_TLS_NO_FREE_DTLS_SESSIONS)) and the newer, cookie-verified client gets
+    its session. None when every session is connected or handshaking younger."""
+    s = server._free.head
+    if s is not None:
+        return s
+    s = server._spare.head
+    if s is not None:
+        _release(server, s)
+        return s
+    s = server._halfopen.head
+    if s is not None and port.ticks_diff(now, s._since) >= config.NX_SECURE_DTLS_RETRANSMIT_TIMEOUT_MS:
+        s._engine._fail(NX_SECURE_TLS_NO_FREE_DTLS_SESSIONS, AD_INTERNAL_ERROR)
+        s._notify_error = 0
+        server.nxsecure_handshakes_evicted += 1
+        _call(server, server._error_notify, s, NX_SECURE_TLS_NO_FREE_DTLS_SESSIONS)
+        _release(server, s)
+        return s
+    return None
+
+
+def _place(server, s):
+    """Put a session in the queue its state says (after every event on it)."""
+    if s._peer is None:
+        server._free.push(s)
+        return
+    st = s._engine.state
+    if st == CONNECTED:
+        if s._q is not server._connected:
+            server._connected.push(s)
+            if server._idle_ms and server._connected.head is s:
+                _idle_arm(server)
+    elif st == CLOSED or st == ERROR or st == IDLE:
+        if s._rx_head is None:
+            server._spare.push(s)
+        elif s._q is not None:
+            s._q.unlink(s)                     # reusable once its data is drained
+    elif s._q is not server._halfopen:
+        server._halfopen.push(s)
 
 
 def _receive(server, packet, addr):
@@ -369,19 +468,29 @@ def _receive(server, packet, addr):
             if top != s._idle_top:
                 s._idle_top = top
                 s._idle_at = now
-                if server._idle_due is None and server._idle_ms:
-                    server._idle_due = port.ticks_add(now, server._idle_ms)
+                if s._q is server._connected and s._qnext is not None:
+                    _to_back(server, s)         # the least recently active go first
             _after(server, s)
             return
         # RFC 6347 4.2.8: a new epoch-0 ClientHello from a known address is a client
         # that lost its state; it gets a fresh handshake once it proves reachability
         # with a cookie, and the old association stays until then.
     try:
-        _stateless(server, packet, addr, now, s)
+        s = _stateless(server, packet, addr, now, s)
     except NxError:
+        s = None
         server.nxsecure_datagrams_dropped += 1
-    finally:
+    if s is None:
         netx._give(packet)
+        return
+    s._receive_datagram(packet, now)           # the ClientHello's records
+    _after(server, s)
+
+
+def _to_back(server, s):
+    q = server._connected
+    q.unlink(s)
+    q.push(s)
 
 
 # The server socket's receive hook, as a method so the pump calls it with no
@@ -400,7 +509,11 @@ def _starts_with_hello(packet):
 
 def _stateless(server, packet, addr, now, existing):
     """RFC 6347 4.2.1: answer a ClientHello without a valid cookie with a
-    HelloVerifyRequest and keep nothing; only a valid cookie gets a session."""
+    HelloVerifyRequest and keep nothing; only a valid cookie gets a session. The
+    cookie is checked in the hello's first fragment (its fields up to the cipher
+    suites), so a fragmented hello needs no state before the cookie either: the
+    session it gets reassembles the rest. Returns the session that takes the
+    datagram, or None (the caller releases the packet)."""
     buf = packet._buf
     r = Reader(buf, packet.nx_packet_prepend_ptr, packet.nx_packet_append_ptr)
     ctype = r.u8()
@@ -409,43 +522,33 @@ def _stateless(server, packet, addr, now, existing):
     seq_mark = r.pos
     r.take(6)
     length = r.u16()
-    rec = Reader(buf, r.pos, r.pos)
-    rec.end = r.pos + length
-    if rec.end > r.end or ctype != CT_HANDSHAKE or epoch != 0 or (
-            version != DTLS_1_0 and version != DTLS_1_2):
+    if ctype != CT_HANDSHAKE or epoch != 0 or (version != DTLS_1_0 and version != DTLS_1_2):
         raise NxError(0)
-    hs_start = rec.pos
+    # RFC 6347 4.1: the record is `length` bytes of this datagram, and (4.2.3) the
+    # fragment fragment_length bytes of this record: a length that runs past its
+    # container is malformed, never completed from whatever the packet buffer holds
+    # beyond the datagram.
+    rec = Reader(r.take(length))
     msg_type = rec.u8()
     msg_len = rec.u24()
     message_seq = rec.u16()
     frag_off = rec.u24()
     frag_len = rec.u24()
-    if msg_type != HT_CLIENT_HELLO:
-        raise NxError(0)
-    # RFC 6347 4.2.3: the fragment is fragment_length bytes of this record; a length
-    # that runs past the record is a malformed message, never completed from whatever
-    # the packet buffer holds beyond the datagram.
     frag = rec.take(frag_len)
-    if frag_off != 0 or frag_len != msg_len:
-        whole = _hello_fragment(server, addr, now, msg_len, message_seq, frag_off, frag_len,
-                                frag)
-        if whole is None:
-            return
-    else:
-        whole = buf[hs_start:rec.pos]
-    body = whole[HANDSHAKE_HEADER:]
-    hello = pull_client_hello(body)
+    if msg_type != HT_CLIENT_HELLO or frag_off != 0 or frag_len > msg_len:
+        raise NxError(0)
+    hello = pull_client_hello_prefix(frag)
     jar = server._cookies
     if len(hello.cookie) == 0 or not jar.check(now, addr, hello):
         _send_hello_verify(server, buf, seq_mark, message_seq, jar.make(now, addr, hello), addr)
-        return
+        return None
     s = existing
     if s is not None and _same_random(hello.random, s._engine.client_random):
         # The very ClientHello that set up this association, replayed (its cookie is
         # still good for up to two periods): a client that lost its state sends a
         # fresh random, so this one must not end the live association.
         server.nxsecure_datagrams_dropped += 1
-        return
+        return None
     if s is not None:
         if jar.last_serial <= s._cookie_floor:
             # RFC 6347 4.2.8: a new handshake may replace a live association only
@@ -454,23 +557,23 @@ def _stateless(server, packet, addr, now, existing):
             # connection): ask again; a client that really restarted answers.
             _send_hello_verify(server, buf, seq_mark, message_seq,
                                jar.make(now, addr, hello), addr)
-            return
-        _release(s)
+            return None
+        _release(server, s)
     else:
-        s = _free_session(server)
+        s = _take_session(server, now)
         if s is None:
             server.nxsecure_no_free_sessions += 1
             _call(server, server._error_notify, None, NX_SECURE_TLS_NO_FREE_DTLS_SESSIONS)
-            return
+            return None
     s._peer = addr
+    server._by_addr[addr] = s
+    server._last = s
     s._cookie_floor = jar.serial        # cookies issued from now on may replace it
-    record_seq = _seq48(buf, seq_mark)
-    s._engine.hold_client_hello(whole, message_seq, now)
-    # Our epoch-0 records continue from the client's record number, so the
-    # ServerHello never repeats the number the HelloVerifyRequest used (RFC 6347 4.2.1).
-    s._engine.record.seq[0] = record_seq + 1
-    nxd, peer_port = netx._nxd_from_addr(addr)
-    _call(server, server._connect_notify, s, nxd, peer_port)
+    s._since = now
+    s._engine.expect_client_hello(message_seq, _seq48(buf, seq_mark),
+                                  port.ticks_add(now, server._hs_ms))
+    server._halfopen.push(s)
+    return s
 
 
 def _same_random(a, b):
@@ -478,28 +581,6 @@ def _same_random(a, b):
         if a[i] != b[i]:
             return False
     return True
-
-
-def _hello_fragment(server, addr, now, msg_len, message_seq, frag_off, frag_len, frag):
-    """RFC 6347 4.2.3: a fragmented ClientHello is reassembled before the cookie check.
-    One bounded buffer per server serves one client address at a time (a client that
-    stops sending fragments loses the buffer after a second), so the only state a
-    cookie-less client can hold is this one slot."""
-    r = server._hello_reasm
-    if server._hello_addr != addr or server._hello_seq != message_seq:
-        if server._hello_addr is not None and port.ticks_diff(now, server._hello_at) < 1000:
-            return None                       # busy with another client: it retries
-        r.reset(message_seq)
-        server._hello_addr = addr
-        server._hello_seq = message_seq
-        server._hello_at = now
-    r.add(HT_CLIENT_HELLO, msg_len, message_seq, frag_off, frag_len, frag)
-    m = r.pop()
-    if m is None:
-        return None
-    server._hello_addr = None
-    # the views stay valid until the next add/pop/reset of this reassembler
-    return m[3]
 
 
 def _send_hello_verify(server, buf, seq_mark, message_seq, cookie, addr):
@@ -543,7 +624,12 @@ def _call(server, fn, *args):
 
 def _after(server, s):
     """Deliver the notifications a datagram or timer produced, after the engine is
-    done with it (so a callback may call any service). Data first, then the end."""
+    done with it (so a callback may call any service): a new client, its data, then
+    the end. Then the session goes to the queue its state says."""
+    if s._notify_connect:
+        s._notify_connect = False
+        nxd, peer_port = netx._nxd_from_addr(s._peer)
+        _call(server, server._connect_notify, s, nxd, peer_port)
     if s._notify_rx:
         s._notify_rx = False
         _call(server, server._receive_notify, s)
@@ -554,3 +640,5 @@ def _after(server, s):
     if code:
         s._notify_error = 0
         _call(server, server._error_notify, s, code)
+    if s._server is server and s._id:
+        _place(server, s)

@@ -77,13 +77,14 @@ class NX_SECURE_DTLS_SESSION:
         self._notify_rx = True
         return True
 
-    def _dtls_timer(self, armed):
-        """The engine's retransmission timer went on or off: only armed sessions are
-        in netx's timer list, so waiting costs nothing per connected session."""
-        if armed:
-            netx._timer_add(self)
-        else:
-            netx._timer_remove(self)
+    def _dtls_timer(self, due):
+        """The engine's next deadline (None: none): netx wakes this session then. A
+        connected session has none and costs the pump nothing."""
+        netx._timer_set(self, due)
+
+    def _dtls_hello(self):
+        """Server: the cookie-verified ClientHello is complete; connect_notify next."""
+        self._notify_connect = True
 
     def _dtls_event(self, code):
         if code == NX_SUCCESS:
@@ -128,11 +129,7 @@ class NX_SECURE_DTLS_SESSION:
         from . import certs
         return certs.chain(self, cert)
 
-    # --- timers (registered with netx while the engine's timer is armed) ---------------
-    def _timer_deadline(self):
-        e = self._engine
-        return None if e is None else e.deadline
-
+    # --- timer (netx calls it at the deadline _dtls_timer gave) -------------------------
     def _timer_fire(self, now):
         e = self._engine
         if e is None:
@@ -214,9 +211,11 @@ def _init(session, mem, table, metadata, reassembly, psk_store, server):
     session._rx_count = 0
     session._consumed = False
     session._notify_rx = False
+    session._notify_connect = False
     session._notify_disconnect = False
     session._notify_error = 0
     session._keylog = None
+    session._due = None
     session._bound_here = False
     session._rx_ready_fn = session._rx_ready      # bound once: waiting allocates nothing
     session._psk_store = psk_store
@@ -227,7 +226,7 @@ def _init(session, mem, table, metadata, reassembly, psk_store, server):
     session._remote_certs_number = 0
     session._remote_certificate_buffer = None
     e = Dtls(session, mem, table, metadata, reassembly, server is None, port.random_into,
-             port.ticks_add)
+             port.ticks_add, port.ticks_diff)
     e.psk_store = psk_store
     session._engine = e
 
@@ -288,7 +287,7 @@ def nx_secure_dtls_session_delete(dtls_session):
 
 def _detach(session):
     """Stop a session: timers off, socket hook off, queue released, peer forgotten."""
-    netx._timer_remove(session)
+    netx._timer_set(session, None)
     sock = session._socket
     if sock is not None and session._server is None and sock._dtls_receive == session._client_receive:
         sock._dtls_receive = None
@@ -298,9 +297,12 @@ def _detach(session):
             netx.nx_udp_socket_unbind(sock)
     session._bound_here = False
     session._drop_queue()
+    if session._server is not None:
+        session._server._detached(session)
     session._peer = None
     session._match = None
     session._notify_rx = False
+    session._notify_connect = False
     session._notify_disconnect = False
     session._notify_error = 0
 
@@ -489,6 +491,8 @@ def nx_secure_dtls_session_receive(dtls_session, wait_option):
         dtls_session._rx_head = pkt.nx_packet_queue_next
         if dtls_session._rx_head is None:
             dtls_session._rx_tail = None
+            if e.state >= CLOSED and dtls_session._server is not None:
+                dtls_session._server._place(dtls_session)   # ended and drained: reusable
         dtls_session._rx_count -= 1
     finally:
         lock.release()

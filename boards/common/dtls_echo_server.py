@@ -95,6 +95,9 @@ def main(run_ticks=None, settings=None, bind="0.0.0.0"):
         print("server: nx_secure_dtls_server_create failed: 0x%X" % status)
         return status
     nx_secure_dtls_server_notify_set(dtls_server, disconnect_notify, error_notify)
+    # a client that vanishes without close_notify must not keep its session for good
+    nxsecure_dtls_server_idle_timeout_set(dtls_server,
+                                          settings.get("idle_s", 120) * NX_IP_PERIODIC_RATE)
     ident, psk = settings["identity"], settings["psk"]
     nx_secure_dtls_server_psk_add(dtls_server, psk, len(psk), ident, len(ident), None, 0)
     status = nx_secure_dtls_server_start(dtls_server)

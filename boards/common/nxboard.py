@@ -46,6 +46,9 @@ def app_settings():
         "port": int(cfg.get("port", 5684)),
         "identity": cfg.get("identity", "sensor-01").encode(),
         "psk": bytes(int(psk_hex[i:i + 2], 16) for i in range(0, len(psk_hex), 2)),
+        # server: a client silent this long (killed, unplugged, out of range: no
+        # close_notify) gives its session back
+        "idle_s": int(cfg.get("idle_timeout_s", 120)),
     }
 
 

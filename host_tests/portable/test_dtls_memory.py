@@ -54,26 +54,22 @@ def test_psk_ccm_with_hint_and_fragmented_flights():
         p.close()
 
 
-def test_wrong_psk_times_out_on_both_sides():
-    # With a different key the client's Finished fails to authenticate, and records
-    # that fail are dropped silently (RFC 6347 4.1.2.7): both ends retransmit, then
-    # give up with the timeout code. Short timers keep the test quick.
-    from nxsecure import config
-    saved = (config.NX_SECURE_DTLS_RETRANSMIT_TIMEOUT_MS, config.NX_SECURE_DTLS_MAX_TRANSMISSIONS)
-    config.NX_SECURE_DTLS_RETRANSMIT_TIMEOUT_MS = 100
-    config.NX_SECURE_DTLS_MAX_TRANSMISSIONS = 3
+def test_wrong_psk_is_reported_to_both_sides_at_once():
+    # With a different key the client's Finished fails to authenticate. The server
+    # ends the handshake then and there (a fatal bad_record_mac) and reports why,
+    # instead of retransmitting until it gives up (issue #11, defect 7).
     p = Pair(TLS_PSK_WITH_AES_128_CCM_8, client_key=b"\x09" * 8)
     try:
         st = p.connect()
-        assert st == NX_SECURE_TLS_HANDSHAKE_TIMEOUT
+        assert st == NX_SECURE_TLS_ALERT_RECEIVED
         for _ in range(200):
             if p.errors:
                 break
             tx_thread_sleep(1)
-        assert p.errors == [NX_SECURE_TLS_HANDSHAKE_TIMEOUT]
+        assert p.errors == [NX_SECURE_TLS_HASH_MAC_VERIFY_FAILURE]
         assert p.server._sessions[0]._engine.record.discarded > 0
+        assert p.server._sessions[0]._engine.retransmits == 0
     finally:
-        config.NX_SECURE_DTLS_RETRANSMIT_TIMEOUT_MS, config.NX_SECURE_DTLS_MAX_TRANSMISSIONS = saved
         p.close()
 
 

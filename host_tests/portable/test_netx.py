@@ -531,20 +531,18 @@ class _Timer:
         self.deadline = port.ticks_add(port.ticks_ms(), delay_ms)
         self.fired = []
 
-    def _timer_deadline(self):
-        return self.deadline
-
     def _timer_fire(self, now):
         self.fired.append(now)
-        self.deadline = None
 
 
 def test_timers_fire_through_tx_thread_sleep():
     t1 = _Timer(20)
     t2 = _Timer(5000)
-    netx._timer_add(t1)
-    netx._timer_add(t2)
-    netx._timer_add(t1)               # adding twice registers once
+    armed = netx._timer_count()
+    netx._timer_set(t1, t1.deadline)
+    netx._timer_set(t2, t2.deadline)
+    netx._timer_set(t1, t1.deadline)        # setting the same deadline twice arms once
+    assert netx._timer_count() == armed + 2
     try:
         start = port.ticks_ms()
         due = t1.deadline
@@ -553,26 +551,55 @@ def test_timers_fire_through_tx_thread_sleep():
         assert port.ticks_diff(t1.fired[0], due) >= 0  # not before its deadline
         assert t2.fired == []
         assert port.ticks_diff(port.ticks_ms(), start) >= 50
+        assert not netx._timer_armed(t1) and netx._timer_armed(t2)
     finally:
-        netx._timer_remove(t1)
-        netx._timer_remove(t2)
-    assert t1 not in netx._timers
+        netx._timer_set(t1, None)
+        netx._timer_set(t2, None)
+    assert netx._timer_count() == armed
 
 
-def test_timer_that_sleeps_in_its_callback_is_not_fired_again():
-    class Sleepy(_Timer):
-        def _timer_fire(self, now):
-            self.fired.append(now)
-            tx_thread_sleep(1)            # nested wait while this timer is still due
-            self.deadline = None
-
-    t = Sleepy(0)
-    netx._timer_add(t)
+def test_timer_moved_or_stopped_fires_at_its_last_deadline_only():
+    t = _Timer(0)
+    netx._timer_set(t, t.deadline)                     # due now...
+    netx._timer_set(t, port.ticks_add(port.ticks_ms(), 5000))   # ...moved away
+    u = _Timer(0)
+    netx._timer_set(u, u.deadline)
+    netx._timer_set(u, None)                            # ...stopped
     try:
+        tx_thread_sleep(1)
+        assert t.fired == [] and u.fired == []
+        netx._timer_set(t, port.ticks_ms())
         tx_thread_sleep(1)
         assert len(t.fired) == 1
     finally:
-        netx._timer_remove(t)
+        netx._timer_set(t, None)
+
+
+def test_timer_that_waits_in_its_callback_is_fired_once_and_does_not_pump():
+    # A wait entered from inside the pump (a timer or notify callback calling a
+    # service) returns at once: pumping again from there would nest one pump per
+    # event and fire this timer again while it is still running.
+    class Sleepy(_Timer):
+        inside = 0
+        reentered = 0
+
+        def _timer_fire(self, now):
+            self.fired.append(now)
+            if self.inside:
+                self.reentered += 1
+            self.inside += 1
+            netx._timer_set(self, now)              # due again at once
+            tx_thread_sleep(1)                      # nested: does not pump
+            self.inside -= 1
+            netx._timer_set(self, None)
+
+    t = Sleepy(0)
+    netx._timer_set(t, t.deadline)
+    try:
+        tx_thread_sleep(1)
+        assert len(t.fired) == 1 and t.reentered == 0
+    finally:
+        netx._timer_set(t, None)
 
 
 # --- lossy links ---------------------------------------------------------------------
