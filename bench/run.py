@@ -2,7 +2,7 @@
 raw Python UDP and MicroPython. Prints a table and writes BENCHMARKS.md.
 
     python bench/run.py [--reps 5] [--seconds 1.0] [--out BENCHMARKS.md]
-                        [--only echo,handshake,records,mp]
+                        [--only echo,handshake,records,mp,gateway] [--gateway 5000]
 
 Host part: every server and client is its own process, both pinned to core 0 with
 `taskset -c 0`; the implementations of one configuration run alternately (A B, then
@@ -15,6 +15,8 @@ one record sealed and opened in one process (pinned), nxsecure's record layer ag
 Mbed TLS's through python-mbedtls' memory buffers.
 MicroPython part: bench/mp_bench.py inside the WebAssembly build under Node, and the
 same script under this CPython, both with the pure-Python AES.
+Gateway part: bench/gateway.py (--gateway sessions on one server port; server CPU per
+handshake, per echo and per idle session ended, pinned), 3 runs, medians.
 """
 import datetime
 import json
@@ -157,6 +159,60 @@ def records_part(reps, log):
     return out
 
 
+def gateway_part(sessions, runs, log):
+    """bench/gateway.py `runs` times: [result dict] of the runs that completed."""
+    out = []
+    for _ in range(runs):
+        p = subprocess.run(pinned([PY, os.path.join(HERE, "gateway.py"), "--json", "--sessions",
+                                   str(sessions), "--echoes", str(min(3000, 3 * sessions))]),
+                           capture_output=True, text=True, cwd=ROOT, timeout=900)
+        line = [x for x in p.stdout.splitlines() if x.startswith("{")]
+        if p.returncode != 0 or not line:
+            log("  gateway.py failed: %s" % (p.stderr or p.stdout)[-1500:])
+            continue
+        out.append(json.loads(line[-1]))
+    return out
+
+
+def gateway_report(w, runs):
+    if not runs:
+        return
+    n = runs[0]["sessions"]
+
+    def m(key, sub=None):
+        xs = [(r[key][sub] if sub else r[key]) for r in runs]
+        return statistics.median(xs), min(xs), max(xs)
+
+    w("## Gateway: %d PSK-CCM_8 sessions on one server port" % n)
+    w("")
+    w("bench/gateway.py, %d runs (median, min..max): one NetX server process and the "
+      "driver playing every client (the tests' hand-written peer, so only the server's "
+      "CPU is measured), both pinned to core 0. Server CPU (user + system) between marks." % len(runs))
+    w("")
+    w("| figure | server CPU | |")
+    w("|---|---|---|")
+    rows = [("handshake, first 10% of the fill", "handshake_first10_us", "us"),
+            ("handshake, last 10% of the fill", "handshake_last10_us", "us"),
+            ("echo, one session", "echo_one_us", "us"),
+            ("echo, each on another of the %d sessions" % n, "echo_spread_us", "us"),
+            ("echo, one session, %d silent half-open sessions beside" % n, "echo_halfopen_us", "us"),
+            ("idle sweep, per session it ends (%d ended at once)" % runs[0]["idle_ended"],
+             "idle_per_session_us", "us"),
+            ("a quiet second that ends nothing", "quiet_second_us", "us")]
+    for label, key, unit in rows:
+        md, lo, hi = m(key)
+        w("| %s | %.1f %s (%.1f..%.1f) | |" % (label, md, unit, lo, hi))
+    w("")
+    w("| target (issue #11) | ratio | met |")
+    w("|---|---|---|")
+    for label, key in (("echo spread over all sessions / one session <= 1.2", "spread/one"),
+                       ("handshake, last 10% / first 10% of the fill <= 1.2", "fill last/first"),
+                       ("echo beside silent half-opens / alone <= 1.2", "halfopen/one")):
+        md, lo, hi = m("ratios", key)
+        w("| %s | %.2f (%.2f..%.2f) | %s |" % (label, md, lo, hi, "yes" if md <= 1.2 else "no"))
+    w("")
+
+
 def mp_part(log):
     out = {}
     node = shutil.which("node")
@@ -215,7 +271,7 @@ def versions():
     return v
 
 
-def report(res, mp, v, reps, seconds, command, elapsed, records=None):
+def report(res, mp, v, reps, seconds, command, elapsed, records=None, gateway=None):
     L = []
     w = L.append
     w("# Benchmarks")
@@ -456,6 +512,7 @@ def report(res, mp, v, reps, seconds, command, elapsed, records=None):
                 w("| 0 bytes allocated per steady-state record (MicroPython, record path) | "
                   "%s | %.1f B | %s |" % (a["suite"], x, "yes" if x == 0 else "no"))
         w("")
+    gateway_report(w, gateway)
     return "\n".join(L) + "\n"
 
 
@@ -465,7 +522,7 @@ PIN = True
 def main(argv):
     global PIN
     a = {"reps": 5, "seconds": 1.0, "out": os.path.join(ROOT, "BENCHMARKS.md"),
-         "only": "echo,handshake,records,mp"}
+         "only": "echo,handshake,records,mp,gateway", "gateway": 5000}
     i = 1
     while i < len(argv):
         k = argv[i].lstrip("-")
@@ -488,6 +545,10 @@ def main(argv):
     if "records" in only:
         log("== host: record protection alone, in one process")
         records = records_part(a["reps"], log)
+    gateway = []
+    if "gateway" in only:
+        log("== host: gateway, %d sessions on one port" % a["gateway"])
+        gateway = gateway_part(a["gateway"], 3 if a["reps"] > 1 else 1, log)
     mp = {}
     if "mp" in only:
         log("== MicroPython (WebAssembly) and CPython, pure-Python AES")
@@ -495,7 +556,7 @@ def main(argv):
     command = "make bench" if os.environ.get("NXSECURE_BENCH_MAKE") else " ".join(
         ["python"] + [os.path.relpath(argv[0], ROOT)] + argv[1:])
     text = report(res, mp, versions(), a["reps"], a["seconds"], command, time.time() - t0,
-                  records)
+                  records, gateway)
     print(text)
     if a["out"]:
         with open(a["out"], "w") as f:

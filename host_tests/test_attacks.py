@@ -436,6 +436,29 @@ def test_a_full_server_makes_room_from_the_oldest_half_open_handshake(monkeypatc
         w.close()
 
 
+def test_a_client_that_restarts_mid_handshake_is_not_locked_out_until_the_deadline():
+    # Found by the gateway bench: a client that restarts (new random) from the same
+    # address while its first handshake is half-open was fed to the old handshake and
+    # ignored until that one's deadline. RFC 6347 4.2.8: it gets a cookie exchange,
+    # and its proof of reachability replaces the old association.
+    w = World(sessions=1)
+    try:
+        first = R.RawPskClient(PSK, IDENTITY)
+        cookie_for(w, first)
+        out = exchange(w, ATTACKER, first.hello())
+        assert any(R.HT_SERVER_HELLO in first.on_datagram(d) for d in out)
+        again = R.RawPskClient(PSK, IDENTITY)               # the same address, restarted
+        cookie_for(w, again)
+        out = exchange(w, ATTACKER, again.hello())
+        assert any(R.HT_SHD in again.on_datagram(d) for d in out)
+        out = exchange(w, ATTACKER, again.final_flight())
+        assert any(R.HT_FINISHED in again.on_datagram(d) for d in out)
+        # a retransmission of the handshake's own hello is still answered by it
+        assert len([e for e in w.events if e[0] == "connect"]) == 2
+    finally:
+        w.close()
+
+
 # ---------------------------------------------------------------- defect 13
 def test_services_called_from_callbacks_do_not_recurse_into_the_pump():
     # connect_notify starts the session with NX_NO_WAIT (as the examples do): with 32

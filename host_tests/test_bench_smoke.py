@@ -14,8 +14,8 @@ NUMBER = r"[0-9]+(?:\.[0-9]+)?"
 def test_bench_runs_and_writes_every_table(tmp_path):
     out = tmp_path / "BENCHMARKS.md"
     p = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "run.py"), "--reps", "1",
-                        "--seconds", "0.2", "--out", str(out)], cwd=ROOT, capture_output=True,
-                       text=True, timeout=600)
+                        "--seconds", "0.2", "--gateway", "60", "--out", str(out)], cwd=ROOT,
+                       capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
     text = out.read_text()
     # host echo: our stack's rate and CPU for each payload and suite, with both ratios
@@ -55,3 +55,9 @@ def test_bench_runs_and_writes_every_table(tmp_path):
     # and the verdicts, one row per target figure
     targets = text[text.index("## Targets"):]
     assert len(re.findall(r"\| (yes|no) \|", targets)) >= 10, targets
+    # the gateway row: server CPU per handshake, per echo and per ended session, and
+    # the three scaling ratios of issue #11
+    gw = text[text.index("## Gateway: 60 PSK-CCM_8 sessions"):]
+    for label in ("handshake, first 10%", "echo, one session", "idle sweep, per session"):
+        assert re.search(r"\| %s[^|]* \| %s us" % (re.escape(label), NUMBER), gw), gw
+    assert len(re.findall(r"\| %s \(%s\.\.%s\) \| (yes|no) \|" % (NUMBER, NUMBER, NUMBER), gw)) == 3

@@ -262,12 +262,14 @@ class Dtls:
         self._msg_end(w, HT_CLIENT_HELLO)
 
     # ================================================================ server start
-    def expect_client_hello(self, message_seq, record_seq, deadline):
+    def expect_client_hello(self, message_seq, record_seq, deadline, random):
         """Server: the server's stateless path verified the cookie in the first
-        fragment of a ClientHello (message_seq, in epoch-0 record record_seq); this
-        association takes the hello's records from now on. The handshake must be over
-        by `deadline` (a ticks value), or it fails with NX_SECURE_TLS_HANDSHAKE_TIMEOUT."""
+        fragment of a ClientHello (message_seq, in epoch-0 record record_seq, with the
+        client's `random`); this association takes the hello's records from now on.
+        The handshake must be over by `deadline` (a ticks value), or it fails with
+        NX_SECURE_TLS_HANDSHAKE_TIMEOUT."""
         self.reset()
+        self.client_random[:] = random
         self.reasm.reset(message_seq)
         # Our epoch-0 records continue from the client's record number, so the
         # ServerHello never repeats the number the HelloVerifyRequest used (RFC 6347 4.2.1).

@@ -459,8 +459,7 @@ def _receive(server, packet, addr):
     now = port.ticks_ms()
     s = _find(server, addr)
     if s is not None:
-        st = s._engine.state
-        if not ((st == CONNECTED or st == CLOSED or st == ERROR) and _starts_with_hello(packet)):
+        if not _new_hello(s, packet):
             s._receive_datagram(packet, now)
             # authenticated epoch-1 traffic moves the replay window's top (the peer's
             # record numbers only grow): that restarts the session's idle clock
@@ -468,13 +467,14 @@ def _receive(server, packet, addr):
             if top != s._idle_top:
                 s._idle_top = top
                 s._idle_at = now
-                if s._q is server._connected and s._qnext is not None:
+                if server._idle_ms and s._q is server._connected and s._qnext is not None:
                     _to_back(server, s)         # the least recently active go first
             _after(server, s)
             return
         # RFC 6347 4.2.8: a new epoch-0 ClientHello from a known address is a client
-        # that lost its state; it gets a fresh handshake once it proves reachability
-        # with a cookie, and the old association stays until then.
+        # that lost its state (during the handshake or after it); it gets a fresh
+        # handshake once it proves reachability with a cookie, and the old association
+        # stays until then.
     try:
         s = _stateless(server, packet, addr, now, s)
     except NxError:
@@ -498,13 +498,28 @@ def _to_back(server, s):
 NX_SECURE_DTLS_SERVER._udp_receive = _receive
 
 
-def _starts_with_hello(packet):
+_RANDOM_AT = RECORD_HEADER + HANDSHAKE_HEADER + 2     # after client_version
+
+
+def _new_hello(s, packet):
+    """Does the datagram open with the first fragment of an epoch-0 ClientHello that is
+    not this association's own (a retransmission of which the session answers)?"""
     b = packet._buf
     p = packet.nx_packet_prepend_ptr
-    return (b[p] == CT_HANDSHAKE
-            and packet.nx_packet_append_ptr - p >= RECORD_HEADER + HANDSHAKE_HEADER
-            and b[p + 3] == 0 and b[p + 4] == 0
-            and b[p + RECORD_HEADER] == HT_CLIENT_HELLO)
+    if not (b[p] == CT_HANDSHAKE and b[p + 3] == 0 and b[p + 4] == 0
+            and packet.nx_packet_append_ptr - p >= _RANDOM_AT + 32
+            and b[p + RECORD_HEADER] == HT_CLIENT_HELLO
+            and b[p + 19] == 0 and b[p + 20] == 0 and b[p + 21] == 0):   # fragment_offset
+        return False
+    st = s._engine.state
+    if st == CONNECTED or st == CLOSED or st == ERROR:
+        return True
+    r = s._engine.client_random
+    q = p + _RANDOM_AT
+    for i in range(32):
+        if b[q + i] != r[i]:
+            return True
+    return False
 
 
 def _stateless(server, packet, addr, now, existing):
@@ -571,7 +586,7 @@ def _stateless(server, packet, addr, now, existing):
     s._cookie_floor = jar.serial        # cookies issued from now on may replace it
     s._since = now
     s._engine.expect_client_hello(message_seq, _seq48(buf, seq_mark),
-                                  port.ticks_add(now, server._hs_ms))
+                                  port.ticks_add(now, server._hs_ms), hello.random)
     server._halfopen.push(s)
     return s
 
