@@ -404,17 +404,26 @@ def _give(pkt):
 
 
 _ZERO64 = bytes(64)
-_ZERO64_MV = memoryview(_ZERO64)
+_ZERO = [memoryview(_ZERO64)]    # CPython grows it to the largest packet cleared
+_GROW_ZERO = _port.sys_name != "micropython"
 
 
 def _clear(buf, n):
-    """buf[:n] = 0: whole 64-byte slices allocate nothing, the tail one view."""
-    i = 0
-    while n - i >= 64:
-        buf[i:i + 64] = _ZERO64
-        i += 64
-    if i < n:
-        buf[i:n] = _ZERO64_MV[:n - i]
+    """buf[:n] = 0, as one copy from a zero buffer. A board keeps 64 bytes of zeros
+    (whole 64-byte blocks allocate nothing, the tail one view); CPython grows the zero
+    buffer once to the largest packet cleared."""
+    z = _ZERO[0]
+    if n > len(z):
+        if _GROW_ZERO:
+            _ZERO[0] = z = memoryview(bytes(n))
+        else:
+            i = 0
+            while n - i > 64:
+                buf[i:i + 64] = _ZERO64
+                i += 64
+            buf[i:n] = z[:n - i]
+            return
+    buf[:n] = z[:n]
 
 
 def nx_packet_allocate(pool, packet_type, wait_option):

@@ -693,3 +693,15 @@ def test_ticks_diff_wraps():
     assert port.ticks_diff(3, 5) == -2
     t = port.ticks_ms()
     assert port.ticks_diff(port.ticks_add(t, 100), t) == 100
+
+
+def test_clear_zeroes_exactly_the_bytes_asked():
+    # netx._clear wipes packets that held decrypted records (issue #11): whole blocks,
+    # the tail, and nothing past n, on every path (a board's 64-byte zero block, or
+    # CPython's grown buffer).
+    for n in (0, 1, 63, 64, 65, 128, 200, 1500):
+        buf = bytearray(b"\xa5" * 1600)
+        netx._clear(memoryview(buf)[3:], n)
+        assert buf[:3] == b"\xa5\xa5\xa5"
+        assert buf[3:3 + n] == bytes(n)
+        assert buf[3 + n] == 0xA5

@@ -3,7 +3,8 @@ import sys
 # nxsecure.const is imported lazily (in random_into): nxsecure/__init__ imports netx,
 # which imports this package, so a top-level import here would be circular.
 
-if sys.implementation.name == 'micropython':
+sys_name = sys.implementation.name      # 'micropython' or 'cpython'
+if sys_name == 'micropython':
     from . import micropython as _impl
 else:
     from . import cpython as _impl
