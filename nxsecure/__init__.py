@@ -5,8 +5,16 @@ application uses, with NetX's names and numeric values."""
 from .const import *
 from .netx import *
 from .session import *
-from .server import *
-from .certs import *
+# The optional pieces of a feature profile (tools/profiles.py): a board installs only
+# what its profile needs, and gets every NetX name of what it installed.
+try:
+    from .server import *
+except ImportError:          # a client-only profile
+    pass
+try:
+    from .certs import *
+except ImportError:          # a PSK-only profile
+    pass
 from .crypto.table import (nx_crypto_tls_ciphers, nx_crypto_tls_ciphers_psk, make_tls_crypto,
                            NX_SECURE_TLS_CRYPTO)
 
