@@ -17,14 +17,14 @@ from nxsecure.const import (
     NX_ANY_PORT, NX_ALREADY_BOUND, NX_PORT_UNAVAILABLE, NX_IP_VERSION_V6,
     NX_SECURE_TLS_NO_RANDOM_SOURCE, NxError,
 )
-from nxsecure.netx import (
+from nxsecure import (
     NX_PACKET_POOL, NX_PACKET, NX_IP, NX_UDP_SOCKET, NXD_ADDRESS, IP_ADDRESS, sizeof,
     nx_packet_pool_create, nx_packet_pool_delete, nx_packet_allocate, nx_packet_release,
     nx_packet_data_append, nx_packet_data_extract_offset, nx_ip_create, nx_ip_delete,
     nx_udp_enable, nx_udp_socket_create, nx_udp_socket_bind, nx_udp_socket_unbind,
     nx_udp_socket_delete, nx_udp_socket_send, nxd_udp_socket_send, nx_udp_socket_receive,
     nx_udp_socket_port_get, nx_udp_source_extract, nxd_udp_source_extract,
-    nxd_ipv6_address_set, tx_thread_sleep,
+    nxd_ipv6_address_set, tx_thread_sleep, nxsecure_ip_thread_start, nxsecure_ip_thread_stop,
 )
 
 LOCAL = IP_ADDRESS(127, 0, 0, 1)
@@ -548,13 +548,13 @@ def test_background_ip_thread_delivers_without_a_waiter(stack):
         got.set()
 
     s._dtls_receive = hook
-    assert netx.nxsecure_ip_thread_start() == NX_SUCCESS
+    assert nxsecure_ip_thread_start() == NX_SUCCESS
     try:
-        assert netx.nxsecure_ip_thread_start() != NX_SUCCESS      # only one
+        assert nxsecure_ip_thread_start() != NX_SUCCESS      # only one
         raw = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         raw.sendto(b"bg", ("127.0.0.1", p))
         raw.close()
         assert got.wait(5)            # nobody in this thread called a waiting service
     finally:
-        assert netx.nxsecure_ip_thread_stop() == NX_SUCCESS
-    assert not netx._ip_thread_run[1]
+        assert nxsecure_ip_thread_stop() == NX_SUCCESS
+    assert not netx._ext()._ip_thread_run[1]

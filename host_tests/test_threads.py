@@ -26,8 +26,8 @@ def world():
     w = World(sessions=2)
     w.echo = True
     yield w
-    if netx._ip_thread_run[0]:
-        netx.nxsecure_ip_thread_stop()
+    if netx._ext()._ip_thread_run[0]:
+        nxsecure_ip_thread_stop()
     w.close()
 
 
@@ -50,11 +50,11 @@ def test_a_seal_is_not_interleaved_with_the_ip_thread_opening_a_record(world):
 
     ctx.seal = slow_seal
     s = w.server_session(c)
-    assert netx.nxsecure_ip_thread_start() == NX_SUCCESS
+    assert nxsecure_ip_thread_start() == NX_SUCCESS
     assert c.send(b"one") == NX_SUCCESS
     assert c.send(b"two") == NX_SUCCESS
     got = receive(c, 2)
-    assert netx.nxsecure_ip_thread_stop() == NX_SUCCESS
+    assert nxsecure_ip_thread_stop() == NX_SUCCESS
     assert s._engine.record.discarded == 0
     assert c.sess._engine.record.discarded == 0
     assert got == [b"echo:one", b"echo:two"]
@@ -85,7 +85,7 @@ def test_many_threads_pipelining_records_lose_nothing(world):
                 return
 
     try:
-        assert netx.nxsecure_ip_thread_start() == NX_SUCCESS
+        assert nxsecure_ip_thread_start() == NX_SUCCESS
         threads = [threading.Thread(target=drive, args=(c, b"t%d" % i))
                    for i, c in enumerate(clients)]
         for t in threads:
@@ -95,7 +95,7 @@ def test_many_threads_pipelining_records_lose_nothing(world):
         assert not any(t.is_alive() for t in threads)
     finally:
         sys.setswitchinterval(old)
-        netx.nxsecure_ip_thread_stop()
+        nxsecure_ip_thread_stop()
     assert failures == []
     assert [s._engine.record.discarded for s in w.server._sessions] == [0, 0]
     assert [c.sess._engine.record.discarded for c in clients] == [0, 0]

@@ -18,6 +18,29 @@ except ImportError:          # a PSK-only profile
 from .crypto.table import (nx_crypto_tls_ciphers, nx_crypto_tls_ciphers_psk, make_tls_crypto,
                            NX_SECURE_TLS_CRYPTO)
 
+# NetX services a DTLS application rarely calls live in nxsecure/netx_ext.py and load on
+# first use: `nxsecure.nx_udp_socket_send` and `from nxsecure import nx_udp_socket_send`
+# work as for any other name (and a star import loads them with the rest).
+_EXT = ("nx_packet_pool_info_get", "nx_packet_data_retrieve", "nxd_ipv6_enable",
+        "nxd_ipv6_address_set", "nx_ip_address_get", "nx_ip_status_check", "nx_icmp_enable",
+        "nx_udp_socket_receive_notify", "nx_udp_socket_send", "nxd_udp_socket_send",
+        "nx_udp_socket_receive", "nx_udp_source_extract", "nxd_udp_source_extract",
+        "nxsecure_ip_thread_start", "nxsecure_ip_thread_stop")
+
+
+def __getattr__(name):
+    if name in _EXT:
+        from .netx import _ext
+        return getattr(_ext(), name)
+    # MicroPython asks a package's __getattr__ before it imports a submodule
+    # (`from . import kx`): the submodule is imported here
+    if not name.startswith("__"):
+        try:
+            return __import__("nxsecure." + name, None, None, ("__name__",), 0)
+        except ImportError:
+            pass
+    raise AttributeError(name)
+
 # The certificate services above import the X.509 code on first use only. The X.509
 # control block and its services (NX_SECURE_X509_CERT, nx_secure_x509_certificate_initialize,
 # nx_secure_x509_common_name_dns_check, ...) come from nxsecure.x509, so that a PSK-only
@@ -29,4 +52,4 @@ from .crypto.table import (nx_crypto_tls_ciphers, nx_crypto_tls_ciphers_psk, mak
 # or `config` is never replaced by a star import. A tuple: ~1.1 KB on a 32-bit board.
 __all__ = tuple(_n for _n in globals()
                 if _n.startswith(("NX", "nx", "TX", "tx", "TLS_"))
-                or _n in ("sizeof", "make_tls_crypto", "IP_ADDRESS"))
+                or _n in ("sizeof", "make_tls_crypto", "IP_ADDRESS")) + _EXT

@@ -5,7 +5,7 @@
 from nxsecure import port
 from nxsecure.port.memnet import MemoryNetwork
 from nxsecure import netx
-from nxsecure.netx import (
+from nxsecure import (
     NX_PACKET_POOL, NX_PACKET, NX_IP, NX_UDP_SOCKET, NXD_ADDRESS, IP_ADDRESS, sizeof,
     nx_packet_pool_create, nx_packet_pool_delete, nx_packet_allocate, nx_packet_release,
     nx_packet_data_append, nx_packet_data_extract_offset, nx_packet_length_get,
