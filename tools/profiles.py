@@ -20,6 +20,7 @@ CORE = (
     "nxsecure/config.py",
     "nxsecure/codec.py",
     "nxsecure/netx.py",
+    "nxsecure/netx_ext.py",             # loaded on first use only
     "nxsecure/record.py",
     "nxsecure/reassembly.py",
     "nxsecure/handshake.py",
