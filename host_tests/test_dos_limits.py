@@ -94,7 +94,7 @@ def world():
 def untouched(w):
     for s in w.server._sessions:
         assert s._peer is None and s._engine.state == IDLE
-        assert s._engine.reasm.buffered() == 0 and s._engine.flight_used == 0
+        assert s._engine.reasm.buffered() == 0 and s._engine.flight.used == 0
         assert not netx._timer_armed(s)
 
 

@@ -8,6 +8,7 @@ from .handshake import u16_list_has
 from .const import (
     NxError, NX_SECURE_TLS_HANDSHAKE_FAILURE, NX_SECURE_TLS_UNSUPPORTED_PUBLIC_CIPHER,
     NX_SECURE_TLS_CERTIFICATE_SIG_CHECK_FAILED, NX_SECURE_TLS_MISSING_CRYPTO_ROUTINE,
+    NX_SECURE_TLS_CERTIFICATE_VERIFY_FAILURE, NX_SECURE_TLS_EMPTY_REMOTE_CERTIFICATE_RECEIVED,
     AD_HANDSHAKE_FAILURE, AD_ILLEGAL_PARAMETER, AD_DECRYPT_ERROR, AD_INTERNAL_ERROR,
 )
 
@@ -216,3 +217,303 @@ def peer_key_type(cert):
 def cert_curve(cert):
     k = getattr(cert, "_pub_key", None) or peer_key(cert)
     return k.curve if is_ec(k) else 0
+
+
+# ================================================================ key exchange objects
+# The engine (dtls.py) holds the negotiated suite's key exchange as `e.kx`; the state
+# tables of dtls_client.py / dtls_server.py call these for the certificate and ECDHE
+# messages. (Plain PSK is dtls.PskKx: it never loads this module.)
+_HT_CERTIFICATE = 11
+_HT_SERVER_KEY_EXCHANGE = 12
+_HT_CERTIFICATE_REQUEST = 13
+_HT_CERTIFICATE_VERIFY = 15
+_DTLS_1_2 = 0xFEFD
+
+
+class _Kx:
+    """What every certificate / ECDHE key exchange shares."""
+    cert = True
+
+    # --- client: the server's certificate and CertificateRequest
+    def on_certificate(self, e, body):
+        """The server's chain: kept in our remote certificate space, verified to one of
+        our trusted certificates, then offered to the application's callback."""
+        _store_peer_chain(e, body, True)
+        want = e.suite.nx_secure_tls_public_auth == _auth_ecdsa()
+        if is_ec(e.peer_key) != want:
+            raise NxError(NX_SECURE_TLS_UNSUPPORTED_PUBLIC_CIPHER, AD_HANDSHAKE_FAILURE)
+
+    def on_certificate_request(self, e, body):
+        """RFC 5246 7.4.4: pick our certificate whose key type the server accepts and a
+        SHA-256 signature scheme it lists; none means we send an empty Certificate."""
+        from .handshake import pull_certificate_request, CERT_TYPE_RSA_SIGN, CERT_TYPE_ECDSA_SIGN
+        from .dtls import has_byte
+        types, algs = pull_certificate_request(body)
+        e.cert_requested = True
+        for c in e.owner._x509_local_certs():
+            key = local_key(c)
+            if key is None:
+                continue
+            t = CERT_TYPE_ECDSA_SIGN if is_ec(key) else CERT_TYPE_RSA_SIGN
+            if not has_byte(types, t):
+                continue
+            alg = choose_sign_alg(key, algs)
+            if alg is not None and sha256_scheme(alg):
+                e.local_cert = c
+                e.sign_alg = alg
+                return
+
+    def client_certificate(self, e):
+        push_certificate(e, e.local_cert)
+
+    def certificate_verify(self, e):
+        """RFC 5246 7.4.8: signed over the handshake so far (the session hash)."""
+        if e.local_cert is None:
+            return
+        sig = sign(e.sign_alg, local_key(e.local_cert), None, e.session_hash)
+        w = e.flight.message()
+        w.u16(e.sign_alg)
+        w.vec16(sig)
+        e.flight.end(w, _HT_CERTIFICATE_VERIFY)
+
+    # --- server: our certificate (and the request for the client's)
+    def server_messages(self, e, hello):
+        """Certificate, ServerKeyExchange (ECDHE, signed), CertificateRequest
+        (RFC 5246 7.4.2-7.4.4, RFC 8422 5.3-5.4)."""
+        cert = server_cert_for(e, e.suite)
+        e.local_cert = cert
+        push_certificate(e, cert)
+        self.server_key_exchange(e)
+        if e.owner._x509_client_verify():
+            w = e.flight.message()
+            from .handshake import CERT_TYPE_RSA_SIGN, CERT_TYPE_ECDSA_SIGN
+            w.vec8(bytes((CERT_TYPE_ECDSA_SIGN, CERT_TYPE_RSA_SIGN)))
+            # Only SHA-256 schemes: the transcript is hashed with SHA-256 alone, so a
+            # CertificateVerify can only be checked in one of these.
+            algs = (ECDSA_SHA256, RSA_PSS_RSAE_SHA256, RSA_PKCS1_SHA256)
+            w.u16(2 * len(algs))
+            for a in algs:
+                w.u16(a)
+            w.u16(0)                       # certificate_authorities: any
+            e.flight.end(w, _HT_CERTIFICATE_REQUEST)
+            e.cert_requested = True
+
+    def server_key_exchange(self, e):
+        pass
+
+    def on_client_certificate(self, e, body, seq):
+        """RFC 5246 7.4.6: the client's chain. Verification was asked for, so an empty
+        one fails the handshake (NetX requires the certificate once configured)."""
+        e._flight5_seq = seq
+        _store_peer_chain(e, body, False)
+        e.peer_cert = True
+
+    def on_certificate_verify(self, e, body):
+        """RFC 5246 7.4.8: the client proves it holds its certificate's key."""
+        from .codec import Reader
+        from .handshake import pull_digitally_signed
+        r = Reader(body)
+        alg, sig = pull_digitally_signed(r)
+        r.done()
+        if not sha256_scheme(alg):
+            raise NxError(NX_SECURE_TLS_CERTIFICATE_VERIFY_FAILURE, AD_ILLEGAL_PARAMETER)
+        verify(alg, e.peer_key, None, sig, NX_SECURE_TLS_CERTIFICATE_VERIFY_FAILURE,
+               e.session_hash)
+
+
+class EcdheKx(_Kx):
+    """ECDHE_ECDSA / ECDHE_RSA (RFC 8422): ServerKeyExchange with signed parameters."""
+
+    def on_server_key_exchange(self, e, body):
+        from .codec import Reader
+        from .handshake import pull_ec_params, pull_digitally_signed
+        r = Reader(body)
+        start = r.pos
+        group, point = pull_ec_params(r)
+        if group not in GROUPS:
+            raise NxError(NX_SECURE_TLS_HANDSHAKE_FAILURE, AD_ILLEGAL_PARAMETER)
+        params = bytes(body[start:r.pos])
+        alg, sig = pull_digitally_signed(r)
+        verify(alg, e.peer_key, bytes(e.client_random) + bytes(e.server_random) + params, sig)
+        r.done()
+        e.group = group
+        e.peer_point = bytes(point)
+
+    def client_key_exchange(self, e, w):
+        priv, pub = ecdh_keypair(e.group)
+        z = ecdh_shared(e.group, priv, e.peer_point)
+        w.vec8(pub)                                # RFC 8422 5.7
+        return z
+
+    def server_key_exchange(self, e):
+        """RFC 8422 5.4: fresh ECDHE parameters, signed with the certificate key."""
+        from .handshake import push_ec_params
+        e.group = choose_group(e.peer_groups)
+        e.kx_priv, pub = ecdh_keypair(e.group)
+        w = e.flight.message()
+        start = w.pos
+        push_ec_params(w, e.group, pub)
+        params = bytes(e.flight.buf[start:w.pos])
+        key = local_key(e.local_cert)
+        alg = choose_sign_alg(key, e.peer_sig_algs)
+        sig = sign(alg, key, bytes(e.client_random) + bytes(e.server_random) + params)
+        w.u16(alg)
+        w.vec16(sig)
+        e.flight.end(w, _HT_SERVER_KEY_EXCHANGE)
+
+    def on_client_key_exchange(self, e, r):
+        point = r.vec8()
+        r.done()
+        z = ecdh_shared(e.group, e.kx_priv, point)
+        e.kx_priv = None
+        return z
+
+
+class RsaKx(_Kx):
+    """RSA key transport (RFC 5246 7.4.7.1): no ServerKeyExchange."""
+
+    def on_server_key_exchange(self, e, body):
+        from .const import NX_SECURE_TLS_UNRECOGNIZED_MESSAGE_TYPE, AD_UNEXPECTED_MESSAGE
+        raise NxError(NX_SECURE_TLS_UNRECOGNIZED_MESSAGE_TYPE, AD_UNEXPECTED_MESSAGE)
+
+    def client_key_exchange(self, e, w):
+        # RFC 5246 7.4.7.1: client_version (as offered) || 46 random bytes
+        pms = bytearray(48)
+        e.random_into(pms)
+        pms[0] = _DTLS_1_2 >> 8
+        pms[1] = _DTLS_1_2 & 0xFF
+        pms = bytes(pms)
+        w.vec16(rsa_encrypt_premaster(e.peer_key, pms))
+        return pms
+
+    def on_client_key_exchange(self, e, r):
+        ct = r.vec16()
+        r.done()
+        return rsa_decrypt_premaster(local_key(e.local_cert), ct,
+                                     bytes((_DTLS_1_2 >> 8, _DTLS_1_2 & 0xFF)))
+
+
+class EcdhePskKx(EcdheKx):
+    """ECDHE_PSK (RFC 5489 2): the identity hint and unsigned ECDHE parameters; the
+    premaster binds the ECDH secret and the PSK. No certificates."""
+    cert = False
+
+    def on_server_key_exchange(self, e, body):
+        from .codec import Reader
+        from .handshake import pull_ec_params
+        r = Reader(body)
+        e.hint = bytes(r.vec16())                  # RFC 5489 2
+        group, point = pull_ec_params(r)
+        if group not in GROUPS:
+            raise NxError(NX_SECURE_TLS_HANDSHAKE_FAILURE, AD_ILLEGAL_PARAMETER)
+        r.done()
+        e.group = group
+        e.peer_point = bytes(point)
+
+    def client_key_exchange(self, e, w):
+        from .dtls import psk_premaster
+        priv, pub = ecdh_keypair(e.group)
+        z = ecdh_shared(e.group, priv, e.peer_point)
+        w.vec16(e.psk_identity)                    # RFC 5489 2
+        w.vec8(pub)
+        return psk_premaster(z, e.psk)
+
+    def server_messages(self, e, hello):
+        from .handshake import push_ec_params
+        e.group = choose_group(e.peer_groups)
+        e.kx_priv, pub = ecdh_keypair(e.group)
+        w = e.flight.message()
+        w.vec16(e.psk_store.hint() or b"")
+        push_ec_params(w, e.group, pub)
+        e.flight.end(w, _HT_SERVER_KEY_EXCHANGE)
+
+    def on_client_key_exchange(self, e, r):
+        from .dtls import psk_from_identity, psk_premaster
+        psk_from_identity(e, r)
+        return psk_premaster(EcdheKx.on_client_key_exchange(self, e, r), e.psk)
+
+
+_KX = {}
+
+
+def kx_for(suite):
+    from nxsecure import crypto
+    k = suite.nx_secure_tls_public_cipher
+    if not _KX:
+        _KX[crypto.TLS_KX_ECDHE] = EcdheKx()
+        _KX[crypto.TLS_KX_RSA] = RsaKx()
+        _KX[crypto.TLS_KX_ECDHE_PSK] = EcdhePskKx()
+    return _KX[k]
+
+
+def _auth_ecdsa():
+    from nxsecure import crypto
+    return crypto.TLS_AUTH_ECDSA
+
+
+def server_cert_for(e, row):
+    """The first local certificate whose key suits the row's authentication."""
+    certs = e.owner._x509_local_certs()
+    if not certs:
+        return None
+    want = "ec" if row.nx_secure_tls_public_auth == _auth_ecdsa() else "rsa"
+    for c in certs:
+        if peer_key_type(c) == want and local_key(c) is not None:
+            return c
+    return None
+
+
+def server_can_meet(e, row, h):
+    """The client's extensions allow this row: a common group for ECDHE, and a
+    signature scheme for our certificate's key (RFC 8422 5.1, RFC 5246 7.4.1.4.1).
+    RFC 8422 5.1: a server MUST NOT negotiate an ECC suite it cannot complete within
+    the client's curves, and in TLS 1.2 those include the curve of an ECDSA
+    certificate's key (a client limited to x25519 cannot take a P-256 one)."""
+    from nxsecure import crypto
+    k = row.nx_secure_tls_public_cipher
+    if (k == crypto.TLS_KX_ECDHE or k == crypto.TLS_KX_ECDHE_PSK) and choose_group(h.groups) == 0:
+        return False
+    if k == crypto.TLS_KX_ECDHE:
+        key = local_key(server_cert_for(e, row))
+        if is_ec(key) and not group_listed(h.groups, key.curve):
+            return False
+        return choose_sign_alg(key, h.sig_algs) is not None
+    return True
+
+
+def _store_peer_chain(e, body, peer_is_server):
+    """Copy a Certificate message's chain into the remote space and verify it."""
+    from .handshake import pull_certificate_list
+    lst = pull_certificate_list(body)
+    if not lst:
+        raise NxError(NX_SECURE_TLS_EMPTY_REMOTE_CERTIFICATE_RECEIVED, AD_HANDSHAKE_FAILURE)
+    status, alert = e.owner._x509_verify_chain(body, lst, peer_is_server)
+    if status:
+        raise NxError(status, alert)
+    e.peer_key = peer_key(e.owner._x509_remote_leaf())
+
+
+def push_certificate(e, cert):
+    """RFC 5246 7.4.2 Certificate: our certificate then its issuers from the local
+    store. Only the framing goes into the flight buffer; the DER stays where the
+    application keeps it."""
+    from .handshake import push_handshake_header, HANDSHAKE_HEADER
+    f = e.flight
+    chain = e.owner._x509_chain(cert) if cert is not None else []
+    w = f.message()
+    fb = f.buf
+    start = f.used
+    total = 0
+    for der in chain:
+        total += 3 + len(der)
+    w.u24(total)
+    segs = [fb[start:w.pos]]
+    for der in chain:
+        a = w.pos
+        w.u24(len(der))
+        segs.append(fb[a:w.pos])
+        segs.append(der)
+    length = 3 + total
+    push_handshake_header(fb, start, _HT_CERTIFICATE, length, e.send_seq, 0, length)
+    f.add(segs, HANDSHAKE_HEADER + length)
+    f.used = w.pos

@@ -6,7 +6,7 @@ from .const import (
     NX_INVALID_SOCKET, NX_CONTINUE, NX_ANY_PORT,
     NX_SECURE_TLS_SESSION_UNINITIALIZED, NX_SECURE_TLS_ALLOCATE_PACKET_FAILED,
     NX_SECURE_TLS_TCP_SEND_FAILED, NX_SECURE_TLS_SEND_ADDRESS_MISMATCH,
-    NX_SECURE_TLS_CLOSE_NOTIFY_RECEIVED, CT_APPLICATION_DATA,
+    NX_SECURE_TLS_CLOSE_NOTIFY_RECEIVED,
 )
 from .dtls import Dtls, MEMORY_SIZE, IDLE, CONNECTED, CLOSED, ERROR
 from .psk import PskStore
@@ -423,12 +423,10 @@ def _send(session, packet):
     lock = netx._lock               # netx.serialized, inline on the per-record path
     lock.acquire()
     try:
-        total = rl.seal(buf, start, CT_APPLICATION_DATA, 1, n)
-        if netx._udp_send(session._socket, buf[start:start + total],
-                          session._peer) != NX_SUCCESS:
-            return NX_SECURE_TLS_TCP_SEND_FAILED
-        netx._give(packet)
-        return NX_SUCCESS
+        status = e.send_app(buf, start, n)
+        if status == NX_SUCCESS:
+            netx._give(packet)        # NetX: on success the stack releases the packet
+        return status
     except NxError as err:
         return err.code
     finally:

@@ -38,10 +38,13 @@ CORE = (
     "nxsecure/port/__init__.py",
     "nxsecure/port/micropython.py",
 )
-CLIENT = ()
+CLIENT = (
+    "nxsecure/dtls_client.py",          # the client's state table and messages
+)
 SERVER = (
     "nxsecure/server.py",
     "nxsecure/cookie.py",
+    "nxsecure/dtls_server.py",          # the server's state table and messages
 )
 CERTS = (
     "nxsecure/certs.py",
