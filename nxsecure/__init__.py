@@ -13,6 +13,7 @@ except ImportError:          # a client-only profile
     pass
 try:
     from .certs import *
+    from .const_ext import *  # the X.509 codes and certificate suites with them
 except ImportError:          # a PSK-only profile
     pass
 from .crypto.table import (nx_crypto_tls_ciphers, nx_crypto_tls_ciphers_psk, make_tls_crypto,

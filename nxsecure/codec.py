@@ -1,11 +1,17 @@
 """Reader and writer over memoryviews for TLS/DTLS wire structures (RFC 5246 4)."""
-from .const import NxError, NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, AD_DECODE_ERROR
+try:
+    from micropython import const
+except ImportError:  # CPython
+    def const(x):
+        return x
+from .const import NxError, NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH
+_AD_DECODE_ERROR = const(50)
 
 
 def _short():
     # Every buffer underrun or inconsistent length becomes decode_error here,
     # in one place (RFC 5246 7.2.2).
-    return NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, AD_DECODE_ERROR)
+    return NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, _AD_DECODE_ERROR)
 
 
 class Reader:

@@ -1,6 +1,8 @@
-# NetX return codes (numeric values of nx_api.h and the NetX Secure DTLS user guide,
-# Appendix A), wire numbers of RFC 5246 / RFC 6347, and the one table mapping an
-# internal error to the alert that goes on the wire.
+# NetX return codes and options the core services use (numeric values of nx_api.h and
+# the NetX Secure DTLS user guide, Appendix A, Table 1), the PSK suite numbers, and the
+# one internal exception. The X.509 codes (Table 2), the certificate suites and the
+# wire numbers under public names are in const_ext.py, served from here on first use;
+# the core modules keep private const() copies of the wire numbers they use.
 try:
     from micropython import const
 except ImportError:  # CPython
@@ -60,23 +62,15 @@ NX_IP_PERIODIC_RATE = const(100)      # ticks per second
 TX_TIMER_TICKS_PER_SECOND = const(100)
 
 NX_IP_NORMAL = const(0x00000000)
-NX_IP_MIN_DELAY = const(0x00100000)
-NX_IP_MAX_DATA = const(0x00080000)
-NX_IP_MAX_RELIABLE = const(0x00040000)
-NX_IP_MIN_COST = const(0x00020000)
 NX_FRAGMENT_OKAY = const(0x00000000)
 NX_DONT_FRAGMENT = const(0x00004000)
 NX_IP_TIME_TO_LIVE = const(0x80)
 NX_ANY_PORT = const(0)
 NX_IP_VERSION_V4 = const(0x4)
 NX_IP_VERSION_V6 = const(0x6)
-NX_PHYSICAL_HEADER = const(16)
-NX_IPv4_PACKET = const(36)
-NX_IPv6_PACKET = const(56)
 NX_UDP_PACKET = const(44)
 NX_IPv4_UDP_PACKET = const(44)
 NX_IPv6_UDP_PACKET = const(64)
-NX_RECEIVE_PACKET = const(0)
 NX_IP_INITIALIZE_DONE = const(0x0001)
 
 # --- NetX Secure TLS/DTLS (Appendix A, Table 1) -----------------------------------
@@ -149,165 +143,21 @@ NX_SECURE_TLS_MISSING_CRYPTOROUTINE = const(0x13B)   # spelling used in chapter 
 NX_SECURE_TLS_HANDSHAKE_TIMEOUT = NX_NO_RESPONSE
 NX_SECURE_TLS_NO_RANDOM_SOURCE = NX_SECURE_TLS_MISSING_CRYPTO_ROUTINE
 
-# --- NetX Secure X.509 (Appendix A, Table 2) ---------------------------------------
-NX_SECURE_X509_SUCCESS = const(0x00)
-NX_SECURE_X509_MULTIBYTE_TAG_UNSUPPORTED = const(0x181)
-NX_SECURE_X509_ASN1_LENGTH_TOO_LONG = const(0x182)
-NX_SECURE_X509_FOUND_NON_ZERO_PADDING = const(0x183)
-NX_SECURE_X509_MISSING_PUBLIC_KEY = const(0x184)
-NX_SECURE_X509_INVALID_PUBLIC_KEY = const(0x185)
-NX_SECURE_X509_INVALID_CERTIFICATE_SEQUENCE = const(0x186)
-NX_SECURE_X509_MISSING_SIGNATURE_ALGORITHM = const(0x187)
-NX_SECURE_X509_INVALID_CERTIFICATE_DATA = const(0x188)
-NX_SECURE_X509_UNEXPECTED_ASN1_TAG = const(0x189)
-NX_SECURE_PKCS1_INVALID_PRIVATE_KEY = const(0x18A)
-NX_SECURE_X509_CHAIN_TOO_SHORT = const(0x18B)
-NX_SECURE_X509_CHAIN_VERIFY_FAILURE = const(0x18C)
-NX_SECURE_X509_PKCS7_PARSING_FAILED = const(0x18D)
-NX_SECURE_X509_CERTIFICATE_NOT_FOUND = const(0x18E)
-NX_SECURE_X509_INVALID_VERSION = const(0x18F)
-NX_SECURE_X509_INVALID_TAG_CLASS = const(0x190)
-NX_SECURE_X509_INVALID_EXTENSIONS = const(0x191)
-NX_SECURE_X509_INVALID_EXTENSION_SEQUENCE = const(0x192)
-NX_SECURE_X509_CERTIFICATE_EXPIRED = const(0x193)
-NX_SECURE_X509_CERTIFICATE_NOT_YET_VALID = const(0x194)
-NX_SECURE_X509_CERTIFICATE_DNS_MISMATCH = const(0x195)
-NX_SECURE_X509_INVALID_DATE_FORMAT = const(0x196)
-NX_SECURE_X509_CRL_ISSUER_MISMATCH = const(0x197)
-NX_SECURE_X509_CRL_SIGNATURE_CHECK_FAILED = const(0x198)
-NX_SECURE_X509_CRL_CERTIFICATE_REVOKED = const(0x199)
-NX_SECURE_X509_WRONG_SIGNATURE_METHOD = const(0x19A)
-NX_SECURE_X509_EXTENSION_NOT_FOUND = const(0x19B)
-NX_SECURE_X509_ALT_NAME_NOT_FOUND = const(0x19C)
-NX_SECURE_X509_INVALID_PRIVATE_KEY_TYPE = const(0x19D)
-NX_SECURE_X509_NAME_STRING_TOO_LONG = const(0x19E)
-NX_SECURE_X509_EXT_KEY_USAGE_NOT_FOUND = const(0x19F)
-NX_SECURE_X509_KEY_USAGE_ERROR = const(0x1A0)
-
-# --- wire numbers ------------------------------------------------------------------
-# RFC 5246 6.2.1 content types
-CT_CHANGE_CIPHER_SPEC = const(20)
-CT_ALERT = const(21)
-CT_HANDSHAKE = const(22)
-CT_APPLICATION_DATA = const(23)
-
-# RFC 6347 4.1: DTLS 1.2 is {254, 253}; DTLS 1.0 {254, 255}
-DTLS_1_2 = const(0xFEFD)
-DTLS_1_0 = const(0xFEFF)
-
-# RFC 5246 7.4 / RFC 6347 4.3.2 handshake types
-HT_HELLO_REQUEST = const(0)
-HT_CLIENT_HELLO = const(1)
-HT_SERVER_HELLO = const(2)
-HT_HELLO_VERIFY_REQUEST = const(3)
-HT_CERTIFICATE = const(11)
-HT_SERVER_KEY_EXCHANGE = const(12)
-HT_CERTIFICATE_REQUEST = const(13)
-HT_SERVER_HELLO_DONE = const(14)
-HT_CERTIFICATE_VERIFY = const(15)
-HT_CLIENT_KEY_EXCHANGE = const(16)
-HT_FINISHED = const(20)
-
-# RFC 5246 7.2 alerts
-ALERT_WARNING = const(1)
-ALERT_FATAL = const(2)
-AD_CLOSE_NOTIFY = const(0)
-AD_UNEXPECTED_MESSAGE = const(10)
-AD_BAD_RECORD_MAC = const(20)
-AD_RECORD_OVERFLOW = const(22)
-AD_HANDSHAKE_FAILURE = const(40)
-AD_BAD_CERTIFICATE = const(42)
-AD_UNSUPPORTED_CERTIFICATE = const(43)
-AD_CERTIFICATE_REVOKED = const(44)
-AD_CERTIFICATE_EXPIRED = const(45)
-AD_CERTIFICATE_UNKNOWN = const(46)
-AD_ILLEGAL_PARAMETER = const(47)
-AD_UNKNOWN_CA = const(48)
-AD_ACCESS_DENIED = const(49)
-AD_DECODE_ERROR = const(50)
-AD_DECRYPT_ERROR = const(51)
-AD_PROTOCOL_VERSION = const(70)
-AD_INSUFFICIENT_SECURITY = const(71)
-AD_INTERNAL_ERROR = const(80)
-AD_USER_CANCELED = const(90)
-AD_NO_RENEGOTIATION = const(100)
-AD_UNSUPPORTED_EXTENSION = const(110)
-AD_UNKNOWN_PSK_IDENTITY = const(115)   # RFC 4279 2
-
-# Extensions
-EXT_SERVER_NAME = const(0)
-EXT_SUPPORTED_GROUPS = const(10)
-EXT_EC_POINT_FORMATS = const(11)
-EXT_SIGNATURE_ALGORITHMS = const(13)
-EXT_ENCRYPT_THEN_MAC = const(22)
-EXT_EXTENDED_MASTER_SECRET = const(23)   # RFC 7627
-EXT_RENEGOTIATION_INFO = const(0xFF01)   # RFC 5746
-TLS_EMPTY_RENEGOTIATION_INFO_SCSV = const(0x00FF)
-
-# Cipher suites
+# --- PSK cipher suites (RFC 6655, RFC 5487) ---------------------------------------
 TLS_PSK_WITH_AES_128_CCM_8 = const(0xC0A8)
 TLS_PSK_WITH_AES_128_CCM = const(0xC0A4)
 TLS_PSK_WITH_AES_128_GCM_SHA256 = const(0x00A8)
 TLS_PSK_WITH_AES_128_CBC_SHA256 = const(0x00AE)
-TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256 = const(0xC037)
-TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8 = const(0xC0AE)
-TLS_ECDHE_ECDSA_WITH_AES_128_CCM = const(0xC0AC)
-TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 = const(0xC02B)
-TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256 = const(0xC023)
-TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 = const(0xC02F)
-TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256 = const(0xC027)
-TLS_RSA_WITH_AES_128_CBC_SHA = const(0x002F)
-TLS_RSA_WITH_AES_128_CBC_SHA256 = const(0x003C)
-
-
-def error_to_alert(code):
-    """Alert description that goes on the wire for an internal error code
-    (the role of NetX's _nx_secure_tls_map_error_to_alert)."""
-    return _ALERT_FOR.get(code, AD_INTERNAL_ERROR)
-
-
-_ALERT_FOR = {
-    NX_SECURE_TLS_UNRECOGNIZED_MESSAGE_TYPE: AD_UNEXPECTED_MESSAGE,
-    NX_SECURE_TLS_OUT_OF_ORDER_MESSAGE: AD_UNEXPECTED_MESSAGE,
-    NX_SECURE_TLS_INVALID_STATE: AD_UNEXPECTED_MESSAGE,
-    NX_SECURE_TLS_HANDSHAKE_FAILURE: AD_HANDSHAKE_FAILURE,
-    NX_SECURE_TLS_NO_SUPPORTED_CIPHERS: AD_HANDSHAKE_FAILURE,
-    NX_SECURE_TLS_UNKNOWN_CIPHERSUITE: AD_ILLEGAL_PARAMETER,
-    NX_SECURE_TLS_UNSUPPORTED_CIPHER: AD_ILLEGAL_PARAMETER,
-    NX_SECURE_TLS_BAD_COMPRESSION_METHOD: AD_ILLEGAL_PARAMETER,
-    NX_SECURE_TLS_HASH_MAC_VERIFY_FAILURE: AD_BAD_RECORD_MAC,
-    NX_SECURE_TLS_PADDING_CHECK_FAILED: AD_BAD_RECORD_MAC,
-    NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH: AD_DECODE_ERROR,
-    NX_SECURE_TLS_BAD_CIPHERSPEC: AD_UNEXPECTED_MESSAGE,
-    NX_SECURE_TLS_UNKNOWN_TLS_VERSION: AD_PROTOCOL_VERSION,
-    NX_SECURE_TLS_UNSUPPORTED_TLS_VERSION: AD_PROTOCOL_VERSION,
-    NX_SECURE_TLS_PROTOCOL_VERSION_CHANGED: AD_PROTOCOL_VERSION,
-    NX_SECURE_TLS_FINISHED_HASH_FAILURE: AD_DECRYPT_ERROR,
-    NX_SECURE_TLS_NO_MATCHING_PSK: AD_UNKNOWN_PSK_IDENTITY,
-    NX_SECURE_TLS_RENEGOTIATION_EXTENSION_ERROR: AD_HANDSHAKE_FAILURE,
-    NX_SECURE_TLS_PACKET_BUFFER_TOO_SMALL: AD_RECORD_OVERFLOW,
-    NX_SECURE_TLS_UNSUPPORTED_FEATURE: AD_HANDSHAKE_FAILURE,
-    NX_SECURE_TLS_EXTENSION_NOT_FOUND: AD_HANDSHAKE_FAILURE,
-    NX_SECURE_TLS_INVALID_CERTIFICATE: AD_BAD_CERTIFICATE,
-    NX_SECURE_TLS_INVALID_SERVER_CERT: AD_BAD_CERTIFICATE,
-    NX_SECURE_TLS_CERTIFICATE_SIG_CHECK_FAILED: AD_BAD_CERTIFICATE,
-    NX_SECURE_TLS_ISSUER_CERTIFICATE_NOT_FOUND: AD_UNKNOWN_CA,
-    NX_SECURE_TLS_CERTIFICATE_VERIFY_FAILURE: AD_DECRYPT_ERROR,
-    NX_SECURE_X509_CERTIFICATE_EXPIRED: AD_CERTIFICATE_EXPIRED,
-    NX_SECURE_X509_CERTIFICATE_NOT_YET_VALID: AD_CERTIFICATE_EXPIRED,
-    NX_SECURE_X509_CHAIN_VERIFY_FAILURE: AD_BAD_CERTIFICATE,
-    NX_SECURE_X509_CERTIFICATE_DNS_MISMATCH: AD_BAD_CERTIFICATE,
-    NX_SECURE_TLS_EMPTY_REMOTE_CERTIFICATE_RECEIVED: AD_HANDSHAKE_FAILURE,
-}
 
 
 class NxError(Exception):
-    """The one internal exception: a NetX code and the alert it maps to.
-    Raised by inner layers, caught at the public-service boundary."""
+    """The one internal exception: a NetX code and the alert that goes on the wire
+    (internal_error unless the raiser names another). Raised by inner layers, caught
+    at the public-service boundary."""
 
-    def __init__(self, code, alert=None):
+    def __init__(self, code, alert=80):        # internal_error unless said otherwise
         self.code = code
-        self.alert = error_to_alert(code) if alert is None else alert
+        self.alert = alert
 
 
 # --- NetX (nx_api.h) additions used by nxsecure/netx.py ------------------------------
@@ -316,15 +166,19 @@ NX_IP_ADDRESS_RESOLVED = const(0x0002)
 NX_IP_LINK_ENABLED = const(0x0004)
 NX_IP_ARP_ENABLED = const(0x0008)
 NX_IP_UDP_ENABLED = const(0x0010)
-NX_IP_TCP_ENABLED = const(0x0020)
-NX_IP_IGMP_ENABLED = const(0x0040)
-NX_IP_RARP_COMPLETE = const(0x0080)
-NX_IP_INTERFACE_LINK_ENABLED = const(0x0100)
 NX_IP_TOS_MASK = const(0x00FF0000)
 NX_IP_TIME_TO_LIVE_MASK = 0xFF000000
 NX_PACKET_ALIGNMENT = const(4)
 NX_MAX_PORT = const(0xFFFF)
-NX_SEARCH_PORT_START = const(0xC000)
+
+
+def __getattr__(name):
+    # the names kept in nxsecure/const_ext.py (X.509 codes, wire numbers, ...)
+    m = __import__("nxsecure.const_ext", None, None, ("AD_INTERNAL_ERROR",), 0)
+    try:
+        return getattr(m, name)
+    except AttributeError:
+        raise AttributeError(name)
 
 
 # Not exported: `from nxsecure import *` must not bring a `const` that hides this module.

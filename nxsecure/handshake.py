@@ -1,12 +1,25 @@
 """Handshake message codecs: pull_X(reader) / push_X(writer, ...) pairs (RFC 5246 7.4, RFC 6347 4.2)."""
+try:
+    from micropython import const
+except ImportError:  # CPython
+    def const(x):
+        return x
 from .codec import Reader, put_u24
 from .const import (
-    NxError, DTLS_1_2, DTLS_1_0, EXT_EXTENDED_MASTER_SECRET, EXT_RENEGOTIATION_INFO,
-    EXT_SUPPORTED_GROUPS, EXT_EC_POINT_FORMATS, EXT_SIGNATURE_ALGORITHMS,
-    TLS_EMPTY_RENEGOTIATION_INFO_SCSV, NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH,
+    NxError, NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH,
     NX_SECURE_TLS_RENEGOTIATION_EXTENSION_ERROR, NX_SECURE_TLS_HANDSHAKE_FAILURE,
-    AD_DECODE_ERROR, AD_HANDSHAKE_FAILURE, AD_ILLEGAL_PARAMETER,
 )
+_DTLS_1_2 = const(0xFEFD)  # RFC 6347 4.1
+_DTLS_1_0 = const(0xFEFF)
+_EXT_EXTENDED_MASTER_SECRET = const(23)  # RFC 7627
+_EXT_RENEGOTIATION_INFO = const(0xFF01)  # RFC 5746
+_EXT_SUPPORTED_GROUPS = const(10)  # RFC 8422
+_EXT_EC_POINT_FORMATS = const(11)
+_EXT_SIGNATURE_ALGORITHMS = const(13)  # RFC 5246 7.4.1.4.1
+_TLS_EMPTY_RENEGOTIATION_INFO_SCSV = const(0x00FF)  # RFC 5746 3.3
+_AD_DECODE_ERROR = const(50)
+_AD_HANDSHAKE_FAILURE = const(40)
+_AD_ILLEGAL_PARAMETER = const(47)
 
 HANDSHAKE_HEADER = 12   # RFC 6347 4.2.2: type, length, message_seq, fragment_offset, fragment_length
 RECORD_HEADER = 13      # RFC 6347 4.1: type, version, epoch, sequence_number(48), length
@@ -41,22 +54,22 @@ def _pull_extensions(r, hello):
         etype = ext.u16()
         data = ext.sub16()
         if etype in seen:
-            raise NxError(NX_SECURE_TLS_HANDSHAKE_FAILURE, AD_ILLEGAL_PARAMETER)
+            raise NxError(NX_SECURE_TLS_HANDSHAKE_FAILURE, _AD_ILLEGAL_PARAMETER)
         if len(seen) < 32:
             seen.append(etype)
-        if etype == EXT_EXTENDED_MASTER_SECRET:
+        if etype == _EXT_EXTENDED_MASTER_SECRET:
             data.done()            # RFC 7627 5.1: extension_data is empty
             hello.ems = True
-        elif etype == EXT_RENEGOTIATION_INFO:
+        elif etype == _EXT_RENEGOTIATION_INFO:
             hello.reneg_info = data.vec8()
             data.done()
             hello.secure_reneg = True
-        elif etype == EXT_SUPPORTED_GROUPS:
+        elif etype == _EXT_SUPPORTED_GROUPS:
             hello.groups = _u16_list(data)
-        elif etype == EXT_EC_POINT_FORMATS:
+        elif etype == _EXT_EC_POINT_FORMATS:
             hello.point_formats = data.vec8()
             data.done()
-        elif etype == EXT_SIGNATURE_ALGORITHMS:
+        elif etype == _EXT_SIGNATURE_ALGORITHMS:
             hello.sig_algs = _u16_list(data)
         else:
             hello.unknown_ext = True
@@ -67,7 +80,7 @@ def _u16_list(data):
     v = data.vec16()
     data.done()
     if len(v) & 1:
-        raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, AD_DECODE_ERROR)
+        raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, _AD_DECODE_ERROR)
     return v
 
 
@@ -79,7 +92,7 @@ def _pull_hello_start(body):
     h.random = r.take(32)
     h.session_id = r.vec8()
     if len(h.session_id) > 32:
-        raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, AD_DECODE_ERROR)
+        raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, _AD_DECODE_ERROR)
     return r, h
 
 
@@ -88,7 +101,7 @@ def _pull_client_hello_prefix(body):
     h.cookie = r.vec8()
     h.suites = r.vec16()
     if len(h.suites) < 2 or len(h.suites) & 1:
-        raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, AD_DECODE_ERROR)
+        raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, _AD_DECODE_ERROR)
     return r, h
 
 
@@ -104,14 +117,14 @@ def pull_client_hello(body):
     r, h = _pull_client_hello_prefix(body)
     comp = r.vec8()
     if len(comp) < 1:
-        raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, AD_DECODE_ERROR)
+        raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, _AD_DECODE_ERROR)
     for c in comp:
         if c == 0:
             h.compression_ok = True
     _pull_extensions(r, h)
     s = h.suites
     for i in range(0, len(s), 2):
-        if (s[i] << 8) | s[i + 1] == TLS_EMPTY_RENEGOTIATION_INFO_SCSV:
+        if (s[i] << 8) | s[i + 1] == _TLS_EMPTY_RENEGOTIATION_INFO_SCSV:
             h.secure_reneg = True
     return h
 
@@ -124,16 +137,16 @@ def _push_flag_extensions(w, ems, reneg):
     """extended_master_secret (RFC 7627 4) and an empty renegotiation_info (RFC 5746
     3.4: the initial handshake's), each when asked for."""
     if ems:
-        w.u16(EXT_EXTENDED_MASTER_SECRET)
+        w.u16(_EXT_EXTENDED_MASTER_SECRET)
         w.u16(0)
     if reneg:
-        w.u16(EXT_RENEGOTIATION_INFO)
+        w.u16(_EXT_RENEGOTIATION_INFO)
         w.u16(1)
         w.u8(0)
 
 
 def push_client_hello(w, random, cookie, suites, ems=True, extra=None):
-    w.u16(DTLS_1_2)
+    w.u16(_DTLS_1_2)
     w.put(random)
     w.u8(0)                      # no session id: resumption is not offered
     w.vec8(cookie)
@@ -159,7 +172,7 @@ def pull_server_hello(body):
 
 
 def push_server_hello(w, random, session_id, suite, ems, secure_reneg, extra=None):
-    w.u16(DTLS_1_2)
+    w.u16(_DTLS_1_2)
     w.put(random)
     w.vec8(session_id)
     w.u16(suite)
@@ -175,7 +188,7 @@ def push_server_hello(w, random, session_id, suite, ems, secure_reneg, extra=Non
 def check_initial_reneg_info(hello):
     """RFC 5746 3.4/3.6: in an initial handshake renegotiated_connection is empty."""
     if hello.reneg_info is not None and len(hello.reneg_info) != 0:
-        raise NxError(NX_SECURE_TLS_RENEGOTIATION_EXTENSION_ERROR, AD_HANDSHAKE_FAILURE)
+        raise NxError(NX_SECURE_TLS_RENEGOTIATION_EXTENSION_ERROR, _AD_HANDSHAKE_FAILURE)
 
 
 def pull_hello_verify_request(body):
@@ -184,15 +197,15 @@ def pull_hello_verify_request(body):
     version = r.u16()
     cookie = r.vec8()
     r.done()
-    if version != DTLS_1_2 and version != DTLS_1_0:
-        raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, AD_ILLEGAL_PARAMETER)
+    if version != _DTLS_1_2 and version != _DTLS_1_0:
+        raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, _AD_ILLEGAL_PARAMETER)
     return cookie
 
 
 def push_hello_verify_request(w, cookie):
     # RFC 6347 4.2.1: servers SHOULD use DTLS 1.0 here regardless of the version
     # being negotiated; both are accepted by clients.
-    w.u16(DTLS_1_0)
+    w.u16(_DTLS_1_0)
     w.vec8(cookie)
 
 
@@ -223,18 +236,18 @@ CERT_TYPE_ECDSA_SIGN = 64             # RFC 8422 5.5
 def push_cert_extensions(w, groups, sig_algs, point_formats=True):
     """Append supported_groups, ec_point_formats and signature_algorithms."""
     if groups:
-        w.u16(EXT_SUPPORTED_GROUPS)
+        w.u16(_EXT_SUPPORTED_GROUPS)
         w.u16(2 + 2 * len(groups))
         w.u16(2 * len(groups))
         for g in groups:
             w.u16(g)
     if point_formats:
-        w.u16(EXT_EC_POINT_FORMATS)
+        w.u16(_EXT_EC_POINT_FORMATS)
         w.u16(2)
         w.u8(1)
         w.u8(0)                          # uncompressed only (RFC 8422 5.1.2)
     if sig_algs:
-        w.u16(EXT_SIGNATURE_ALGORITHMS)
+        w.u16(_EXT_SIGNATURE_ALGORITHMS)
         w.u16(2 + 2 * len(sig_algs))
         w.u16(2 * len(sig_algs))
         for a in sig_algs:
@@ -256,12 +269,12 @@ def pull_certificate_list(body):
     r = Reader(body)
     n = r.u24()
     if n != r.left():
-        raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, AD_DECODE_ERROR)
+        raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, _AD_DECODE_ERROR)
     out = []
     while r.left():
         m = r.u24()
         if m == 0:
-            raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, AD_DECODE_ERROR)
+            raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, _AD_DECODE_ERROR)
         out.append((r.pos, m))
         r.take(m)
     return out
@@ -270,11 +283,11 @@ def pull_certificate_list(body):
 def pull_ec_params(r):
     """RFC 8422 5.4 ServerECDHParams: named curve and the public point."""
     if r.u8() != CURVE_TYPE_NAMED:
-        raise NxError(NX_SECURE_TLS_HANDSHAKE_FAILURE, AD_ILLEGAL_PARAMETER)
+        raise NxError(NX_SECURE_TLS_HANDSHAKE_FAILURE, _AD_ILLEGAL_PARAMETER)
     group = r.u16()
     point = r.vec8()
     if len(point) == 0:
-        raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, AD_DECODE_ERROR)
+        raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, _AD_DECODE_ERROR)
     return group, point
 
 
@@ -291,7 +304,7 @@ def pull_certificate_request(body):
     types = r.vec8()
     algs = r.vec16()
     if len(types) == 0 or len(algs) < 2 or len(algs) & 1:
-        raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, AD_DECODE_ERROR)
+        raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, _AD_DECODE_ERROR)
     cas = r.sub16()
     while cas.left():
         cas.vec16()                      # DistinguishedName<1..2^16-1>: not used to choose

@@ -1,10 +1,18 @@
 """DTLS record layer: header, epochs, 48-bit sequence numbers, in-place protection, replay window (RFC 6347 4.1)."""
+try:
+    from micropython import const
+except ImportError:  # CPython
+    def const(x):
+        return x
 from .const import (
-    NxError, DTLS_1_2, DTLS_1_0, CT_CHANGE_CIPHER_SPEC, CT_APPLICATION_DATA,
-    NX_SUCCESS, NX_SECURE_TLS_INVALID_PACKET, NX_SECURE_TLS_INVALID_EPOCH,
+    NxError, NX_SUCCESS, NX_SECURE_TLS_INVALID_PACKET, NX_SECURE_TLS_INVALID_EPOCH,
     NX_SECURE_TLS_REPEAT_MESSAGE_RECEIVED, NX_SECURE_TLS_HASH_MAC_VERIFY_FAILURE,
     NX_SECURE_TLS_UNKNOWN_TLS_VERSION, NX_NOT_SUCCESSFUL,
 )
+_DTLS_1_2 = const(0xFEFD)  # RFC 6347 4.1
+_DTLS_1_0 = const(0xFEFF)
+_CT_CHANGE_CIPHER_SPEC = const(20)  # RFC 5246 6.2.1
+_CT_APPLICATION_DATA = const(23)
 
 import sys
 
@@ -171,8 +179,8 @@ class RecordLayer:
                 es = (1 << 48) | seq
                 total = 8 + n + st.tag
                 p = off + RECORD_HEADER
-                _HEADER.pack_into(buf, off, ctype, DTLS_1_2, es, total)
-                _AAD.pack_into(self.aad, 0, es, ctype, DTLS_1_2, n)
+                _HEADER.pack_into(buf, off, ctype, _DTLS_1_2, es, total)
+                _AAD.pack_into(self.aad, 0, es, ctype, _DTLS_1_2, n)
                 _ES.pack_into(buf, p, es)
                 _ES.pack_into(self.wnonce, 4, es)
                 st.ctx.seal(self.wnonce, self.aad, buf, p + 8, n)
@@ -248,9 +256,9 @@ class RecordLayer:
             self.r_next = end
             return NX_SECURE_TLS_INVALID_PACKET
         self.r_next = nxt
-        if ctype < CT_CHANGE_CIPHER_SPEC or ctype > CT_APPLICATION_DATA:
+        if ctype < _CT_CHANGE_CIPHER_SPEC or ctype > _CT_APPLICATION_DATA:
             return NX_SECURE_TLS_INVALID_PACKET
-        if version != DTLS_1_2 and version != DTLS_1_0:
+        if version != _DTLS_1_2 and version != _DTLS_1_0:
             return NX_SECURE_TLS_UNKNOWN_TLS_VERSION
         self.r_type = ctype
         self.r_epoch = epoch
@@ -259,7 +267,7 @@ class RecordLayer:
         if epoch == 0:
             if not self.w0.check(seq):
                 return NX_SECURE_TLS_REPEAT_MESSAGE_RECEIVED
-            if ctype == CT_APPLICATION_DATA:
+            if ctype == _CT_APPLICATION_DATA:
                 # RFC 6347 4.1: application data is never sent unprotected.
                 return NX_SECURE_TLS_INVALID_EPOCH
             self.r_off = p

@@ -1,13 +1,23 @@
 """NX_SECURE_DTLS_SERVER: sessions carved from the caller's buffers, demux by address, stateless cookies, notify callbacks."""
+try:
+    from micropython import const
+except ImportError:  # CPython
+    def const(x):
+        return x
 from nxsecure import port
 from . import config, netx
 from .codec import Reader
 from .const import (
-    NxError, NX_SUCCESS, NX_PTR_ERROR, NX_INVALID_PARAMETERS, NX_STILL_BOUND, NX_NOT_CONNECTED,
-    NX_IP_NORMAL, NX_FRAGMENT_OKAY, NX_IP_TIME_TO_LIVE, CT_HANDSHAKE,
-    HT_CLIENT_HELLO, HT_HELLO_VERIFY_REQUEST, DTLS_1_0, DTLS_1_2, AD_INTERNAL_ERROR,
+    NxError, NX_SUCCESS, NX_PTR_ERROR, NX_INVALID_PARAMETERS, NX_STILL_BOUND,
+    NX_NOT_CONNECTED, NX_IP_NORMAL, NX_FRAGMENT_OKAY, NX_IP_TIME_TO_LIVE,
     NX_SECURE_TLS_NO_FREE_DTLS_SESSIONS,
 )
+_CT_HANDSHAKE = const(22)
+_HT_CLIENT_HELLO = const(1)
+_HT_HELLO_VERIFY_REQUEST = const(3)
+_DTLS_1_0 = const(0xFEFF)
+_DTLS_1_2 = const(0xFEFD)  # RFC 6347 4.1
+_AD_INTERNAL_ERROR = const(80)
 from .cookie import CookieJar
 from .dtls import IDLE, S_HELLO, CONNECTED, CLOSED, ERROR
 from .handshake import HANDSHAKE_HEADER, pull_client_hello_prefix, push_hello_verify_request, \
@@ -425,7 +435,7 @@ def _take_session(server, now):
         return s
     s = server._halfopen.head
     if s is not None and port.ticks_diff(now, s._since) >= config.NX_SECURE_DTLS_RETRANSMIT_TIMEOUT_MS:
-        s._engine._fail(NX_SECURE_TLS_NO_FREE_DTLS_SESSIONS, AD_INTERNAL_ERROR)
+        s._engine._fail(NX_SECURE_TLS_NO_FREE_DTLS_SESSIONS, _AD_INTERNAL_ERROR)
         s._notify_error = 0
         server.nxsecure_handshakes_evicted += 1
         _call(server, server._error_notify, s, NX_SECURE_TLS_NO_FREE_DTLS_SESSIONS)
@@ -506,9 +516,9 @@ def _new_hello(s, packet):
     not this association's own (a retransmission of which the session answers)?"""
     b = packet._buf
     p = packet.nx_packet_prepend_ptr
-    if not (b[p] == CT_HANDSHAKE and b[p + 3] == 0 and b[p + 4] == 0
+    if not (b[p] == _CT_HANDSHAKE and b[p + 3] == 0 and b[p + 4] == 0
             and packet.nx_packet_append_ptr - p >= _RANDOM_AT + 32
-            and b[p + RECORD_HEADER] == HT_CLIENT_HELLO
+            and b[p + RECORD_HEADER] == _HT_CLIENT_HELLO
             and b[p + 19] == 0 and b[p + 20] == 0 and b[p + 21] == 0):   # fragment_offset
         return False
     st = s._engine.state
@@ -537,7 +547,7 @@ def _stateless(server, packet, addr, now, existing):
     seq_mark = r.pos
     r.take(6)
     length = r.u16()
-    if ctype != CT_HANDSHAKE or epoch != 0 or (version != DTLS_1_0 and version != DTLS_1_2):
+    if ctype != _CT_HANDSHAKE or epoch != 0 or (version != _DTLS_1_0 and version != _DTLS_1_2):
         raise NxError(0)
     # RFC 6347 4.1: the record is `length` bytes of this datagram, and (4.2.3) the
     # fragment fragment_length bytes of this record: a length that runs past its
@@ -550,7 +560,7 @@ def _stateless(server, packet, addr, now, existing):
     frag_off = rec.u24()
     frag_len = rec.u24()
     frag = rec.take(frag_len)
-    if msg_type != HT_CLIENT_HELLO or frag_off != 0 or frag_len > msg_len:
+    if msg_type != _HT_CLIENT_HELLO or frag_off != 0 or frag_len > msg_len:
         raise NxError(0)
     hello = pull_client_hello_prefix(frag)
     jar = server._cookies
@@ -605,9 +615,9 @@ def _send_hello_verify(server, buf, seq_mark, message_seq, cookie, addr):
     body_len = 3 + len(cookie)
     w = Writer(out, RECORD_HEADER + HANDSHAKE_HEADER)
     push_hello_verify_request(w, cookie)
-    push_handshake_header(out, RECORD_HEADER, HT_HELLO_VERIFY_REQUEST, body_len, message_seq, 0,
+    push_handshake_header(out, RECORD_HEADER, _HT_HELLO_VERIFY_REQUEST, body_len, message_seq, 0,
                           body_len)
-    out[0] = CT_HANDSHAKE
+    out[0] = _CT_HANDSHAKE
     out[1] = 0xFE
     out[2] = 0xFF
     out[3] = 0
@@ -657,3 +667,7 @@ def _after(server, s):
         _call(server, server._error_notify, s, code)
     if s._server is server and s._id:
         _place(server, s)
+
+
+# Not exported: `from nxsecure import *` must not bring a `const` that hides nxsecure.const.
+del const

@@ -17,6 +17,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORE = (
     "nxsecure/__init__.py",
     "nxsecure/const.py",
+    "nxsecure/const_ext.py",            # loaded on first use only
     "nxsecure/config.py",
     "nxsecure/codec.py",
     "nxsecure/netx.py",
