@@ -16,8 +16,7 @@ try:
     from .const_ext import *  # the X.509 codes and certificate suites with them
 except ImportError:          # a PSK-only profile
     pass
-from .crypto.table import (nx_crypto_tls_ciphers, nx_crypto_tls_ciphers_psk, make_tls_crypto,
-                           NX_SECURE_TLS_CRYPTO)
+from .crypto.table import make_tls_crypto, NX_SECURE_TLS_CRYPTO
 
 # NetX services a DTLS application rarely calls live in nxsecure/netx_ext.py and load on
 # first use: `nxsecure.nx_udp_socket_send` and `from nxsecure import nx_udp_socket_send`
@@ -29,10 +28,16 @@ _EXT = ("nx_packet_pool_info_get", "nx_packet_data_retrieve", "nxd_ipv6_enable",
         "nxsecure_ip_thread_start", "nxsecure_ip_thread_stop")
 
 
+_TABLES = ("nx_crypto_tls_ciphers", "nx_crypto_tls_ciphers_psk")
+
+
 def __getattr__(name):
     if name in _EXT:
         from .netx import _ext
         return getattr(_ext(), name)
+    if name in _TABLES:                   # built on first use (crypto/table.py)
+        from .crypto import table
+        return getattr(table, name)
     # MicroPython asks a package's __getattr__ before it imports a submodule
     # (`from . import kx`): the submodule is imported here
     if not name.startswith("__"):
@@ -53,4 +58,4 @@ def __getattr__(name):
 # or `config` is never replaced by a star import. A tuple: ~1.1 KB on a 32-bit board.
 __all__ = tuple(_n for _n in globals()
                 if _n.startswith(("NX", "nx", "TX", "tx", "TLS_"))
-                or _n in ("sizeof", "make_tls_crypto", "IP_ADDRESS")) + _EXT
+                or _n in ("sizeof", "make_tls_crypto", "IP_ADDRESS")) + _EXT + _TABLES

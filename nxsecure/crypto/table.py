@@ -193,10 +193,26 @@ def _platform_backend():
     return backend
 
 
-_backend = _platform_backend()
-# NetX's nx_crypto_tls_ciphers: every certificate and PSK suite the platform can do
-# (ECDHE_PSK only on request: a PSK peer would otherwise pull in the ECC code).
-nx_crypto_tls_ciphers = make_tls_crypto(
-    _backend, [s for s in ALL_SUITES if s != 0xC037], strict=False)
-# The PSK-only table: the four PSK suites, for applications that never use certificates.
-nx_crypto_tls_ciphers_psk = make_tls_crypto(_backend)
+_DEFAULT = {}
+
+
+def __getattr__(name):
+    # The default tables are built on first use: an application that makes its own
+    # table (a board's, with the one suite it speaks) never builds them, nor loads the
+    # algorithms they name.
+    if name == "nx_crypto_tls_ciphers":
+        # NetX's nx_crypto_tls_ciphers: every certificate and PSK suite the platform can
+        # do (ECDHE_PSK only on request: a PSK peer would otherwise pull in the ECC code).
+        suites = [s for s in ALL_SUITES if s != 0xC037]
+    elif name == "nx_crypto_tls_ciphers_psk":
+        # the PSK-only table: the four PSK suites, for applications that never use certificates
+        suites = None
+    else:
+        raise AttributeError(name)
+    t = _DEFAULT.get(name)
+    if t is None:
+        b = _DEFAULT.get("backend")
+        if b is None:
+            b = _DEFAULT["backend"] = _platform_backend()
+        t = _DEFAULT[name] = make_tls_crypto(b, suites, strict=suites is None)
+    return t
