@@ -89,3 +89,12 @@ BUDGET = {
 }
 
 NAMES = tuple(BUDGET)
+
+# The ratchet while a budget is not met: what the profile measures today (tools/
+# footprint.py) plus 2%. host_tests/test_footprint.py fails when a profile grows past it,
+# so no change makes a board's fit worse unnoticed; lower it as the profile shrinks.
+CEILING = {
+    "psk-client": {"heap": 83700, "mpy": 87200},
+    "psk-server": {"heap": 94600, "mpy": 96300},
+    "full": {"heap": 114700, "mpy": 149600},
+}
