@@ -41,6 +41,26 @@ def _server_store(server):
     return st
 
 
+def trusted_count(session):
+    """How many certificates the session trusts (a client offers certificate suites
+    only when it can verify a server's chain)."""
+    st = session._store
+    return 0 if st is None else len(st.nx_secure_x509_trusted_certificates)
+
+
+def local_certs(session):
+    """The session's own certificates (a server session's are its server's)."""
+    st = session._store
+    if st is None and session._server is not None and session._server._store is not None:
+        st = store(session)
+    return () if st is None else st.nx_secure_x509_local_certificates
+
+
+def client_verify(session):
+    """Does the session's server ask its clients for a certificate?"""
+    return session._server is not None and session._server._client_verify
+
+
 def verify_chain(session, body, lst, peer_is_server):
     """Copy the peer's chain (offsets into the Certificate message) into the remote
     space, then verify it: (status, alert)."""

@@ -435,7 +435,8 @@ class Dtls:
         if k == crypto.TLS_KX_PSK or k == crypto.TLS_KX_ECDHE_PSK:
             return self.psk_store is not None and self.psk_store.count() > 0
         if self.is_client:
-            return self.owner._x509_trusted_count() > 0
+            from . import certs
+            return certs.trusted_count(self.owner) > 0
         from . import kx
         return kx.server_cert_for(self, row) is not None
 

@@ -4,6 +4,7 @@ it or the public-key code behind it."""
 import hashlib
 
 from nxsecure import port
+from . import certs
 from .handshake import u16_list_has
 from .const import (
     NxError, NX_SECURE_TLS_HANDSHAKE_FAILURE, NX_SECURE_TLS_UNSUPPORTED_PUBLIC_CIPHER,
@@ -250,7 +251,7 @@ class _Kx:
         from .dtls import has_byte
         types, algs = pull_certificate_request(body)
         e.cert_requested = True
-        for c in e.owner._x509_local_certs():
+        for c in certs.local_certs(e.owner):
             key = local_key(c)
             if key is None:
                 continue
@@ -284,7 +285,7 @@ class _Kx:
         e.local_cert = cert
         push_certificate(e, cert)
         self.server_key_exchange(e)
-        if e.owner._x509_client_verify():
+        if certs.client_verify(e.owner):
             w = e.flight.message()
             from .handshake import CERT_TYPE_RSA_SIGN, CERT_TYPE_ECDSA_SIGN
             w.vec8(bytes((CERT_TYPE_ECDSA_SIGN, CERT_TYPE_RSA_SIGN)))
@@ -453,11 +454,11 @@ def _auth_ecdsa():
 
 def server_cert_for(e, row):
     """The first local certificate whose key suits the row's authentication."""
-    certs = e.owner._x509_local_certs()
-    if not certs:
+    mine = certs.local_certs(e.owner)
+    if not mine:
         return None
     want = "ec" if row.nx_secure_tls_public_auth == _auth_ecdsa() else "rsa"
-    for c in certs:
+    for c in mine:
         if peer_key_type(c) == want and local_key(c) is not None:
             return c
     return None
@@ -487,10 +488,10 @@ def _store_peer_chain(e, body, peer_is_server):
     lst = pull_certificate_list(body)
     if not lst:
         raise NxError(NX_SECURE_TLS_EMPTY_REMOTE_CERTIFICATE_RECEIVED, AD_HANDSHAKE_FAILURE)
-    status, alert = e.owner._x509_verify_chain(body, lst, peer_is_server)
+    status, alert = certs.verify_chain(e.owner, body, lst, peer_is_server)
     if status:
         raise NxError(status, alert)
-    e.peer_key = peer_key(e.owner._x509_remote_leaf())
+    e.peer_key = peer_key(certs.remote_leaf(e.owner))
 
 
 def push_certificate(e, cert):
@@ -499,7 +500,7 @@ def push_certificate(e, cert):
     application keeps it."""
     from .handshake import push_handshake_header, HANDSHAKE_HEADER
     f = e.flight
-    chain = e.owner._x509_chain(cert) if cert is not None else []
+    chain = certs.chain(e.owner, cert) if cert is not None else []
     w = f.message()
     fb = f.buf
     start = f.used

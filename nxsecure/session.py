@@ -102,33 +102,6 @@ class NX_SECURE_DTLS_SESSION:
             except Exception:       # a broken logger must not break the handshake
                 pass
 
-    # --- certificates: what the engine asks (nxsecure/certs.py does the work) ----------
-    def _x509_trusted_count(self):
-        st = self._store
-        return 0 if st is None else len(st.nx_secure_x509_trusted_certificates)
-
-    def _x509_local_certs(self):
-        st = self._store
-        if st is None and self._server is not None and self._server._store is not None:
-            from . import certs
-            st = certs.store(self)
-        return () if st is None else st.nx_secure_x509_local_certificates
-
-    def _x509_client_verify(self):
-        return self._server is not None and self._server._client_verify
-
-    def _x509_verify_chain(self, body, lst, peer_is_server):
-        from . import certs
-        return certs.verify_chain(self, body, lst, peer_is_server)
-
-    def _x509_remote_leaf(self):
-        from . import certs
-        return certs.remote_leaf(self)
-
-    def _x509_chain(self, cert):
-        from . import certs
-        return certs.chain(self, cert)
-
     # --- timer (netx calls it at the deadline _dtls_timer gave) -------------------------
     def _timer_fire(self, now):
         e = self._engine
