@@ -1,5 +1,5 @@
 """X.509 certificates for nxsecure (RFC 5280): in-place DER parsing, certificate
-stores with ids, path validation and host-name checks. Optional: a PSK-only
+stores with ids, path validation, name constraints, CRLs and host-name checks. Optional: a PSK-only
 application never imports this package. PEM loading is in nxsecure.x509.pem (host)."""
 from nxsecure.x509.cert import (  # noqa: F401
     NX_SECURE_X509_CERT,
@@ -20,6 +20,13 @@ from nxsecure.x509.store import (  # noqa: F401
     store_trusted_add, store_trusted_remove, store_trusted_find,
     store_remote_buffer_set, store_remote_reset, store_remote_add,
     store_remote_count, store_remote_get,
+    store_crl_add, store_crl_remove,
+)
+from nxsecure.x509.crl import (  # noqa: F401
+    NX_SECURE_X509_CRL_NOT_CURRENT,
+    nx_secure_x509_crl_revocation_check,
+    nxsecure_dtls_session_crl_add, nxsecure_dtls_session_crl_remove,
+    nxsecure_dtls_server_crl_add, nxsecure_dtls_server_crl_remove,
 )
 from nxsecure.x509.verify import (  # noqa: F401
     NX_SECURE_X509_NO_TIME_SOURCE,
@@ -32,4 +39,5 @@ from nxsecure.x509.verify import (  # noqa: F401
     x509_error_to_alert,
     signature_algorithm_info,
     x509_pk_backend_set,
+    nxsecure_x509_minimum_rsa_key_size_set,
 )
