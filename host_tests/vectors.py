@@ -22,18 +22,19 @@ def shared_dir():
     return os.path.join(os.path.dirname(ROOT), "shared")
 
 
+def _shared_file(what, parts):
+    path = os.path.join(shared_dir(), what, *parts)
+    if not os.path.exists(path):
+        pytest.fail("%s missing: %s (CI has ../shared beside the clone; elsewhere set "
+                    "NXSECURE_SHARED)" % (what, path))
+    return path
+
+
 def vector_path(*parts):
     """Path of a file under shared/vectors/; pytest.fail (not skip) when it is missing."""
-    path = os.path.join(shared_dir(), "vectors", *parts)
-    if not os.path.exists(path):
-        pytest.fail("conformance vectors missing: %s (CI has ../shared beside the clone; "
-                    "elsewhere set NXSECURE_SHARED)" % path)
-    return path
+    return _shared_file("vectors", parts)
 
 
 def firmware_path(*parts):
-    path = os.path.join(shared_dir(), "firmware", *parts)
-    if not os.path.exists(path):
-        pytest.fail("MicroPython firmware missing: %s (CI has ../shared beside the clone; "
-                    "elsewhere set NXSECURE_SHARED)" % path)
-    return path
+    """Path of a file under shared/firmware/ (the MicroPython builds), likewise."""
+    return _shared_file("firmware", parts)

@@ -170,149 +170,55 @@ def san_syntax(cert):
     preferred syntax (a '*' only as the whole left-most label), iPAddress 4 or 16
     octets, rfc822Name a mailbox, directoryName a Name. NX_SUCCESS or
     NX_SECURE_X509_INVALID_EXTENSION_SEQUENCE."""
-    buf = cert.nx_secure_x509_certificate_data
-    p = cert._san_start
-    e = cert._san_end
+    return _each_ok(cert.nx_secure_x509_certificate_data, cert._san_start, cert._san_end,
+                    False, _general_name_ok)
+
+
+def _each_ok(buf, s, e, subtrees, ok):
+    """ok(buf, tag, start, end) holds for every GeneralName of buf[s:e], GeneralNames or
+    (subtrees) the bases of GeneralSubtrees. NX_SUCCESS or
+    NX_SECURE_X509_INVALID_EXTENSION_SEQUENCE."""
     try:
-        while p < e:
-            t, s, q = der.tlv(buf, p, e)
-            if not _general_name_ok(buf, t, s, q):
+        while s < e:
+            p, q = s, e
+            if subtrees:
+                p, q = der.expect(buf, s, e, TAG_SEQUENCE)
+            t, bs, be = der.tlv(buf, p, q)
+            if not ok(buf, t, bs, be):
                 return NX_SECURE_X509_INVALID_EXTENSION_SEQUENCE
-            p = q
+            s = q if subtrees else be
     except NxError:
         return NX_SECURE_X509_INVALID_EXTENSION_SEQUENCE
     return NX_SUCCESS
 
 
-# --- IP addresses --------------------------------------------------------------------------
-
-def _hexval(c):
-    if 0x30 <= c <= 0x39:
-        return c - 0x30
-    c |= 0x20
-    if 0x61 <= c <= 0x66:
-        return c - 0x61 + 10
-    return -1
-
-
-def _ipv4(ref, s, e, out, o):
-    """Dotted-decimal IPv4 (RFC 3986 3.2.2: no leading zeros) into out[o:o+4]."""
-    part = 0
-    i = s
-    while part < 4:
-        j = i
-        v = 0
-        while j < e and 0x30 <= ref[j] <= 0x39 and j - i < 3:
-            v = v * 10 + ref[j] - 0x30
-            j += 1
-        if j == i or v > 255 or (j - i > 1 and ref[i] == 0x30):
-            return False
-        out[o + part] = v
-        part += 1
-        if part < 4:
-            if j >= e or ref[j] != _DOT:
-                return False
-            j += 1
-        i = j
-    return i == e
-
+# --- IP addresses (the text forms are nxsecure/netx.py's, as for NXD_ADDRESS) ---------------
 
 def ip_parse(ref):
     """A textual IP address (IPv4 dotted decimal, IPv6 per RFC 4291 2.2) -> 4 or 16
     bytes, or None when `ref` is not an IP literal (then it is a host name)."""
-    n = len(ref)
-    if n == 0:
+    from nxsecure import netx
+    try:
+        text = bytes(ref).decode()
+    except (UnicodeError, ValueError):
         return None
-    if _find(ref, 0, n, _COLON) < 0:
-        out = bytearray(4)
-        return bytes(out) if _ipv4(ref, 0, n, out, 0) else None
-    out = bytearray(16)
-    groups = []                       # values before '::', then the split marker
-    gap = -1
-    i = 0
-    if n >= 2 and ref[0] == _COLON and ref[1] == _COLON:
-        gap = 0
-        i = 2
-    elif ref[0] == _COLON:
-        return None
-    while i < n:
-        j = i
-        v = 0
-        while j < n and j - i < 5 and _hexval(ref[j]) >= 0:
-            v = (v << 4) | _hexval(ref[j])
-            j += 1
-        if j < n and ref[j] == _DOT:          # trailing dotted IPv4 (RFC 4291 2.2 (3))
-            if len(groups) > 6 or not _ipv4(ref, i, n, out, 12):
-                return None
-            groups.append((out[12] << 8) | out[13])
-            groups.append((out[14] << 8) | out[15])
-            i = n
-            break
-        if j == i or j - i > 4:
-            return None
-        groups.append(v)
-        if j == n:
-            i = n
-            break
-        if ref[j] != _COLON:
-            return None
-        if j + 1 < n and ref[j + 1] == _COLON:
-            if gap >= 0:
-                return None
-            gap = len(groups)
-            i = j + 2
-        elif j + 1 == n:
-            return None
-        else:
-            i = j + 1
-    if gap < 0:
-        if len(groups) != 8:
-            return None
-        fill = 0
-    else:
-        if len(groups) > 7:
-            return None
-        fill = 8 - len(groups)
-    k = 0
-    g = 0
-    while g < len(groups) + fill:
-        if gap >= 0 and gap <= g < gap + fill:
-            v = 0
-        else:
-            v = groups[k]
-            k += 1
-        out[2 * g] = v >> 8
-        out[2 * g + 1] = v & 0xFF
-        g += 1
-    return bytes(out)
+    if ":" in text:
+        if "%" in text:
+            return None                       # a zone index names no certificate
+        w = netx._v6_parse(text)
+        return None if w is None else b"".join(x.to_bytes(4, "big") for x in w)
+    v = netx._v4_parse(text)
+    return None if v is None else v.to_bytes(4, "big")
 
 
 def ip_text(buf, s, e):
     """The text form of a 4- or 16-octet address: IPv4 dotted decimal, IPv6 as RFC 5952
-    4 (lower case, no leading zeros, the longest run of two or more zero groups, the
-    first such, as '::'). bytes."""
+    writes it. bytes."""
+    from nxsecure import netx
     if e - s == 4:
-        return b".".join(b"%d" % buf[i] for i in range(s, e))
-    g = [(buf[s + 2 * i] << 8) | buf[s + 2 * i + 1] for i in range(8)]
-    best = -1
-    blen = 1
-    i = 0
-    while i < 8:
-        if g[i] == 0:
-            j = i
-            while j < 8 and g[j] == 0:
-                j += 1
-            if j - i > blen:
-                best = i
-                blen = j - i
-            i = j
-        else:
-            i += 1
-    if best < 0:
-        return b":".join(b"%x" % v for v in g)
-    head = b":".join(b"%x" % v for v in g[:best])
-    tail = b":".join(b"%x" % v for v in g[best + blen:])
-    return head + b"::" + tail
+        return netx._v4_str(int.from_bytes(bytes(buf[s:e]), "big")).encode()
+    return netx._v6_str([int.from_bytes(bytes(buf[s + 4 * i:s + 4 * i + 4]), "big")
+                         for i in range(4)]).encode()
 
 
 # --- identity (RFC 6125 6.4) ----------------------------------------------------------------
@@ -375,6 +281,15 @@ def host_check(cert, ref, rn):
             _dns_match(buf, s, s + dn.nx_secure_x509_common_name_length, ref, rn):
         return NX_SUCCESS
     return NX_SECURE_X509_CERTIFICATE_DNS_MISMATCH
+
+
+def _hexval(c):
+    if 0x30 <= c <= 0x39:
+        return c - 0x30
+    c |= 0x20
+    if 0x61 <= c <= 0x66:
+        return c - 0x61 + 10
+    return -1
 
 
 def _address_like(buf, s, e):
@@ -465,35 +380,22 @@ def _constraint_ok(buf, t, s, e):
         return s == e or dns_syntax(buf, s, e)
     if t == SAN_TAG_IP_ADDRESS:
         return _ip_mask_ok(buf, s, e)
-    if t == SAN_TAG_RFC822_NAME:
-        # a mailbox, a host, or '.domain' (all hosts in a domain)
-        if _find(buf, s, e, _AT) >= 0:
-            return _mailbox_syntax(buf, s, e)
+    if t == SAN_TAG_RFC822_NAME and _find(buf, s, e, _AT) < 0:
+        # a host, or '.domain' (all hosts in a domain)
         if s < e and buf[s] == _DOT:
             s += 1
         return dns_syntax(buf, s, e)
-    if t == SAN_TAG_DIRECTORY_NAME:
-        b = _dir_bounds(buf, s, e)
-        return b is not None and _name_syntax(buf, b[0], b[1])
-    return True
+    return _general_name_ok(buf, t, s, e)     # a mailbox; a directoryName
 
 
 def nc_syntax(ca):
     """The name constraints of CA certificate `ca` are well formed for the forms we
     evaluate. NX_SUCCESS or NX_SECURE_X509_INVALID_EXTENSION_SEQUENCE."""
     buf = ca.nx_secure_x509_certificate_data
-    for s, e in ((ca._nc_permitted_start, ca._nc_permitted_end),
-                 (ca._nc_excluded_start, ca._nc_excluded_end)):
-        try:
-            while s < e:
-                gs, ge = der.expect(buf, s, e, TAG_SEQUENCE)
-                t, bs, be = der.tlv(buf, gs, ge)
-                if not _constraint_ok(buf, t, bs, be):
-                    return NX_SECURE_X509_INVALID_EXTENSION_SEQUENCE
-                s = ge
-        except NxError:
-            return NX_SECURE_X509_INVALID_EXTENSION_SEQUENCE
-    return NX_SUCCESS
+    st = _each_ok(buf, ca._nc_permitted_start, ca._nc_permitted_end, True, _constraint_ok)
+    if st == NX_SUCCESS:
+        st = _each_ok(buf, ca._nc_excluded_start, ca._nc_excluded_end, True, _constraint_ok)
+    return st
 
 
 def _dns_within(n, ns, ne, c, cs, ce):
