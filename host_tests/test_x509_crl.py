@@ -14,7 +14,7 @@ from test_certificates import CertServer, cert_client, connect, pump_until
 from nxsecure import *  # noqa: F401,F403
 from nxsecure import dtls as _dtls
 from nxsecure.x509 import *  # noqa: F401,F403
-from nxsecure.x509.crl import NX_SECURE_X509_CRL_NOT_CURRENT
+from nxsecure.x509 import NX_SECURE_X509_CRL_NOT_CURRENT
 
 NOW = datetime.datetime.now(datetime.timezone.utc)
 DAY = datetime.timedelta(days=1)

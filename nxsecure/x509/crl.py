@@ -33,10 +33,8 @@ from nxsecure.x509 import der
 from nxsecure.x509.der import (TAG_BOOLEAN, TAG_INTEGER, TAG_BIT_STRING, TAG_OCTET_STRING,
                                TAG_OID, TAG_SEQUENCE, TAG_UTC_TIME, TAG_GENERALIZED_TIME)
 from nxsecure.x509 import cert as _c
+from nxsecure.x509.verify import NX_SECURE_X509_CRL_NOT_CURRENT
 
-# nxsecure-specific (after NX_SECURE_X509_NO_TIME_SOURCE, 0x1AB): an applicable CRL is
-# not current at the verification time (before thisUpdate or after nextUpdate).
-NX_SECURE_X509_CRL_NOT_CURRENT = const(0x1AC)
 
 _CE_CRL_NUMBER = const(20)        # 2.5.29.20, RFC 5280 5.2.3
 _CE_AKI = const(35)               # 5.2.1
@@ -218,7 +216,8 @@ def nx_secure_x509_crl_revocation_check(crl_data, crl_length, store, certificate
     The validity window is checked against the default time function when one is set
     (nx_secure_x509_time_function_set). Use it from a certificate callback
     (nxsecure_dtls_session_certificate_callback_set), as NetX TLS applications do, or
-    give the store its CRLs with store_crl_add to have every path checked."""
+    give the session its CRLs (nxsecure_dtls_session_crl_add) to have every path
+    checked."""
     if crl_data is None or store is None or certificate is None:
         return NX_PTR_ERROR
     if not isinstance(crl_length, int) or crl_length <= 0:
@@ -250,54 +249,3 @@ def nx_secure_x509_crl_revocation_check(crl_data, crl_length, store, certificate
         if status != NX_SECURE_X509_CRL_SIGNATURE_CHECK_FAILED:
             return status
     return status if found else NX_SECURE_TLS_ISSUER_CERTIFICATE_NOT_FOUND
-
-
-# --- the DTLS services (nxsecure extensions; NetX checks CRLs in a certificate callback) ------
-
-def _store_op(owner, is_server, op, args):
-    """Run a store_crl_* operation on a session's or a server's certificate store,
-    holding the stack lock as every DTLS service does (nxsecure/netx.py serialized).
-    A server's CRLs are shared by all of its sessions."""
-    from nxsecure import netx, certs, session as _s, server as _sv
-    from nxsecure.x509 import store as _st
-    netx._lock.acquire()
-    try:
-        if is_server:
-            if _sv._live(owner):
-                return NX_PTR_ERROR
-            top = certs._server_store(owner)
-            for s in owner._sessions:
-                certs.store(s)._crls = top._crls
-        else:
-            st = _s._live(owner)
-            if st:
-                return st
-            top = certs.store(owner)
-        return getattr(_st, op)(top, *args)
-    finally:
-        netx._lock.release()
-
-
-def nxsecure_dtls_session_crl_add(session_ptr, crl_data, crl_length):
-    """nxsecure extension: check the peer's certificate chain against the DER CRL
-    crl_data[:crl_length] (caller memory, kept alive and unchanged) on every handshake
-    of this session: a revoked certificate fails the handshake with
-    NX_SECURE_X509_CRL_CERTIFICATE_REVOKED (alert certificate_revoked). Several CRLs
-    may be added. Returns a status (a CRL that does not parse is refused)."""
-    return _store_op(session_ptr, False, "store_crl_add", (crl_data, crl_length))
-
-
-def nxsecure_dtls_session_crl_remove(session_ptr, crl_data):
-    """nxsecure extension: stop using a CRL added with nxsecure_dtls_session_crl_add."""
-    return _store_op(session_ptr, False, "store_crl_remove", (crl_data,))
-
-
-def nxsecure_dtls_server_crl_add(server_ptr, crl_data, crl_length):
-    """nxsecure extension: the same for the client certificates of every session of a
-    server (nx_secure_dtls_server_x509_client_verify_configure)."""
-    return _store_op(server_ptr, True, "store_crl_add", (crl_data, crl_length))
-
-
-def nxsecure_dtls_server_crl_remove(server_ptr, crl_data):
-    """nxsecure extension: stop using a CRL added with nxsecure_dtls_server_crl_add."""
-    return _store_op(server_ptr, True, "store_crl_remove", (crl_data,))

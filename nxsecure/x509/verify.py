@@ -60,7 +60,6 @@ from nxsecure.x509 import der
 from nxsecure.x509.der import TAG_SEQUENCE, TAG_OID, TAG_NULL, TAG_INTEGER
 from nxsecure.x509 import cert as _c
 from nxsecure.x509.cert import dn_equal
-from nxsecure.x509 import names
 
 # --- nxsecure-specific status -------------------------------------------------------
 # Every other check passed but no clock was available, so validity periods were not
@@ -70,7 +69,9 @@ from nxsecure.x509 import names
 # (nx_secure_x509.h ends at 0x1AA); not in the user guide.
 NX_SECURE_X509_NO_TIME_SOURCE = const(0x1AB)
 NX_SECURE_X509_TIME_UNCHECKED = const(-1)
-_CRL_NOT_CURRENT = const(0x1AC)        # NX_SECURE_X509_CRL_NOT_CURRENT (crl.py)
+# nxsecure-specific too: a CRL that applies is not current at the verification time
+# (before its thisUpdate or after its nextUpdate; nxsecure/x509/crl.py).
+NX_SECURE_X509_CRL_NOT_CURRENT = const(0x1AC)
 
 # Which purpose the verified (leaf) certificate must serve.
 X509_ROLE_ANY = const(0)        # no keyUsage / extendedKeyUsage check on the leaf
@@ -118,7 +119,7 @@ _ALERTS = {
     NX_SECURE_TLS_EMPTY_REMOTE_CERTIFICATE_RECEIVED: AD_HANDSHAKE_FAILURE,
     NX_SECURE_TLS_MISSING_CRYPTO_ROUTINE: AD_INTERNAL_ERROR,
     NX_SECURE_X509_CRL_CERTIFICATE_REVOKED: AD_CERTIFICATE_REVOKED,
-    _CRL_NOT_CURRENT: AD_CERTIFICATE_UNKNOWN,
+    NX_SECURE_X509_CRL_NOT_CURRENT: AD_CERTIFICATE_UNKNOWN,
 }
 
 
@@ -283,6 +284,8 @@ def x509_default_verify_signature(sig_alg_id, spki, tbs, signature):
 
 
 # --- host names (RFC 6125 6.4; the rules are in names.py) -------------------------------
+# names.py is imported where it is used, so that an application that loads nxsecure.x509
+# without verifying anything (a server without client certificates) does not carry it.
 
 def nx_secure_x509_common_name_dns_check(certificate, dns_tld, length):
     """Does the certificate identify host `dns_tld[:length]`? A host name is matched
@@ -290,6 +293,7 @@ def nx_secure_x509_common_name_dns_check(certificate, dns_tld, length):
     the certificate has no subjectAltName at all (RFC 6125 6.4.4); an IP address
     ('192.0.2.1', '2001:db8::1') against the iPAddress entries only. Returns
     NX_SUCCESS or NX_SECURE_X509_CERTIFICATE_DNS_MISMATCH."""
+    from nxsecure.x509 import names
     if certificate is None or dns_tld is None:
         return NX_PTR_ERROR
     if isinstance(dns_tld, str):
@@ -370,6 +374,7 @@ def _check_common(c, when, anchor):
     """What every certificate on a path must satisfy, wherever it sits. anchor: a
     trusted certificate (the path's anchor, or a pinned leaf), whose serial number,
     version and authority key identifier are not the verifier's business."""
+    from nxsecure.x509 import names
     if c._unknown_critical:
         return NX_SECURE_X509_INVALID_EXTENSIONS            # RFC 5280 4.2
     if when is not None:
@@ -428,6 +433,7 @@ def _check_leaf(c, when, role, pinned):
     CA/B rules pyca and rustls-webpki apply (BR 7.1.2.7). A leaf that is itself a
     trusted certificate (pinned) is taken as the application gave it: only the checks
     that do not depend on its place in a PKI run."""
+    from nxsecure.x509 import names
     st = _check_common(c, when, pinned)
     if st != NX_SUCCESS:
         return st
@@ -469,6 +475,7 @@ def _check_leaf(c, when, role, pinned):
 def _check_ca(c, when, role, anchor):
     """A certificate used to verify another one: intermediate or trust anchor
     (RFC 5280 4.2.1.2, 4.2.1.3, 4.2.1.9, 6.1.4 (k), (n))."""
+    from nxsecure.x509 import names
     st = _check_common(c, when, anchor)
     if st != NX_SUCCESS:
         return st
@@ -533,6 +540,7 @@ def _path_ok(path, role, when, store, verify_signature):
     """Checks of a complete path, leaf first, trust anchor last, that need more than
     one certificate: pathLenConstraint (6.1.4 (l), (m)), name constraints (6.1.3 (b),
     6.1.4 (g)) and revocation (6.1.3 (a)(3)) by the store's CRLs."""
+    from nxsecure.x509 import names
     n = len(path)
     i = 1
     while i < n:
@@ -619,6 +627,7 @@ def x509_chain_verify(store, leaf=0, now=None, role=X509_ROLE_ANY, verify_signat
 
 
 def _verify(store, leaf, now, role, verify_signature, dns_name, strict, max_depth):
+    from nxsecure.x509 import names
     if max_depth < 1:
         return NX_INVALID_PARAMETERS
     when = None
