@@ -192,7 +192,8 @@ def _each_ok(buf, s, e, subtrees, ok):
     return NX_SUCCESS
 
 
-# --- IP addresses (the text forms are nxsecure/netx.py's, as for NXD_ADDRESS) ---------------
+# --- IP addresses (the text forms are nxsecure/netx.py's and netx_ext.py's, as for
+# NXD_ADDRESS) -----------------------------------------------------------------------------
 
 def ip_parse(ref):
     """A textual IP address (IPv4 dotted decimal, IPv6 per RFC 4291 2.2) -> 4 or 16
@@ -205,7 +206,7 @@ def ip_parse(ref):
     if ":" in text:
         if "%" in text:
             return None                       # a zone index names no certificate
-        w = netx._v6_parse(text)
+        w = netx._ext()._v6_parse(text)
         return None if w is None else b"".join(x.to_bytes(4, "big") for x in w)
     v = netx._v4_parse(text)
     return None if v is None else v.to_bytes(4, "big")
@@ -217,8 +218,8 @@ def ip_text(buf, s, e):
     from nxsecure import netx
     if e - s == 4:
         return netx._v4_str(int.from_bytes(bytes(buf[s:e]), "big")).encode()
-    return netx._v6_str([int.from_bytes(bytes(buf[s + 4 * i:s + 4 * i + 4]), "big")
-                         for i in range(4)]).encode()
+    return netx._ext()._v6_str([int.from_bytes(bytes(buf[s + 4 * i:s + 4 * i + 4]), "big")
+                                for i in range(4)]).encode()
 
 
 # --- identity (RFC 6125 6.4) ----------------------------------------------------------------
