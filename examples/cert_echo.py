@@ -40,6 +40,12 @@ def make_certificates():
              .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
         if not ca:
             b = b.add_extension(x509.SubjectAlternativeName([x509.DNSName(cn)]), critical=False)
+        # Key identifiers (RFC 5280 4.2.1.1-2): the verifier requires them, as CA tools write them.
+        b = b.add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
+                            critical=False)
+        if issuer is not None:
+            b = b.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                signer.public_key()), critical=False)
         return b.sign(signer, hashes.SHA256()).public_bytes(serialization.Encoding.DER), name
 
     ca_key = ec.generate_private_key(ec.SECP256R1())

@@ -77,6 +77,12 @@ def make(cn, kind="ec", issuer=None, ca=False, path_len=None, days=(-1, 30), san
                             critical=False)
     if eku is not None:
         b = b.add_extension(x509.ExtendedKeyUsage(eku), critical=False)
+    # Key identifiers, as CA tools write them (RFC 5280 4.2.1.1-2; the verifier wants them).
+    b = b.add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
+                        critical=False)
+    if issuer:
+        b = b.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+            issuer.key.public_key()), critical=False)
     signer = issuer.key if issuer else key
     cert = b.sign(signer, hashes.SHA256())
     c = Cert(cert, key)

@@ -29,6 +29,7 @@ def pytest_sessionstart(session):
 
 def pytest_terminal_summary(terminalreporter):
     """Print the runner/heap/count lines of the MicroPython reports written this session."""
+    _conformance_summary(terminalreporter)
     paths = sorted(p for p in glob.glob(os.path.join(MP_REPORT_DIR, "*.txt"))
                    if os.path.getmtime(p) >= _session_start - 1)
     if not paths:
@@ -43,6 +44,19 @@ def pytest_terminal_summary(terminalreporter):
             keep = ["(no summary: see %s)" % os.path.relpath(path, ROOT)]
         name = os.path.basename(path)[:-4]
         terminalreporter.write_line("%s: %s" % (name, " | ".join(keep)))
+
+
+def _conformance_summary(terminalreporter):
+    """The headline lines of the x509-limbo and Wycheproof reports written this session."""
+    for name, marks in (("limbo-report.md", ("- ",)), ("wycheproof-report.md", ("Totals:", "- "))):
+        path = os.path.join(ROOT, "build", name)
+        if not os.path.exists(path) or os.path.getmtime(path) < _session_start - 1:
+            continue
+        with open(path, encoding="utf-8") as f:
+            keep = [ln for ln in f.read().splitlines() if ln.startswith(marks)]
+        terminalreporter.section("conformance: build/" + name)
+        for ln in keep:
+            terminalreporter.write_line(ln)
 
 
 # --- fixtures shared by the DTLS-over-UDP tests -------------------------------------

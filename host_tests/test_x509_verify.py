@@ -118,9 +118,11 @@ _UNSET = object()
 
 def make(cn, k, issuer=None, *, ca=False, path_len=None, bc=True, ku=_UNSET, eku=_UNSET,
          san=_UNSET, nb=T0 - DAY, na=T0 + 365 * DAY, hash_alg=None, pss=False,
-         issuer_name=None, extra=(), org="nxsecure tests", sign_key=None):
+         issuer_name=None, extra=(), org="nxsecure tests", sign_key=None, ski=True, aki=True):
     """Build a certificate. issuer None: self-signed. ku/eku/san default to the
-    usual CA or TLS-server leaf profile; pass None to leave an extension out."""
+    usual CA or TLS-server leaf profile; pass None to leave an extension out. Every
+    certificate gets a subjectKeyIdentifier and, unless self-signed, an
+    authorityKeyIdentifier (RFC 5280 4.2.1.1-2), as CA tools write them."""
     subject = name(cn, org)
     if issuer is None:
         iname, skey = subject, k
@@ -155,6 +157,12 @@ def make(cn, k, issuer=None, *, ca=False, path_len=None, bc=True, ku=_UNSET, eku
     if san is not None:
         b = b.add_extension(x509.SubjectAlternativeName([x509.DNSName(d) for d in san]),
                             critical=False)
+    if ski:
+        b = b.add_extension(x509.SubjectKeyIdentifier.from_public_key(k.public_key()),
+                            critical=False)
+    if aki and issuer is not None:
+        b = b.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+            issuer.key.public_key()), critical=False)
     for ext, crit in extra:
         b = b.add_extension(ext, critical=crit)
     if hash_alg is None:
@@ -461,3 +469,136 @@ def test_pem_round_trip():
     st, d = pem_to_der(k, "EC PRIVATE KEY")
     assert st == NX_SUCCESS and d[0] == 0x30
     assert pem_to_der(text, "PRIVATE KEY")[0] != NX_SUCCESS
+
+
+# --- profile rules (RFC 5280 4.2, CA/B Baseline Requirements 7.1) ------------------------------
+
+from nxsecure.const import (  # noqa: E402
+    NX_INVALID_PARAMETERS,
+    NX_SECURE_TLS_UNSUPPORTED_PUBLIC_CIPHER,
+    NX_SECURE_X509_EXTENSION_NOT_FOUND,
+)
+from nxsecure.x509 import nxsecure_x509_minimum_rsa_key_size_set  # noqa: E402
+
+
+def test_rsa_minimum_key_size_and_its_setter():
+    small = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    root = make("R", key("rsa", 0), ca=True)
+    leaf = make("old.example.com", small, root)
+    assert verify([leaf], [root])[0] == NX_SECURE_TLS_UNSUPPORTED_PUBLIC_CIPHER
+    weak_root = make("WR", small, ca=True)
+    leaf2 = make("a.example.com", key("p256", 2), weak_root)
+    assert verify([leaf2], [weak_root])[0] == NX_SECURE_TLS_UNSUPPORTED_PUBLIC_CIPHER
+    try:
+        assert nxsecure_x509_minimum_rsa_key_size_set(1024) == NX_SUCCESS
+        assert verify([leaf], [root]) == (NX_SUCCESS, 0)
+        assert verify([leaf2], [weak_root]) == (NX_SUCCESS, 0)
+    finally:
+        assert nxsecure_x509_minimum_rsa_key_size_set(2048) == NX_SUCCESS
+    assert nxsecure_x509_minimum_rsa_key_size_set(512) == NX_INVALID_PARAMETERS
+    assert nxsecure_x509_minimum_rsa_key_size_set("2048") == NX_INVALID_PARAMETERS
+
+
+def test_key_identifiers_are_required_where_rfc5280_says_must():
+    root = make("R", key("p256", 0), ca=True)
+    assert verify([make("a.example.com", key("p256", 2), root, aki=False)], [root])[0] == \
+        NX_SECURE_X509_EXTENSION_NOT_FOUND                   # 4.2.1.1: leaf without AKI
+    bare_root = make("R", key("p256", 0), ca=True, ski=False)
+    assert verify([make("a.example.com", key("p256", 2), bare_root)], [bare_root])[0] == \
+        NX_SECURE_X509_EXTENSION_NOT_FOUND                   # 4.2.1.2: CA without SKI
+    # AKI and SKI must not be critical (4.2.1.1, 4.2.1.2)
+    crit_aki = make("a.example.com", key("p256", 2), root, aki=False, extra=[
+        (x509.AuthorityKeyIdentifier.from_issuer_public_key(key("p256", 0).public_key()), True)])
+    assert verify([crit_aki], [root])[0] == NX_SECURE_X509_INVALID_EXTENSIONS
+
+
+def test_leaf_that_is_a_ca_is_refused_unless_pinned():
+    root = make("R", key("p256", 0), ca=True)
+    ca_leaf = make("ca.example.com", key("p256", 2), root, ca=True, san=["ca.example.com"])
+    assert verify([ca_leaf], [root])[0] == NX_SECURE_X509_CHAIN_VERIFY_FAILURE
+    kcs = make("k.example.com", key("p256", 2), root,
+               ku=x509.KeyUsage(True, False, False, False, False, True, False, False, False))
+    assert verify([kcs], [root])[0] == NX_SECURE_X509_KEY_USAGE_ERROR
+    # A device's self-signed certificate that the application trusts as it is.
+    pinned = make("device.local", key("p256", 3), ca=True, ski=False, ku=None, san=["device.local"],
+                  eku=[ExtendedKeyUsageOID.SERVER_AUTH])
+    assert verify([pinned], [pinned], dns_name="device.local") == (NX_SUCCESS, 0)
+    assert verify([pinned], [pinned], dns_name="other.local")[0] == \
+        NX_SECURE_X509_CERTIFICATE_DNS_MISMATCH
+
+
+def test_any_eku_and_critical_eku_are_refused_in_a_leaf():
+    root = make("R", key("p256", 0), ca=True)
+    anyeku = make("a.example.com", key("p256", 2), root,
+                  eku=[ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE])
+    assert verify([anyeku], [root])[0] == NX_SECURE_X509_EXT_KEY_USAGE_NOT_FOUND
+    crit = make("a.example.com", key("p256", 2), root, eku=None, extra=[
+        (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), True)])
+    assert verify([crit], [root])[0] == NX_SECURE_X509_INVALID_EXTENSIONS
+    # A CA's EKU restricts what it vouches for.
+    client_only = make("I", key("p256", 1), root, ca=True, eku=[ExtendedKeyUsageOID.CLIENT_AUTH])
+    leaf = make("a.example.com", key("p256", 2), client_only)
+    assert verify([leaf, client_only], [root])[0] == NX_SECURE_X509_EXT_KEY_USAGE_NOT_FOUND
+
+
+def test_ip_address_reference_identities():
+    import ipaddress
+    root = make("R", key("p256", 0), ca=True)
+    leaf = make("gw", key("p256", 2), root, san=None, extra=[(x509.SubjectAlternativeName([
+        x509.IPAddress(ipaddress.ip_address("192.0.2.7")),
+        x509.IPAddress(ipaddress.ip_address("2001:db8::7")),
+        x509.DNSName("gw.example.com")]), False)])
+    for ok in ("192.0.2.7", "2001:db8::7", "2001:DB8:0:0:0:0:0:7", "gw.example.com"):
+        assert verify([leaf], [root], dns_name=ok) == (NX_SUCCESS, 0), ok
+    for bad in ("192.0.2.8", "2001:db8::8", "::ffff:192.0.2.7", "gw"):
+        assert verify([leaf], [root], dns_name=bad)[0] == \
+            NX_SECURE_X509_CERTIFICATE_DNS_MISMATCH, bad
+    # An IP address written as a dNSName does not identify that address (RFC 6125 6.2.1).
+    ip_as_dns = make("x", key("p256", 2), root, san=["192.0.2.7"])
+    assert verify([ip_as_dns], [root], dns_name="192.0.2.7")[0] == \
+        NX_SECURE_X509_CERTIFICATE_DNS_MISMATCH
+    # A CN holding an address must be a SAN address in canonical text (BR 7.1.4.3).
+    hexcn = make("0xC000027", key("p256", 2), root, san=None, extra=[(x509.SubjectAlternativeName([
+        x509.IPAddress(ipaddress.ip_address("192.0.2.7"))]), False)])
+    assert verify([hexcn], [root])[0] == NX_SECURE_X509_CERTIFICATE_DNS_MISMATCH
+
+
+def test_name_constraints_bind_the_leaf():
+    nc = x509.NameConstraints(permitted_subtrees=[x509.DNSName("plant.example")],
+                              excluded_subtrees=[x509.DNSName("admin.plant.example")])
+    root = make("R", key("p256", 0), ca=True)
+    inter = make("Plant CA", key("p256", 1), root, ca=True, extra=[(nc, True)])
+    for host, code in (("gw1.plant.example", NX_SUCCESS), ("plant.example", NX_SUCCESS),
+                       ("gw1.other.example", NX_SECURE_X509_CHAIN_VERIFY_FAILURE),
+                       ("x.admin.plant.example", NX_SECURE_X509_CHAIN_VERIFY_FAILURE)):
+        leaf = make(host, key("p256", 2), inter)
+        assert verify([leaf, inter], [root], dns_name=host)[0] == code, host
+    # A CN-only leaf (matched by its CN) is held to the DNS constraints too.
+    cn_only = make("gw1.other.example", key("p256", 2), inter, san=None)
+    assert verify([cn_only, inter], [root])[0] == NX_SECURE_X509_CHAIN_VERIFY_FAILURE
+
+
+def test_path_search_backtracks_past_a_dead_end():
+    root = make("R", key("p256", 0), ca=True)
+    # Two intermediates named alike: the first one sent has another key, the second
+    # is expired under another key, the third is the real issuer.
+    decoy = make("Issuing CA", key("p256", 4), root, ca=True)
+    old = make("Issuing CA", key("p256", 1), root, ca=True, na=T0 + DAY)
+    good = make("Issuing CA", key("p256", 1), root, ca=True)
+    leaf = make("a.example.com", key("p256", 2), good)
+    assert verify([leaf, decoy, old, good], [root]) == (NX_SUCCESS, 0)
+    assert verify([leaf, decoy, old], [root])[0] == NX_SECURE_TLS_CERTIFICATE_SIG_CHECK_FAILED
+
+
+def test_signature_budget_bounds_a_hostile_chain():
+    calls = []
+
+    def counting(*args):
+        calls.append(1)
+        return pyca_verify(*args)
+    root = make("R", key("p256", 0), ca=True)
+    junk = [make("Issuing CA", key("p256", 30 + i), root, ca=True) for i in range(40)]
+    leaf = make("a.example.com", key("p256", 2), make("Issuing CA", key("p256", 1), root,
+                                                      ca=True))
+    st, _ = verify([leaf] + junk, [root], fn=counting)
+    assert st != NX_SUCCESS and len(calls) <= 24

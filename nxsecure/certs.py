@@ -24,6 +24,7 @@ def store(session):
         top = _server_store(server)
         st.nx_secure_x509_local_certificates = top.nx_secure_x509_local_certificates
         st.nx_secure_x509_trusted_certificates = top.nx_secure_x509_trusted_certificates
+        st._crls = top._crls
     if session._remote_certificate_buffer is not None and session._remote_certs_number:
         store_remote_buffer_set(st, session._remote_certs_number,
                                 session._remote_certificate_buffer,
@@ -268,3 +269,32 @@ def nxsecure_dtls_session_strict_name_compare_set(session_ptr, strict):
         return NX_PTR_ERROR
     session_ptr._strict_names = bool(strict)
     return NX_SUCCESS
+
+
+@netx.serialized
+def nxsecure_dtls_session_crl_add(session_ptr, crl_data, crl_length):
+    """nxsecure extension: check the peer's certificate chain against the DER CRL
+    crl_data[:crl_length] (caller memory: keep it alive and unchanged) in every
+    handshake of this session; a listed certificate fails the handshake with
+    NX_SECURE_X509_CRL_CERTIFICATE_REVOKED (alert certificate_revoked). Several CRLs
+    may be added; one that does not parse is refused (docs/CERTIFICATES.md)."""
+    return _session_store_op(session_ptr, "store_crl_add", crl_data, crl_length)
+
+
+@netx.serialized
+def nxsecure_dtls_session_crl_remove(session_ptr, crl_data):
+    """nxsecure extension: stop using a CRL given to nxsecure_dtls_session_crl_add."""
+    return _session_store_op(session_ptr, "store_crl_remove", crl_data)
+
+
+@netx.serialized
+def nxsecure_dtls_server_crl_add(server_ptr, crl_data, crl_length):
+    """nxsecure extension: the same for the client certificates every session of the
+    server verifies (nx_secure_dtls_server_x509_client_verify_configure)."""
+    return _server_store_op(server_ptr, "store_crl_add", crl_data, crl_length)
+
+
+@netx.serialized
+def nxsecure_dtls_server_crl_remove(server_ptr, crl_data):
+    """nxsecure extension: stop using a CRL given to nxsecure_dtls_server_crl_add."""
+    return _server_store_op(server_ptr, "store_crl_remove", crl_data)

@@ -3,10 +3,11 @@ parsing of two small real certificates, host-name checks, stores, chain logic wi
 stand-in signature check, and malformed input -> X.509 codes, never exceptions.
 
 The certificates were made once with pyca/cryptography (self-made, P-256/SHA-256):
-ROOT "O=nxsecure, CN=nx Root", CA pathLen 1, keyCertSign|cRLSign,
+ROOT "O=nxsecure, CN=nx Root", CA pathLen 1, keyCertSign|cRLSign, subjectKeyIdentifier,
      2024-01-01T00:00:00Z .. 2051-01-01T00:00:00Z (GeneralizedTime after 2049);
 LEAF "CN=device.example.com" issued by ROOT, 2024-02-29T12:30:45Z .. 2034-01-01,
-     CA false, digitalSignature, EKU serverAuth, SAN DNS *.example.com, device.local;
+     CA false, digitalSignature, EKU serverAuth, SAN DNS *.example.com, device.local,
+     subject and authority key identifiers;
 LEAF_KEY its RFC 5915 EC private key.
 """
 import binascii
@@ -77,30 +78,33 @@ from nxsecure.x509.verify import (
 )
 
 ROOT = binascii.unhexlify(
-    "3082016130820107a003020102020101300a06082a8648ce3d04030230253111300f0603"
+    "3082018030820126a003020102020101300a06082a8648ce3d04030230253111300f0603"
     "55040a0c086e787365637572653110300e06035504030c076e7820526f6f743020170d32"
     "34303130313030303030305a180f32303531303130313030303030305a30253111300f06"
     "0355040a0c086e787365637572653110300e06035504030c076e7820526f6f7430593013"
-    "06072a8648ce3d020106082a8648ce3d03010703420004f9ebe464147cc102d92324d099"
-    "d927c1a50e42d57a08a116ffec0a29819d8c6570baf7d12888902a6a0c1d67add103123c"
-    "859ab69bf8e9431c9384930d4b7eeea326302430120603551d130101ff040830060101ff"
-    "020101300e0603551d0f0101ff040403020106300a06082a8648ce3d0403020348003045"
-    "022045f8779ce0d8d14e358ddbebbe5937997c4f5b37b25016bad88fb4ce94a1ece40221"
-    "00adac1108f932807ad3baa5b6d057f5d054a95b76ab4f9c7836c5b366e0713ec6")
+    "06072a8648ce3d020106082a8648ce3d030107034200049b77ad02b880c91028d99b3422"
+    "5f19fdd4f501cd0b7ee21f116194bf376a6d840b7bb0dda3cb786593d7064fbd74935b49"
+    "79ae971b4d58c869e1efe1e614a596a345304330120603551d130101ff040830060101ff"
+    "020101300e0603551d0f0101ff040403020106301d0603551d0e04160414660571733090"
+    "c9ca16d5220918ec1e5eca7c2fea300a06082a8648ce3d0403020348003045022100a372"
+    "f3ba8b0151d3179fb1f8f673fe0eb17cb82d7f3e39cfed9b7099c380431402202d3fc73a"
+    "9ce8de36de0b0d470aa61f7543ca1271a2c36fafe0b680f8356eabeb")
 
 LEAF = binascii.unhexlify(
-    "308201953082013ba00302010202081122334455667788300a06082a8648ce3d04030230"
+    "308201d73082017da00302010202081122334455667788300a06082a8648ce3d04030230"
     "253111300f060355040a0c086e787365637572653110300e06035504030c076e7820526f"
     "6f74301e170d3234303232393132333034355a170d3334303130313030303030305a301d"
     "311b301906035504030c126465766963652e6578616d706c652e636f6d3059301306072a"
     "8648ce3d020106082a8648ce3d03010703420004bdbeae1cdd57e6907a4f1ce48943670f"
     "7408498876eef0233708a45c0ee74275de01736e37525122fc810bd69be690eee6429ec0"
-    "6e2b5c5b50e4692ff82f4bd1a35d305b300c0603551d130101ff04023000300e0603551d"
-    "0f0101ff04040302078030130603551d25040c300a06082b060105050703013026060355"
-    "1d11041f301d820d2a2e6578616d706c652e636f6d820c6465766963652e6c6f63616c30"
-    "0a06082a8648ce3d0403020348003045022100c2d7f26ed20cc349f971c6b7d2398ddafe"
-    "316c45a52e8b7a53f44febb4e6918c02207550bf5a92fdb6546065806f500e622c4a8109"
-    "b1ec99786ddca3a561adb46761")
+    "6e2b5c5b50e4692ff82f4bd1a3819e30819b300c0603551d130101ff04023000300e0603"
+    "551d0f0101ff04040302078030130603551d25040c300a06082b06010505070301302606"
+    "03551d11041f301d820d2a2e6578616d706c652e636f6d820c6465766963652e6c6f6361"
+    "6c301d0603551d0e04160414b6457c9b0d490e01a9f50ced14efce7524d7b6c7301f0603"
+    "551d23041830168014660571733090c9ca16d5220918ec1e5eca7c2fea300a06082a8648"
+    "ce3d0403020348003045022100d160e157e0755d96a938329627542f156a5a59d026ff83"
+    "29b0307a16abd280e202207e4a796acfb2beade2900b4e4526c35b51424fbc006b9bfc71"
+    "b1e9237e3320a4")
 
 LEAF_KEY = binascii.unhexlify(
     "3077020101042000000000000000000000000000000000fedcba0987654321fedcba0987"
@@ -152,7 +156,7 @@ def test_root_fields_parse_in_place():
     assert c.nx_secure_ec_public_key_length == 65
     assert not c._ext_eku and c._san_dns_count == 0
     assert c.nx_secure_x509_signature_data_length == 0x47
-    assert len(c.tbs_view()) == 0x107 + 4 and c.tbs_view()[0] == 0x30
+    assert len(c.tbs_view()) == 0x126 + 4 and c.tbs_view()[0] == 0x30
 
 
 def test_leaf_fields_parse_in_place():
@@ -285,7 +289,7 @@ def test_dns_check_uses_san_and_wildcard_rules():
 
 
 def test_dns_wildcard_matcher_corner_cases():
-    from nxsecure.x509.verify import _dns_match
+    from nxsecure.x509.names import _dns_match
 
     def m(pat, ref):
         p = pat.encode()
@@ -298,7 +302,8 @@ def test_dns_wildcard_matcher_corner_cases():
     assert not m("*.*.example.com", "a.b.example.com")
     assert m("*.example.com", "x.example.com")
     assert not m("*.example.com", "x.y.example.com")
-    assert m("Host.Example.com.", "host.example.com")
+    assert m("Host.Example.com", "host.example.com")
+    assert not m("host.example.com.", "host.example.com")   # not in the SAN syntax
 
 
 def test_dns_check_falls_back_to_cn_without_san():
@@ -486,19 +491,42 @@ def test_default_signature_check_with_nxsecure_pk():
         (NX_SECURE_TLS_CERTIFICATE_SIG_CHECK_FAILED, AD_DECRYPT_ERROR)
 
 
+def _len(n):
+    if n < 0x80:
+        return bytes([n])
+    if n < 0x100:
+        return bytes([0x81, n])
+    return bytes([0x82, n >> 8, n & 0xFF])
+
+
+def _with_extension(cert, old, new):
+    """cert (DER) with extension `old` (its encoding) replaced by `new`, the lengths of
+    Extensions, [3], TBSCertificate and Certificate fixed up."""
+    mv = memoryview(cert)
+    _, cs, ce = der.tlv(mv, 0, len(cert))
+    _, ts, te = der.tlv(mv, cs, ce)
+    p = ts
+    while mv[p] != 0xA3:
+        p = der.tlv(mv, p, te)[2]
+    _, xs, xe = der.tlv(mv, p, te)
+    _, es, ee = der.tlv(mv, xs, xe)
+    exts = cert[es:ee]
+    assert exts.count(old) == 1
+    exts = exts.replace(old, new)
+    ext3 = b"\xa3" + _len(len(exts) + len(_len(len(exts))) + 1) + b"\x30" + _len(len(exts)) + exts
+    tbs = cert[ts:p] + ext3
+    body = b"\x30" + _len(len(tbs)) + tbs + cert[te:ce]
+    return b"\x30" + _len(len(body)) + body
+
+
 def test_duplicate_extension_is_rejected():
     # Replace the leaf's extendedKeyUsage extension by a second keyUsage (RFC 5280 4.2:
-    # one instance per extension) and fix the four enclosing lengths.
-    ku = binascii.unhexlify("300e0603551d0f0101ff04040302078030")[:16]
+    # one instance per extension), or by a second unknown extension.
+    ku = binascii.unhexlify("300e0603551d0f0101ff040403020780")
     eku = binascii.unhexlify("30130603551d25040c300a06082b06010505070301")
-    assert LEAF.count(eku) == 1 and LEAF.count(ku) == 1
-    d = LEAF.replace(eku, ku)
-    d = d.replace(b"\x30\x82\x01\x95\x30\x82\x01\x3b", b"\x30\x82\x01\x90\x30\x82\x01\x36", 1)
-    d = d.replace(b"\xa3\x5d\x30\x5b", b"\xa3\x58\x30\x56", 1)
-    assert len(d) == len(LEAF) - 5
-    assert _init(d) == NX_SECURE_X509_INVALID_EXTENSION_SEQUENCE
-    # The same edit with a distinct second extension parses (checks the length fix-up).
-    other = ku[:6] + b"\x0e" + ku[7:]                    # id-ce 14 (subjectKeyIdentifier)
-    i = d.rfind(ku)
-    d2 = d[:i] + other + d[i + len(ku):]
-    assert _init(d2) == NX_SUCCESS
+    assert LEAF.count(ku) == 1
+    assert _init(_with_extension(LEAF, eku, ku)) == NX_SECURE_X509_INVALID_EXTENSION_SEQUENCE
+    odd = b"\x30\x0a\x06\x06\x2b\x06\x01\x04\x01\x7f\x04\x00"    # 1.3.6.1.4.1.127
+    d = _with_extension(LEAF, eku, odd)
+    assert _init(d) == NX_SUCCESS                        # checks the length fix-up
+    assert _init(_with_extension(d, ku, odd)) == NX_SECURE_X509_INVALID_EXTENSION_SEQUENCE

@@ -1,6 +1,7 @@
 """X.509 certificates for nxsecure (RFC 5280): in-place DER parsing, certificate
-stores with ids, path validation and host-name checks. Optional: a PSK-only
-application never imports this package. PEM loading is in nxsecure.x509.pem (host)."""
+stores with ids, path validation, name constraints, CRLs and host-name checks.
+Optional: a PSK-only application never imports this package. PEM loading is in
+nxsecure.x509.pem (host)."""
 from nxsecure.x509.cert import (  # noqa: F401
     NX_SECURE_X509_CERT,
     NX_SECURE_X509_CERTIFICATE,
@@ -20,9 +21,12 @@ from nxsecure.x509.store import (  # noqa: F401
     store_trusted_add, store_trusted_remove, store_trusted_find,
     store_remote_buffer_set, store_remote_reset, store_remote_add,
     store_remote_count, store_remote_get,
+    store_crl_add, store_crl_remove,
 )
+
 from nxsecure.x509.verify import (  # noqa: F401
     NX_SECURE_X509_NO_TIME_SOURCE,
+    NX_SECURE_X509_CRL_NOT_CURRENT,
     NX_SECURE_X509_TIME_UNCHECKED,
     X509_ROLE_ANY, X509_ROLE_SERVER, X509_ROLE_CLIENT,
     nx_secure_x509_time_function_set,
@@ -32,4 +36,13 @@ from nxsecure.x509.verify import (  # noqa: F401
     x509_error_to_alert,
     signature_algorithm_info,
     x509_pk_backend_set,
+    nxsecure_x509_minimum_rsa_key_size_set,
 )
+
+
+def nx_secure_x509_crl_revocation_check(crl_data, crl_length, store, certificate):
+    """NetX service: is `certificate` revoked by the DER CRL crl_data[:crl_length]?
+    (nxsecure/x509/crl.py, loaded on first use: an application without CRLs does not
+    carry the CRL code.)"""
+    from nxsecure.x509.crl import nx_secure_x509_crl_revocation_check as check
+    return check(crl_data, crl_length, store, certificate)

@@ -120,27 +120,39 @@ _CURVES = (
     (OID_P521, NX_SECURE_TLS_X509_EC_SECP521R1, 66),
 )
 
-# Certificate extensions (RFC 5280 4.2), id-ce = 2.5.29 -> 55 1D xx.
-_EXT_SKI = const(14)
-_EXT_KEY_USAGE = const(15)
-_EXT_SAN = const(17)
-_EXT_BASIC_CONSTRAINTS = const(19)
-_EXT_CERT_POLICIES = const(32)
-_EXT_AKI = const(35)
-_EXT_EKU = const(37)
-# Extensions whose semantics we implement (or which carry no constraint, like the key
-# identifiers and certificatePolicies under RFC 5280 6.1.1 default inputs: any-policy,
-# no explicit policy). A critical extension outside this set makes the certificate
-# unusable for path validation (RFC 5280 4.2, "MUST reject").
-_KNOWN_EXT = (_EXT_SKI, _EXT_KEY_USAGE, _EXT_SAN, _EXT_BASIC_CONSTRAINTS,
-              _EXT_CERT_POLICIES, _EXT_AKI, _EXT_EKU)
+# Certificate extensions (RFC 5280 4.2) we interpret: id-ce = 2.5.29 -> 55 1D xx, plus
+# authorityInfoAccess (id-pe 1, RFC 5280 4.2.2.1). A known extension sets bit
+# X509_EXT_* in cert._ext_present (and in cert._ext_critical when marked critical);
+# the verifier (verify.py) applies the criticality and position rules. A critical
+# extension outside this set makes the certificate unusable for path validation
+# (RFC 5280 4.2, "MUST reject"). certificatePolicies carries no constraint under the
+# RFC 5280 6.1.1 default inputs (any-policy, no explicit policy); policyConstraints is
+# known only so that the verifier can refuse it (we do no policy processing).
+_OID_AIA = b"\x2b\x06\x01\x05\x05\x07\x01\x01"          # id-pe-authorityInfoAccess
+_EXT_IDS = (14, 15, 17, 19, 30, 32, 35, 36, 37)         # the last arc of 2.5.29.x
+X509_EXT_SKI = const(0x001)
+X509_EXT_KEY_USAGE = const(0x002)
+X509_EXT_SAN = const(0x004)
+X509_EXT_BASIC_CONSTRAINTS = const(0x008)
+X509_EXT_NAME_CONSTRAINTS = const(0x010)
+X509_EXT_CERT_POLICIES = const(0x020)
+X509_EXT_AKI = const(0x040)
+X509_EXT_POLICY_CONSTRAINTS = const(0x080)
+X509_EXT_EKU = const(0x100)
+X509_EXT_AIA = const(0x200)
 
 _KP = b"\x2b\x06\x01\x05\x05\x07\x03"                    # id-kp 1.3.6.1.5.5.7.3
 OID_KP_SERVER_AUTH = _KP + b"\x01"
 OID_KP_CLIENT_AUTH = _KP + b"\x02"
 OID_ANY_EKU = b"\x55\x1d\x25\x00"                        # RFC 5280 4.2.1.12
 
-SAN_TAG_DNS_NAME = const(0x82)                           # [2] IMPLICIT IA5String
+# GeneralName tags (RFC 5280 4.2.1.6), IMPLICIT, as they appear on the wire.
+SAN_TAG_OTHER_NAME = const(0xA0)
+SAN_TAG_RFC822_NAME = const(0x81)
+SAN_TAG_DNS_NAME = const(0x82)
+SAN_TAG_DIRECTORY_NAME = const(0xA4)
+SAN_TAG_URI = const(0x86)
+SAN_TAG_IP_ADDRESS = const(0x87)
 
 
 class NX_SECURE_X509_DISTINGUISHED_NAME:
@@ -238,7 +250,19 @@ class NX_SECURE_X509_CERT:
         self._san_start = 0                                # GeneralNames content
         self._san_end = 0
         self._san_dns_count = 0
+        self._san_types = 0                                # 1 << GeneralName tag number
         self._unknown_critical = False
+        self._ext_present = 0                              # X509_EXT_* bits
+        self._ext_critical = 0
+        self._ski_start = 0                                # subjectKeyIdentifier value
+        self._ski_end = 0
+        self._aki_key_start = 0                            # AKI keyIdentifier value
+        self._aki_key_end = 0
+        self._aki_issuer_serial = False                    # authorityCertIssuer/SerialNumber
+        self._nc_permitted_start = 0                       # GeneralSubtrees contents
+        self._nc_permitted_end = 0
+        self._nc_excluded_start = 0
+        self._nc_excluded_end = 0
         self.nx_secure_x509_private_key_type = NX_SECURE_X509_KEY_TYPE_NONE
         self._private_key = None                           # memoryview of the key DER
         self._private_key_fields = None                    # offsets, see _parse_*_key
@@ -388,8 +412,52 @@ def _parse_bool(buf, pos, end):
     return v == 0xFF, e
 
 
-def _parse_extension_value(buf, ext, vs, ve, cert):
-    if ext == _EXT_BASIC_CONSTRAINTS:
+def _general_name_tag(t):
+    """A GeneralName's tag: context-specific [0]..[8], constructed exactly for
+    otherName, x400Address, directoryName and ediPartyName (RFC 5280 4.2.1.6)."""
+    n = t & 0x1F
+    if (t & 0xC0) != 0x80 or n > 8 or ((0x39 >> n) & 1) != ((t >> 5) & 1):
+        _fail(NX_SECURE_X509_INVALID_EXTENSION_SEQUENCE)
+
+
+def _general_names(buf, s, e):
+    """GeneralNames ::= SEQUENCE SIZE (1..MAX) OF GeneralName at buf[s:e] (the SEQUENCE
+    content): context-specific tags only (RFC 5280 4.2.1.6). Returns a bit per tag
+    number present (1 << (tag & 0x1F)) and the dNSName count."""
+    if s == e:
+        _fail(NX_SECURE_X509_INVALID_EXTENSION_SEQUENCE)
+    types = 0
+    dns = 0
+    while s < e:
+        t, gs, ge = der.tlv(buf, s, e)
+        _general_name_tag(t)
+        if t & 0x20:
+            der.check_structure(buf, gs, ge)
+        types |= 1 << (t & 0x1F)
+        if t == SAN_TAG_DNS_NAME:
+            dns += 1
+        s = ge
+    return types, dns
+
+
+def _general_subtrees(buf, s, e):
+    """GeneralSubtrees ::= SEQUENCE SIZE (1..MAX) OF GeneralSubtree (RFC 5280 4.2.1.10):
+    base GeneralName, minimum 0 (DEFAULT, so absent in DER), no maximum."""
+    if s == e:
+        _fail(NX_SECURE_X509_INVALID_EXTENSION_SEQUENCE)
+    while s < e:
+        gs, ge = der.expect(buf, s, e, TAG_SEQUENCE)
+        t, bs, be = der.tlv(buf, gs, ge)
+        _general_name_tag(t)
+        if be != ge:
+            _fail(NX_SECURE_X509_INVALID_EXTENSION_SEQUENCE)   # minimum/maximum present
+        if t & 0x20:
+            der.check_structure(buf, bs, be)
+        s = ge
+
+
+def _parse_extension_value(buf, bit, vs, ve, cert):
+    if bit == X509_EXT_BASIC_CONSTRAINTS:
         # RFC 5280 4.2.1.9: SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLen INTEGER OPTIONAL }
         s, e = der.expect(buf, vs, ve, TAG_SEQUENCE)
         if e != ve:
@@ -403,7 +471,7 @@ def _parse_extension_value(buf, ext, vs, ve, cert):
         if s != e:
             _fail(NX_SECURE_X509_INVALID_EXTENSION_SEQUENCE)
         cert._ext_basic_constraints = True
-    elif ext == _EXT_KEY_USAGE:
+    elif bit == X509_EXT_KEY_USAGE:
         # RFC 5280 4.2.1.3: KeyUsage ::= BIT STRING (9 named bits).
         s, e = der.expect(buf, vs, ve, TAG_BIT_STRING)
         if e != ve:
@@ -416,7 +484,7 @@ def _parse_extension_value(buf, ext, vs, ve, cert):
                 bits |= buf[s + 1]
         cert._key_usage = bits & 0xFF80
         cert._ext_key_usage = True
-    elif ext == _EXT_EKU:
+    elif bit == X509_EXT_EKU:
         # RFC 5280 4.2.1.12: SEQUENCE SIZE (1..MAX) OF KeyPurposeId
         s, e = der.expect(buf, vs, ve, TAG_SEQUENCE)
         if e != ve or s == e:
@@ -433,24 +501,92 @@ def _parse_extension_value(buf, ext, vs, ve, cert):
             s = oe
         cert._eku = flags
         cert._ext_eku = True
-    elif ext == _EXT_SAN:
-        # RFC 5280 4.2.1.6: GeneralNames ::= SEQUENCE SIZE (1..MAX) OF GeneralName
+    elif bit == X509_EXT_SAN:
         s, e = der.expect(buf, vs, ve, TAG_SEQUENCE)
-        if e != ve or s == e:
+        if e != ve:
             _fail(NX_SECURE_X509_INVALID_EXTENSION_SEQUENCE)
         cert._san_start = s
         cert._san_end = e
-        count = 0
-        while s < e:
-            t, gs, ge = der.tlv(buf, s, e)
-            if (t & 0xC0) != 0x80:
-                _fail(NX_SECURE_X509_INVALID_EXTENSION_SEQUENCE)   # context-specific only
-            if t & 0x20:
-                der.check_structure(buf, gs, ge)
-            if t == SAN_TAG_DNS_NAME:
-                count += 1
+        cert._san_types, cert._san_dns_count = _general_names(buf, s, e)
+    elif bit == X509_EXT_SKI:
+        # RFC 5280 4.2.1.2: KeyIdentifier ::= OCTET STRING
+        s, e = der.expect(buf, vs, ve, TAG_OCTET_STRING)
+        if e != ve or s == e:
+            _fail(NX_SECURE_X509_INVALID_EXTENSION_SEQUENCE)
+        cert._ski_start = s
+        cert._ski_end = e
+    elif bit == X509_EXT_AKI:
+        # RFC 5280 4.2.1.1: SEQUENCE { keyIdentifier [0] OPTIONAL,
+        #   authorityCertIssuer [1] GeneralNames OPTIONAL, authorityCertSerialNumber [2] }
+        s, e = der.expect(buf, vs, ve, TAG_SEQUENCE)
+        if e != ve:
+            _fail(NX_SECURE_X509_INVALID_EXTENSION_SEQUENCE)
+        if s < e and buf[s] == 0x80:
+            ks, ke = der.expect(buf, s, e, 0x80)
+            if ks == ke:
+                _fail(NX_SECURE_X509_INVALID_EXTENSION_SEQUENCE)
+            cert._aki_key_start = ks
+            cert._aki_key_end = ke
+            s = ke
+        if s < e and buf[s] == 0xA1:
+            gs, ge = der.expect(buf, s, e, 0xA1)
+            _general_names(buf, gs, ge)
+            cert._aki_issuer_serial = True
             s = ge
-        cert._san_dns_count = count
+        if s < e and buf[s] == 0x82:
+            is_, s = der.expect(buf, s, e, 0x82)
+            cert._aki_issuer_serial = True
+        if s != e:
+            _fail(NX_SECURE_X509_INVALID_EXTENSION_SEQUENCE)
+    elif bit == X509_EXT_NAME_CONSTRAINTS:
+        # RFC 5280 4.2.1.10: SEQUENCE { permittedSubtrees [0] GeneralSubtrees OPTIONAL,
+        #   excludedSubtrees [1] GeneralSubtrees OPTIONAL }; one of them MUST be present.
+        s, e = der.expect(buf, vs, ve, TAG_SEQUENCE)
+        if e != ve or s == e:
+            _fail(NX_SECURE_X509_INVALID_EXTENSION_SEQUENCE)
+        if buf[s] == 0xA0:
+            ps, pe = der.expect(buf, s, e, 0xA0)
+            _general_subtrees(buf, ps, pe)
+            cert._nc_permitted_start = ps
+            cert._nc_permitted_end = pe
+            s = pe
+        if s < e:
+            xs, xe = der.expect(buf, s, e, 0xA1)
+            _general_subtrees(buf, xs, xe)
+            cert._nc_excluded_start = xs
+            cert._nc_excluded_end = xe
+            s = xe
+        if s != e:
+            _fail(NX_SECURE_X509_INVALID_EXTENSION_SEQUENCE)
+    elif bit == X509_EXT_AIA:
+        # RFC 5280 4.2.2.1: SEQUENCE SIZE (1..MAX) OF AccessDescription
+        #   ::= SEQUENCE { accessMethod OBJECT IDENTIFIER, accessLocation GeneralName }
+        s, e = der.expect(buf, vs, ve, TAG_SEQUENCE)
+        if e != ve or s == e:
+            _fail(NX_SECURE_X509_INVALID_EXTENSION_SEQUENCE)
+        while s < e:
+            as_, ae = der.expect(buf, s, e, TAG_SEQUENCE)
+            os_, oe = der.expect(buf, as_, ae, TAG_OID)
+            t, gs, ge = der.tlv(buf, oe, ae)
+            if (t & 0xC0) != 0x80 or ge != ae:
+                _fail(NX_SECURE_X509_INVALID_EXTENSION_SEQUENCE)
+            s = ae
+    # certificatePolicies and policyConstraints: structure checked by the caller only.
+
+
+def _extension_bit(buf, os_, oe):
+    """X509_EXT_* for a known extension OID, else 0."""
+    if oe - os_ == 3 and buf[os_] == 0x55 and buf[os_ + 1] == 0x1D:
+        arc = buf[os_ + 2]
+        i = 0
+        for x in _EXT_IDS:
+            if x == arc:
+                return 1 << i
+            i += 1
+        return 0
+    if der.equal(buf, os_, oe, _OID_AIA):
+        return X509_EXT_AIA
+    return 0
 
 
 def _parse_extensions(buf, pos, end, cert):
@@ -463,10 +599,18 @@ def _parse_extensions(buf, pos, end, cert):
         _fail(NX_SECURE_X509_INVALID_EXTENSIONS)
     cert.nx_secure_x509_extensions_data = s
     cert.nx_secure_x509_extensions_data_length = e - s
-    seen = 0
+    first = s
     while s < e:
         xs, xe = der.expect(buf, s, e, TAG_SEQUENCE)
         os_, oe = der.expect(buf, xs, xe, TAG_OID)
+        # RFC 5280 4.2: at most one instance of a particular extension, known or not.
+        q = first
+        while q < s:
+            qs, qe = der.expect(buf, q, e, TAG_SEQUENCE)
+            ps, pe = der.expect(buf, qs, qe, TAG_OID)
+            if der.same(buf, ps, pe, buf, os_, oe):
+                _fail(NX_SECURE_X509_INVALID_EXTENSION_SEQUENCE)
+            q = qe
         p = oe
         critical = False
         if p < xe and buf[p] == TAG_BOOLEAN:
@@ -474,16 +618,17 @@ def _parse_extensions(buf, pos, end, cert):
         vs, ve = der.expect(buf, p, xe, TAG_OCTET_STRING)
         if ve != xe:
             _fail(NX_SECURE_X509_INVALID_EXTENSION_SEQUENCE)
-        ext = -1
-        if oe - os_ == 3 and buf[os_] == 0x55 and buf[os_ + 1] == 0x1D:
-            ext = buf[os_ + 2]
-        if ext in _KNOWN_EXT:
-            bit = 1 << ext            # all known ids are < 64
-            if seen & bit:
-                # RFC 5280 4.2: at most one instance of a particular extension.
-                _fail(NX_SECURE_X509_INVALID_EXTENSION_SEQUENCE)
-            seen |= bit
-            _parse_extension_value(buf, ext, vs, ve, cert)
+        bit = _extension_bit(buf, os_, oe)
+        if bit:
+            cert._ext_present |= bit
+            if critical:
+                cert._ext_critical |= bit
+            if bit == X509_EXT_CERT_POLICIES or bit == X509_EXT_POLICY_CONSTRAINTS:
+                t, ts, te = der.tlv(buf, vs, ve)
+                if te != ve:
+                    _fail(NX_SECURE_X509_INVALID_EXTENSION_SEQUENCE)
+            else:
+                _parse_extension_value(buf, bit, vs, ve, cert)
         elif critical:
             cert._unknown_critical = True
         s = xe

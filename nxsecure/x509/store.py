@@ -10,6 +10,7 @@ equal split also fits here) and parsed in place there.
 """
 from nxsecure.const import (
     NX_SUCCESS,
+    NX_NOT_FOUND,
     NX_PTR_ERROR,
     NX_INVALID_PARAMETERS,
     NX_SECURE_TLS_CERT_ID_INVALID,
@@ -36,6 +37,7 @@ class NX_SECURE_X509_CERTIFICATE_STORE:
         self._remote_count = 0          # received certificates: _remote_pool[0:count]
         self._remote_buffer = None      # memoryview of the caller's buffer
         self._remote_used = 0
+        self._crls = []                 # (caller's object, memoryview of the DER CRL)
 
 
 def _add(lst, cert, cert_id):
@@ -246,3 +248,44 @@ def store_remote_get(store, index):
     if not isinstance(index, int) or index < 0 or index >= store._remote_count:
         return NX_SECURE_TLS_CERTIFICATE_NOT_FOUND, None
     return NX_SUCCESS, store._remote_pool[index]
+
+
+# --- certificate revocation lists (nxsecure/x509/crl.py) ---------------------------------
+
+def store_crl_add(store, crl_data, crl_length):
+    """Check every verification through this store against the DER CRL
+    crl_data[:crl_length]. The CRL stays in the caller's memory (keep it alive and
+    unchanged); only its structure is checked here, its signature and contents when
+    a path uses its issuer. Returns a status."""
+    if store is None or crl_data is None:
+        return NX_PTR_ERROR
+    try:
+        mv = memoryview(crl_data)
+    except TypeError:
+        return NX_PTR_ERROR
+    if not isinstance(crl_length, int) or crl_length <= 0 or crl_length > len(mv):
+        return NX_INVALID_PARAMETERS
+    from nxsecure.x509.crl import x509_crl_parse
+    mv = mv[0:crl_length]
+    st, crl = x509_crl_parse(mv)
+    if st != NX_SUCCESS:
+        return st
+    for obj, c in store._crls:
+        if obj is crl_data or (len(c) == crl_length and
+                               der.same(c, 0, crl_length, mv, 0, crl_length)):
+            return NX_INVALID_PARAMETERS            # already in this store
+    store._crls.append((crl_data, mv))
+    return NX_SUCCESS
+
+
+def store_crl_remove(store, crl_data):
+    """Stop using a CRL added with store_crl_add (the same buffer object)."""
+    if store is None or crl_data is None:
+        return NX_PTR_ERROR
+    i = 0
+    for obj, c in store._crls:
+        if obj is crl_data:
+            store._crls.pop(i)
+            return NX_SUCCESS
+        i += 1
+    return NX_NOT_FOUND

@@ -1,5 +1,8 @@
-"""Certificate path building and validation (RFC 5280 6.1, simplified) and host-name
-checks (RFC 6125 6.4), returning NetX status codes and the alert to send.
+"""Certificate path building and validation (RFC 5280 6.1) with the profile checks that
+protect TLS clients (those pyca and rustls-webpki apply: RFC 5280 4.1-4.2 and the CA/B
+Baseline Requirements 7.1), name constraints and CRLs, and host-name / IP checks
+(RFC 6125 6.4), returning NetX status codes and the alert to send. What is checked,
+and what is not, is listed in docs/CERTIFICATES.md.
 
 The signature check is injected: verify_signature(sig_alg_id, spki, tbs, signature)
 -> status, each argument a memoryview into a certificate:
@@ -37,11 +40,16 @@ from nxsecure.const import (
     NX_SECURE_X509_KEY_USAGE_ERROR,
     NX_SECURE_X509_EXT_KEY_USAGE_NOT_FOUND,
     NX_SECURE_X509_INVALID_EXTENSIONS,
+    NX_SECURE_X509_INVALID_VERSION,
+    NX_SECURE_X509_INVALID_CERTIFICATE_DATA,
+    NX_SECURE_X509_EXTENSION_NOT_FOUND,
     NX_SECURE_X509_WRONG_SIGNATURE_METHOD,
     NX_SECURE_X509_CERTIFICATE_NOT_FOUND,
+    NX_SECURE_X509_CRL_CERTIFICATE_REVOKED,
     AD_BAD_CERTIFICATE,
     AD_UNSUPPORTED_CERTIFICATE,
     AD_CERTIFICATE_EXPIRED,
+    AD_CERTIFICATE_REVOKED,
     AD_CERTIFICATE_UNKNOWN,
     AD_UNKNOWN_CA,
     AD_DECRYPT_ERROR,
@@ -61,6 +69,9 @@ from nxsecure.x509.cert import dn_equal
 # (nx_secure_x509.h ends at 0x1AA); not in the user guide.
 NX_SECURE_X509_NO_TIME_SOURCE = const(0x1AB)
 NX_SECURE_X509_TIME_UNCHECKED = const(-1)
+# nxsecure-specific too: a CRL that applies is not current at the verification time
+# (before its thisUpdate or after its nextUpdate; nxsecure/x509/crl.py).
+NX_SECURE_X509_CRL_NOT_CURRENT = const(0x1AC)
 
 # Which purpose the verified (leaf) certificate must serve.
 X509_ROLE_ANY = const(0)        # no keyUsage / extendedKeyUsage check on the leaf
@@ -107,6 +118,8 @@ _ALERTS = {
     NX_SECURE_X509_NO_TIME_SOURCE: AD_CERTIFICATE_UNKNOWN,
     NX_SECURE_TLS_EMPTY_REMOTE_CERTIFICATE_RECEIVED: AD_HANDSHAKE_FAILURE,
     NX_SECURE_TLS_MISSING_CRYPTO_ROUTINE: AD_INTERNAL_ERROR,
+    NX_SECURE_X509_CRL_CERTIFICATE_REVOKED: AD_CERTIFICATE_REVOKED,
+    NX_SECURE_X509_CRL_NOT_CURRENT: AD_CERTIFICATE_UNKNOWN,
 }
 
 
@@ -270,61 +283,17 @@ def x509_default_verify_signature(sig_alg_id, spki, tbs, signature):
     return NX_SUCCESS if ok else NX_SECURE_TLS_CERTIFICATE_SIG_CHECK_FAILED
 
 
-# --- host names (RFC 6125 6.4) --------------------------------------------------------
-
-def _lower(c):
-    return c + 32 if 0x41 <= c <= 0x5A else c
-
-
-def _ieq(a, sa, b, sb, n):
-    i = 0
-    while i < n:
-        if _lower(a[sa + i]) != _lower(b[sb + i]):
-            return False
-        i += 1
-    return True
-
-
-def _find(buf, s, e, c):
-    while s < e:
-        if buf[s] == c:
-            return s
-        s += 1
-    return -1
-
-
-def _dns_match(pat, ps, pe, ref, rn):
-    """Presented identifier pat[ps:pe] against reference host ref[0:rn]
-    (lower-case ASCII compare, RFC 6125 6.4.1). A wildcard is honoured only as the
-    complete left-most label (6.4.3), matches exactly one non-empty label, and only
-    when at least two labels follow it (no "*.com")."""
-    if pe > ps and pat[pe - 1] == 0x2E:      # absolute form "example.com."
-        pe -= 1
-    if pe == ps:
-        return False
-    if pe - ps > 2 and pat[ps] == 0x2A and pat[ps + 1] == 0x2E:
-        base = ps + 1                        # ".example.com"
-        if _find(pat, base, pe, 0x2A) >= 0:
-            return False
-        dot = _find(pat, base + 1, pe, 0x2E)
-        if dot < 0 or dot == base + 1 or dot == pe - 1:
-            return False                     # fewer than two labels after the wildcard
-        first = _find(ref, 0, rn, 0x2E)
-        if first <= 0:
-            return False                     # reference needs a non-empty first label
-        n = pe - base
-        return rn - first == n and _ieq(pat, base, ref, first, n)
-    if _find(pat, ps, pe, 0x2A) >= 0:
-        return False                         # partial / non-left-most wildcards refused
-    n = pe - ps
-    return rn == n and _ieq(pat, ps, ref, 0, n)
-
+# --- host names (RFC 6125 6.4; the rules are in names.py) -------------------------------
+# names.py is imported where it is used, so that an application that loads nxsecure.x509
+# without verifying anything (a server without client certificates) does not carry it.
 
 def nx_secure_x509_common_name_dns_check(certificate, dns_tld, length):
-    """Does the certificate identify host `dns_tld[:length]`? Uses the
-    subjectAltName dNSName entries when there are any, the subject commonName
-    only when there are none (RFC 6125 6.4.4). Returns NX_SUCCESS or
-    NX_SECURE_X509_CERTIFICATE_DNS_MISMATCH."""
+    """Does the certificate identify host `dns_tld[:length]`? A host name is matched
+    against the subjectAltName dNSName entries, or against the subject commonName when
+    the certificate has no subjectAltName at all (RFC 6125 6.4.4); an IP address
+    ('192.0.2.1', '2001:db8::1') against the iPAddress entries only. Returns
+    NX_SUCCESS or NX_SECURE_X509_CERTIFICATE_DNS_MISMATCH."""
+    from nxsecure.x509 import names
     if certificate is None or dns_tld is None:
         return NX_PTR_ERROR
     if isinstance(dns_tld, str):
@@ -337,33 +306,25 @@ def nx_secure_x509_common_name_dns_check(certificate, dns_tld, length):
         return NX_INVALID_PARAMETERS
     if not certificate._valid:
         return NX_INVALID_PARAMETERS
-    rn = length
-    if rn and ref[rn - 1] == 0x2E:
-        rn -= 1
-    if rn == 0 or _find(ref, 0, rn, 0x2A) >= 0:
-        return NX_SECURE_X509_CERTIFICATE_DNS_MISMATCH
-    buf = certificate.nx_secure_x509_certificate_data
-    if certificate._san_dns_count:
-        p = certificate._san_start
-        e = certificate._san_end
-        try:
-            while p < e:
-                t, s, q = der.tlv(buf, p, e)  # validated when the certificate was parsed
-                if t == _c.SAN_TAG_DNS_NAME and _dns_match(buf, s, q, ref, rn):
-                    return NX_SUCCESS
-                p = q
-        except NxError:
-            pass                              # buffer changed since parsing
-        return NX_SECURE_X509_CERTIFICATE_DNS_MISMATCH
-    dn = certificate.nx_secure_x509_distinguished_name
-    if dn.nx_secure_x509_common_name >= 0:
-        s = dn.nx_secure_x509_common_name
-        if _dns_match(buf, s, s + dn.nx_secure_x509_common_name_length, ref, rn):
-            return NX_SUCCESS
-    return NX_SECURE_X509_CERTIFICATE_DNS_MISMATCH
+    return names.host_check(certificate, ref, length)
 
 
-# --- chain building and validation ------------------------------------------------------
+# --- the certificate profile (RFC 5280 4.1-4.2, CA/B Baseline Requirements 7.1) -------------
+
+_rsa_min_bits = 2048
+
+
+def nxsecure_x509_minimum_rsa_key_size_set(bits):
+    """Smallest RSA modulus, in bits, accepted in a certificate being verified (default
+    2048, CA/B BR 6.1.5; NIST SP 800-131A). Lower it only for legacy devices whose
+    certificates cannot be replaced; 1024 is the floor. Returns NX_SUCCESS or
+    NX_INVALID_PARAMETERS."""
+    global _rsa_min_bits
+    if not isinstance(bits, int) or bits < 1024 or bits > 16384:
+        return NX_INVALID_PARAMETERS
+    _rsa_min_bits = bits
+    return NX_SUCCESS
+
 
 def _identical(a, b):
     da = a.nx_secure_x509_certificate_data
@@ -376,55 +337,250 @@ def _self_issued(c):
     return dn_equal(c.nx_secure_x509_issuer, c.nx_secure_x509_distinguished_name, True)
 
 
-def _find_issuer(subject, pool, count, chain, depth, strict, verify_signature):
-    """First certificate among pool[0:count] whose subject name matches subject's
-    issuer name and whose key verifies subject's signature. Returns (status, cert):
-    NX_SUCCESS, or the last signature status when names matched but no key
-    verified, or NX_SECURE_TLS_ISSUER_CERTIFICATE_NOT_FOUND."""
-    status = NX_SECURE_TLS_ISSUER_CERTIFICATE_NOT_FOUND
-    i = 0
-    while i < count:
-        cand = pool[i]
-        i += 1
-        if cand is subject or not cand._valid:
-            continue
-        j = 0
-        while j < depth and chain[j] is not cand:
-            j += 1
-        if j < depth:
-            continue                          # already on the path: no loops
-        if not dn_equal(subject.nx_secure_x509_issuer,
-                        cand.nx_secure_x509_distinguished_name, strict):
-            continue
-        try:
-            st = verify_signature(subject.signature_algorithm_view(), cand.spki_view(),
-                                  subject.tbs_view(), subject.signature_view())
-        except NxError as err:
-            st = err.code
-        if st == NX_SUCCESS:
-            return NX_SUCCESS, cand
-        status = st
-    return status, None
+def _serial_ok(c):
+    """RFC 5280 4.1.2.2: a positive integer of at most 20 octets (a leading 00 that
+    only keeps it positive does not count)."""
+    buf = c.nx_secure_x509_certificate_data
+    s = c.nx_secure_x509_serial_number
+    e = s + c.nx_secure_x509_serial_number_length
+    if buf[s] & 0x80:
+        return False                                   # negative
+    if buf[s] == 0:
+        s += 1
+    if e - s > 20:
+        return False
+    while s < e:
+        if buf[s]:
+            return True
+        s += 1
+    return False                                       # zero
 
 
-def _leaf_purpose(leaf, role):
-    """Leaf keyUsage / extendedKeyUsage against its TLS role (RFC 5280 4.2.1.3,
-    4.2.1.12; RFC 5246 7.4.2 and 7.4.6)."""
+def _key_ok(c):
+    """Keys we can use: RSA of at least _rsa_min_bits (a whole number of octets, as
+    rustls-webpki requires), EC on P-256 or P-384 (RFC 5480 named curves). Anything
+    else (DSA, P-192, explicit curve parameters, ...) fails closed."""
+    alg = c.nx_secure_x509_public_algorithm
+    bits = c.nx_secure_x509_public_key_bits
+    if alg == _c.NX_SECURE_TLS_X509_TYPE_RSA:
+        return bits >= _rsa_min_bits and not bits & 7
+    if alg == _c.NX_SECURE_TLS_X509_TYPE_EC:
+        return c.nx_secure_ec_named_curve in (_c.NX_SECURE_TLS_X509_EC_SECP256R1,
+                                              _c.NX_SECURE_TLS_X509_EC_SECP384R1)
+    return False
+
+
+def _check_common(c, when, anchor):
+    """What every certificate on a path must satisfy, wherever it sits. anchor: a
+    trusted certificate (the path's anchor, or a pinned leaf), whose serial number,
+    version and authority key identifier are not the verifier's business."""
+    from nxsecure.x509 import names
+    if c._unknown_critical:
+        return NX_SECURE_X509_INVALID_EXTENSIONS            # RFC 5280 4.2
+    if when is not None:
+        # RFC 5280 4.1.2.5 / 6.1.3 (a)(2): both bounds inclusive.
+        if when < c._not_before_time:
+            return NX_SECURE_X509_CERTIFICATE_NOT_YET_VALID
+        if when > c._not_after_time:
+            return NX_SECURE_X509_CERTIFICATE_EXPIRED
+    if c.nx_secure_x509_version != _c.NX_SECURE_X509_VERSION_3 and not anchor:
+        return NX_SECURE_X509_INVALID_VERSION              # CA/B BR 7.1.1
+    present = c._ext_present
+    crit = c._ext_critical
+    # RFC 5280 4.2.1.1, 4.2.1.2, 4.2.2.1: AKI, SKI and AIA MUST be non-critical.
+    # 4.2.1.11: policyConstraints MUST be critical, and we do no policy processing
+    # (RFC 5280 6.1.3 (d)-(f)), so a certificate carrying it fails closed.
+    if crit & (_c.X509_EXT_AKI | _c.X509_EXT_SKI | _c.X509_EXT_AIA) or \
+            present & _c.X509_EXT_POLICY_CONSTRAINTS:
+        return NX_SECURE_X509_INVALID_EXTENSIONS
+    if not anchor and not _serial_ok(c):
+        return NX_SECURE_X509_INVALID_CERTIFICATE_DATA
+    if not _key_ok(c):
+        return NX_SECURE_TLS_UNSUPPORTED_PUBLIC_CIPHER
+    # RFC 5280 4.2.1.1: the keyIdentifier MUST be present in every certificate a CA
+    # issues (the trust anchor is not issued on the path: RFC 5280 6.1.1 (d) takes only
+    # its name and key); CA/B BR 7.1.2.1.3: a self-signed root's AKI is the
+    # keyIdentifier alone and equals its SKI.
+    aki = present & _c.X509_EXT_AKI
+    if aki and c._aki_key_start == c._aki_key_end:
+        return NX_SECURE_X509_INVALID_EXTENSIONS
+    if anchor:
+        if aki and _self_issued(c):
+            buf = c.nx_secure_x509_certificate_data
+            if c._aki_issuer_serial or (c._ski_end and not der.same(
+                    buf, c._aki_key_start, c._aki_key_end, buf, c._ski_start, c._ski_end)):
+                return NX_SECURE_X509_INVALID_EXTENSIONS
+    elif not aki and not _self_issued(c):
+        return NX_SECURE_X509_EXTENSION_NOT_FOUND
+    # RFC 5280 4.2.1.6: an empty subject needs a critical subjectAltName.
+    dn = c.nx_secure_x509_distinguished_name
+    if dn._start == dn._end and not (crit & _c.X509_EXT_SAN):
+        return NX_SECURE_X509_INVALID_EXTENSIONS
+    if present & _c.X509_EXT_SAN:
+        return names.san_syntax(c)
+    return NX_SUCCESS
+
+
+def _eku_ok(c, role):
+    if not c._ext_eku or role == X509_ROLE_ANY:
+        return True
+    want = _c.X509_EKU_SERVER_AUTH if role == X509_ROLE_SERVER else _c.X509_EKU_CLIENT_AUTH
+    return c._eku & want
+
+
+def _check_leaf(c, when, role, pinned):
+    """The end-entity profile: RFC 5280 4.2.1.3, 4.2.1.9, 4.2.1.10, 4.2.1.12, with the
+    CA/B rules pyca and rustls-webpki apply (BR 7.1.2.7). A leaf that is itself a
+    trusted certificate (pinned) is taken as the application gave it: only the checks
+    that do not depend on its place in a PKI run."""
+    from nxsecure.x509 import names
+    st = _check_common(c, when, pinned)
+    if st != NX_SUCCESS:
+        return st
+    present = c._ext_present
+    crit = c._ext_critical
+    if not pinned:
+        if c._ca:
+            return NX_SECURE_X509_CHAIN_VERIFY_FAILURE      # a CA is not an end entity
+        if c._key_usage & _c.NX_SECURE_X509_KEY_USAGE_KEY_CERT_SIGN:
+            return NX_SECURE_X509_KEY_USAGE_ERROR           # RFC 5280 4.2.1.9
+        if present & _c.X509_EXT_NAME_CONSTRAINTS:
+            return NX_SECURE_X509_INVALID_EXTENSIONS        # CA certificates only
+        dn = c.nx_secure_x509_distinguished_name
+        if crit & _c.X509_EXT_SAN and dn._start != dn._end:
+            return NX_SECURE_X509_INVALID_EXTENSIONS        # BR 7.1.2.7.12
+        if crit & _c.X509_EXT_EKU:
+            return NX_SECURE_X509_INVALID_EXTENSIONS        # BR 7.1.2.7.6
+        if role != X509_ROLE_ANY and c._eku & _c.X509_EKU_ANY:
+            return NX_SECURE_X509_EXT_KEY_USAGE_NOT_FOUND   # BR 7.1.2.7.10
+        st = names.cn_address_check(c)
+        if st != NX_SUCCESS:
+            return st
+    # The leaf's purpose for its TLS role (RFC 5280 4.2.1.3, 4.2.1.12; RFC 5246 7.4.2, 7.4.6).
     if role == X509_ROLE_SERVER:
         ku = (_c.NX_SECURE_X509_KEY_USAGE_DIGITAL_SIGNATURE |
               _c.NX_SECURE_X509_KEY_USAGE_KEY_ENCIPHERMENT |
               _c.NX_SECURE_X509_KEY_USAGE_KEY_AGREEMENT)
-        eku = _c.X509_EKU_SERVER_AUTH
     elif role == X509_ROLE_CLIENT:
         ku = _c.NX_SECURE_X509_KEY_USAGE_DIGITAL_SIGNATURE
-        eku = _c.X509_EKU_CLIENT_AUTH
     else:
         return NX_SUCCESS
-    if leaf._ext_key_usage and not (leaf._key_usage & ku):
+    if c._ext_key_usage and not (c._key_usage & ku):
         return NX_SECURE_X509_KEY_USAGE_ERROR
-    if leaf._ext_eku and not (leaf._eku & (eku | _c.X509_EKU_ANY)):
+    if not _eku_ok(c, role):
         return NX_SECURE_X509_EXT_KEY_USAGE_NOT_FOUND
     return NX_SUCCESS
+
+
+def _check_ca(c, when, role, anchor):
+    """A certificate used to verify another one: intermediate or trust anchor
+    (RFC 5280 4.2.1.2, 4.2.1.3, 4.2.1.9, 6.1.4 (k), (n))."""
+    from nxsecure.x509 import names
+    st = _check_common(c, when, anchor)
+    if st != NX_SUCCESS:
+        return st
+    if not c._ext_basic_constraints or not c._ca or \
+            not (c._ext_critical & _c.X509_EXT_BASIC_CONSTRAINTS):
+        return NX_SECURE_X509_CHAIN_VERIFY_FAILURE          # 4.2.1.9: present, critical
+    if c._ext_key_usage and not (c._key_usage & _c.NX_SECURE_X509_KEY_USAGE_KEY_CERT_SIGN):
+        return NX_SECURE_X509_KEY_USAGE_ERROR
+    if not c._ski_end:
+        return NX_SECURE_X509_EXTENSION_NOT_FOUND           # 4.2.1.2: MUST in CAs
+    dn = c.nx_secure_x509_distinguished_name
+    if dn._start == dn._end:
+        return NX_SECURE_X509_CHAIN_VERIFY_FAILURE          # 4.1.2.6: CAs are named
+    # A CA's extendedKeyUsage restricts what it vouches for, as pyca and rustls-webpki
+    # read it: it must allow the leaf's purpose (or be anyExtendedKeyUsage).
+    if not _eku_ok(c, role) and not (c._eku & _c.X509_EKU_ANY):
+        return NX_SECURE_X509_EXT_KEY_USAGE_NOT_FOUND
+    if c._ext_present & _c.X509_EXT_NAME_CONSTRAINTS:
+        return names.nc_syntax(c)
+    return NX_SUCCESS
+
+
+# --- chain building and validation ------------------------------------------------------
+
+# Signature checks one verification may spend searching for a path, so that a hostile
+# peer (or a pathological store) costs a bounded time on a small board (rustls-webpki
+# allows 100; a real chain needs one per certificate). Name constraints have their
+# own bound (names.py).
+_SIGNATURE_BUDGET = const(24)
+# Certificates on one path, self-issued ones included (max_depth does not count those).
+_PATH_CAP = const(16)
+
+
+def _on_path(path, cand):
+    """A loop: the same certificate, or the same subject with the same key."""
+    cd = cand.nx_secure_x509_certificate_data
+    cn = cand.nx_secure_x509_distinguished_name
+    for p in path:
+        if p is cand or _identical(p, cand):
+            return True
+        pd = p.nx_secure_x509_certificate_data
+        pn = p.nx_secure_x509_distinguished_name
+        if der.same(pd, pn._start, pn._end, cd, cn._start, cn._end) and \
+                der.same(pd, p._spki_start, p._spki_end, cd, cand._spki_start, cand._spki_end):
+            return True
+    return False
+
+
+def _depth(path):
+    """Certificates on the path that count against max_depth: all but the self-issued
+    intermediates (as pathLenConstraint counts them, RFC 5280 6.1.4 (l))."""
+    n = 1
+    i = 1
+    while i < len(path):
+        if not _self_issued(path[i]):
+            n += 1
+        i += 1
+    return n
+
+
+def _path_ok(path, role, when, store, verify_signature):
+    """Checks of a complete path, leaf first, trust anchor last, that need more than
+    one certificate: pathLenConstraint (6.1.4 (l), (m)), name constraints (6.1.3 (b),
+    6.1.4 (g)) and revocation (6.1.3 (a)(3)) by the store's CRLs."""
+    from nxsecure.x509 import names
+    n = len(path)
+    i = 1
+    while i < n:
+        c = path[i]
+        if c._path_len >= 0:
+            below = 0
+            j = 1
+            while j < i:
+                if not _self_issued(path[j]):
+                    below += 1
+                j += 1
+            if below > c._path_len:
+                return NX_SECURE_X509_CHAIN_VERIFY_FAILURE
+        if c._ext_present & _c.X509_EXT_NAME_CONSTRAINTS:
+            j = 0
+            while j < i:
+                # Not applied to self-issued intermediates (RFC 5280 6.1.3 (b)).
+                if j == 0 or not _self_issued(path[j]):
+                    st = names.nc_check(c, path[j], j == 0)
+                    if st != NX_SUCCESS:
+                        return st
+                j += 1
+        i += 1
+    crls = store._crls
+    if crls:
+        from nxsecure.x509 import crl
+        i = 0
+        while i < n - 1:
+            st = crl.x509_crl_path_check(crls, path[i], path[i + 1], when, verify_signature)
+            if st != NX_SUCCESS:
+                return st
+            i += 1
+    return NX_SUCCESS
+
+
+def _in_trusted(trusted, cand):
+    for t in trusted:
+        if _identical(t, cand):
+            return True
+    return False
 
 
 def _resolve_now(now):
@@ -444,11 +600,15 @@ def x509_chain_verify(store, leaf=0, now=None, role=X509_ROLE_ANY, verify_signat
     leaf: index into the store's remote certificates, or an NX_SECURE_X509_CERT.
     Intermediates come from the remote certificates (any order) and the trusted
     store; every certificate in the trusted store is a trust anchor (NetX semantics:
-    trusted CA or intermediate CA). now: seconds since 1970, None for the default
-    time function, NX_SECURE_X509_TIME_UNCHECKED to skip validity periods.
-    role: X509_ROLE_*. dns_name: also run nx_secure_x509_common_name_dns_check.
+    trusted CA or intermediate CA), and a leaf that is itself trusted is accepted as
+    pinned. When several paths exist they are tried in turn (trusted issuers first)
+    until one validates. now: seconds since 1970, None for the default time function,
+    NX_SECURE_X509_TIME_UNCHECKED to skip validity periods. role: X509_ROLE_*.
+    dns_name: the host name or IP address the peer must be (RFC 6125; None: no check).
     strict_name: full-DN issuer match (NX_SECURE_X509_STRICT_NAME_COMPARE).
-    Returns (status, alert): (NX_SUCCESS, 0) or a NetX code and the alert for it.
+    max_depth: longest path, leaf and anchor included, self-issued intermediates not
+    counted. The store's CRLs (store_crl_add) are checked for every certificate on
+    the path. Returns (status, alert): (NX_SUCCESS, 0) or a NetX code and its alert.
     """
     if store is None:
         return NX_PTR_ERROR, AD_INTERNAL_ERROR
@@ -467,87 +627,87 @@ def x509_chain_verify(store, leaf=0, now=None, role=X509_ROLE_ANY, verify_signat
 
 
 def _verify(store, leaf, now, role, verify_signature, dns_name, strict, max_depth):
+    from nxsecure.x509 import names
+    if max_depth < 1:
+        return NX_INVALID_PARAMETERS
+    when = None
+    if now != NX_SECURE_X509_TIME_UNCHECKED:
+        when = _resolve_now(now)
+    trusted = store.nx_secure_x509_trusted_certificates
+    pinned = _in_trusted(trusted, leaf)
+    st = _check_leaf(leaf, when, role, pinned)
+    if st == NX_SUCCESS and dns_name is not None:
+        if isinstance(dns_name, str):
+            dns_name = dns_name.encode()
+        st = names.host_check(leaf, dns_name, len(dns_name))
+    if st == NX_SUCCESS and not pinned:
+        st = _build(store, leaf, when, role, verify_signature, strict, max_depth)
+    if st == NX_SUCCESS and when is None and now != NX_SECURE_X509_TIME_UNCHECKED:
+        return NX_SECURE_X509_NO_TIME_SOURCE
+    return st
+
+
+def _build(store, leaf, when, role, verify_signature, strict, max_depth):
+    """Depth-first search for a path from `leaf` to a trust anchor (RFC 5280 6.1; RFC
+    4158 for the search), backtracking over alternative issuers, within the budgets.
+    Every candidate issuer passes its own profile checks before its signature is
+    checked. Returns NX_SUCCESS, or the first failure met on the way (the most
+    specific reason), or NX_SECURE_TLS_ISSUER_CERTIFICATE_NOT_FOUND."""
     trusted = store.nx_secure_x509_trusted_certificates
     tcount = len(trusted)
     remote = store._remote_pool
     rcount = store._remote_count
-    if max_depth < 1:
-        return NX_INVALID_PARAMETERS
-    chain = [None] * max_depth
-    chain[0] = leaf
-    depth = 1
-    anchored = False
-    # A peer certificate that is itself in the trusted store is its own anchor.
-    i = 0
-    while i < tcount:
-        if _identical(trusted[i], leaf):
-            anchored = True
+    path = [leaf]
+    pos = [0]
+    err = NX_SUCCESS
+    sigs = _SIGNATURE_BUDGET
+    while path:
+        k = len(path) - 1
+        cur = path[k]
+        i = pos[k]
+        grown = False
+        while i < tcount + rcount:
+            anchor = i < tcount
+            cand = trusted[i] if anchor else remote[i - tcount]
+            i += 1
+            if cand is cur or not cand._valid or \
+                    not dn_equal(cur.nx_secure_x509_issuer,
+                                 cand.nx_secure_x509_distinguished_name, strict):
+                continue
+            if (not anchor and _in_trusted(trusted, cand)) or _on_path(path, cand):
+                continue
+            st = _check_ca(cand, when, role, anchor)
+            if st == NX_SUCCESS:
+                path.append(cand)
+                deep = _depth(path) + (0 if anchor else 1)    # an anchor is still needed
+                path.pop()
+                if deep > max_depth or len(path) + 1 >= _PATH_CAP:
+                    st = NX_SECURE_X509_CHAIN_VERIFY_FAILURE
+            if st == NX_SUCCESS:
+                if sigs == 0:
+                    return err or NX_SECURE_X509_CHAIN_VERIFY_FAILURE
+                sigs -= 1
+                try:
+                    st = verify_signature(cur.signature_algorithm_view(), cand.spki_view(),
+                                          cur.tbs_view(), cur.signature_view())
+                except NxError as e:
+                    st = e.code
+            if st == NX_SUCCESS and anchor:
+                path.append(cand)
+                st = _path_ok(path, role, when, store, verify_signature)
+                path.pop()
+                if st == NX_SUCCESS:
+                    return NX_SUCCESS
+            if st != NX_SUCCESS:
+                if err == NX_SUCCESS:
+                    err = st
+                continue
+            pos[k] = i
+            path.append(cand)
+            pos.append(0)
+            grown = True
             break
-        i += 1
-    cur = leaf
-    while not anchored:
-        # RFC 5280 6.1: build toward a trust anchor; prefer one from the trusted store.
-        st, issuer = _find_issuer(cur, trusted, tcount, chain, depth, strict, verify_signature)
-        if st == NX_SUCCESS:
-            anchored = True
-        else:
-            st2, issuer = _find_issuer(cur, remote, rcount, chain, depth, strict, verify_signature)
-            if st2 != NX_SUCCESS:
-                if st != NX_SECURE_TLS_ISSUER_CERTIFICATE_NOT_FOUND:
-                    return st
-                return st2
-        if depth == max_depth:
-            return NX_SECURE_X509_CHAIN_VERIFY_FAILURE          # path too long
-        chain[depth] = issuer
-        depth += 1
-        cur = issuer
-
-    when = None
-    if now != NX_SECURE_X509_TIME_UNCHECKED:
-        when = _resolve_now(now)
-    i = 0
-    while i < depth:
-        c = chain[i]
-        if c._unknown_critical:
-            return NX_SECURE_X509_INVALID_EXTENSIONS            # RFC 5280 4.2
-        if when is not None:
-            # RFC 5280 4.1.2.5 / 6.1.3 (a)(2): both bounds inclusive.
-            if when < c._not_before_time:
-                return NX_SECURE_X509_CERTIFICATE_NOT_YET_VALID
-            if when > c._not_after_time:
-                return NX_SECURE_X509_CERTIFICATE_EXPIRED
-        if i > 0:
-            anchor = i == depth - 1
-            if anchor:
-                # Trust anchor: no constraint is required of it (RFC 5280 6.1.1 (d)), but
-                # one that says it is not a CA is not used as one.
-                if c._ext_basic_constraints and not c._ca:
-                    return NX_SECURE_X509_CHAIN_VERIFY_FAILURE
-            elif (c.nx_secure_x509_version != _c.NX_SECURE_X509_VERSION_3 or
-                  not c._ext_basic_constraints or not c._ca):
-                return NX_SECURE_X509_CHAIN_VERIFY_FAILURE      # RFC 5280 6.1.4 (k)
-            if c._ext_key_usage and not (c._key_usage & _c.NX_SECURE_X509_KEY_USAGE_KEY_CERT_SIGN):
-                return NX_SECURE_X509_KEY_USAGE_ERROR          # RFC 5280 6.1.4 (n)
-            if c._path_len >= 0:
-                # RFC 5280 6.1.4 (l)/(m): non-self-issued intermediates below this CA.
-                below = 0
-                j = 1
-                while j < i:
-                    if not _self_issued(chain[j]):
-                        below += 1
-                    j += 1
-                if below > c._path_len:
-                    return NX_SECURE_X509_CHAIN_VERIFY_FAILURE
-        i += 1
-    st = _leaf_purpose(leaf, role)
-    if st != NX_SUCCESS:
-        return st
-    if dns_name is not None:
-        if isinstance(dns_name, str):
-            dns_name = dns_name.encode()
-        st = nx_secure_x509_common_name_dns_check(leaf, dns_name, len(dns_name))
-        if st != NX_SUCCESS:
-            return NX_SECURE_X509_CERTIFICATE_DNS_MISMATCH
-    if when is None and now != NX_SECURE_X509_TIME_UNCHECKED:
-        return NX_SECURE_X509_NO_TIME_SOURCE
-    return NX_SUCCESS
+        if not grown:
+            path.pop()
+            pos.pop()
+    return err or NX_SECURE_TLS_ISSUER_CERTIFICATE_NOT_FOUND
