@@ -21,7 +21,8 @@ CONTROL_BLOCKS = {"ip", "pool", "packet", "socket", "dtls_session", "session_ptr
                   "server_ptr", "ip_ptr", "pool_ptr", "packet_ptr", "udp_socket",
                   "crypto_table"}
 PREFIXES = ("nx_secure_", "nx_", "nxd_", "tx_", "nxsecure_")
-SERVICES = sorted(n for n in dir(nxsecure)
+# __all__, not dir(): the services that load on first use (netx_ext) are in __all__ only
+SERVICES = sorted(n for n in nxsecure.__all__
                   if n.startswith(PREFIXES) and inspect.isfunction(getattr(nxsecure, n)))
 
 
@@ -167,6 +168,31 @@ def test_never_created_control_blocks(env):
         assert fn(srv) == NX_PTR_ERROR
     assert nx_secure_dtls_server_psk_add(srv, b"k", 1, b"i", 1, None, 0) == NX_PTR_ERROR
     assert nx_secure_dtls_server_notify_set(srv, None, None) == NX_PTR_ERROR
+
+
+SESSION_SERVICES = [n for n in SERVICES
+                    if list(inspect.signature(getattr(nxsecure, n)).parameters)[:1]
+                    in (["dtls_session"], ["session_ptr"]) and n != "nx_secure_dtls_session_create"]
+
+
+@pytest.mark.parametrize("name", SESSION_SERVICES)
+def test_every_session_service_reports_a_never_created_session_the_same_way(env, name):
+    # The checking layer's one answer for a session control block that was never created
+    # (or was deleted): NX_SECURE_TLS_SESSION_UNINITIALIZED, from every session service.
+    fn = getattr(nxsecure, name)
+    params = list(inspect.signature(fn).parameters)
+    for s in (NX_SECURE_DTLS_SESSION(), _deleted_session(env)):
+        args = [s] + [env.value(p) for p in params[1:]]
+        assert _status(fn(*args)) == NX_SECURE_TLS_SESSION_UNINITIALIZED, name
+
+
+def _deleted_session(env):
+    s = NX_SECURE_DTLS_SESSION()
+    md, rs = bytearray(400), bytearray(2000)
+    assert nx_secure_dtls_session_create(s, nx_crypto_tls_ciphers, md, 400, rs, 2000, 0, None,
+                                         0) == NX_SUCCESS
+    assert nx_secure_dtls_session_delete(s) == NX_SUCCESS
+    return s
 
 
 def test_buffers_too_small_are_invalid_parameters(env):

@@ -134,9 +134,23 @@ def _cert_ok(certificate):
 def _session_store_op(session_ptr, op, *args):
     status = _s._live(session_ptr)
     if status:
-        return NX_PTR_ERROR if status == NX_PTR_ERROR else status
+        return status
     from . import x509
     return getattr(x509, op)(store(session_ptr), *args)
+
+
+def _session_cert_add(session_ptr, op, certificate, cert_id):
+    """The checks of NetX's nxe layer, in its order: a missing control block or
+    certificate is NX_PTR_ERROR, a session never created
+    NX_SECURE_TLS_SESSION_UNINITIALIZED, then what the certificate itself is."""
+    if certificate is None:
+        return NX_PTR_ERROR
+    status = _s._live(session_ptr)
+    if status:
+        return status
+    if not _cert_ok(certificate):
+        return NX_PTR_ERROR
+    return _session_store_op(session_ptr, op, certificate, cert_id)
 
 
 def _server_store_op(server_ptr, op, *args):
@@ -148,9 +162,7 @@ def _server_store_op(server_ptr, op, *args):
 
 @netx.serialized
 def nx_secure_dtls_session_local_certificate_add(session_ptr, certificate, cert_id):
-    if not _cert_ok(certificate):
-        return NX_PTR_ERROR
-    return _session_store_op(session_ptr, "store_local_add", certificate, cert_id)
+    return _session_cert_add(session_ptr, "store_local_add", certificate, cert_id)
 
 
 @netx.serialized
@@ -162,9 +174,7 @@ def nx_secure_dtls_session_local_certificate_remove(session_ptr, common_name,
 
 @netx.serialized
 def nx_secure_dtls_session_trusted_certificate_add(session_ptr, certificate, cert_id):
-    if not _cert_ok(certificate):
-        return NX_PTR_ERROR
-    return _session_store_op(session_ptr, "store_trusted_add", certificate, cert_id)
+    return _session_cert_add(session_ptr, "store_trusted_add", certificate, cert_id)
 
 
 @netx.serialized
@@ -245,7 +255,7 @@ def nxsecure_dtls_session_certificate_callback_set(session_ptr, callback):
     nx_secure_x509_common_name_dns_check."""
     status = _s._live(session_ptr)
     if status:
-        return NX_PTR_ERROR
+        return status
     session_ptr._certificate_callback = callback
     return NX_SUCCESS
 
@@ -266,7 +276,7 @@ def nxsecure_dtls_session_strict_name_compare_set(session_ptr, strict):
     NX_SECURE_X509_STRICT_NAME_COMPARE does (default: common names)."""
     status = _s._live(session_ptr)
     if status:
-        return NX_PTR_ERROR
+        return status
     session_ptr._strict_names = bool(strict)
     return NX_SUCCESS
 

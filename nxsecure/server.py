@@ -263,7 +263,7 @@ def nx_secure_dtls_server_notify_set(server_ptr, disconnect_notify, error_notify
 def _server_session(session):
     status = _s._live(session)
     if status:
-        return NX_PTR_ERROR if status == NX_PTR_ERROR else status
+        return status
     if session._server is None:
         return NX_PTR_ERROR
     return NX_SUCCESS

@@ -251,7 +251,7 @@ def nx_secure_dtls_session_create(dtls_session, crypto_table, metadata_buffer, m
 def nx_secure_dtls_session_delete(dtls_session):
     status = _live(dtls_session)
     if status:
-        return NX_PTR_ERROR if status == NX_PTR_ERROR else status
+        return status
     _detach(dtls_session)
     dtls_session._engine.reset()
     dtls_session._id = 0
@@ -285,7 +285,7 @@ def nx_secure_dtls_session_reset(dtls_session):
     """Clear ephemeral state; the PSK and certificate stores stay."""
     status = _live(dtls_session)
     if status:
-        return NX_PTR_ERROR
+        return status
     _detach(dtls_session)
     dtls_session._engine.reset()
     if dtls_session._server is None:
@@ -298,7 +298,7 @@ def nx_secure_dtls_psk_add(session_ptr, pre_shared_key, psk_length, psk_identity
                            identity_length, hint, hint_length):
     status = _live(session_ptr)
     if status:
-        return NX_PTR_ERROR if status == NX_PTR_ERROR else status
+        return status
     return session_ptr._psk_store.add(pre_shared_key, psk_length, psk_identity,
                                       identity_length, hint, hint_length)
 
@@ -328,7 +328,7 @@ def _handshake_result(session):
 def nx_secure_dtls_client_session_start(dtls_session, udp_socket, ip_address, port_, wait_option):
     status = _live(dtls_session)
     if status:
-        return NX_PTR_ERROR if status == NX_PTR_ERROR else status
+        return status
     if not netx._created_socket(udp_socket) or ip_address is None or dtls_session._server is not None:
         return NX_PTR_ERROR
     peer = netx._addr_from_nxd(ip_address, port_)
@@ -358,8 +358,7 @@ def nx_secure_dtls_client_session_start(dtls_session, udp_socket, ip_address, po
     try:
         e.start_client(port.ticks_ms())
     except NxError as err:
-        e.state = ERROR
-        e.error = err.code
+        e._fail(err.code, None)         # nothing was sent: no alert either
         return err.code
     _wait_state(dtls_session, wait_option, _handshake_over)
     return _handshake_result(dtls_session)
@@ -369,7 +368,7 @@ def nx_secure_dtls_packet_allocate(session_ptr, pool_ptr, wait_option):
     """-> (status, packet) with room for the record header and protection."""
     status = _live(session_ptr)
     if status:
-        return (NX_PTR_ERROR if status == NX_PTR_ERROR else status), None
+        return (status), None
     if pool_ptr is None:
         return NX_PTR_ERROR, None
     packet = netx._allocate(pool_ptr, NX_SECURE_DTLS_PACKET_PREPEND, wait_option)
@@ -409,7 +408,7 @@ def _send(session, packet):
 def nx_secure_dtls_session_send(session_ptr, packet_ptr, ip_address, port_):
     status = _live(session_ptr)
     if status:
-        return NX_PTR_ERROR if status == NX_PTR_ERROR else status
+        return status
     if packet_ptr is None or ip_address is None:
         return NX_PTR_ERROR
     if session_ptr._peer is None:
@@ -442,7 +441,7 @@ def nx_secure_dtls_session_receive(dtls_session, wait_option):
     """-> (status, packet): the next application record's plaintext."""
     status = _live(dtls_session)
     if status:
-        return (NX_PTR_ERROR if status == NX_PTR_ERROR else status), None
+        return (status), None
     e = dtls_session._engine
     if dtls_session._rx_head is None:
         if e.state == IDLE:
@@ -477,7 +476,7 @@ def nx_secure_dtls_session_end(dtls_session, wait_option):
     datagram peer may never send one)."""
     status = _live(dtls_session)
     if status:
-        return NX_PTR_ERROR if status == NX_PTR_ERROR else status
+        return status
     e = dtls_session._engine
     try:
         status = e.close()
@@ -494,7 +493,7 @@ def nx_secure_dtls_session_client_info_get(session_ptr):
     """-> (status, client_ip_address (NXD_ADDRESS), client_port, local_port)."""
     status = _live(session_ptr)
     if status:
-        return NX_PTR_ERROR, None, 0, 0
+        return status, None, 0, 0
     sock = session_ptr._socket
     if sock is None:
         return NX_INVALID_SOCKET, None, 0, 0
@@ -529,7 +528,7 @@ def nxsecure_dtls_session_mtu_set(session_ptr, mtu):
     config.NX_SECURE_DTLS_DEFAULT_MTU, safe for IPv6's minimum MTU)."""
     status = _live(session_ptr)
     if status:
-        return NX_PTR_ERROR
+        return status
     if not isinstance(mtu, int) or mtu < min_mtu(session_ptr._engine.table) or \
             mtu > config.NX_SECURE_DTLS_MAX_DATAGRAM:
         return NX_INVALID_PARAMETERS
@@ -544,6 +543,6 @@ def nxsecure_dtls_session_keylog_set(session_ptr, write):
     set; None turns it off."""
     status = _live(session_ptr)
     if status:
-        return NX_PTR_ERROR
+        return status
     session_ptr._keylog = write
     return NX_SUCCESS
