@@ -23,7 +23,7 @@ from .const import (
     NX_SECURE_TLS_CLOSE_NOTIFY_RECEIVED, NX_SECURE_TLS_HASH_MAC_VERIFY_FAILURE,
     NX_SECURE_TLS_INVALID_EPOCH,
 )
-from .handshake import HANDSHAKE_HEADER, push_handshake_header
+from .handshake import HANDSHAKE_HEADER, push_handshake_header, pull_psk_vector, push_psk_vector
 from .record import RecordLayer, CipherState, RECORD_HEADER, SCRATCH_SIZE
 from .reassembly import Reassembler, ADD_OLD
 from . import crypto
@@ -259,12 +259,10 @@ class PskKx:
 
     # --- client
     def on_server_key_exchange(self, e, body):
-        r = Reader(body)
-        e.hint = bytes(r.vec16())
-        r.done()
+        e.hint = bytes(pull_psk_vector(body))
 
     def client_key_exchange(self, e, w):
-        w.vec16(e.psk_identity)
+        push_psk_vector(w, e.psk_identity)
         return psk_premaster(bytes(len(e.psk)), e.psk)
 
     # --- server
@@ -272,7 +270,7 @@ class PskKx:
         hint = e.psk_store.hint()
         if hint:
             w = e.flight.message()
-            w.vec16(hint)
+            push_psk_vector(w, hint)
             e.flight.end(w, _HT_SERVER_KEY_EXCHANGE)
 
     def on_client_key_exchange(self, e, r):

@@ -217,6 +217,10 @@ def pull_psk_vector(body):
     return v
 
 
+def push_psk_vector(w, v):
+    w.vec16(v)
+
+
 def push_handshake_header(mv, off, msg_type, length, message_seq, frag_off, frag_len):
     """RFC 6347 4.2.2 handshake header, 12 bytes."""
     mv[off] = msg_type
@@ -263,6 +267,27 @@ def u16_list_has(mv, value):
     return False
 
 
+def push_certificate_list(w, ders, segs=None):
+    """RFC 5246 7.4.2. With segs (a list), the DER is not copied: segs gets the
+    framing (views of w's buffer) and the certificates in wire order, for a flight that
+    sends them from where the application keeps them."""
+    total = 0
+    for der in ders:
+        total += 3 + len(der)
+    start = w.pos
+    w.u24(total)
+    for der in ders:
+        w.u24(len(der))
+        if segs is None:
+            w.put(der)
+        else:
+            segs.append(w.mv[start:w.pos])
+            segs.append(der)
+            start = w.pos
+    if segs is not None and start < w.pos:
+        segs.append(w.mv[start:w.pos])
+
+
 def pull_certificate_list(body):
     """RFC 5246 7.4.2: certificate_list<0..2^24-1> of ASN.1Cert<1..2^24-1>.
     Returns a list of (offset, length) into body, sender's certificate first."""
@@ -297,6 +322,32 @@ def push_ec_params(w, group, point):
     w.vec8(point)
 
 
+def pull_ecdh_public(body):
+    """RFC 8422 5.7 ClientECDiffieHellmanPublic: the point, as one whole message."""
+    r = Reader(body)
+    point = r.vec8()
+    r.done()
+    if len(point) == 0:
+        raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, _AD_DECODE_ERROR)
+    return point
+
+
+def push_ecdh_public(w, point):
+    w.vec8(point)
+
+
+def pull_encrypted_premaster(body):
+    """RFC 5246 7.4.7.1 EncryptedPreMasterSecret: opaque<0..2^16-1>."""
+    r = Reader(body)
+    ct = r.vec16()
+    r.done()
+    return ct
+
+
+def push_encrypted_premaster(w, ct):
+    w.vec16(ct)
+
+
 def pull_certificate_request(body):
     """RFC 5246 7.4.4: certificate_types, supported_signature_algorithms,
     certificate_authorities. Returns (types, sig_algs) as memoryviews."""
@@ -317,3 +368,17 @@ def pull_digitally_signed(r):
     alg = r.u16()
     sig = r.vec16()
     return alg, sig
+
+
+def push_certificate_request(w, types, algs):
+    """RFC 5246 7.4.4 (certificate_authorities empty: any)."""
+    w.vec8(bytes(types))
+    w.u16(2 * len(algs))
+    for a in algs:
+        w.u16(a)
+    w.u16(0)
+
+
+def push_digitally_signed(w, alg, sig):
+    w.u16(alg)
+    w.vec16(sig)

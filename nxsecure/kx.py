@@ -271,10 +271,10 @@ class _Kx:
         """RFC 5246 7.4.8: signed over the handshake so far (the session hash)."""
         if e.local_cert is None:
             return
+        from .handshake import push_digitally_signed
         sig = sign(e.sign_alg, local_key(e.local_cert), None, e.session_hash)
         w = e.flight.message()
-        w.u16(e.sign_alg)
-        w.vec16(sig)
+        push_digitally_signed(w, e.sign_alg, sig)
         e.flight.end(w, _HT_CERTIFICATE_VERIFY)
 
     # --- server: our certificate (and the request for the client's)
@@ -286,16 +286,13 @@ class _Kx:
         push_certificate(e, cert)
         self.server_key_exchange(e)
         if certs.client_verify(e.owner):
+            from .handshake import push_certificate_request, CERT_TYPE_RSA_SIGN, \
+                CERT_TYPE_ECDSA_SIGN
             w = e.flight.message()
-            from .handshake import CERT_TYPE_RSA_SIGN, CERT_TYPE_ECDSA_SIGN
-            w.vec8(bytes((CERT_TYPE_ECDSA_SIGN, CERT_TYPE_RSA_SIGN)))
             # Only SHA-256 schemes: the transcript is hashed with SHA-256 alone, so a
             # CertificateVerify can only be checked in one of these.
-            algs = (ECDSA_SHA256, RSA_PSS_RSAE_SHA256, RSA_PKCS1_SHA256)
-            w.u16(2 * len(algs))
-            for a in algs:
-                w.u16(a)
-            w.u16(0)                       # certificate_authorities: any
+            push_certificate_request(w, (CERT_TYPE_ECDSA_SIGN, CERT_TYPE_RSA_SIGN),
+                                     (ECDSA_SHA256, RSA_PSS_RSAE_SHA256, RSA_PKCS1_SHA256))
             e.flight.end(w, _HT_CERTIFICATE_REQUEST)
             e.cert_requested = True
 
@@ -341,9 +338,10 @@ class EcdheKx(_Kx):
         e.peer_point = bytes(point)
 
     def client_key_exchange(self, e, w):
+        from .handshake import push_ecdh_public
         priv, pub = ecdh_keypair(e.group)
         z = ecdh_shared(e.group, priv, e.peer_point)
-        w.vec8(pub)                                # RFC 8422 5.7
+        push_ecdh_public(w, pub)                   # RFC 8422 5.7
         return z
 
     def server_key_exchange(self, e):
@@ -358,12 +356,12 @@ class EcdheKx(_Kx):
         key = local_key(e.local_cert)
         alg = choose_sign_alg(key, e.peer_sig_algs)
         sig = sign(alg, key, bytes(e.client_random) + bytes(e.server_random) + params)
-        w.u16(alg)
-        w.vec16(sig)
+        from .handshake import push_digitally_signed
+        push_digitally_signed(w, alg, sig)
         e.flight.end(w, _HT_SERVER_KEY_EXCHANGE)
 
     def on_client_key_exchange(self, e, r):
-        point = r.vec8()
+        point = r.vec8()                           # RFC 8422 5.7
         r.done()
         z = ecdh_shared(e.group, e.kx_priv, point)
         e.kx_priv = None
@@ -384,11 +382,12 @@ class RsaKx(_Kx):
         pms[0] = _DTLS_1_2 >> 8
         pms[1] = _DTLS_1_2 & 0xFF
         pms = bytes(pms)
-        w.vec16(rsa_encrypt_premaster(e.peer_key, pms))
+        from .handshake import push_encrypted_premaster
+        push_encrypted_premaster(w, rsa_encrypt_premaster(e.peer_key, pms))
         return pms
 
     def on_client_key_exchange(self, e, r):
-        ct = r.vec16()
+        ct = r.vec16()                             # RFC 5246 7.4.7.1
         r.done()
         return rsa_decrypt_premaster(local_key(e.local_cert), ct,
                                      bytes((_DTLS_1_2 >> 8, _DTLS_1_2 & 0xFF)))
@@ -415,8 +414,9 @@ class EcdhePskKx(EcdheKx):
         from .dtls import psk_premaster
         priv, pub = ecdh_keypair(e.group)
         z = ecdh_shared(e.group, priv, e.peer_point)
-        w.vec16(e.psk_identity)                    # RFC 5489 2
-        w.vec8(pub)
+        from .handshake import push_psk_vector, push_ecdh_public
+        push_psk_vector(w, e.psk_identity)         # RFC 5489 2
+        push_ecdh_public(w, pub)
         return psk_premaster(z, e.psk)
 
     def server_messages(self, e, hello):
@@ -424,7 +424,8 @@ class EcdhePskKx(EcdheKx):
         e.group = choose_group(e.peer_groups)
         e.kx_priv, pub = ecdh_keypair(e.group)
         w = e.flight.message()
-        w.vec16(e.psk_store.hint() or b"")
+        from .handshake import push_psk_vector
+        push_psk_vector(w, e.psk_store.hint() or b"")
         push_ec_params(w, e.group, pub)
         e.flight.end(w, _HT_SERVER_KEY_EXCHANGE)
 
@@ -498,23 +499,17 @@ def push_certificate(e, cert):
     """RFC 5246 7.4.2 Certificate: our certificate then its issuers from the local
     store. Only the framing goes into the flight buffer; the DER stays where the
     application keeps it."""
-    from .handshake import push_handshake_header, HANDSHAKE_HEADER
+    from .handshake import push_handshake_header, push_certificate_list, HANDSHAKE_HEADER
     f = e.flight
     chain = certs.chain(e.owner, cert) if cert is not None else []
     w = f.message()
-    fb = f.buf
     start = f.used
-    total = 0
+    segs = []
+    push_certificate_list(w, chain, segs)
+    length = w.pos - start - HANDSHAKE_HEADER
     for der in chain:
-        total += 3 + len(der)
-    w.u24(total)
-    segs = [fb[start:w.pos]]
-    for der in chain:
-        a = w.pos
-        w.u24(len(der))
-        segs.append(fb[a:w.pos])
-        segs.append(der)
-    length = 3 + total
-    push_handshake_header(fb, start, _HT_CERTIFICATE, length, e.send_seq, 0, length)
+        length += len(der)
+    segs[0] = f.buf[start:start + HANDSHAKE_HEADER + len(segs[0])]
+    push_handshake_header(f.buf, start, _HT_CERTIFICATE, length, e.send_seq, 0, length)
     f.add(segs, HANDSHAKE_HEADER + length)
     f.used = w.pos
