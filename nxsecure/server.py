@@ -390,6 +390,17 @@ def nxsecure_dtls_server_keylog_set(server_ptr, write):
     return NX_SUCCESS
 
 
+@netx.serialized
+def nxsecure_dtls_server_trace_set(server_ptr, trace):
+    """nxsecure extension (debugging): nxsecure_dtls_session_trace_set for every
+    session of the server."""
+    if _live(server_ptr):
+        return NX_PTR_ERROR
+    for s in server_ptr._sessions:
+        s._engine.trace = None if trace is None else _s._tracer(s, trace)
+    return NX_SUCCESS
+
+
 # ============================================================== the datagram path
 def _find(server, addr):
     s = server._last

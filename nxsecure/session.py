@@ -546,3 +546,22 @@ def nxsecure_dtls_session_keylog_set(session_ptr, write):
         return status
     session_ptr._keylog = write
     return NX_SUCCESS
+
+
+@netx.serialized
+def nxsecure_dtls_session_trace_set(session_ptr, trace):
+    """nxsecure extension (debugging): trace(session, old_state, new_state, cause) is
+    called at every handshake state change of the session; cause is the handshake
+    message type or content type that made it (None for a timer or a service). The
+    state numbers are nxsecure.dtls's. None turns it off."""
+    status = _live(session_ptr)
+    if status:
+        return status
+    session_ptr._engine.trace = None if trace is None else _tracer(session_ptr, trace)
+    return NX_SUCCESS
+
+
+def _tracer(session, trace):
+    def hook(old, new, cause):
+        trace(session, old, new, cause)
+    return hook

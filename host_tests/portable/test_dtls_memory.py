@@ -184,3 +184,29 @@ def test_send_to_another_address_is_refused_even_after_a_good_send():
         assert p.echo(b"two") == b"two"
     finally:
         p.close()
+
+
+def test_trace_sees_every_state_change_of_both_roles():
+    # nxsecure_dtls_session_trace_set / _server_trace_set: the engine's one state
+    # writer reports (session, old, new, cause); a whole PSK handshake in order.
+    from nxsecure import dtls as D
+    p = Pair(TLS_PSK_WITH_AES_128_CCM_8)
+    seen = []
+    try:
+        assert nxsecure_dtls_session_trace_set(p.client, lambda s, o, n, c: seen.append(
+            ("c", o, n, c))) == NX_SUCCESS
+        assert nxsecure_dtls_server_trace_set(p.server, lambda s, o, n, c: seen.append(
+            ("s", o, n, c))) == NX_SUCCESS
+        assert p.connect() == NX_SUCCESS
+        client = [(o, n) for (r, o, n, c) in seen if r == "c"]
+        server = [(o, n) for (r, o, n, c) in seen if r == "s"]
+        assert client[-3:] == [(D.C_KEY_EXCHANGE, D.C_WAIT_CCS), (D.C_WAIT_CCS, D.C_WAIT_FINISHED),
+                               (D.C_WAIT_FINISHED, D.CONNECTED)] or \
+            client[-3:] == [(D.C_SERVER_HELLO, D.C_WAIT_CCS), (D.C_WAIT_CCS, D.C_WAIT_FINISHED),
+                            (D.C_WAIT_FINISHED, D.CONNECTED)]
+        assert (D.S_WAIT_HELLO, D.S_HELLO) in server and server[-1] == (D.S_WAIT_FINISHED,
+                                                                      D.CONNECTED)
+        assert ("c", D.C_WAIT_FINISHED, D.CONNECTED, 20) in seen     # caused by Finished
+        assert nxsecure_dtls_session_trace_set(p.client, None) == NX_SUCCESS
+    finally:
+        p.close()
