@@ -209,12 +209,17 @@ def push_hello_verify_request(w, cookie):
     w.vec8(cookie)
 
 
-def pull_psk_vector(body):
-    """ServerKeyExchange hint or ClientKeyExchange identity for plain PSK (RFC 4279 2)."""
+def _whole(body, vec):
+    """A message that is one opaque vector and nothing else."""
     r = Reader(body)
-    v = r.vec16()
+    v = r.vec8() if vec == 8 else r.vec16()
     r.done()
     return v
+
+
+def pull_psk_vector(body):
+    """ServerKeyExchange hint or ClientKeyExchange identity for plain PSK (RFC 4279 2)."""
+    return _whole(body, 16)
 
 
 def push_psk_vector(w, v):
@@ -324,9 +329,7 @@ def push_ec_params(w, group, point):
 
 def pull_ecdh_public(body):
     """RFC 8422 5.7 ClientECDiffieHellmanPublic: the point, as one whole message."""
-    r = Reader(body)
-    point = r.vec8()
-    r.done()
+    point = _whole(body, 8)
     if len(point) == 0:
         raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, _AD_DECODE_ERROR)
     return point
@@ -338,10 +341,7 @@ def push_ecdh_public(w, point):
 
 def pull_encrypted_premaster(body):
     """RFC 5246 7.4.7.1 EncryptedPreMasterSecret: opaque<0..2^16-1>."""
-    r = Reader(body)
-    ct = r.vec16()
-    r.done()
-    return ct
+    return _whole(body, 16)
 
 
 def push_encrypted_premaster(w, ct):

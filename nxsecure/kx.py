@@ -324,23 +324,18 @@ class EcdheKx(_Kx):
 
     def on_server_key_exchange(self, e, body):
         from .codec import Reader
-        from .handshake import pull_ec_params, pull_digitally_signed
+        from .handshake import pull_digitally_signed
         r = Reader(body)
         start = r.pos
-        group, point = pull_ec_params(r)
-        if group not in GROUPS:
-            raise NxError(NX_SECURE_TLS_HANDSHAKE_FAILURE, AD_ILLEGAL_PARAMETER)
+        _server_params(e, r)
         params = bytes(body[start:r.pos])
         alg, sig = pull_digitally_signed(r)
         verify(alg, e.peer_key, bytes(e.client_random) + bytes(e.server_random) + params, sig)
         r.done()
-        e.group = group
-        e.peer_point = bytes(point)
 
     def client_key_exchange(self, e, w):
         from .handshake import push_ecdh_public
-        priv, pub = ecdh_keypair(e.group)
-        z = ecdh_shared(e.group, priv, e.peer_point)
+        pub, z = _client_ecdh(e)
         push_ecdh_public(w, pub)                   # RFC 8422 5.7
         return z
 
@@ -400,21 +395,15 @@ class EcdhePskKx(EcdheKx):
 
     def on_server_key_exchange(self, e, body):
         from .codec import Reader
-        from .handshake import pull_ec_params
         r = Reader(body)
         e.hint = bytes(r.vec16())                  # RFC 5489 2
-        group, point = pull_ec_params(r)
-        if group not in GROUPS:
-            raise NxError(NX_SECURE_TLS_HANDSHAKE_FAILURE, AD_ILLEGAL_PARAMETER)
+        _server_params(e, r)
         r.done()
-        e.group = group
-        e.peer_point = bytes(point)
 
     def client_key_exchange(self, e, w):
         from .dtls import psk_premaster
-        priv, pub = ecdh_keypair(e.group)
-        z = ecdh_shared(e.group, priv, e.peer_point)
         from .handshake import push_psk_vector, push_ecdh_public
+        pub, z = _client_ecdh(e)
         push_psk_vector(w, e.psk_identity)         # RFC 5489 2
         push_ecdh_public(w, pub)
         return psk_premaster(z, e.psk)
@@ -433,6 +422,22 @@ class EcdhePskKx(EcdheKx):
         from .dtls import psk_from_identity, psk_premaster
         psk_from_identity(e, r)
         return psk_premaster(EcdheKx.on_client_key_exchange(self, e, r), e.psk)
+
+
+def _server_params(e, r):
+    """RFC 8422 5.4 ServerECDHParams: a group of ours and the server's point."""
+    from .handshake import pull_ec_params
+    group, point = pull_ec_params(r)
+    if group not in GROUPS:
+        raise NxError(NX_SECURE_TLS_HANDSHAKE_FAILURE, AD_ILLEGAL_PARAMETER)
+    e.group = group
+    e.peer_point = bytes(point)
+
+
+def _client_ecdh(e):
+    """Our ephemeral key pair on the server's group: (our public point, the secret)."""
+    priv, pub = ecdh_keypair(e.group)
+    return pub, ecdh_shared(e.group, priv, e.peer_point)
 
 
 _KX = {}
