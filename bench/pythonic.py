@@ -246,20 +246,10 @@ def crowd(sessions, echoes):
             p = gateway.Peer(dst)
             p.handshake()
             peers.append(p)
-        data = b"r" * 100
 
         def mark(name):
             ctl.echo(b"MARK " + name.encode())
-        one = peers[0]
-        mark("one0")
-        for _ in range(echoes):
-            one.echo(data)
-        mark("one1")
-        stride = 7919 % sessions or 1
-        mark("spread0")
-        for k in range(echoes):
-            peers[(k * stride) % sessions].echo(data)
-        mark("spread1")
+        gateway.echo_phases(peers, mark, echoes, b"r" * 100)
         ctl.sock.sendto(ctl.raw.keys.seal(23, b"EXIT"), dst)
         out, err = srv.communicate(timeout=60)
         res = json.loads(out.strip().splitlines()[-1])

@@ -111,6 +111,11 @@ def _dtls_options(p, role):
                    help="print only the data received")
 
 
+def _days_out(p, days):
+    p.add_argument("--days", type=int, default=days, help="validity (default %d)" % days)
+    p.add_argument("--out", default=".", metavar="DIR", help="directory (default .)")
+
+
 def parser():
     p = argparse.ArgumentParser(
         prog=PROG, description="DTLS 1.2 tools of nxsecure: a server and a client like "
@@ -169,8 +174,7 @@ def parser():
                        "ca.key.der.")
     a.add_argument("--name", default="nxsecure CA", help="common name")
     a.add_argument("--org", help="organization")
-    a.add_argument("--days", type=int, default=3650, help="validity (default 3650)")
-    a.add_argument("--out", default=".", metavar="DIR", help="directory (default .)")
+    _days_out(a, 3650)
     a.add_argument("--force", action="store_true", help="overwrite an existing CA")
 
     t = sub.add_parser("cert", help="issue a P-256 device or server certificate",
@@ -186,8 +190,7 @@ def parser():
                    help="extended key usage (default both)")
     t.add_argument("--ca-dir", default=".", metavar="DIR",
                    help="where `ca` wrote ca.pem / ca.key.pem (default .)")
-    t.add_argument("--days", type=int, default=825, help="validity (default 825)")
-    t.add_argument("--out", default=".", metavar="DIR", help="directory (default .)")
+    _days_out(t, 825)
     t.add_argument("--module", metavar="FILE", help="also write a Python module for a board")
 
     i = sub.add_parser("info", help="show a certificate",
