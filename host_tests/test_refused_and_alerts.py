@@ -7,7 +7,7 @@ import socket
 from dtls_helpers import (CCM8, OpenSSL, free_udp_port, make_client, make_server, v4,
                           send_data)
 from nxsecure import *  # noqa: F401,F403
-from nxsecure import netx, port, status
+from nxsecure import port, status
 
 
 def _silent_port():

@@ -20,6 +20,9 @@ import asyncio
 from . import api, evloop, netx
 from .api import (DTLSError, DTLSRefused, DTLSTimeout, DEFAULT_PORT, Certificate,  # noqa: F401
                   error_for)
+
+__all__ = ("connect", "start_server", "Server", "Connection", "DTLSError", "DTLSRefused",
+           "DTLSTimeout", "Certificate", "error_for", "DEFAULT_PORT")
 from .const import NX_NO_WAIT, NX_CONTINUE
 
 # Datagrams read per readable event of a socket: one, as the blocking pump does

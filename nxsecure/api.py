@@ -1454,7 +1454,7 @@ def _trace(conn):
 #   _dtls_app_data(buf, off, n, packet) and, for a client, _dtls_event(code) are
 #   replaced on the instance (DTLSConnection._hook / _unhook), so records come
 #   straight to the connection and its end is heard without polling;
-# - e.tx, e.record (prefix1, overhead1), e.mtu and e.send_app to send a record
+# - e.record (prefix1, overhead1), e.mtu and e.send_app to send a record
 #   (_send_record); netx._lock;
 # - session._rx_head (records queued in the session), packet._buf and its
 #   nx_packet_prepend_ptr / nx_packet_append_ptr;
@@ -1467,10 +1467,13 @@ def _engine(session):
     return getattr(session, "_engine", None)
 
 
+_SEND = memoryview(bytearray(1600))     # one record sealed at a time, under the stack lock
+
+
 def _send_record(session, data):
-    """One application record straight from data: copied into the session's outgoing
-    datagram buffer (the engine's tx, which it only uses inside a call) and sealed and
-    sent there by the engine (send_app); no packet from the pool
+    """One application record straight from data: copied into one buffer shared by
+    every session (it stays in the cache however many sessions there are), sealed there
+    and sent by the engine (send_app); no packet from the pool
     (nx_secure_dtls_session_send's work without the packet)."""
     e = session._engine
     rl = e.record
@@ -1481,8 +1484,8 @@ def _send_record(session, data):
     lock = netx._lock
     lock.acquire()
     try:
-        e.tx[pre:pre + n] = data
-        return e.send_app(e.tx, 0, n)
+        _SEND[pre:pre + n] = data
+        return e.send_app(_SEND, 0, n)
     except NxError as err:
         return err.code
     finally:
