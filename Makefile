@@ -98,6 +98,8 @@ FULL ?=
 BRIDGE_PORT ?= 8266
 MPREMOTE = $(VENV)/bin/mpremote connect $(PORT)
 DEPLOY = $(BUILD)/deploy/$(BOARD)
+# tools/profiles.py HOST_ONLY: CPython-only modules, never copied to a board
+HOST_ONLY_MPY = $(shell $(PYTHON) -c "import sys; sys.path.insert(0, 'tools'); import profiles; print(' '.join(p[:-3] + '.mpy' for p in profiles.HOST_ONLY))")
 MAIN_server := dtls_echo_server.py
 MAIN_client := dtls_sensor_client.py
 
@@ -109,7 +111,7 @@ deploy: venv
 	rm -rf $(DEPLOY) && mkdir -p $(DEPLOY)/lib
 	cp -r $(BUILD)/mpy/nxsecure $(DEPLOY)/lib/
 	$(if $(FULL),,rm -rf $(DEPLOY)/lib/nxsecure/x509 $(DEPLOY)/lib/nxsecure/pk)
-	rm -f $(addprefix $(DEPLOY)/lib/nxsecure/port/,cpython.mpy crypto_pyca.mpy pk_pyca.mpy)
+	rm -f $(addprefix $(DEPLOY)/lib/,$(HOST_ONLY_MPY))
 	cp boards/$(BOARD)/board_config.py boards/common/nxboard.py boards/common/net.py $(DEPLOY)/lib/
 	cp boards/common/dtls_echo_server.py boards/common/dtls_sensor_client.py $(DEPLOY)/
 	$(if $(MAIN),cp boards/common/$(MAIN_$(MAIN)) $(DEPLOY)/main.py)

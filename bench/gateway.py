@@ -150,6 +150,24 @@ class Peer:
                     return
 
 
+def echo_phases(peers, mark, echoes, data):
+    """The two echo figures: `echoes` round trips on one session (marks one0, one1),
+    then each on another of the sessions, a stride through all of them (spread0,
+    spread1); mark(name) notes the server's CPU clock. -> the one session."""
+    one = peers[0]
+    mark("one0")
+    for _ in range(echoes):
+        one.echo(data)
+    mark("one1")
+    n = len(peers)
+    stride = 7919 % n or 1
+    mark("spread0")
+    for k in range(echoes):
+        peers[(k * stride) % n].echo(data)
+    mark("spread1")
+    return one
+
+
 def drive(sessions, echoes):
     import socket as _s
     probe = _s.socket(_s.AF_INET, _s.SOCK_DGRAM)
@@ -181,17 +199,8 @@ def drive(sessions, echoes):
             if i + 1 == sessions - tenth:
                 mark("fill90")
         mark("fill100")
-        one = peers[0]
         data = b"r" * 100
-        mark("one0")
-        for _ in range(echoes):
-            one.echo(data)
-        mark("one1")
-        stride = 7919 % sessions or 1
-        mark("spread0")
-        for k in range(echoes):
-            peers[(k * stride) % sessions].echo(data)
-        mark("spread1")
+        one = echo_phases(peers, mark, echoes, data)
         for i in range(sessions):
             Peer(dst).handshake(half_open=True)
         mark("half0")

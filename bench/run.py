@@ -2,7 +2,8 @@
 raw Python UDP and MicroPython. Prints a table and writes BENCHMARKS.md.
 
     python bench/run.py [--reps 5] [--seconds 1.0] [--out BENCHMARKS.md]
-                        [--only echo,handshake,records,mp,gateway] [--gateway 5000]
+                        [--only echo,handshake,records,mp,gateway,pythonic] [--gateway 5000]
+                        [--crowd 1000]
 
 Host part: every server and client is its own process, both pinned to core 0 with
 `taskset -c 0`; the implementations of one configuration run alternately (A B, then
@@ -17,6 +18,9 @@ MicroPython part: bench/mp_bench.py inside the WebAssembly build under Node, and
 same script under this CPython, both with the pure-Python AES.
 Gateway part: bench/gateway.py (--gateway sessions on one server port; server CPU per
 handshake, per echo and per idle session ended, pinned), 3 runs, medians.
+Pythonic part: bench/pythonic_part.py (echo through nxsecure.aio and nxsecure.api beside
+python-mbedtls and the asyncio floor, alternated; the asyncio server with --crowd
+connected sessions, 3 runs).
 """
 import datetime
 import json
@@ -33,6 +37,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import common  # noqa: E402
+import pythonic_part  # noqa: E402
 
 PY = sys.executable
 ECHO_SUITES = ("psk-ccm8", "psk-gcm")
@@ -55,6 +60,9 @@ def pinned(cmd):
 
 
 def scripts(impl):
+    py = pythonic_part.scripts(impl)          # the Pythonic path's (bench/pythonic_part.py)
+    if py is not None:
+        return py
     if impl in ("udp", "floor", "record"):
         return ([PY, os.path.join(HERE, "udp_echo.py"), "server"],
                 [PY, os.path.join(HERE, "udp_echo.py"), "client"])
@@ -271,7 +279,8 @@ def versions():
     return v
 
 
-def report(res, mp, v, reps, seconds, command, elapsed, records=None, gateway=None):
+def report(res, mp, v, reps, seconds, command, elapsed, records=None, gateway=None,
+           pythonic=None):
     L = []
     w = L.append
     w("# Benchmarks")
@@ -513,6 +522,8 @@ def report(res, mp, v, reps, seconds, command, elapsed, records=None, gateway=No
                   "%s | %.1f B | %s |" % (a["suite"], x, "yes" if x == 0 else "no"))
         w("")
     gateway_report(w, gateway)
+    if pythonic:
+        pythonic_part.report(w, pythonic[0], pythonic[1])
     return "\n".join(L) + "\n"
 
 
@@ -522,7 +533,8 @@ PIN = True
 def main(argv):
     global PIN
     a = {"reps": 5, "seconds": 1.0, "out": os.path.join(ROOT, "BENCHMARKS.md"),
-         "only": "echo,handshake,records,mp,gateway", "gateway": 5000}
+         "only": "echo,handshake,records,mp,gateway,pythonic", "gateway": 5000,
+         "crowd": 1000}
     i = 1
     while i < len(argv):
         k = argv[i].lstrip("-")
@@ -549,6 +561,12 @@ def main(argv):
     if "gateway" in only:
         log("== host: gateway, %d sessions on one port" % a["gateway"])
         gateway = gateway_part(a["gateway"], 3 if a["reps"] > 1 else 1, log)
+    pythonic = None
+    if "pythonic" in only:
+        log("== host: the Pythonic path (nxsecure.aio / nxsecure.api), %d repetitions; "
+            "asyncio server with %d sessions" % (a["reps"], a["crowd"]))
+        pythonic = (pythonic_part.run(a["reps"], a["seconds"], run_pair, log),
+                    pythonic_part.crowd(a["crowd"], 3 if a["reps"] > 1 else 1, pinned, log))
     mp = {}
     if "mp" in only:
         log("== MicroPython (WebAssembly) and CPython, pure-Python AES")
@@ -556,7 +574,7 @@ def main(argv):
     command = "make bench" if os.environ.get("NXSECURE_BENCH_MAKE") else " ".join(
         ["python"] + [os.path.relpath(argv[0], ROOT)] + argv[1:])
     text = report(res, mp, versions(), a["reps"], a["seconds"], command, time.time() - t0,
-                  records, gateway)
+                  records, gateway, pythonic)
     print(text)
     if a["out"]:
         with open(a["out"], "w") as f:

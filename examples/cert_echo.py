@@ -4,8 +4,13 @@ with a P-256 server certificate, written like the NetX Secure DTLS guide's Figur
 certificate space), one thread, printing what happens. The CA and the server
 certificate are made at run time with pyca `cryptography` (host only).
 
-    python3 examples/cert_echo.py [--messages N]
+    python3 examples/cert_echo.py [--messages N] [--bind ADDRESS] [--port N]
+
+--bind is the server's local address (default 127.0.0.1; 0.0.0.0 lets other hosts in);
+the demo's client connects to it (to 127.0.0.1 for 0.0.0.0). Certificates for real
+devices: `python -m nxsecure ca` / `cert` (README, "Command line").
 """
+import argparse
 import datetime
 import sys
 
@@ -19,7 +24,7 @@ from cryptography.x509.oid import NameOID                         # noqa: E402
 from nxsecure import *                     # noqa: E402,F403
 from nxsecure.x509 import *                # noqa: E402,F403
 from nxsecure.crypto.table import make_tls_crypto   # noqa: E402
-from nxsecure import port                                # noqa: E402
+from nxsecure import port, netx                          # noqa: E402
 
 SUITE = TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8        # 0xC0AE
 SERVER_PORT = 4444
@@ -107,8 +112,36 @@ def wait_for(condition, ticks):
     return False
 
 
+def parse_args(argv):
+    def positive(text):
+        if not text.isdigit() or int(text) < 1:
+            raise argparse.ArgumentTypeError("must be a positive number, not %r" % text)
+        return int(text)
+
+    def udp_port(text):
+        if not text.isdigit() or not 0 < int(text) < 65536:
+            raise argparse.ArgumentTypeError("must be 1..65535, not %r" % text)
+        return int(text)
+
+    def ipv4(text):
+        if netx._v4_parse(text) is None:
+            raise argparse.ArgumentTypeError("not an IPv4 address: %r" % text)
+        return text
+    p = argparse.ArgumentParser(description="Certificate DTLS echo (ECDHE-ECDSA, P-256): "
+                                "server and client in one thread over the NetX Secure DTLS API.")
+    p.add_argument("--messages", type=positive, default=3, help="echoes to send (default 3)")
+    p.add_argument("--bind", type=ipv4, default="127.0.0.1",
+                   help="server address (default 127.0.0.1; 0.0.0.0 for all)")
+    p.add_argument("--port", type=udp_port, default=SERVER_PORT,
+                   help="server UDP port (default %d)" % SERVER_PORT)
+    return p.parse_args(argv[1:])
+
+
 def main(argv):
-    messages = int(argv[argv.index("--messages") + 1]) if "--messages" in argv else 3
+    args = parse_args(argv)
+    messages = args.messages
+    server_port = args.port
+    target = "127.0.0.1" if args.bind == "0.0.0.0" else args.bind
     ca_der, server_der, server_key_der = make_certificates()
     say("setup", "made a P-256 CA and a server certificate for %s with pyca" % SERVER_NAME)
     table = make_tls_crypto(port.crypto_backend(), [SUITE])
@@ -119,13 +152,13 @@ def main(argv):
     nx_system_initialize()
     nx_packet_pool_create(pool_0, "NetX Main Packet Pool", 1536, packet_pool_area,
                           len(packet_pool_area))
-    nx_ip_create(ip_0, "NetX IP Instance 0", IP_ADDRESS(127, 0, 0, 1), 0xFFFFFF00, pool_0)
+    nx_ip_create(ip_0, "NetX IP Instance 0", args.bind, 0xFFFFFF00, pool_0)
     nx_udp_enable(ip_0)
     nx_secure_tls_initialize()
 
     # ---- Figure 1.2: the server with its identity certificate and key --------------
     status = nx_secure_dtls_server_create(
-        dtls_server, ip_0, SERVER_PORT, NX_IP_PERIODIC_RATE, dtls_server_session_buffer,
+        dtls_server, ip_0, server_port, NX_IP_PERIODIC_RATE, dtls_server_session_buffer,
         len(dtls_server_session_buffer), table, server_metadata, len(server_metadata),
         server_packet_buffer, len(server_packet_buffer),
         lambda s, ip, p: connected.append(s) or NX_SUCCESS,
@@ -165,16 +198,14 @@ def main(argv):
         return st
 
     nxsecure_dtls_session_certificate_callback_set(client_session, check_name)
-    server_address = NXD_ADDRESS()
-    server_address.nxd_ip_version = NX_IP_VERSION_V4
-    server_address.nxd_ip_address.v4 = IP_ADDRESS(127, 0, 0, 1)
+    server_address = NXD_ADDRESS(target)
     status = nx_secure_dtls_client_session_start(client_session, client_socket,
-                                                 server_address, SERVER_PORT, NX_NO_WAIT)
+                                                 server_address, server_port, NX_NO_WAIT)
     results = [status]
 
     def started():
         results[0] = nx_secure_dtls_client_session_start(
-            client_session, client_socket, server_address, SERVER_PORT, NX_NO_WAIT)
+            client_session, client_socket, server_address, server_port, NX_NO_WAIT)
         return results[0] != NX_CONTINUE
 
     wait_for(started, 10 * NX_IP_PERIODIC_RATE)
@@ -186,7 +217,7 @@ def main(argv):
         status, packet = nx_secure_dtls_packet_allocate(client_session, pool_0, NX_NO_WAIT)
         nx_packet_data_append(packet, text, len(text), pool_0, NX_NO_WAIT)
         say("client", "sending %r: 0x%X" % (text, nx_secure_dtls_session_send(
-            client_session, packet, server_address, SERVER_PORT)))
+            client_session, packet, server_address, server_port)))
         got = []
 
         def echoed():

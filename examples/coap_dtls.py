@@ -1,16 +1,22 @@
-"""CoAP over DTLS (RFC 7252 "coaps") on the NetX Secure DTLS API: a responder (server)
-and a requester (client), the most common use of DTLS on small boards.
+"""CoAP over DTLS (RFC 7252 "coaps"), the most common use of DTLS on small boards, both
+ways in: a responder and a requester on the NetX Secure DTLS API (the firmware way:
+these classes run as they would on a board), and the same responder on nxsecure.aio
+(the gateway way, `gateway`).
 
-    python3 examples/coap_dtls.py server [--port 5684] [--suite ccm8|ccm|gcm|cbc]
-                                         [--psk ASCII] [--identity ID] [--count N]
-                                         [--cert leaf.der --key key.der [--ca root.der]]
-    python3 examples/coap_dtls.py client [--host 127.0.0.1] [--port 5684] [--path temperature]
-                                         [--suite ...] [--psk ASCII] [--identity ID]
-                                         [--ca root.der] [--cert leaf.der --key key.der]
+    python3 examples/coap_dtls.py demo     [--port 5684]            (both sides, one thread)
+    python3 examples/coap_dtls.py server   [--bind ADDR] [--port 5684] [--suite NAME]
+                                           [--psk ASCII] [--identity ID] [--count N]
+                                           [--cert leaf.der --key key.der]
+    python3 examples/coap_dtls.py client   [--host HOST] [--port 5684] [--path temperature]
+                                           [--suite NAME] [--psk ASCII] [--identity ID]
+                                           [--ca root.der] [--cert leaf.der --key key.der]
+    python3 examples/coap_dtls.py gateway  [--bind ADDR] [--port 5684] [--psk ASCII]
+                                           [--identity ID] [--count N] [--cert F --key F]
 
 PSK is the default (identity "sensor-01", key "secretPSK": the ASCII key libcoap's
 `-k` takes). With --cert/--key the server also offers ECDHE-ECDSA / ECDHE-RSA suites
-(the key is SEC 1 EC or PKCS#1 RSA DER); --ca makes the client trust a root.
+(the key is SEC 1 EC or PKCS#1 RSA DER); --ca makes the client trust a root. Servers
+listen on all addresses unless --bind names one.
 
 The CoAP part is a minimal RFC 7252 codec: the 4-byte header, a token, options (Uri-Path
 and Content-Format are understood, others are carried and skipped), the 0xFF payload
@@ -144,6 +150,38 @@ def coap_decode(data):
 
 def uri_path(msg):
     return "/" + "/".join(v.decode() for n, v in msg["options"] if n == OPT_URI_PATH)
+
+
+def coap_respond(data, resources, served):
+    """The CoAP reply to one request datagram (None: nothing to send); served gets
+    (method, path, response code) of each request answered."""
+    msg = coap_decode(data)
+    if msg is None:
+        return None                    # RFC 7252 4.2: silently ignore
+    mtype, code = msg["type"], msg["code"]
+    if mtype in (ACK, RST) or (code == 0 and mtype == NON):
+        return None
+    if code == 0:                      # CoAP ping: an empty CON gets a RST
+        return coap_encode(RST, 0, msg["mid"])
+    if code >> 5 != 0:                 # a response where a request belongs
+        return coap_encode(RST, 0, msg["mid"]) if mtype == CON else None
+    path = uri_path(msg)
+    options = ()
+    payload = b""
+    if code != GET:
+        rcode = METHOD_NOT_ALLOWED if path in resources else NOT_FOUND
+    elif path not in resources:
+        rcode = NOT_FOUND
+    else:
+        rcode = CONTENT
+        body = resources[path]
+        payload = body() if callable(body) else body
+        options = [(OPT_CONTENT_FORMAT, b"")]          # 0 = text/plain, empty uint
+    served.append((code, path, rcode))
+    # piggybacked ACK for CON (same MID and token); NON gets NON with a new MID
+    mid = msg["mid"] if mtype == CON else (msg["mid"] + 1) & 0xFFFF
+    return coap_encode(ACK if mtype == CON else NON, rcode, mid, msg["token"], options,
+                       payload)
 
 
 # ---- DTLS plumbing shared by both sides ------------------------------------------------
@@ -293,33 +331,7 @@ class CoapServer:
 
     def respond(self, data):
         """The CoAP reply to one request datagram (None: nothing to send)."""
-        msg = coap_decode(data)
-        if msg is None:
-            return None                    # RFC 7252 4.2: silently ignore
-        mtype, code = msg["type"], msg["code"]
-        if mtype in (ACK, RST) or (code == 0 and mtype == NON):
-            return None
-        if code == 0:                      # CoAP ping: an empty CON gets a RST
-            return coap_encode(RST, 0, msg["mid"])
-        if code >> 5 != 0:                 # a response where a request belongs
-            return coap_encode(RST, 0, msg["mid"]) if mtype == CON else None
-        path = uri_path(msg)
-        options = ()
-        payload = b""
-        if code != GET:
-            rcode = METHOD_NOT_ALLOWED if path in self.resources else NOT_FOUND
-        elif path not in self.resources:
-            rcode = NOT_FOUND
-        else:
-            rcode = CONTENT
-            body = self.resources[path]
-            payload = body() if callable(body) else body
-            options = [(OPT_CONTENT_FORMAT, b"")]          # 0 = text/plain, empty uint
-        self.served.append((code, path, rcode))
-        # piggybacked ACK for CON (same MID and token); NON gets NON with a new MID
-        mid = msg["mid"] if mtype == CON else (msg["mid"] + 1) & 0xFFFF
-        return coap_encode(ACK if mtype == CON else NON, rcode, mid, msg["token"], options,
-                           payload)
+        return coap_respond(data, self.resources, self.served)
 
     def close(self):
         for s in self.server._sessions:
@@ -447,6 +459,42 @@ class CoapClient:
         nx_udp_socket_delete(self.socket)
 
 
+# ---- the gateway way: the same responder on nxsecure.aio ----------------------------
+async def gateway(bind, udp_port, psk, identity, count=0, certfile=None, keyfile=None,
+                  resources=None, ready=None):
+    """A CoAP responder on the asyncio layer: one event per request datagram, the reply
+    sent from it. Serves until `count` requests were answered (0: forever)."""
+    import asyncio
+    from nxsecure import aio
+    resources = resources if resources is not None else {"/temperature": TEMPERATURE}
+    served = []
+    done = asyncio.get_running_loop().create_future()
+
+    def on_data(conn, data):
+        reply = coap_respond(data, resources, served)
+        if reply is not None:
+            conn.send_nowait(reply)
+        method, path, rcode = served[-1] if served else (0, "", 0)
+        print("%s:%d %d %s -> %s" % (conn.address + (method, path, code_str(rcode))))
+        if count and len(served) >= count and not done.done():
+            done.set_result(None)
+
+    srv = await aio.start_server(None, bind, udp_port, psk={identity: psk} if psk else None,
+                                 psk_hint=b"CoAP", certfile=certfile, keyfile=keyfile,
+                                 idle_timeout=120)
+    srv.on_data = on_data
+    srv.on_connected = lambda conn: print("handshake with %s:%d: %s" % (
+        conn.address + (conn.cipher_suite,)))
+    print("coaps gateway on %s port %d" % (bind or "all addresses", udp_port))
+    if ready is not None:
+        ready()
+    try:
+        await done
+    finally:
+        srv.close()
+    return served
+
+
 # ---- command line ----------------------------------------------------------------------
 def _read(path):
     with open(path, "rb") as f:
@@ -454,89 +502,154 @@ def _read(path):
 
 
 def _args(argv):
-    opts = {"role": argv[1] if len(argv) > 1 else "demo", "host": "127.0.0.1",
-            "port": COAP_PORT, "path": "temperature", "suite": None, "psk": PSK.decode(),
-            "identity": IDENTITY.decode(), "count": 0, "cert": None, "key": None, "ca": None}
-    i = 2
-    while i + 1 < len(argv):
-        k = argv[i].lstrip("-")
-        opts[k] = int(argv[i + 1]) if k in ("port", "count") else argv[i + 1]
-        i += 2
-    return opts
+    import argparse
+
+    def udp_port(text):
+        if not text.isdigit() or not 0 < int(text) < 65536:
+            raise argparse.ArgumentTypeError("must be 1..65535, not %r" % text)
+        return int(text)
+
+    def address(text):
+        try:
+            NXD_ADDRESS(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError("not an IP address: %r" % text)
+        return text
+
+    def count(text):
+        if not text.isdigit():
+            raise argparse.ArgumentTypeError("must be a number >= 0, not %r" % text)
+        return int(text)
+
+    def existing(text):
+        import os
+        if not os.path.isfile(text):
+            raise argparse.ArgumentTypeError("no such file: %r" % text)
+        return text
+
+    p = argparse.ArgumentParser(description="CoAP over DTLS: responder and requester on the "
+                                "NetX Secure DTLS API, and a responder on nxsecure.aio.")
+    sub = p.add_subparsers(dest="role", metavar="ROLE")
+
+    def common(q, server):
+        q.add_argument("--port", type=udp_port, default=COAP_PORT,
+                       help="DTLS port (default %d)" % COAP_PORT)
+        q.add_argument("--psk", default=PSK.decode(), help="ASCII key (default secretPSK)")
+        q.add_argument("--identity", default=IDENTITY.decode(), help="PSK identity")
+        q.add_argument("--cert", type=existing, help="certificate (DER)")
+        q.add_argument("--key", type=existing, help="its key (DER)")
+        if server:
+            q.add_argument("--bind", type=address, default=None,
+                           help="local address (default: all)")
+            q.add_argument("--count", type=count, default=0,
+                           help="exit after N requests (default 0: serve forever)")
+    common(sub.add_parser("server", help="responder (NetX API)"), True)
+    c = sub.add_parser("client", help="requester (NetX API): GET a path")
+    common(c, False)
+    c.add_argument("--host", default="127.0.0.1", help="server name or address")
+    c.add_argument("--path", default="temperature", help="resource (default temperature)")
+    c.add_argument("--ca", type=existing, help="trusted root (DER)")
+    for q in (sub.choices["server"], c):
+        q.add_argument("--suite", choices=sorted(SUITES), default=None, help="one suite only")
+    common(sub.add_parser("gateway", help="responder on nxsecure.aio (asyncio)"), True)
+    d = sub.add_parser("demo", help="responder and requester in one thread (NetX API)")
+    d.add_argument("--port", type=udp_port, default=COAP_PORT)
+    a = p.parse_args(argv[1:] or ["demo"])
+    if getattr(a, "cert", None) and not getattr(a, "key", None):
+        p.error("--cert needs --key")
+    return a
 
 
-def _stack():
+def _stack(bind="127.0.0.1"):
     nx_system_initialize()
     pool = NX_PACKET_POOL()
     mem = bytearray(24 * (1536 + sizeof(NX_PACKET)))
     nx_packet_pool_create(pool, "CoAP pool", 1536, mem, len(mem))
     ip = NX_IP()
-    nx_ip_create(ip, "CoAP IP", IP_ADDRESS(127, 0, 0, 1), 0xFFFFFF00, pool)
+    nx_ip_create(ip, "CoAP IP", bind, 0xFFFFFF00, pool)
     nx_udp_enable(ip)
     nx_secure_tls_initialize()
     return pool, ip, mem
 
 
+def _resolve(host):
+    """An NXD_ADDRESS for a host name or address; None if it does not resolve."""
+    try:
+        return NXD_ADDRESS(host)
+    except ValueError:
+        pass
+    import socket
+    try:
+        return NXD_ADDRESS(socket.getaddrinfo(host, None, socket.AF_INET)[0][4][0])
+    except (OSError, IndexError):
+        return None
+
+
 def main(argv):
     o = _args(argv)
-    table = (make_tls_crypto(port.crypto_backend(), [SUITES[o["suite"]]]) if o["suite"]
-             else None)
-    pool, ip, _mem = _stack()
-    psk, identity = o["psk"].encode(), o["identity"].encode()
-    if o["role"] == "server":
-        certs = [(_read(o["cert"]), _read(o["key"]))] if o["cert"] else ()
-        srv = CoapServer(ip, pool, o["port"], table, psk=psk, identity=identity,
-                         local_certs=certs)
-        print("coap server on port %d: 0x%X" % (o["port"], srv.status))
+    if o.role == "gateway":
+        import asyncio
+        asyncio.run(gateway(o.bind, o.port, o.psk.encode(), o.identity.encode(), o.count,
+                            o.cert, o.key))
+        return 0
+    suite = getattr(o, "suite", None)
+    table = make_tls_crypto(port.crypto_backend(), [SUITES[suite]]) if suite else None
+    if o.role == "server":
+        pool, ip, _mem = _stack(o.bind or "0.0.0.0")
+        certs = [(_read(o.cert), _read(o.key))] if o.cert else ()
+        srv = CoapServer(ip, pool, o.port, table, psk=o.psk.encode(),
+                         identity=o.identity.encode(), local_certs=certs)
+        print("coap server on port %d: 0x%X" % (o.port, srv.status))
         if srv.status:
             return 1
-        while not o["count"] or len(srv.served) < o["count"]:
+        while not o.count or len(srv.served) < o.count:
             h, n = len(srv.handshakes), len(srv.served)
             srv.service(1)
-            for status, ms, suite in srv.handshakes[h:]:
-                print("handshake 0x%X in %d ms, suite 0x%04X" % (status, ms, suite or 0))
+            for status, ms, suite_id in srv.handshakes[h:]:
+                print("handshake 0x%X in %d ms, suite 0x%04X" % (status, ms, suite_id or 0))
             for method, path, rcode in srv.served[n:]:
                 print("%d %s -> %s" % (method, path, code_str(rcode)))
         srv.close()
         return 0
-    if o["role"] == "client":
-        trusted = [_read(o["ca"])] if o["ca"] else ()
-        certs = [(_read(o["cert"]), _read(o["key"]))] if o["cert"] else ()
-        cli = CoapClient(ip, pool, table, psk=psk, identity=identity, trusted=trusted,
-                         local_certs=certs)
-        host = [int(x) for x in o["host"].split(".")]
-        address = NXD_ADDRESS()
-        address.nxd_ip_version = NX_IP_VERSION_V4
-        address.nxd_ip_address.v4 = IP_ADDRESS(*host)
-        status = cli.connect(address, o["port"])
+    if o.role == "client":
+        address = _resolve(o.host)
+        if address is None:
+            print("coap_dtls.py: error: cannot resolve --host %r" % o.host, file=sys.stderr)
+            return 2
+        pool, ip, _mem = _stack("::" if address.nxd_ip_version == NX_IP_VERSION_V6
+                                else "0.0.0.0")
+        trusted = [_read(o.ca)] if o.ca else ()
+        certs = [(_read(o.cert), _read(o.key))] if o.cert else ()
+        cli = CoapClient(ip, pool, table, psk=o.psk.encode(), identity=o.identity.encode(),
+                         trusted=trusted, local_certs=certs)
+        status = cli.connect(address, o.port)
         print("handshake 0x%X in %s ms, suite 0x%04X" % (status, cli.handshake_ms,
                                                          cli.suite() or 0))
         if status:
             return 1
-        status, msg = cli.get(o["path"])
+        status, msg = cli.get(o.path)
         if msg is None:
-            print("GET /%s: no response (0x%X)" % (o["path"], status))
+            print("GET /%s: no response (0x%X)" % (o.path, status))
             return 1
-        print("GET /%s -> %s %r" % (o["path"], code_str(msg["code"]), msg["payload"]))
+        print("GET /%s -> %s %r" % (o.path, code_str(msg["code"]), msg["payload"]))
         cli.close()
         return 0 if msg["code"] >> 5 == 2 else 1
     # demo: both sides in one thread, like examples/psk_echo.py
-    srv = CoapServer(ip, pool, o["port"], table)
+    pool, ip, _mem = _stack()
+    srv = CoapServer(ip, pool, o.port, table)
     cli = CoapClient(ip, pool, table)
-    address = NXD_ADDRESS()
-    address.nxd_ip_version = NX_IP_VERSION_V4
-    address.nxd_ip_address.v4 = IP_ADDRESS(127, 0, 0, 1)
-    status = cli.connect(address, o["port"], NX_NO_WAIT)
+    address = NXD_ADDRESS("127.0.0.1")
+    status = cli.connect(address, o.port, NX_NO_WAIT)
     for _ in range(500):
         srv.service(1)
-        status = cli.connect(address, o["port"], NX_NO_WAIT)
+        status = cli.connect(address, o.port, NX_NO_WAIT)
         if status != NX_CONTINUE:
             break
     print("client handshake: 0x%X, suite 0x%04X; server: %r" % (status, cli.suite() or 0,
                                                               srv.handshakes))
     mid = (cli._mid + 1) & 0xFFFF
     _send(cli.session, pool, coap_encode(CON, GET, mid, b"t1", path_options("temperature")),
-          False, address, o["port"])
+          False, address, o.port)
     reply = None
     for _ in range(200):
         srv.service(1)

@@ -1,9 +1,18 @@
-"""PSK DTLS echo server and client on 127.0.0.1, written like the NetX Secure DTLS
-guide's Figures 1.1 (client) and 1.2 (server), one thread, printing what happens.
+"""PSK DTLS echo server and client in one thread, written with the NetX Secure DTLS API
+like the guide's Figures 1.1 (client) and 1.2 (server), printing what happens: the way
+in for firmware developers (the same calls run on a board). For the Pythonic and asyncio
+way in, see examples/gateway.py.
 
-    python3 examples/psk_echo.py [--suite ccm8|ccm|gcm|cbc] [--messages N] [--keylog FILE]
+    python3 examples/psk_echo.py [--suite ccm8|ccm|gcm|cbc] [--messages N]
+                                 [--bind ADDRESS] [--port N] [--keylog FILE]
+
+--bind is the server's local address (default 127.0.0.1; 0.0.0.0 or :: lets other
+hosts in); the demo's client connects to it (to the loopback address for 0.0.0.0 / ::).
+Runs on CPython and on MicroPython's unix port.
 """
 import sys
+
+import argparse
 
 sys.path.insert(0, __file__.rsplit("/", 2)[0] if "/" in __file__ else "..")
 
@@ -93,36 +102,56 @@ def wait_for(condition, ticks):
     return False
 
 
+def parse_args(argv):
+    """The command line, checked here (MicroPython's argparse ignores type= and
+    choices=): a wrong value is a clear message and exit status 2, never a traceback."""
+    p = argparse.ArgumentParser(description="PSK DTLS echo: server and client in one "
+                                "thread over the NetX Secure DTLS API.")
+    p.add_argument("--suite", default="ccm8", help="ccm8 (default), ccm, gcm or cbc")
+    p.add_argument("--messages", default="3", help="echoes to send (default 3)")
+    p.add_argument("--bind", default="127.0.0.1",
+                   help="server address (default 127.0.0.1; 0.0.0.0 or :: for all)")
+    p.add_argument("--port", default=str(SERVER_PORT), help="server UDP port (default %d)"
+                   % SERVER_PORT)
+    p.add_argument("--keylog", default=None, help="append the NSS key log line to FILE")
+    a = p.parse_args(argv[1:])
+
+    def fail(msg):
+        print("psk_echo.py: error: %s (see --help)" % msg, file=sys.stderr)
+        sys.exit(2)
+    if a.suite not in SUITES:
+        fail("unknown --suite %r; choose one of %s" % (a.suite, ", ".join(sorted(SUITES))))
+    if not a.messages.isdigit() or int(a.messages) < 1:
+        fail("--messages must be a positive number, not %r" % a.messages)
+    if not a.port.isdigit() or not 0 < int(a.port) < 65536:
+        fail("--port must be 1..65535, not %r" % a.port)
+    try:
+        NXD_ADDRESS(a.bind)
+    except ValueError:
+        fail("--bind must be an IP address (127.0.0.1, 0.0.0.0, ::1, ::), not %r" % a.bind)
+    return a.suite, int(a.messages), a.bind, int(a.port), a.keylog
+
+
 def main(argv):
-    suite_name = "ccm8"
-    messages = 3
-    keylog = None
-    i = 1
-    while i < len(argv):
-        if argv[i] == "--suite":
-            suite_name = argv[i + 1]
-            i += 1
-        elif argv[i] == "--messages":
-            messages = int(argv[i + 1])
-            i += 1
-        elif argv[i] == "--keylog":
-            keylog = argv[i + 1]
-            i += 1
-        i += 1
+    suite_name, messages, bind, server_port, keylog = parse_args(argv)
+    if bind in ("0.0.0.0", "::"):
+        target = "::1" if ":" in bind else "127.0.0.1"
+    else:
+        target = bind
     table = make_tls_crypto(port.crypto_backend(), [SUITES[suite_name]])
     status, metadata_size = nx_secure_tls_metadata_size_calculate(table)
 
     nx_system_initialize()
     nx_packet_pool_create(pool_0, "NetX Main Packet Pool", 1536, packet_pool_area,
                           len(packet_pool_area))
-    nx_ip_create(ip_0, "NetX IP Instance 0", IP_ADDRESS(127, 0, 0, 1), 0xFFFFFF00, pool_0)
+    nx_ip_create(ip_0, "NetX IP Instance 0", NXD_ADDRESS(bind), 0xFFFFFF00, pool_0)
     nx_udp_enable(ip_0)
     nx_secure_tls_initialize()
 
     # ---- server (Figure 1.2) -------------------------------------------------------
     server_metadata = bytearray(metadata_size * DTLS_SERVER_SESSIONS)
     status = nx_secure_dtls_server_create(
-        dtls_server, ip_0, SERVER_PORT, NX_IP_PERIODIC_RATE, dtls_server_session_buffer,
+        dtls_server, ip_0, server_port, NX_IP_PERIODIC_RATE, dtls_server_session_buffer,
         len(dtls_server_session_buffer), table, server_metadata, len(server_metadata),
         server_packet_buffer, len(server_packet_buffer),
         dtls_server_connect_notify, dtls_server_receive_notify)
@@ -134,7 +163,7 @@ def main(argv):
     nxsecure_dtls_server_idle_timeout_set(dtls_server, 120 * NX_IP_PERIODIC_RATE)
     nx_secure_dtls_server_psk_add(dtls_server, PSK, len(PSK), IDENTITY, len(IDENTITY), b"gw", 2)
     status = nx_secure_dtls_server_start(dtls_server)
-    say("server", "listening on 127.0.0.1:%d: 0x%X" % (SERVER_PORT, status))
+    say("server", "listening on %s port %d: 0x%X" % (bind, server_port, status))
     if status:
         return 1
 
@@ -148,18 +177,16 @@ def main(argv):
         nxsecure_dtls_session_keylog_set(client_session, lambda line: (out.write(line), out.flush()))
     nx_udp_socket_create(ip_0, client_socket, "DTLS Client Socket", NX_IP_NORMAL,
                          NX_FRAGMENT_OKAY, NX_IP_TIME_TO_LIVE, 8)
-    server_ip = NXD_ADDRESS()
-    server_ip.nxd_ip_version = NX_IP_VERSION_V4
-    server_ip.nxd_ip_address.v4 = IP_ADDRESS(127, 0, 0, 1)
+    server_ip = NXD_ADDRESS(target)
 
     # The client starts with NX_NO_WAIT so this one thread can also run the server.
     status = nx_secure_dtls_client_session_start(client_session, client_socket, server_ip,
-                                                 SERVER_PORT, NX_NO_WAIT)
+                                                 server_port, NX_NO_WAIT)
     wait_for(lambda: nx_secure_dtls_client_session_start(
-        client_session, client_socket, server_ip, SERVER_PORT, NX_NO_WAIT) != NX_CONTINUE,
+        client_session, client_socket, server_ip, server_port, NX_NO_WAIT) != NX_CONTINUE,
         5 * NX_IP_PERIODIC_RATE)
     status = nx_secure_dtls_client_session_start(client_session, client_socket, server_ip,
-                                                 SERVER_PORT, NX_NO_WAIT)
+                                                 server_port, NX_NO_WAIT)
     say("client", "nx_secure_dtls_client_session_start: 0x%X, suite %s" % (status, suite_name))
     if status:
         return 1
@@ -169,7 +196,7 @@ def main(argv):
         request = b"reading %d: 21.%d C" % (k, k)
         status, send_packet = nx_secure_dtls_packet_allocate(client_session, pool_0, NX_NO_WAIT)
         nx_packet_data_append(send_packet, request, len(request), pool_0, NX_NO_WAIT)
-        status = nx_secure_dtls_session_send(client_session, send_packet, server_ip, SERVER_PORT)
+        status = nx_secure_dtls_session_send(client_session, send_packet, server_ip, server_port)
         if status:
             nx_packet_release(send_packet)
         say("client", "sent %r: 0x%X" % (request, status))

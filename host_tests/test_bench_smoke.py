@@ -14,7 +14,8 @@ NUMBER = r"[0-9]+(?:\.[0-9]+)?"
 def test_bench_runs_and_writes_every_table(tmp_path):
     out = tmp_path / "BENCHMARKS.md"
     p = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "run.py"), "--reps", "1",
-                        "--seconds", "0.2", "--gateway", "60", "--out", str(out)], cwd=ROOT,
+                        "--seconds", "0.2", "--gateway", "60", "--crowd", "40",
+                        "--out", str(out)], cwd=ROOT,
                        capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
     text = out.read_text()
@@ -57,7 +58,20 @@ def test_bench_runs_and_writes_every_table(tmp_path):
     assert len(re.findall(r"\| (yes|no) \|", targets)) >= 10, targets
     # the gateway row: server CPU per handshake, per echo and per ended session, and
     # the three scaling ratios of issue #11
-    gw = text[text.index("## Gateway: 60 PSK-CCM_8 sessions"):]
+    gw = text[text.index("## Gateway: 60 PSK-CCM_8 sessions"):].split("\n## ")[0]
     for label in ("handshake, first 10%", "echo, one session", "idle sweep, per session"):
         assert re.search(r"\| %s[^|]* \| %s us" % (re.escape(label), NUMBER), gw), gw
     assert len(re.findall(r"\| %s \(%s\.\.%s\) \| (yes|no) \|" % (NUMBER, NUMBER, NUMBER), gw)) == 3
+    # the Pythonic path (issue #16): echo through nxsecure.aio and nxsecure.api beside
+    # python-mbedtls and the asyncio floor, its verdicts, and the crowd row
+    py = text[text.index("## Pythonic path: echo"):]
+    for size in (100, 1000):
+        for name in (r"nxsecure\.aio server and client", r"nxsecure\.api server and client",
+                     "floor: raw UDP echo"):
+            assert re.search(r"\| %d B \| %s[^|]* \| %s \(.*\) \| %s \| %s \| %s \|" % (
+                size, name, NUMBER, NUMBER, NUMBER, NUMBER), py), (name, py)
+    assert len(re.findall(r"\| echo (aio|sync) / python-mbedtls >= .* \| %s \| (yes|no) \|"
+                          % NUMBER, py)) == 4, py
+    crowd = text[text.index("## Pythonic path: one asyncio server, 40 connected sessions"):]
+    assert re.search(r"\| echo, each on another of the 40 sessions \| %s us" % NUMBER, crowd)
+    assert re.search(r"\| 40 sessions: echo spread / one session <= 1\.2 \| %s " % NUMBER, crowd)

@@ -131,7 +131,9 @@ def peer_server(peer, udp_port, suite, pems, cert="leaf", chain=True, mtu=None,
         if client_ca:
             argv += ["--require-client-cert", "--x509cafile", p[client_ca]]
         srv = Proc(argv)
-        assert srv.wait_output(b"listening on IPv4", TIMEOUT, stream="any"), srv.transcript()
+        # "...done" follows the bind (a client sent off before it would be refused)
+        assert srv.wait_output(b"IPv4 0.0.0.0 port %d...done" % udp_port, TIMEOUT,
+                               stream="any"), srv.transcript()
     return srv
 
 

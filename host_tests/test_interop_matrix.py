@@ -199,7 +199,9 @@ def start_peer_server(cell, udp_port):
         ok = proc.wait_output(b"ACCEPT", STEP_S)
     elif p == "gnutls":
         proc = peers.gnutls_server(udp_port, s, c, c["dir"])
-        ok = proc.wait_output(b"listening on IPv4", STEP_S, stream="any")
+        # "...done" follows the bind (the line itself comes before it): a client
+        # sent off earlier would be refused, and is told so at once
+        ok = proc.wait_output(b"IPv4 0.0.0.0 port %d...done" % udp_port, STEP_S, stream="any")
     elif p in ("mbedtls", "tinydtls"):
         proc = peers.script(p + "-server", udp_port, s, c["dir"])
         ok = proc.wait_output(b"READY", STEP_S)

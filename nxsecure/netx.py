@@ -730,6 +730,8 @@ def _try_bind(sock, udp_port):
                 else:
                     sock._h6 = h
                 _handles.append(h)
+                if _on_handle[0] is not None:
+                    _on_handle[0](h, True)
             sock.nx_udp_socket_port = want
             return NX_SUCCESS
         for h in handles:
@@ -791,6 +793,8 @@ def nx_udp_socket_unbind(socket):
                 h.owner = None
                 if h in _handles:
                     _handles.remove(h)
+                    if _on_handle[0] is not None:
+                        _on_handle[0](h, False)
                 h.close()
         socket._h4 = socket._h6 = None
         socket.nx_udp_socket_port = 0
@@ -844,6 +848,16 @@ def _udp_send(socket, mv, addr):
     socket.nx_udp_socket_bytes_sent += n
     socket.nx_udp_socket_ip_ptr.nx_ip_udp_packets_sent += 1
     return NX_SUCCESS
+
+
+def _udp_connect(socket, addr):
+    """Connect the socket's port handle for addr's family to addr where the port can
+    (CPython's handle.connect: the OS then reports an ICMP port unreachable from addr
+    to socket._dtls_error(errno)); elsewhere nothing happens."""
+    try:
+        (socket._h6 if len(addr) == 4 else socket._h4).connect(addr)
+    except Exception:
+        pass
 
 
 # =============================================================================
@@ -947,6 +961,10 @@ def serialized(fn):
 
 
 _handles = []        # every bound port handle (handle.owner is its NX_UDP_SOCKET)
+# An event loop that watches the port handles itself (nxsecure/evloop.py) sets
+# _on_handle[0] = fn(handle, added): called when a bind adds a handle to _handles
+# (added True) and when an unbind removes one, before it is closed (added False).
+_on_handle = [None]
 
 
 # --- timers ----------------------------------------------------------------------

@@ -134,6 +134,17 @@ class NX_SECURE_DTLS_SESSION:
             if not self._consumed:
                 netx._give(packet)
 
+    def _client_refused(self, err):
+        """Error hook of a client session's socket, connected to the server
+        (netx._udp_connect): the port reports an ICMP port unreachable -- nothing
+        listens at the server's address and port. It ends a handshake at once with
+        NX_NOT_CONNECTED, the guide's code for a server that cannot be reached, instead
+        of retransmitting until the timeout; as TCP treats it (RFC 1122 4.2.3.9, RFC
+        5461), the hard error aborts only connection establishment."""
+        e = self._engine
+        if e.state != IDLE and e.state < CONNECTED:
+            e._fail(NX_NOT_CONNECTED, None)
+
     def _client_receive(self, packet, addr):
         """UDP receive hook of a client session's socket."""
         if self._peer is None or addr != self._peer or self._engine is None:
@@ -264,6 +275,7 @@ def _detach(session):
     sock = session._socket
     if sock is not None and session._server is None and sock._dtls_receive == session._client_receive:
         sock._dtls_receive = None
+        sock._dtls_error = None
         # The guide's Figure 1.1 deletes the socket right after ending the session:
         # a socket the session bound itself is unbound with it.
         if session._bound_here:
@@ -355,6 +367,11 @@ def nx_secure_dtls_client_session_start(dtls_session, udp_socket, ip_address, po
     dtls_session._socket = udp_socket
     dtls_session._peer = peer
     udp_socket._dtls_receive = dtls_session._client_receive
+    if bound_here:
+        # a socket of its own: connected to the server, so that an ICMP port
+        # unreachable ends the handshake at once (_client_refused)
+        udp_socket._dtls_error = dtls_session._client_refused
+        netx._udp_connect(udp_socket, peer)
     try:
         e.start_client(port.ticks_ms())
     except NxError as err:

@@ -19,8 +19,9 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "boards", "mip")
 OPTIONAL = ("nxsecure/x509/", "nxsecure/pk/")
-# CPython-only modules of the port: never on a board
-HOST_ONLY = ("nxsecure/port/cpython.py", "nxsecure/port/crypto_pyca.py", "nxsecure/port/pk_pyca.py")
+# CPython-only modules (the port's CPython half, the Pythonic layer): never on a board
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from profiles import HOST_ONLY  # noqa: E402
 EXAMPLES = ("boards/common/nxboard.py", "boards/common/net.py",
             "boards/common/dtls_echo_server.py", "boards/common/dtls_sensor_client.py",
             "boards/common/selftest.py")

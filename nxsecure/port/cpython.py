@@ -7,6 +7,7 @@ import threading
 import time
 
 EADDRINUSE = errno.EADDRINUSE
+ECONNREFUSED = errno.ECONNREFUSED
 
 _T0 = time.monotonic()
 _TICKS_PERIOD = 1 << 30          # same wrap as MicroPython's time.ticks_ms()
@@ -43,6 +44,7 @@ class UdpHandle:
         self.sock = sock
         self.family = family
         self.owner = None   # set by the user of the handle (netx: its NX_UDP_SOCKET)
+        self.refused = 0    # ICMP port unreachable reports (connected sockets)
         # The socket's own methods, so select and a send cost no Python frame:
         # select.select takes the handle itself (fileno), and sendto(mv, addr) gives
         # the bytes sent or raises OSError, which its caller (netx) turns into a code.
@@ -50,14 +52,46 @@ class UdpHandle:
         self.sendto = sock.sendto
 
     def recvfrom_into(self, mv):
-        """(n, addr) for one datagram, (0, None) when none is queued or on error."""
+        """(n, addr) for one datagram, (0, None) when none is queued or on error.
+        ECONNREFUSED -- an ICMP port unreachable came back for an earlier send of a
+        connected socket (connect()) -- goes to the owner's _dtls_error(errno) hook."""
         try:
             return self.sock.recvfrom_into(mv)
         except (BlockingIOError, InterruptedError):
             return 0, None
-        except OSError:
-            # e.g. ECONNREFUSED reported for an earlier send (ICMP port unreachable)
+        except ConnectionRefusedError:
+            self._refused()
             return 0, None
+        except OSError:
+            return 0, None
+
+    def connect(self, addr):
+        """Connect the socket to addr (netx._udp_connect; raises OSError): the OS
+        drops datagrams from other sources and reports an ICMP port unreachable from
+        addr as ECONNREFUSED on the next receive or send, which goes to the owner's
+        _dtls_error hook. Sends to addr then use send(): BSD kernels refuse sendto()
+        with an address on a connected socket."""
+        self.sock.connect(addr)
+        self._peer = addr
+        self.sendto = self._sendto_connected
+
+    def _sendto_connected(self, mv, addr):
+        try:
+            if addr == self._peer:
+                return self.sock.send(mv)
+            return self.sock.sendto(mv, addr)
+        except ConnectionRefusedError:
+            self._refused()
+            return -ECONNREFUSED
+
+    def _refused(self):
+        self.refused += 1
+        fn = getattr(self.owner, "_dtls_error", None)
+        if fn is not None:
+            try:
+                fn(ECONNREFUSED)
+            except Exception:        # a hook must not break the pump
+                pass
 
     def close(self):
         try:
