@@ -100,6 +100,9 @@ def main(argv):
         if "--" in files:
             k = files.index("--")
             files, runner = files[:k], files[k + 1:]
+        if "--seed-random" in files:            # also accepted here, as mp_run.js does
+            files = [f for f in files if f != "--seed-random"]
+            opt["seed"] = True
         if not files:
             sys.exit("mp_unix: --test needs at least one test module")
         path = [os.path.dirname(os.path.abspath(f)) for f in files] + path
