@@ -30,8 +30,8 @@ options:
                           source (the emulated RP2040's os.urandom is refused)
 
 The server's session is started from the pump loop after connect_notify has queued it
-(the guide's Figure 1.2 shape, as boards/common/dtls_echo_server.py does), not inside the
-callback: on the rp2 firmware that nesting overflows the C stack today.
+(the guide's Figure 1.2 shape, as boards/common/dtls_echo_server.py does), so that each
+side's time is its own.
 
 Caller memory (packet pool, session, metadata and reassembly buffers) is allocated before
 the control blocks, largest first, as a C program's static memory. Heap figures
