@@ -24,6 +24,7 @@ from tools import mp_rp2040, mp_unix, mpy_sizes  # noqa: E402
 # (gc.mem_free(): 241 456 there, 241 872 on the RP2040)
 BOARD_HEAP = "242k"
 ROOMY_HEAP = "8m"
+UNIX_REPS = 3
 BUILD = os.path.join(ROOT, "build", "bench-board")
 
 
@@ -90,6 +91,22 @@ def merge(time_run, heap_run):
     return time_run
 
 
+def _best(runs):
+    """Per figure, the fastest of several runs of the same plan (times: keys with "us")."""
+    def pick(key, values):
+        if "us" in key and all(isinstance(v, (int, float)) for v in values):
+            return min(values)
+        if all(isinstance(v, dict) for v in values):
+            return dict((k, pick(k, [v[k] for v in values if k in v])) for k in values[0])
+        return values[0]
+
+    out = {}
+    for name in runs[0]:
+        got = [r[name] for r in runs if name in r and "error" not in r[name]]
+        out[name] = pick(name, got) if got else runs[0][name]
+    return out
+
+
 def _merge(results):
     """Fold the heap run's figures into the timing run's (ccm8-heap into ccm8)."""
     heap = results.pop("ccm8-heap", None)
@@ -110,12 +127,19 @@ def board_part(log, cert_args, records=20):
         os.link(runner_mpy, os.path.join(libdir, "mp_test_runner.mpy"))
     try:
         mp_unix.binary(32)
-        text = ""
-        for name, args in plan:
-            p = mp_unix.run(["-c", _program(name, args)], bits=32, heap=BOARD_HEAP,
-                            path=[libdir], mpy=tree, timeout=900)
-            text += p.stdout + p.stderr
-        out["unix32"] = _merge(_split(text, names))
+        # this host's times vary with its load: each timing run three times, the best kept
+        # (the emulated RP2040's are cycle counts, the same every run)
+        results = []
+        for rep in range(UNIX_REPS):
+            text = ""
+            for name, args in plan:
+                if rep and (name.endswith("-heap") or name == "ecdsa"):
+                    continue
+                p = mp_unix.run(["-c", _program(name, args)], bits=32, heap=BOARD_HEAP,
+                                path=[libdir], mpy=tree, timeout=900)
+                text += p.stdout + p.stderr
+            results.append(_split(text, names))
+        out["unix32"] = _merge(_best(results))
         # ECDHE-ECDSA where it fits, and what it allocates there
         roomy = [("ecdsa", plan[-1][1]), ("ecdsa-heap", plan[-1][1] + ["--meter", "heap"])]
         text = ""
