@@ -21,6 +21,7 @@ import json
 import os
 import queue
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -32,6 +33,8 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 from tools import mp_unix  # noqa: E402
+from dtls_helpers import OpenSSL, free_udp_port  # noqa: E402
+from nxsecure import TLS_PSK_WITH_AES_128_CCM_8  # noqa: E402
 
 # Free heap with WiFi up (docs/BOARDS.md, boards/*/board_config.py)
 BOARD_HEAP = {"esp32": "110k", "rp2040": "150k"}
@@ -79,24 +82,15 @@ def stage():
     return get
 
 
-def _free_port():
-    import socket
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 class Program:
     """A process whose output (stdout and stderr together) is collected line by line."""
 
-    def __init__(self, name, argv, cwd, env=None, stdin=False):
+    def __init__(self, name, argv, cwd, env=None):
         self.name = name
         self.lines = []
         self._q = queue.Queue()
         self.proc = subprocess.Popen(argv, cwd=cwd, env=env, text=True, bufsize=1,
-                                     stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                                     stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -181,10 +175,8 @@ def _cpython(name, script, cwd):
 
 
 def _openssl(port):
-    return Program("openssl s_client", [
-        "openssl", "s_client", "-dtls1_2", "-connect", "127.0.0.1:%d" % port,
-        "-cipher", "PSK-AES128-CCM8:@SECLEVEL=0", "-psk", PSK_HEX, "-psk_identity", IDENTITY,
-        "-quiet"], cwd=ROOT, stdin=True)
+    return OpenSSL.s_client("127.0.0.1", port, TLS_PSK_WITH_AES_128_CCM_8,
+                            psk=bytes.fromhex(PSK_HEX), identity=IDENTITY.encode())
 
 
 def _out_of_memory(prog, what):
@@ -213,15 +205,15 @@ def _heap_cases():
 
 @pytest.mark.parametrize("board,heap", _heap_cases())
 def test_echo_server_serves_four_clients_handshaking_at_once(stage, tmp_path, board, heap):
-    if not os.path.exists("/usr/bin/openssl") and not any(
-            os.path.exists(os.path.join(d, "openssl")) for d in os.environ["PATH"].split(":")):
+    if shutil.which("openssl") is None:
         pytest.fail("openssl is needed: run `make setup`")
     stage_dir = stage(board)
-    port = _free_port()
+    port = free_udp_port()
     _config(str(tmp_path), port)
     server = _micropython("echo server, %s config" % board, stage_dir, "dtls_echo_server.py",
                           heap, str(tmp_path))
     clients = []
+    ossl = None
     try:
         up = server.wait_for(r"listening on UDP %d: 0x0$|Error" % port, 60)
         _out_of_memory(server, "the echo server (%s config, -X heapsize=%s)" % (board, heap))
@@ -233,22 +225,19 @@ def test_echo_server_serves_four_clients_handshaking_at_once(stage, tmp_path, bo
                    _micropython("client 2", stage_dir, "dtls_sensor_client.py", ROOMY,
                                 str(tmp_path)),
                    _micropython("client 3", stage_dir, "dtls_sensor_client.py", ROOMY,
-                                str(tmp_path)),
-                   _openssl(port)]
-        for c in clients[:3]:
+                                str(tmp_path))]
+        ossl = _openssl(port)
+        for c in clients:
             assert c.wait_for(r"^net: ", 30), "client did not start:\n" + c.report()
         time.sleep(0.3)
         server.proc.send_signal(signal.SIGCONT)
-        ossl = clients[3]
-        ossl.proc.stdin.write("reading from openssl\n")
-        ossl.proc.stdin.flush()
-        echoed = ossl.wait_for(r"^reading from openssl$", 30)
-        ossl.proc.stdin.close()
-        results = [c.finish(60) for c in clients[:3]]
-        ossl.finish(10)
+        ossl.write(b"reading from openssl\n")
+        echoed = ossl.wait_output(b"reading from openssl\n", 30)
+        results = [c.finish(60) for c in clients]
         _out_of_memory(server, "the echo server (%s config, -X heapsize=%s)" % (board, heap))
         reports = "\n".join(p.report() for p in [server] + clients)
-        for c, rc in zip(clients[:3], results):
+        reports += "\n--- openssl s_client ---\n" + ossl.transcript()
+        for c, rc in zip(clients, results):
             _check_client(c, rc)
         assert echoed, "openssl s_client got no echo:\n" + reports
         assert server.proc.poll() is None, "the server ended:\n" + reports
@@ -257,6 +246,8 @@ def test_echo_server_serves_four_clients_handshaking_at_once(stage, tmp_path, bo
         assert len(hs) == 4, reports
         assert "Traceback" not in server.text() and "error_notify" not in server.text(), reports
     finally:
+        if ossl is not None:
+            ossl.close()
         for p in clients + [server]:
             p.stop()
 
@@ -264,7 +255,7 @@ def test_echo_server_serves_four_clients_handshaking_at_once(stage, tmp_path, bo
 @pytest.mark.parametrize("board,heap", _heap_cases())
 def test_sensor_client_runs_on_the_boards_heap(stage, tmp_path, board, heap):
     stage_dir = stage(board)
-    port = _free_port()
+    port = free_udp_port()
     _config(str(tmp_path), port)
     server = _cpython("echo server", "dtls_echo_server.py", str(tmp_path))
     client = None

@@ -3,7 +3,10 @@
 # repeated output; none) is refused, and a service that needs random bytes then fails
 # with NX_SECURE_TLS_NO_RANDOM_SOURCE. Runs under pytest and on real MicroPython
 # (tools/mp_test_runner.py): plain asserts, no pytest.
-import hashlib
+try:
+    from mp_test_runner import TestOnlyDRBG as _DRBG          # MicroPython: on the path
+except ImportError:
+    from tools.mp_test_runner import TestOnlyDRBG as _DRBG    # pytest, from the repo root
 
 from nxsecure import port
 from nxsecure import *
@@ -13,16 +16,8 @@ from nxsecure.port.memnet import MemoryNetwork
 
 
 def _hash_source(seed=b"healthy"):
-    """A source that looks healthy: SHA-256 of a counter (no secret, test only)."""
-    state = [0]
-
-    def read(n):
-        out = b""
-        while len(out) < n:
-            state[0] += 1
-            out += hashlib.sha256(seed + state[0].to_bytes(4, "big")).digest()
-        return out[:n]
-    return read
+    """A source that looks healthy (no secret, test only): the runner's SHA-256 counter."""
+    return _DRBG(seed)
 
 
 def test_a_healthy_source_passes():
