@@ -22,10 +22,9 @@ SHELL := /bin/bash
 MAKEFLAGS += --no-builtin-rules
 
 PYTHON ?= python3
-# The MicroPython binaries (unix port, rp2 firmware) the tests and the bench run: the
-# shared firmware directory beside the clone (its README says where each comes from).
-NXSECURE_SHARED ?= $(abspath ../shared)
-export NXSECURE_SHARED
+# The MicroPython binaries (unix port, rp2 firmware) the tests and the bench run, and the
+# conformance vectors, are read from ../shared beside the clone (or beside a parent of a
+# worktree); NXSECURE_SHARED=dir names another place.
 VENV := .venv
 VPY := $(VENV)/bin/python
 BUILD := build

@@ -12,8 +12,12 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mp_unix  # noqa: E402  (the shared directory: one lookup)
+
 RUN_JS = os.path.join(ROOT, "tools", "rp2040", "run.js")
 RP2040JS = os.path.join(ROOT, "node_modules", "rp2040js")
 _ITEM = re.compile(r"^\[rp2040js\] script (?:(\d+)/\d+ (.*?)|)\s*\(Ctrl-D sent \.\. end of output\): "
@@ -40,8 +44,7 @@ def available():
         return "node is not installed (make setup)"
     if not os.path.isdir(RP2040JS):
         return "node_modules/rp2040js is missing (make setup: npm ci)"
-    shared = os.environ.get("NXSECURE_SHARED") or os.path.join(ROOT, "..", "shared")
-    if not os.path.isfile(os.path.join(shared, "firmware", "rp2040",
+    if not os.path.isfile(os.path.join(mp_unix.shared_dir(), "firmware", "rp2040",
                                        "firmware-RPI_PICO-v1.27.0.uf2")):
         return ("the rp2 firmware is missing: the shared firmware directory must be beside "
                 "the repository (../shared) or named by NXSECURE_SHARED")

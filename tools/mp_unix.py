@@ -1,6 +1,6 @@
 """Run Python code inside MicroPython v1.27's unix port: the statically linked binaries in
 the shared firmware directory ($NXSECURE_SHARED/firmware/unix, by default ../shared beside
-the repository; its README says how they were built). The 32-bit build has the object
+the repository, as CI has it; its README says how they were built). The 32-bit build has the object
 sizes of an ESP32 or RP2040, so its heap figures stand for theirs, and `-X heapsize` is a
 hard limit there: what does not fit raises MemoryError, as on a board.
 
@@ -30,8 +30,17 @@ BINARIES = {32: "micropython-v1.27.0-unix-i386-static", 64: "micropython-v1.27.0
 
 
 def shared_dir():
-    """The shared directory beside the repository (or $NXSECURE_SHARED)."""
-    return os.path.abspath(os.environ.get("NXSECURE_SHARED") or os.path.join(ROOT, "..", "shared"))
+    """The shared directory: $NXSECURE_SHARED, else the nearest `shared` with a firmware/
+    beside the repository or beside one of its parents (a git worktree sits deeper)."""
+    env = os.environ.get("NXSECURE_SHARED")
+    if env:
+        return os.path.abspath(env)
+    here = ROOT
+    for _ in range(3):
+        here = os.path.dirname(here)
+        if os.path.isdir(os.path.join(here, "shared", "firmware")):
+            return os.path.join(here, "shared")
+    return os.path.join(os.path.dirname(ROOT), "shared")
 
 
 def binary(bits=32):

@@ -6,7 +6,8 @@
 //
 // The firmware (.uf2) and the RP2040 boot ROM image are not in this repository: they are
 // read at run time from the shared firmware directory, $NXSECURE_SHARED/firmware/rp2040
-// or, by default, ../shared/firmware/rp2040 beside the repository (where CI has it).
+// or, by default, ../shared/firmware/rp2040 beside the repository (where CI has it) or
+// beside one of its parents.
 //
 // Emulated time: rp2040js advances its clock by 8 ns per executed cycle (125 MHz) and jumps
 // to the next timer/USB event while the core sleeps (WFI), so time.ticks_us() on the board
@@ -23,8 +24,12 @@ const FIRMWARE_NAME = 'firmware-RPI_PICO-v1.27.0.uf2';
 
 /** The directory with the rp2 firmware and boot ROM (throws with a hint when absent). */
 export function firmwareDir() {
-  const shared = process.env.NXSECURE_SHARED || path.join(ROOT, '..', 'shared');
-  const dir = path.join(path.resolve(shared), 'firmware', 'rp2040');
+  // $NXSECURE_SHARED, else the nearest shared/ beside the repository or one of its parents
+  let shared = process.env.NXSECURE_SHARED;
+  for (let up = path.dirname(ROOT), i = 0; !shared && i < 3; up = path.dirname(up), i++) {
+    if (existsSync(path.join(up, 'shared', 'firmware'))) shared = path.join(up, 'shared');
+  }
+  const dir = path.join(path.resolve(shared || path.join(ROOT, '..', 'shared')), 'firmware', 'rp2040');
   if (!existsSync(path.join(dir, FIRMWARE_NAME))) {
     throw new Error(
       `no ${FIRMWARE_NAME} in ${dir}: the shared firmware directory must be beside the ` +
