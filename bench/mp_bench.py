@@ -151,8 +151,7 @@ from nxsecure.crypto.table import make_tls_crypto   # noqa: E402
 
 # Room for the caller memory, taken once everything is loaded and given back just before
 # the buffers are made (Bench.setup), so that they find it in one piece: on the RP2040 the
-# loaded .mpy modules leave ~75 KB free, but in pieces (under 9 KB once the bench has made
-# its own objects).
+# loaded .mpy modules leave tens of KB free, but in pieces smaller than a packet pool.
 FRAG_SLOTS = [None] * 600 if OPT["fragment"] else None       # fragment()'s
 RESERVE = [bytearray((20 if OPT["suite"] == "ecdsa" else 16) * 1024)]
 

@@ -91,6 +91,26 @@ def _server_delete():
     S.pop("server_mem")
 
 
+def test_02b_first_use():
+    # a server and a client session made and deleted once: the code the services load
+    # on first use (nxsecure keeps rarely used services out of `import nxsecure`) is
+    # counted here, so the steps below are the control blocks and buffers alone
+    from nxsecure import (NX_SECURE_DTLS_SESSION, NX_UDP_SOCKET, NX_IP_NORMAL,
+                          NX_FRAGMENT_OKAY, NX_IP_TIME_TO_LIVE, nx_secure_dtls_session_create,
+                          nx_secure_dtls_session_delete, nx_secure_tls_metadata_size_calculate,
+                          nx_udp_socket_create, nx_udp_socket_delete)
+    S["server"], S["server_mem"] = _server(1)
+    _server_delete()
+    st, md = nx_secure_tls_metadata_size_calculate(S["table"])
+    c, sock = NX_SECURE_DTLS_SESSION(), NX_UDP_SOCKET()
+    nx_secure_dtls_session_create(c, S["table"], bytearray(md), md, bytearray(512), 512, 0,
+                                  None, 0)
+    nx_udp_socket_create(S["ip"], sock, "w", NX_IP_NORMAL, NX_FRAGMENT_OKAY,
+                         NX_IP_TIME_TO_LIVE, 4)
+    nx_udp_socket_delete(sock)
+    nx_secure_dtls_session_delete(c)
+
+
 def test_03_server_1_session():
     S["server"], S["server_mem"] = _server(1)
 
