@@ -45,8 +45,8 @@ READINGS = 3
 DONE = re.compile(r"client: done: (\d+) echoed of (\d+) sent, (\d+) handshakes, (\d+) failures")
 
 BUDGET = ("exceeds the {name} budget, {kb} KB of free heap (docs/BOARDS.md): the stack "
-          "loaded from .mpy does not fit it (`import nxsecure` alone: make bench, unix 32-bit "
-          "row); the footprint issue (#13) turns this green")
+          "loaded from .mpy does not fit it (its live size imported and used: "
+          "tools/measure_heap.py); the footprint issue (#13) turns this green")
 BOARD_NAME = {"esp32": "ESP32", "rp2040": "Pico W"}
 
 
