@@ -6,6 +6,7 @@
 #   make deploy BOARD=esp32|rp2040 PORT=/dev/ttyUSB0   stack + board config + examples to a board
 #   make board-test PORT=/dev/ttyUSB0   run the on-board self-test through mpremote
 #   make board-bridge   an emulated board (MicroPython WebAssembly) on socket://127.0.0.1:8266
+#   make rp2040-bridge  an emulated Raspberry Pi Pico (the real rp2 firmware) on socket://127.0.0.1:8267
 #   make run     the PSK echo demo (examples/psk_echo.py) on CPython
 #   make mp-smoke  the portable smoke test inside MicroPython (WebAssembly, Node)
 #   make bench   speed and memory vs python-mbedtls, raw UDP, MicroPython -> BENCHMARKS.md
@@ -21,6 +22,9 @@ SHELL := /bin/bash
 MAKEFLAGS += --no-builtin-rules
 
 PYTHON ?= python3
+# The MicroPython binaries (unix port, rp2 firmware) the tests and the bench run, and the
+# conformance vectors, are read from ../shared beside the clone (or beside a parent of a
+# worktree); NXSECURE_SHARED=dir names another place.
 VENV := .venv
 VPY := $(VENV)/bin/python
 BUILD := build
@@ -89,13 +93,14 @@ mpy: venv
 # (MAIN=server|client also installs one as :/main.py, run at boot; NET_CONFIG=file.json
 # copies WLAN and server settings to :/net_config.json). PORT is what mpremote connects
 # to: /dev/ttyUSB0, /dev/ttyACM0, COM3, or socket://127.0.0.1:NNNN (the emulated board).
-.PHONY: deploy board-test board-bridge
+.PHONY: deploy board-stage board-test board-bridge rp2040-bridge
 BOARD ?= esp32
 PORT ?=
 MAIN ?=
 NET_CONFIG ?=
 FULL ?=
 BRIDGE_PORT ?= 8266
+RP2040_BRIDGE_PORT ?= 8267
 MPREMOTE = $(VENV)/bin/mpremote connect $(PORT)
 DEPLOY = $(BUILD)/deploy/$(BOARD)
 # tools/profiles.py HOST_ONLY: CPython-only modules, never copied to a board
@@ -103,8 +108,9 @@ HOST_ONLY_MPY = $(shell $(PYTHON) -c "import sys; sys.path.insert(0, 'tools'); i
 MAIN_server := dtls_echo_server.py
 MAIN_client := dtls_sensor_client.py
 
-deploy: venv
-	@test -n "$(PORT)" || { echo "make deploy: set PORT (/dev/ttyUSB0, /dev/ttyACM0, COM3, socket://127.0.0.1:NNNN)"; exit 2; }
+# board-stage: only the staging, build/deploy/$(BOARD)/ as deploy copies it (lib/ and the
+# examples); the heap-limited tests run the board programs from there on the unix port.
+board-stage: venv
 	@test -f boards/$(BOARD)/board_config.py || { echo "make deploy: unknown BOARD=$(BOARD) (esp32, rp2040)"; exit 2; }
 	@test -z "$(MAIN)" -o -n "$(MAIN_$(MAIN))" || { echo "make deploy: MAIN=server or MAIN=client"; exit 2; }
 	$(MPY_CMD) --quiet
@@ -116,6 +122,13 @@ deploy: venv
 	cp boards/common/dtls_echo_server.py boards/common/dtls_sensor_client.py $(DEPLOY)/
 	$(if $(MAIN),cp boards/common/$(MAIN_$(MAIN)) $(DEPLOY)/main.py)
 	$(if $(NET_CONFIG),cp $(NET_CONFIG) $(DEPLOY)/net_config.json)
+
+ifneq ($(filter deploy,$(MAKECMDGOALS)),)
+ifeq ($(PORT),)
+$(error make deploy: set PORT (/dev/ttyUSB0, /dev/ttyACM0, COM3, socket://127.0.0.1:NNNN))
+endif
+endif
+deploy: board-stage
 	@echo "== deploy: $$(find $(DEPLOY) -type f | wc -l) files, $$(find $(DEPLOY) -type f -exec cat {} + | wc -c) bytes -> $(PORT)"
 	NL=$$'\n'; top=""; for f in $$(find $(DEPLOY) -maxdepth 1 -type f | sort); do \
 	  top="$$top + fs cp $$f :/$$(basename $$f)"; done; \
@@ -132,6 +145,9 @@ board-test: venv
 
 board-bridge: node
 	node tools/board_bridge.js --port $(BRIDGE_PORT)
+
+rp2040-bridge: node
+	node tools/rp2040/bridge.js --port $(RP2040_BRIDGE_PORT)
 
 # A compile error fails the run, but pytest still runs (test_mpy_compile names the module),
 # so the log always ends with pytest's summary line.

@@ -2,8 +2,8 @@
 raw Python UDP and MicroPython. Prints a table and writes BENCHMARKS.md.
 
     python bench/run.py [--reps 5] [--seconds 1.0] [--out BENCHMARKS.md]
-                        [--only echo,handshake,records,mp,gateway,pythonic] [--gateway 5000]
-                        [--crowd 1000]
+                        [--only echo,handshake,records,mp,gateway,pythonic,board]
+                        [--gateway 5000] [--crowd 1000] [--board_records 20]
 
 Host part: every server and client is its own process, both pinned to core 0 with
 `taskset -c 0`; the implementations of one configuration run alternately (A B, then
@@ -21,6 +21,9 @@ handshake, per echo and per idle session ended, pinned), 3 runs, medians.
 Pythonic part: bench/pythonic_part.py (echo through nxsecure.aio and nxsecure.api beside
 python-mbedtls and the asyncio floor, alternated; the asyncio server with --crowd
 connected sessions, 3 runs).
+Board part (bench/boards.py): bench/mp_bench.py on the real rp2 firmware on the emulated
+RP2040 (emulated time at 125 MHz) and on the 32-bit unix MicroPython with the RP2040's
+free heap, with the AES the firmware offers, side by side with the ratio.
 """
 import datetime
 import json
@@ -38,6 +41,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import common  # noqa: E402
 import pythonic_part  # noqa: E402
+import boards  # noqa: E402
 
 PY = sys.executable
 ECHO_SUITES = ("psk-ccm8", "psk-gcm")
@@ -228,26 +232,37 @@ def mp_part(log):
     if node and os.path.isdir(os.path.join(ROOT, "node_modules", "@micropython")):
         cmds["micropython"] = [node, os.path.join(ROOT, "tools", "mp_run.js"), "--seed-random",
                                os.path.join(HERE, "mp_bench.py")]
-    # ECDHE-ECDSA: a self-signed P-256 certificate made here (pyca), and a time inside
-    # its validity, since the WebAssembly build has no clock
-    cert_der, _, sec1 = common.p256_cert(os.path.join(ROOT, "build", "bench"))
-    extra = {"ccm8": [], "gcm": [],
-             "ecdsa": ["--cert", cert_der.hex(), "--key", sec1.hex(),
-                       "--now", str(int(time.time()))]}
+    extra = {"ccm8": [], "gcm": [], "ecdsa": ecdsa_args()}
+
+    def one(cmd, name):
+        p = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
+        line = [x for x in p.stdout.splitlines() if x.startswith("MPBENCH ")]
+        if p.returncode != 0 or not line:
+            log("  %s mp_bench failed: %s" % (name, (p.stderr or p.stdout)[-1500:]))
+            return None
+        return json.loads(line[-1][8:])
+
     for name, cmd in cmds.items():
         for suite in ("ccm8", "gcm", "ecdsa"):
-            p = subprocess.run(cmd + ["--suite", suite] + extra[suite], capture_output=True,
-                               text=True, cwd=ROOT, timeout=300)
-            line = [x for x in p.stdout.splitlines() if x.startswith("MPBENCH ")]
-            if p.returncode != 0 or not line:
-                log("  %s mp_bench failed: %s" % (name, (p.stderr or p.stdout)[-1500:]))
-                continue
-            out[(name, suite)] = json.loads(line[-1][8:])
+            args = cmd + ["--suite", suite] + extra[suite]
+            res = one(args, name)
+            if res is not None and name == "micropython":
+                # the heap figures in a run of their own: gc.mem_alloc() walks the heap
+                res = boards.merge(res, one(args + ["--meter", "heap"], name))
+            if res is not None:
+                out[(name, suite)] = res
     sizes = subprocess.run([PY, os.path.join(ROOT, "tools", "mpy_sizes.py"), "--out",
                             os.path.join(ROOT, "build", "mpy")], capture_output=True, text=True,
                            cwd=ROOT)
     out["mpy_sizes"] = [x for x in sizes.stdout.splitlines() if "total" in x.lower()]
     return out
+
+
+def ecdsa_args():
+    """mp_bench's ECDHE-ECDSA arguments: a self-signed P-256 certificate made here (pyca)
+    and a time inside its validity (the WebAssembly build and the boards have no clock)."""
+    cert_der, _, sec1 = common.p256_cert(os.path.join(ROOT, "build", "bench"))
+    return ["--cert", cert_der.hex(), "--key", sec1.hex(), "--now", str(int(time.time()))]
 
 
 def versions():
@@ -280,7 +295,7 @@ def versions():
 
 
 def report(res, mp, v, reps, seconds, command, elapsed, records=None, gateway=None,
-           pythonic=None):
+           pythonic=None, board=None):
     L = []
     w = L.append
     w("# Benchmarks")
@@ -496,6 +511,8 @@ def report(res, mp, v, reps, seconds, command, elapsed, records=None, gateway=No
             for line in mp["mpy_sizes"]:
                 w("    " + line.strip())
             w("")
+    if board:
+        boards.report(w, board)
     if ratios:
         w("## Targets")
         w("")
@@ -533,8 +550,8 @@ PIN = True
 def main(argv):
     global PIN
     a = {"reps": 5, "seconds": 1.0, "out": os.path.join(ROOT, "BENCHMARKS.md"),
-         "only": "echo,handshake,records,mp,gateway,pythonic", "gateway": 5000,
-         "crowd": 1000}
+         "only": "echo,handshake,records,mp,gateway,pythonic,board", "gateway": 5000,
+         "crowd": 1000, "board_records": 20}
     i = 1
     while i < len(argv):
         k = argv[i].lstrip("-")
@@ -571,10 +588,14 @@ def main(argv):
     if "mp" in only:
         log("== MicroPython (WebAssembly) and CPython, pure-Python AES")
         mp = mp_part(log)
+    board = {}
+    if "board" in only:
+        log("== boards: the emulated RP2040 and the 32-bit unix MicroPython")
+        board = boards.board_part(log, ecdsa_args(), a["board_records"])
     command = "make bench" if os.environ.get("NXSECURE_BENCH_MAKE") else " ".join(
         ["python"] + [os.path.relpath(argv[0], ROOT)] + argv[1:])
     text = report(res, mp, versions(), a["reps"], a["seconds"], command, time.time() - t0,
-                  records, gateway, pythonic)
+                  records, gateway, pythonic, board)
     print(text)
     if a["out"]:
         with open(a["out"], "w") as f:

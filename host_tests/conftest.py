@@ -2,6 +2,7 @@
 shows the MicroPython run's summary lines (peak heap, counts) in the terminal/CI log."""
 import glob
 import os
+import re
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -34,12 +35,17 @@ def pytest_terminal_summary(terminalreporter):
                    if os.path.getmtime(p) >= _session_start - 1)
     if not paths:
         return
-    terminalreporter.section("MicroPython (WebAssembly) run")
+    terminalreporter.section("MicroPython runs (WebAssembly, unix 32-bit, emulated RP2040)")
     for path in paths:
         with open(path, encoding="utf-8", errors="replace") as f:
             lines = f.read().splitlines()
-        keep = [ln for ln in lines if ln.startswith(("heap:", "imported "))]
-        keep += [ln for ln in lines if " passed, " in ln and ln.endswith(" failed")][-1:]
+        counts = [ln for ln in lines if " passed, " in ln and ln.endswith(" failed")]
+        if len(counts) > 1:         # several modules in one run (the emulated RP2040)
+            nums = [[int(x) for x in re.findall(r"\d+", ln)[:2]] for ln in counts]
+            keep = ["%d modules: %d passed, %d failed" % (
+                len(nums), sum(n[0] for n in nums), sum(n[1] for n in nums))]
+        else:
+            keep = [ln for ln in lines if ln.startswith(("heap:", "imported "))] + counts
         if not keep:
             keep = ["(no summary: see %s)" % os.path.relpath(path, ROOT)]
         name = os.path.basename(path)[:-4]
@@ -61,6 +67,18 @@ def _conformance_summary(terminalreporter):
 
 # --- fixtures shared by the DTLS-over-UDP tests -------------------------------------
 import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def mpy_tree(tmp_path_factory):
+    """nxsecure/ compiled with mpy-cross (tools/mpy_sizes.py), once per session: the
+    tree the MicroPython runs load, as a board would."""
+    import sys
+    sys.path.insert(0, ROOT)
+    from tools import mpy_sizes
+    out = str(tmp_path_factory.mktemp("mpy"))
+    assert mpy_sizes.main(["--out", out, "--quiet"]) == 0, "mpy-cross failed"
+    return out
 
 
 @pytest.fixture

@@ -1,7 +1,14 @@
-"""Run the portable tests (host_tests/portable/test_*.py) inside a real MicroPython 1.27
-(the WebAssembly port under Node, tools/mp_run.js + tools/mp_test_runner.py), one Node
-process per module, and check that every module of the library imports there from the
-.mpy files mpy-cross makes. The runner's output is kept in build/micropython/."""
+"""Run the portable tests (host_tests/portable/test_*.py) inside real MicroPython 1.27
+builds, one process per module, with tools/mp_test_runner.py, and check that every module
+of the library imports there from the .mpy files mpy-cross makes:
+- the WebAssembly port under Node (tools/mp_run.js): no cryptolib (the pure-Python AES),
+  no os.urandom, a heap that grows on demand;
+- the 32-bit unix port (tools/mp_unix.py, ../shared/firmware/unix): cryptolib, os.urandom,
+  and the object sizes of an ESP32 or RP2040, loading the compiled .mpy tree.
+The runner holds the collector off during each test to measure what it allocates, so the
+unix runs get a heap that holds that (16 MB); the board-sized heaps are
+test_board_programs.py's and the emulated RP2040's (test_emulated_board.py).
+The runner's output is kept in build/micropython/."""
 import glob
 import os
 import shutil
@@ -11,6 +18,11 @@ import sys
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+from tools import mp_unix  # noqa: E402
+
+TOOLS = os.path.join(ROOT, "tools")
+UNIX_HEAP = "16m"
 PORTABLE = os.path.join(ROOT, "host_tests", "portable")
 REPORT_DIR = os.path.join(ROOT, "build", "micropython")
 MP_RUN = os.path.join(ROOT, "tools", "mp_run.js")
@@ -63,6 +75,26 @@ def test_portable_module_passes_in_micropython(module):
     assert any(" passed, 0 failed" in ln for ln in lines)
 
 
+@pytest.mark.parametrize("module", PORTABLE_MODULES)
+def test_portable_module_passes_on_unix_micropython_32bit(module, mpy_tree):
+    try:
+        mp_unix.binary(32)
+    except FileNotFoundError as e:
+        pytest.fail(str(e))
+    os.makedirs(REPORT_DIR, exist_ok=True)
+    proc = mp_unix.run(mp_unix.test_args([module]), bits=32, heap=UNIX_HEAP,
+                       path=[PORTABLE, TOOLS], mpy=mpy_tree, timeout=TIMEOUT_S,
+                       report=os.path.join(REPORT_DIR, "unix32-%s.txt" % module))
+    sys.stdout.write(proc.stdout)
+    sys.stderr.write(proc.stderr)
+    lines = proc.stdout.splitlines()
+    failed = [ln for ln in lines if ln.startswith("FAIL ")]
+    assert proc.returncode == 0 and not failed, (
+        "MicroPython run failed (exit %d): %s\n%s" % (proc.returncode, failed, proc.stderr))
+    assert any(ln.startswith("runner: micropython 1.27.0 on linux") for ln in lines)
+    assert any(" passed, 0 failed" in ln for ln in lines)
+
+
 def _micropython_modules():
     """Dotted names of the library modules that must import in MicroPython."""
     from tools import mpy_sizes
@@ -78,11 +110,8 @@ def _micropython_modules():
     return names
 
 
-def test_every_module_imports_in_micropython_from_mpy(tmp_path):
-    from tools import mpy_sizes
-    assert mpy_sizes.main(["--out", str(tmp_path), "--quiet"]) == 0
-    modules = _micropython_modules()
-    code = ("import sys\nbad = 0\n"
+def _import_check_code(modules):
+    return ("import sys\nbad = 0\n"
             "for m in %r:\n"
             "    try:\n"
             "        __import__(m)\n"
@@ -94,5 +123,17 @@ def test_every_module_imports_in_micropython_from_mpy(tmp_path):
             "        sys.print_exception(e)\n"
             "print('imported %%d of %%d modules from .mpy' %% (len(%r) - bad, len(%r)))\n"
             "sys.exit(1 if bad else 0)\n" % (modules, modules, modules))
-    proc = _mp_run(["--mpy", str(tmp_path), "-c", code], "imports-from-mpy")
+
+
+def test_every_module_imports_in_micropython_from_mpy(mpy_tree):
+    code = _import_check_code(_micropython_modules())
+    proc = _mp_run(["--mpy", mpy_tree, "-c", code], "imports-from-mpy")
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_every_module_imports_on_unix_micropython_32bit_from_mpy(mpy_tree):
+    code = _import_check_code(_micropython_modules())
+    proc = mp_unix.run(["-c", code], bits=32, heap="2m", mpy=mpy_tree, timeout=120,
+                       report=os.path.join(REPORT_DIR, "unix32-imports-from-mpy.txt"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "imported %d of %d" % ((len(_micropython_modules()),) * 2) in proc.stdout

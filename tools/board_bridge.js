@@ -25,12 +25,21 @@
 //   MicroPython instance (RAM cleared) gets a copy of the old one's filesystem (flash
 //   kept), then "MPY: soft reboot" and the REPL it was in. boot.py and main.py are NOT
 //   run (a deployed firmware example would block the emulated board forever).
-// - Ctrl-C cannot interrupt running code: execution is synchronous in this port; input
-//   that arrives while code runs is processed after it ends.
-// - No os.urandom, no network, no machine module: this is the WebAssembly port.
+// - The board runs in a worker thread; the main thread owns the socket and the signals, so
+//   SIGTERM / SIGINT stop the bridge at once whatever the board is doing, and output
+//   reaches the host while code runs (a line at a time).
+// - Ctrl-C interrupts running code (KeyboardInterrupt, as on a board) when that code reads
+//   the clock: this port has no interrupt of its own, so the worker checks for a Ctrl-C
+//   the main thread has seen each time MicroPython asks the time (every time.sleep_ms /
+//   ticks_ms, and so every wait of the stack). A busy loop that never reads the clock
+//   cannot be interrupted; input that arrives while code runs is processed after it ends.
+// - No os.urandom, no network, no machine module: this is the WebAssembly port. A board
+//   program that needs the network (boards/common/net.py) stops with a message saying so.
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 
 const RAW_PASTE_WINDOW = 2048;
 
@@ -117,9 +126,11 @@ function hostTree(src, dst = "", files = []) {
 }
 
 class Board {
-  constructor(loadMicroPython, heap) {
+  constructor(loadMicroPython, heap, interrupt) {
     this.load = loadMicroPython;
     this.heap = heap;
+    this.interrupt = interrupt; // Int32Array on shared memory: [0] = 1 after a Ctrl-C
+    this.busy = false;          // MicroPython is executing code
     this.mp = null;
     this.out = [];           // bytes produced since the last flush
     this.muted = false;
@@ -131,7 +142,19 @@ class Board {
   }
 
   sink(chunk) {
-    if (!this.muted) for (const c of chunk) this.out.push(c);
+    if (this.muted) return;
+    for (const c of chunk) this.out.push(c);
+    // while code runs, pass its output on a line at a time
+    if (this.busy && (chunk[chunk.length - 1] === 10 || this.out.length >= 256)) this.flush();
+  }
+
+  // Called whenever MicroPython reads the clock (see main()): a Ctrl-C the host sent
+  // while code runs becomes a KeyboardInterrupt.
+  poll() {
+    if (this.busy && this.mp && Atomics.load(this.interrupt, 0)) {
+      Atomics.store(this.interrupt, 0, 0);
+      this.mp._module._mp_sched_keyboard_interrupt();
+    }
   }
 
   emit(text) {
@@ -177,6 +200,7 @@ class Board {
   runPaste(code) {
     let err = "";
     try {
+      this.busy = true;
       this.mp.runPython(code);
     } catch (e) {
       if (e && e.name === "PythonError") {
@@ -184,6 +208,8 @@ class Board {
       } else {
         err = `board_bridge: MicroPython aborted: ${e}\r\n`;
       }
+    } finally {
+      this.busy = false;
     }
     this.emit("\x04" + err + "\x04>");
     this.rawLineEmpty = true;
@@ -191,6 +217,7 @@ class Board {
 
   // Feed one byte to MicroPython's REPL; true when it asked for a soft reset.
   replChar(c) {
+    if (c === 3) Atomics.store(this.interrupt, 0, 0); // this one reaches the REPL itself
     if (this.raw) {
       if (c === 1 || c === 3) this.rawLineEmpty = true;
       else if (c === 2) this.raw = false;
@@ -199,7 +226,13 @@ class Board {
       this.raw = true;
       this.rawLineEmpty = true;
     }
-    const ret = this.mp.replProcessChar(c);
+    let ret;
+    this.busy = true;        // a line of the friendly REPL may run code
+    try {
+      ret = this.mp.replProcessChar(c);
+    } finally {
+      this.busy = false;
+    }
     if (this.raw && c === 4) this.rawLineEmpty = true;
     return ret !== 0;
   }
@@ -264,20 +297,55 @@ class Board {
   }
 }
 
-async function main() {
-  const opt = parseArgs(process.argv.slice(2));
-  let loadMicroPython;
+async function loadPackage() {
   try {
-    ({ loadMicroPython } = await import("@micropython/micropython-webassembly-pyscript"));
+    return (await import("@micropython/micropython-webassembly-pyscript")).loadMicroPython;
   } catch (e) {
     process.stderr.write(`board_bridge: cannot load the MicroPython package (run \`make setup\`): ${e.message}\n`);
     process.exit(2);
   }
-  const board = new Board(loadMicroPython, opt.heap);
-  await board.boot(opt.flash ? hostTree(opt.flash) : null);
-  board.out = [];
+}
 
+// The worker: the board. Bytes from the host arrive as messages, bytes to the host leave
+// as messages; {ready: true} once it has booted.
+async function boardThread() {
+  const { heap, flash, interrupt } = workerData;
+  const board = new Board(await loadPackage(), heap, interrupt);
+  const now = Date.now;
+  Date.now = () => {          // the port's mp_js_ticks_ms / mp_js_time_ms read this
+    board.poll();
+    return now();
+  };
+  await board.boot(flash ? hostTree(flash) : null);
+  board.out = [];
+  board.writer = (buf) => parentPort.postMessage(buf);
   let busy = Promise.resolve();
+  parentPort.on("message", (data) => {
+    busy = busy.then(() => board.input(Buffer.from(data))).catch((e) => {
+      process.stderr.write(`board_bridge: ${e && e.stack ? e.stack : e}\n`);
+    });
+  });
+  parentPort.postMessage({ ready: true });
+}
+
+async function main() {
+  const opt = parseArgs(process.argv.slice(2));
+  await loadPackage();        // fail here, with the hint, when it is missing
+  const interrupt = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(fileURLToPath(import.meta.url),
+                            { workerData: { heap: opt.heap, flash: opt.flash, interrupt } });
+  // SIGTERM / SIGINT: stop now. Ending the worker can take seconds while it runs a busy
+  // loop, so after a short grace the signal is raised again with its default action.
+  let stopping = false;
+  const stop = (sig) => {
+    stopping = true;
+    process.removeAllListeners("SIGTERM");
+    process.removeAllListeners("SIGINT");
+    worker.terminate().then(() => process.exit(0));
+    setTimeout(() => process.kill(process.pid, sig), 200);
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
   let client = null;
   const server = net.createServer((sock) => {
     if (client) {
@@ -286,17 +354,12 @@ async function main() {
     }
     client = sock;
     sock.setNoDelay(true);
-    board.writer = (buf) => { if (!sock.destroyed) sock.write(buf); };
     sock.on("data", (data) => {
-      busy = busy.then(() => board.input(data)).catch((e) => {
-        process.stderr.write(`board_bridge: ${e && e.stack ? e.stack : e}\n`);
-      });
+      if (data.includes(3)) Atomics.store(interrupt, 0, 1);
+      worker.postMessage(data);
     });
     const gone = () => {
-      if (client === sock) {
-        client = null;
-        board.writer = null;
-      }
+      if (client === sock) client = null;
     };
     sock.on("close", gone);
     sock.on("error", gone);
@@ -305,16 +368,24 @@ async function main() {
     process.stderr.write(`board_bridge: ${e.message}\n`);
     process.exit(2);
   });
-  server.listen(opt.port, opt.host, () => {
-    const a = server.address();
-    process.stdout.write(`board_bridge: listening on socket://${a.address}:${a.port}\n`);
+  worker.on("message", (msg) => {
+    if (msg && msg.ready) {
+      server.listen(opt.port, opt.host, () => {
+        const a = server.address();
+        process.stdout.write(`board_bridge: listening on socket://${a.address}:${a.port}\n`);
+      });
+    } else if (client && !client.destroyed) {
+      client.write(Buffer.from(msg));
+    }
   });
-  const stop = () => { server.close(); process.exit(0); };
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
+  worker.on("error", (e) => {
+    process.stderr.write(`board_bridge: the board failed: ${e && e.stack ? e.stack : e}\n`);
+    process.exit(2);
+  });
+  worker.on("exit", (code) => process.exit(code && !stopping ? 2 : 0));
 }
 
-main().catch((e) => {
+(isMainThread ? main() : boardThread()).catch((e) => {
   process.stderr.write(`board_bridge: ${e && e.stack ? e.stack : e}\n`);
   process.exit(2);
 });

@@ -24,8 +24,6 @@ sys.path.insert(0, HERE)
 import profiles  # noqa: E402
 import mpy_sizes  # noqa: E402
 
-MP32 = os.path.join(os.path.dirname(ROOT), "shared", "firmware", "unix",
-                    "micropython-v1.27.0-unix-i386-static")
 
 _MEASURE = """
 import gc
@@ -40,9 +38,12 @@ print('HEAP', gc.mem_alloc() - a)
 
 
 def micropython32():
-    if not os.path.exists(MP32):
-        raise SystemExit("footprint: %s is missing (../shared/firmware beside the clone)" % MP32)
-    return MP32
+    """The 32-bit unix MicroPython, found as tools/mp_unix.py finds it."""
+    import mp_unix
+    try:
+        return mp_unix.binary(32)
+    except FileNotFoundError as e:
+        raise SystemExit("footprint: %s" % e)
 
 
 def stage(name, out_root=None):

@@ -1,13 +1,17 @@
 # A minimal test runner that runs INSIDE MicroPython (tools/mp_run.js --test puts it in
 # /lib). It also runs on CPython, which keeps it honest.
 #
-#   main(["[--seed-random]", "[-k SUBSTR]", "module", ...])
+#   main(["[--seed-random]", "[--gc-on]", "[-k SUBSTR]...", "[--skip SUBSTR]...", "module", ...])
 #
 # For each module it calls every top-level function whose name starts with "test_" (no
-# arguments, no fixtures), prints "PASS name" or "FAIL name" with the traceback, and the
+# arguments, no fixtures; with -k only those whose name holds one of the SUBSTRs, and
+# none whose name holds a --skip SUBSTR), prints "PASS name" or "FAIL name" with the traceback, and the
 # heap and time each test used:
 #   alloc  bytes allocated while the test ran (the GC is held off during a test, so this is
-#          the test's whole allocation volume and an upper bound of its peak live heap)
+#          the test's whole allocation volume and an upper bound of its peak live heap);
+#          "-" with --gc-on, which leaves the collector running during each test: on a
+#          board-sized heap a held GC runs out of memory where the board would not, and
+#          the stack turns a MemoryError inside a handshake into an alert, not an exception
 #   kept   bytes still reachable after the test and a collection (a leak shows here)
 #   us     time.ticks_us() elapsed (1 ms steps in the WebAssembly port)
 # The last lines are the peak heap in use that was observed and "N passed, M failed";
@@ -110,6 +114,7 @@ class _State:
     start_heap = 0
     peak = 0
     last = None         # (full name, error, before, after, us, note)
+    hold_gc = True
 
 
 def _collect():
@@ -120,21 +125,28 @@ def start(argv):
     """Parse argv, install the random source if asked, import the modules and list their
     tests; returns the number of tests. Import errors count as failures."""
     seed_random = False
-    select = None
+    select = []
+    skip = []
     modules = []
     i = 0
     while i < len(argv):
         a = argv[i]
         if a == "--seed-random":
             seed_random = True
+        elif a == "--gc-on":
+            _State.hold_gc = False
         elif a == "-k":
             i += 1
-            select = argv[i]
+            select.append(argv[i])
+        elif a == "--skip":
+            i += 1
+            skip.append(argv[i])
         else:
             modules.append(a[:-3] if a.endswith(".py") else a)
         i += 1
     if not modules:
-        print("usage: mp_test_runner [--seed-random] [-k SUBSTR] module...")
+        print("usage: mp_test_runner [--seed-random] [--gc-on] [-k SUBSTR] [--skip SUBSTR] "
+              "module...")
         sys.exit(2)
 
     impl = sys.implementation
@@ -155,10 +167,15 @@ def start(argv):
             continue
         for name in sorted(n for n in dir(mod) if n.startswith("test_")):
             fn = getattr(mod, name)
-            if callable(fn) and (select is None or select in name):
+            if callable(fn) and selected(name, select, skip):
                 tests.append(("%s.%s" % (modname, name), fn))
     _State.tests = tests
     return len(tests)
+
+
+def selected(name, select, skip):
+    """Is test `name` chosen by the -k SUBSTRs (any; none: all) and no --skip SUBSTR?"""
+    return (not select or any(k in name for k in select)) and not any(k in name for k in skip)
 
 
 def _run_one(fn, hold_gc):
@@ -180,9 +197,9 @@ def _run_one(fn, hold_gc):
 def run_test(index):
     """Run one test (call after a collection); the result is printed by report_test()."""
     full, fn = _State.tests[index]
-    err, before, after, us = _run_one(fn, True)
+    err, before, after, us = _run_one(fn, _State.hold_gc)
     note = ""
-    if isinstance(err, MemoryError):
+    if _State.hold_gc and isinstance(err, MemoryError):
         # Its allocation volume outgrew the heap with the GC held: rerun with the GC on.
         gc.collect()
         err, before, after, us = _run_one(fn, False)
@@ -197,7 +214,8 @@ def report_test():
     kept = _mem_alloc() - before
     _State.peak = max(_State.peak, after)
     verdict = "PASS" if err is None else "FAIL"
-    print("%s %s  alloc=%d kept=%d us=%d%s" % (verdict, full, after - before, kept, us, note))
+    alloc = "%d" % (after - before) if _State.hold_gc else "-"
+    print("%s %s  alloc=%s kept=%d us=%d%s" % (verdict, full, alloc, kept, us, note))
     if err is None:
         _State.passed += 1
     else:
@@ -208,8 +226,12 @@ def report_test():
 def finish():
     """Print the heap and count summary; SystemExit(1) if anything failed or none ran."""
     end_heap = _mem_alloc()
-    print("heap: start=%d end=%d peak=%d bytes in use (peak observed with the GC held during "
-          "each test)" % (_State.start_heap, end_heap, _State.peak))
+    if _State.hold_gc:
+        print("heap: start=%d end=%d peak=%d bytes in use (peak observed with the GC held during "
+              "each test)" % (_State.start_heap, end_heap, _State.peak))
+    else:
+        print("heap: start=%d end=%d bytes in use (GC on during each test: no peak figure)"
+              % (_State.start_heap, end_heap))
     print("%d passed, %d failed" % (_State.passed, _State.failed))
     if _State.failed or not _State.passed:
         sys.exit(1)

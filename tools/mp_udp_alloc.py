@@ -1,11 +1,12 @@
 """Heap bytes allocated per echo round trip through the NetX services, on a MicroPython
 unix build over real UDP on 127.0.0.1 (both ends in this process, PSK-CCM_8, 100 B):
 
-    make mpy && MICROPYPATH=build/mpy micropython tools/mp_udp_alloc.py [smallid]
+    make mpy && .venv/bin/python tools/mp_unix.py --mpy build/mpy --heap 4m tools/mp_udp_alloc.py [smallid]
 
-`smallid` makes the stack lock's thread id a small int, as it is on ESP32 and RP2040
-(a 32-bit Linux thread id is a big int, 32 bytes per lock acquire). docs/BOARDS.md
-quotes its figures."""
+(the 32-bit unix port of ../shared/firmware). `smallid` makes the stack lock's thread id
+a small int, as it is on ESP32 and RP2040 (where a build's thread id is a big int, each
+lock acquire allocates it; on the shared 32-bit build both runs give the same figure).
+docs/BOARDS.md quotes its figures."""
 import gc
 import sys
 

@@ -38,6 +38,7 @@ CORE = (
     "nxsecure/crypto/aes.py",           # imported by the portable backend today
     "nxsecure/port/__init__.py",
     "nxsecure/port/micropython.py",
+    "nxsecure/port/rngcheck.py",        # the random source's health check, on first use
 )
 CLIENT = (
     "nxsecure/dtls_client.py",          # the client's state table and messages

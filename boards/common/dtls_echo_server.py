@@ -120,4 +120,9 @@ def main(run_ticks=None, settings=None, bind="0.0.0.0"):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        status = main()
+    except net.NetError as e:
+        print("server: no network: %s" % e)
+        status = 1
+    sys.exit(status)

@@ -2,7 +2,8 @@
 waits for the echo; after a failure (handshake, send or no reply) it ends the session
 and reconnects, backing off from 1 s doubling to 60 s. NetX API (Figure 1.1 shape).
 
-Server, port, PSK and identity come from /net_config.json (net_config.example.json);
+Server, port, PSK and identity come from /net_config.json (net_config.example.json),
+as do "readings" (how many to send; forever when absent) and "period_s";
 sizes and suites from the board's board_config. Copy to the board as main.py to start
 it on boot (`make deploy ... MAIN=client`). On the host:
     python3 boards/common/dtls_sensor_client.py
@@ -98,11 +99,16 @@ class Link:
         nx_udp_socket_delete(self.socket)
 
 
-def main(readings=None, period_s=10, settings=None, bind="0.0.0.0"):
-    """Send `readings` readings (None: forever), one every period_s seconds."""
+def main(readings=None, period_s=None, settings=None, bind="0.0.0.0"):
+    """Send `readings` readings (None: as /net_config.json says, else forever), one every
+    period_s seconds (None: as the config says, else 10)."""
     if settings is None:
         net.wlan_connect()
         settings = nxboard.app_settings()
+    if readings is None:
+        readings = settings.get("readings")
+    if period_s is None:
+        period_s = settings.get("period_s", 10)
     payload = nxboard.get("PACKET_PAYLOAD")
     pool_area = bytearray(4 * (payload + sizeof(NX_PACKET)))
     nx_system_initialize()
@@ -140,9 +146,15 @@ def main(readings=None, period_s=10, settings=None, bind="0.0.0.0"):
             link.close()
         nx_ip_delete(ip_0)
         nx_packet_pool_delete(pool_0)
+    print("client: done: %(echoed)d echoed of %(sent)d sent, %(connects)d handshakes, "
+          "%(failures)d failures" % stats)
     return stats
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except net.NetError as e:
+        print("client: no network: %s" % e)
+        sys.exit(1)
     sys.exit(0)

@@ -5,8 +5,12 @@ with a timeout and errors that say what went wrong.
     cfg = net.load_config()          # /net_config.json (see net_config.example.json)
     ip = net.wlan_connect(cfg)       # returns the board's IP address, or raises NetError
 
-On a platform without the `network` module (CPython, the WebAssembly port) there is no
-WLAN to bring up: wlan_connect returns None and the host's own network is used."""
+Where there is no WLAN to bring up, wlan_connect returns None and the network the
+program already has is used: on a platform without the `network` module but with
+sockets (CPython, MicroPython's unix port: the host's network), or when the config says
+so with "wlan": false (a board whose network is up before the program runs). A build
+with neither WLAN nor sockets (the WebAssembly port, a Pico without W) raises NetError
+saying so, at once: the examples cannot run there."""
 import time
 
 CONFIG_PATHS = ("/net_config.json", "net_config.json")
@@ -53,17 +57,33 @@ def _failure(network, status):
     return None
 
 
+def _need_sockets(why):
+    try:
+        import socket       # noqa: F401
+    except ImportError:
+        raise NetError("%s and no socket module: this MicroPython build has no network "
+                       "the example could use (run it on a board with WLAN, or on the "
+                       "unix port)" % why)
+
+
 def wlan_connect(cfg=None, timeout_s=None, log=print):
     """Connect the WLAN station interface. cfg: {"ssid", "password", "timeout_s",
-    "hostname"}; loaded with load_config() when None. Returns the IP address (str), or
-    None where there is no `network` module. Raises NetError with the reason."""
+    "hostname", "wlan"}; loaded with load_config() when None. Returns the IP address
+    (str), or None where no WLAN is brought up ("wlan": false in cfg, or no `network`
+    module). Raises NetError with the reason."""
+    if cfg is None:
+        cfg = load_config()
+    if cfg.get("wlan", True) is False:
+        _need_sockets("\"wlan\": false in the config")
+        log("net: WLAN not brought up (\"wlan\": false in the config): using the network "
+            "this platform already has")
+        return None
     try:
         import network
     except ImportError:
-        log("net: no network module on this platform; using the host's network")
+        _need_sockets("no WLAN on this platform (no network module)")
+        log("net: no WLAN on this platform (no network module): using the host's network")
         return None
-    if cfg is None:
-        cfg = load_config()
     ssid = cfg.get("ssid")
     if not ssid:
         raise NetError("no WLAN SSID: put {\"ssid\": ..., \"password\": ...} in /net_config.json")

@@ -37,7 +37,9 @@ def crypto_table(names=None):
 
 def app_settings():
     """Server address, port, PSK identity and key from /net_config.json, with the
-    defaults of the examples (the PSK is a demo key: put your own in the file)."""
+    defaults of the examples (the PSK is a demo key: put your own in the file); for the
+    sensor client also how many readings to send ("readings": none means forever) and
+    how often ("period_s")."""
     import net
     cfg = net.load_config()
     psk_hex = cfg.get("psk_hex", "1a2b3c4d5e6f7081")
@@ -49,6 +51,8 @@ def app_settings():
         # server: a client silent this long (killed, unplugged, out of range: no
         # close_notify) gives its session back
         "idle_s": int(cfg.get("idle_timeout_s", 120)),
+        "readings": cfg.get("readings"),
+        "period_s": cfg.get("period_s", 10),
     }
 
 

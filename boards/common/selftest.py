@@ -5,9 +5,10 @@ check and a summary; the last line is "SELFTEST OK" or "SELFTEST FAILED".
 
     mpremote connect PORT run boards/common/selftest.py      (what `make board-test` runs)
 
-It uses the deployed stack (/lib/nxsecure, /lib/port) and board_config. A board without
-os.urandom (the WebAssembly emulated board; ESP32 and RP2040 have one) gets a clearly
-labelled TEST-ONLY deterministic random source for the duration of the test."""
+It uses the deployed stack (/lib/nxsecure) and board_config. A board whose random source
+the stack refuses (none: the WebAssembly emulated board; constant bytes: the emulated
+RP2040; ESP32 and RP2040 chips have a working one) gets a clearly labelled TEST-ONLY
+deterministic random source for the duration of the test."""
 import gc
 import sys
 import time
@@ -54,14 +55,17 @@ class _TestOnlyRandom:
 
 
 def random_source():
-    import os
     from nxsecure import port
-    if getattr(os, "urandom", None) is not None:
-        return "os.urandom"
+    from nxsecure.port.rngcheck import platform_random_check
+    reason = platform_random_check()
+    if reason is None:
+        return "os.urandom, start-up health check passed"
+    # The stack refuses this source (a handshake would fail with
+    # NX_SECURE_TLS_NO_RANDOM_SOURCE): the rest of the self-test runs on a test source.
     port.set_random_source(_TestOnlyRandom())
-    print("NOTE: no os.urandom on this board: a TEST-ONLY deterministic random source is "
-          "installed for this self-test (never for production)")
-    return "TEST-ONLY"
+    print("NOTE: this board's random source is refused (%s): a TEST-ONLY deterministic "
+          "random source is installed for this self-test (never for production)" % reason)
+    return "TEST-ONLY (board source refused: %s)" % reason
 
 
 def t_sha256():
@@ -202,7 +206,7 @@ def t_handshake():
             if st != NX_CONTINUE:
                 break
             tx_thread_sleep(1)
-        assert st == NX_SUCCESS, "handshake 0x%X" % st
+        assert st == NX_SUCCESS, "handshake 0x%X%s" % (st, _defects(client, server))
         out = bytearray(64)
         for msg in (b"21.5 C", b"x" * 40):
             st, pkt = nx_secure_dtls_packet_allocate(client, pool, NX_NO_WAIT)
@@ -242,6 +246,18 @@ def t_handshake():
         return "session %d B, metadata %d B" % (sizeof(NX_SECURE_DTLS_SESSION), md)
     finally:
         port.use_network(None)
+
+
+def _defects(client, server):
+    """The exceptions the stack caught as its own defects (internal_error), for the
+    failure line: "; client: RuntimeError(...)"."""
+    out = ""
+    ends = [("client", client)] + [("server", s) for s in getattr(server, "_sessions", ())]
+    for name, s in ends:
+        e = getattr(getattr(s, "_engine", None), "last_exception", None)
+        if e is not None:
+            out += "; %s: %s: %s" % (name, type(e).__name__, e)
+    return out
 
 
 def main():

@@ -110,6 +110,18 @@ class Pair:
                                                      SERVER_PORT, NX_NO_WAIT)
         return st
 
+    def why(self, status):
+        """status in hex, with the exceptions the stack caught on either end as its own
+        defects (internal_error): what a failed handshake assert shows (on a board, e.g.
+        the C stack running out)."""
+        out = "0x%X" % status
+        ends = [("client", self.client)] + [("server", s) for s in self.server._sessions]
+        for name, s in ends:
+            e = getattr(getattr(s, "_engine", None), "last_exception", None)
+            if e is not None:
+                out += "; %s: %s: %s" % (name, type(e).__name__, e)
+        return out
+
     def echo(self, payload, ticks=300):
         st, pkt = nx_secure_dtls_packet_allocate(self.client, self.pool, NX_NO_WAIT)
         assert st == NX_SUCCESS

@@ -118,7 +118,7 @@ def test_ecdhe_ecdsa_p256_ccm8_handshake_data_close():
             # during a test, so the last figure is the allocation volume so far
             print("ecdhe-ecdsa p-256 ccm8 handshake: %d ms; gc.mem_alloc: %d before setup, "
                   "%d after setup, %d after handshake" % (ms, heap0, heap1, heap2))
-            assert st == NX_SUCCESS, hex(st)
+            assert st == NX_SUCCESS, p.why(st)
             assert p.client._engine.suite.nx_secure_tls_ciphersuite == 0xC0AE
             assert p.client._engine.group == 23           # secp256r1 (RFC 8422)
             assert len(p.connects) == 1 and p.errors == []
@@ -143,7 +143,7 @@ def test_ecdhe_ecdsa_rejects_a_certificate_not_yet_valid():
         p = CertPair()
         try:
             st = p.connect()
-            assert st == NX_SECURE_X509_CERTIFICATE_NOT_YET_VALID, hex(st)
+            assert st == NX_SECURE_X509_CERTIFICATE_NOT_YET_VALID, p.why(st)
             for _ in range(50):
                 if p.errors:
                     break

@@ -15,7 +15,8 @@ from dtls_pair import Pair, PSK, IDENTITY, SERVER_PORT
 def _round_trip(suite):
     p = Pair(suite)
     try:
-        assert p.connect() == NX_SUCCESS
+        st = p.connect()
+        assert st == NX_SUCCESS, p.why(st)
         assert p.client._engine.suite.nx_secure_tls_ciphersuite == suite
         assert len(p.connects) == 1
         for payload in (b"x", b"hello over dtls", bytes(range(256)) * 2):
@@ -47,7 +48,8 @@ def test_psk_ccm_with_hint_and_fragmented_flights():
     try:
         assert nxsecure_dtls_session_mtu_set(p.client, 128) == NX_SUCCESS
         assert nxsecure_dtls_server_mtu_set(p.server, 64) == NX_SUCCESS
-        assert p.connect() == NX_SUCCESS
+        st = p.connect()
+        assert st == NX_SUCCESS, p.why(st)
         assert bytes(p.client._engine.hint) == b"gateway-hint"
         assert p.echo(b"small") == b"small"
     finally:
@@ -61,7 +63,7 @@ def test_wrong_psk_is_reported_to_both_sides_at_once():
     p = Pair(TLS_PSK_WITH_AES_128_CCM_8, client_key=b"\x09" * 8)
     try:
         st = p.connect()
-        assert st == NX_SECURE_TLS_ALERT_RECEIVED
+        assert st == NX_SECURE_TLS_ALERT_RECEIVED, p.why(st)
         for _ in range(200):
             if p.errors:
                 break
@@ -77,7 +79,7 @@ def test_unknown_identity_is_reported_to_the_server():
     p = Pair(TLS_PSK_WITH_AES_128_CCM_8, client_identity=b"stranger")
     try:
         st = p.connect()
-        assert st == NX_SECURE_TLS_ALERT_RECEIVED
+        assert st == NX_SECURE_TLS_ALERT_RECEIVED, p.why(st)
         assert p.errors == [NX_SECURE_TLS_NO_MATCHING_PSK]
     finally:
         p.close()
@@ -169,7 +171,8 @@ def test_cookie_accept_reject_rotation():
 def test_send_to_another_address_is_refused_even_after_a_good_send():
     p = Pair(TLS_PSK_WITH_AES_128_CCM_8)
     try:
-        assert p.connect() == NX_SUCCESS
+        st = p.connect()
+        assert st == NX_SUCCESS, p.why(st)
         assert p.echo(b"one") == b"one"
         # the same NXD_ADDRESS control block, changed in place: not the peer any more
         p.addr.nxd_ip_address.v4 = IP_ADDRESS(127, 0, 0, 2)

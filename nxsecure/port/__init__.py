@@ -20,34 +20,6 @@ EADDRINUSE = _impl.EADDRINUSE
 
 
 # --- threads: the platform's, or single-thread stand-ins -------------------------
-class _DummyLock:
-    """Lock for builds without threads: never contended, so acquire always succeeds."""
-
-    def __init__(self):
-        self._held = False
-
-    def acquire(self, waitflag=1, timeout=-1):
-        self._held = True
-        return True
-
-    def release(self):
-        self._held = False
-
-    def locked(self):
-        return self._held
-
-    def __enter__(self):
-        self.acquire()
-        return self
-
-    def __exit__(self, *a):
-        self.release()
-
-
-def _dummy_get_ident():
-    return 1
-
-
 try:
     import _thread                 # the same module on CPython and MicroPython builds
 except ImportError:                # with threads (ESP32, RP2040, unix)
@@ -59,6 +31,33 @@ if _thread is not None:
     start_new_thread = _thread.start_new_thread
     HAS_THREADS = True
 else:
+    # made only where there are no threads: a class costs heap at import
+    class _DummyLock:
+        """Lock for builds without threads: never contended, so acquire always succeeds."""
+
+        def __init__(self):
+            self._held = False
+
+        def acquire(self, waitflag=1, timeout=-1):
+            self._held = True
+            return True
+
+        def release(self):
+            self._held = False
+
+        def locked(self):
+            return self._held
+
+        def __enter__(self):
+            self.acquire()
+            return self
+
+        def __exit__(self, *a):
+            self.release()
+
+    def _dummy_get_ident():
+        return 1
+
     allocate_lock = _DummyLock
     get_ident = _dummy_get_ident
     start_new_thread = None
@@ -67,24 +66,36 @@ else:
 
 # --- secure random ---------------------------------------------------------------
 _random_source = None
+_random_ok = False      # the platform's source passed its start-up check (port/rngcheck.py)
 
 
 def set_random_source(fn):
     """Install fn(n) -> n bytes from a cryptographically secure source; it takes
-    precedence over the platform's. None removes it."""
+    precedence over the platform's (and is not health-checked: it is the
+    application's). None removes it."""
     global _random_source
     _random_source = fn
 
 
 def random_into(buf):
     """Fill buf (bytearray / writable memoryview) with secure random bytes.
-    Raises NxError(NX_SECURE_TLS_NO_RANDOM_SOURCE) when there is none; never
-    falls back to the non-cryptographic `random` module."""
+    Raises NxError(NX_SECURE_TLS_NO_RANDOM_SOURCE) when there is none, or when the
+    platform's fails its start-up health check (nxsecure/port/rngcheck.py: e.g. an
+    emulator whose os.urandom returns constant bytes); never falls back to the
+    non-cryptographic `random` module."""
     n = len(buf)
     if n == 0:
         return
     src = _random_source
-    data = src(n) if src is not None else _impl.platform_random(n)
+    data = None
+    if src is not None:
+        data = src(n)
+    else:
+        if not _random_ok:
+            from nxsecure.port import rngcheck     # once, on first use (sets _random_ok)
+            rngcheck.platform_random_check()
+        if _random_ok:
+            data = _impl.platform_random(n)
     if data is None or len(data) != n:
         from nxsecure.const import NX_SECURE_TLS_NO_RANDOM_SOURCE, NxError
         raise NxError(NX_SECURE_TLS_NO_RANDOM_SOURCE)

