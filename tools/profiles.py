@@ -82,8 +82,15 @@ def profiles():
     return {
         "psk-client": CORE + CLIENT,
         "psk-server": CORE + SERVER,
+        "psk": CORE + CLIENT + SERVER,      # both roles: what the two board examples need
         "full": full,
     }
+
+
+def deploy_files(name):
+    """What `make deploy PROFILE=name` and the mip packages install: the profile, and
+    the in-memory network the on-board self-test runs its handshake over."""
+    return profiles()[name] + TEST
 
 
 # The footprint budget (issue #13): 32-bit MicroPython, .mpy loaded from the
@@ -104,3 +111,12 @@ CEILING = {
     "psk-server": {"heap": 94600, "mpy": 96300},
     "full": {"heap": 115200, "mpy": 162800},   # + issue 18's verifier (name constraints, CRLs)
 }
+
+
+if __name__ == "__main__":
+    # python tools/profiles.py --mpy PROFILE: the profile's .mpy paths under build/mpy/
+    import sys
+    if len(sys.argv) == 3 and sys.argv[1] == "--mpy" and sys.argv[2] in profiles():
+        print(" ".join(p[:-3] + ".mpy" for p in deploy_files(sys.argv[2])))
+    else:
+        sys.exit("usage: python tools/profiles.py --mpy %s" % "|".join(profiles()))
