@@ -356,13 +356,15 @@ def nx_secure_dtls_client_session_start(dtls_session, udp_socket, ip_address, po
         # failed. To start over, end or reset the session first (as NetX requires).
         _wait_state(dtls_session, wait_option, _handshake_over)
         return _handshake_result(dtls_session)
+    # the previous association goes first: a socket it bound itself is unbound with it,
+    # and bound afresh below (in the other order the new handshake lost its socket)
+    _detach(dtls_session)
     bound_here = False
     if not udp_socket.nx_udp_socket_port:
         status = netx.nx_udp_socket_bind(udp_socket, NX_ANY_PORT, wait_option)
         if status:
             return status
         bound_here = True
-    _detach(dtls_session)
     dtls_session._bound_here = bound_here
     dtls_session._socket = udp_socket
     dtls_session._peer = peer
