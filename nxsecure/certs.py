@@ -150,6 +150,10 @@ def _session_cert_add(session_ptr, op, certificate, cert_id):
         return status
     if not _cert_ok(certificate):
         return NX_PTR_ERROR
+    if op == "store_local_add":
+        status = _key_check(certificate)
+        if status:
+            return status
     return _session_store_op(session_ptr, op, certificate, cert_id)
 
 
@@ -158,6 +162,16 @@ def _server_store_op(server_ptr, op, *args):
         return NX_PTR_ERROR
     from . import x509
     return getattr(x509, op)(_server_store(server_ptr), *args)
+
+
+def _key_check(certificate):
+    """A local certificate's private key must be its public key's (kx.local_key_check):
+    a key that does not match is refused here, with
+    NX_SECURE_X509_PRIVATE_KEY_MISMATCH, not at the first handshake."""
+    if not _cert_ok(certificate) or not certificate._valid:
+        return NX_SUCCESS                  # the store says what is wrong with it
+    from . import kx
+    return kx.local_key_check(certificate)
 
 
 @netx.serialized
@@ -188,6 +202,11 @@ def nx_secure_dtls_session_trusted_certificate_remove(session_ptr, common_name,
 def nx_secure_dtls_server_local_certificate_add(server_ptr, certificate, cert_id):
     if not _cert_ok(certificate):
         return NX_PTR_ERROR
+    if _sv._live(server_ptr):
+        return NX_PTR_ERROR
+    status = _key_check(certificate)
+    if status:
+        return status
     return _server_store_op(server_ptr, "store_local_add", certificate, cert_id)
 
 

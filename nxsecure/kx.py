@@ -183,28 +183,49 @@ def peer_key(cert):
 
 def local_key(cert):
     """The private key given with a local certificate (nx_secure_x509_certificate_initialize),
-    parsed once and kept on the certificate."""
+    parsed and checked against the certificate once (local_key_check, which the local
+    certificate add services run) and kept on the certificate; None when it has none
+    or it is not the certificate's key."""
     key = getattr(cert, "_pk_key", None)
-    if key is not None:
-        return key
-    from nxsecure import pk
-    der = cert._private_key
-    if der is None:
-        return None
-    if is_ec_cert(cert):
-        status, key = pk.parse_ec_private_key(der, cert_curve(cert))
-        if status == 0 and key is not None and key.pub is None:
-            key.pub = bytes(peer_key(cert).pub)
-    else:
-        status, key = pk.parse_rsa_private_key(der)
-    if status:
-        return None
-    cert._pk_key = key
+    if key is None and cert._private_key is not None and local_key_check(cert) == 0:
+        key = cert._pk_key
     return key
 
 
-def is_ec_cert(cert):
-    return peer_key_type(cert) == "ec"
+def local_key_check(cert):
+    """Is the certificate's private key the key of its public key? A status:
+    NX_SUCCESS (no key, or a hardware/user key we cannot see, counts as one), the
+    parse error of a key that does not parse, or NX_SECURE_X509_PRIVATE_KEY_MISMATCH.
+    An EC key's public point is computed from its scalar (one scalar multiplication)
+    and compared with the certificate's, whatever public key the key file carries; an
+    RSA key must have the certificate's modulus and exponent."""
+    from nxsecure import pk
+    from nxsecure.x509.cert import NX_SECURE_X509_PRIVATE_KEY_MISMATCH
+    der = cert._private_key
+    if der is None:
+        return 0
+    try:
+        pub = peer_key(cert)
+    except NxError as x:
+        return x.code
+    if is_ec(pub):
+        status, key = pk.parse_ec_private_key(der, pub.curve)
+        if status:
+            return status
+        from nxsecure.pk.keys import EcKey
+        mine = backend().ec_public(EcKey(pub.curve, None, key.d))
+        if mine is None or bytes(mine) != bytes(pub.pub):       # both SEC 1 uncompressed
+            return NX_SECURE_X509_PRIVATE_KEY_MISMATCH
+        key.pub = bytes(mine)
+    else:
+        status, key = pk.parse_rsa_private_key(der)
+        if status:
+            return status
+        if key.n != pub.n or key.e != pub.e:
+            return NX_SECURE_X509_PRIVATE_KEY_MISMATCH
+    cert._pub_key = pub
+    cert._pk_key = key
+    return 0
 
 
 def peer_key_type(cert):
@@ -213,11 +234,6 @@ def peer_key_type(cert):
         k = peer_key(cert)
         cert._pub_key = k
     return "ec" if is_ec(k) else "rsa"
-
-
-def cert_curve(cert):
-    k = getattr(cert, "_pub_key", None) or peer_key(cert)
-    return k.curve if is_ec(k) else 0
 
 
 # ================================================================ key exchange objects
