@@ -62,37 +62,54 @@ def client_verify(session):
     return session._server is not None and session._server._client_verify
 
 
+def _now():
+    """The verification time: the application's clock (nx_secure_x509_time_function_set)
+    when set, else the port's (the host clock on CPython; None on a board)."""
+    from .x509 import verify as _v
+    if _v._time_function is None and port.time_source is not None:
+        return port.time_source()
+    return None
+
+
+def server_name(session):
+    """The name a client session gave its server (nxsecure_dtls_session_sni_extension_set,
+    nxsecure/server_name.py), as bytes; None when it named none."""
+    return getattr(session, "_server_name", None)
+
+
 def verify_chain(session, body, lst, peer_is_server):
     """Copy the peer's chain (offsets into the Certificate message) into the remote
-    space, then verify it: (status, alert)."""
+    space, then verify it: (status, alert). A client that named its server checks the
+    server's certificate for that name (RFC 6125 6.4, RFC 6066 3). The result stays on
+    the session for nxsecure_dtls_session_certificate_flags_get."""
     from .x509 import (store_remote_reset, store_remote_add, store_remote_get,
                        x509_chain_verify, x509_error_to_alert, X509_ROLE_SERVER,
                        X509_ROLE_CLIENT)
     st = store(session)
     store_remote_reset(st)
+    session._verify_status = None
+    session._verify_flags = None
     for off, n in lst:
         status = store_remote_add(st, body, off, n)
         if status:
             return status, x509_error_to_alert(status)
-    now = None
-    from .x509 import verify as _v
-    if _v._time_function is None and port.time_source is not None:
-        now = port.time_source()
-    status, alert = x509_chain_verify(st, 0, now=now,
+    status, alert = x509_chain_verify(st, 0, now=_now(),
                                       role=X509_ROLE_SERVER if peer_is_server else X509_ROLE_CLIENT,
+                                      dns_name=server_name(session) if peer_is_server else None,
                                       strict_name=session._strict_names)
-    if status:
-        return status, alert
-    fn = session._certificate_callback
-    if fn is not None:
-        try:
-            status = fn(session, store_remote_get(st, 0)[1])
-        except Exception:
-            # a callback that fails counts as a rejection, never as an acceptance
-            status = NX_SECURE_X509_CHAIN_VERIFY_FAILURE
-        if status:
-            return status, AD_BAD_CERTIFICATE
-    return NX_SUCCESS, 0
+    if status == NX_SUCCESS:
+        fn = session._certificate_callback
+        if fn is not None:
+            try:
+                status = fn(session, store_remote_get(st, 0)[1])
+            except Exception:
+                # a callback that fails counts as a rejection, never as an acceptance
+                status = NX_SECURE_X509_CHAIN_VERIFY_FAILURE
+            if status:
+                alert = AD_BAD_CERTIFICATE
+    session._verify_status = status
+    session._verify_peer_is_server = peer_is_server
+    return status, alert
 
 
 def remote_leaf(session):

@@ -51,6 +51,8 @@ SERVER = (
 CERTS = (
     "nxsecure/certs.py",
     "nxsecure/kx.py",
+    "nxsecure/sni.py",                  # server names: loaded when the application names one
+    "nxsecure/session_info.py",         # what a handshake negotiated: loaded when asked
 )
 # Only where the firmware has no cryptolib (the WebAssembly build): the AES in Python.
 PURE_AES = ("nxsecure/crypto/aes.py",)
