@@ -37,6 +37,7 @@ SUBSET = [
     ("test_x509_parse", ["--skip", "default_signature_check"]),        # 12 s of P-256
     ("test_pk_vectors", ["-k", "p256_public_key", "-k", "malformed_der",
                          "-k", "rsa_pss_verify"]),
+    ("test_x509_credentials", ["-k", "dns_name", "-k", "pem_and_der", "-k", "every_format"]),
 ]
 HELPERS = ["dtls_pair.py"]
 

@@ -82,9 +82,10 @@ def nxsecure_dtls_session_alert_value_get(session_ptr):
     last alert the peer sent (RFC 5246 7.2); NX_NOT_FOUND when none came. What a
     server's error_notify(session, NX_SECURE_TLS_ALERT_RECEIVED) asks to learn which
     alert ended the handshake."""
-    if session_ptr is None or getattr(session_ptr, "_engine", None) is None:
-        return NX_PTR_ERROR, 0, 0
-    a = session_ptr._engine.last_alert
+    status, e = _engine(session_ptr)
+    if status:
+        return status, 0, 0
+    a = e.last_alert
     if a is None:
         return NX_NOT_FOUND, 0, 0
     return NX_SUCCESS, a[0], a[1]

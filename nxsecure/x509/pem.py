@@ -130,7 +130,7 @@ def private_key_der(data):
     from nxsecure.x509 import der
     from nxsecure.x509.cert import (NX_SECURE_X509_KEY_TYPE_EC_DER,
                                     NX_SECURE_X509_KEY_TYPE_RSA_PKCS1_DER)
-    key = bytes(data)
+    key = _bytes(data)
     if _is_pem(key):
         st, blocks = pem_blocks(key)
         if st != NX_SUCCESS:
