@@ -38,6 +38,7 @@ SUBSET = [
     ("test_pk_vectors", ["-k", "p256_public_key", "-k", "malformed_der",
                          "-k", "rsa_pss_verify"]),
     ("test_x509_credentials", ["-k", "dns_name", "-k", "pem_and_der", "-k", "every_format"]),
+    ("test_sha512", []),
 ]
 HELPERS = ["dtls_pair.py"]
 

@@ -53,6 +53,8 @@ CERTS = (
     "nxsecure/kx.py",
     "nxsecure/sni.py",                  # server names: loaded when the application names one
     "nxsecure/session_info.py",         # what a handshake negotiated: loaded when asked
+    "nxsecure/crypto/sha512.py",        # SHA-384/512 where hashlib has none (SHA-384 suites,
+    "nxsecure/crypto/sha512_viper.py",  # ECDSA-SHA384): its native compression's source
 )
 # Only where the firmware has no cryptolib (the WebAssembly build): the AES in Python.
 PURE_AES = ("nxsecure/crypto/aes.py",)
