@@ -114,13 +114,22 @@ def _server_flight(e, body, now):
     e.client_random[:] = h.random
     e.random_into(e.server_random)
     k = suite.nx_secure_tls_public_cipher
+    x = e.x
+    if x is not None:
+        for f in x:
+            f.peer_hello(e, h)      # before our flight overwrites the hello's bytes
     f = e.flight
     f.begin()
     w = f.message()
     extra = None
-    if (k == crypto.TLS_KX_ECDHE or k == crypto.TLS_KX_ECDHE_PSK) and h.point_formats is not None:
+    ecc = (k == crypto.TLS_KX_ECDHE or k == crypto.TLS_KX_ECDHE_PSK) and h.point_formats is not None
+    if ecc or x is not None:
         def extra(w):
-            push_cert_extensions(w, None, None, True)    # RFC 8422 5.2
+            if ecc:
+                push_cert_extensions(w, None, None, True)    # RFC 8422 5.2
+            if x is not None:
+                for g in x:
+                    g.hello(e, w)
     push_server_hello(w, e.server_random, b"", suite.nx_secure_tls_ciphersuite, e.ems,
                       e.secure_reneg, extra=extra)
     f.end(w, _HT_SERVER_HELLO)

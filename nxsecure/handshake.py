@@ -40,7 +40,8 @@ class Hello:
     groups = None           # supported_groups list (RFC 8422 5.1.1), when present
     point_formats = None    # ec_point_formats list (RFC 8422 5.1.2), when present
     sig_algs = None         # signature_algorithms list (RFC 5246 7.4.1.4.1), when present
-    unknown_ext = False     # an extension type not listed above came
+    exts = None             # extensions of a type not listed above: [(type, Reader of
+                            # its data)], for the features (nxsecure/feature.py)
 
 
 def _pull_extensions(r, hello):
@@ -72,7 +73,9 @@ def _pull_extensions(r, hello):
         elif etype == _EXT_SIGNATURE_ALGORITHMS:
             hello.sig_algs = _u16_list(data)
         else:
-            hello.unknown_ext = True
+            if hello.exts is None:
+                hello.exts = []
+            hello.exts.append((etype, data))
     r.done()
 
 

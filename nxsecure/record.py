@@ -13,6 +13,7 @@ _DTLS_1_2 = const(0xFEFD)  # RFC 6347 4.1
 _DTLS_1_0 = const(0xFEFF)
 _CT_CHANGE_CIPHER_SPEC = const(20)  # RFC 5246 6.2.1
 _CT_APPLICATION_DATA = const(23)
+_CT_HEARTBEAT = const(24)  # RFC 6520 3 (handled by a feature, nxsecure/heartbeat.py)
 
 import sys
 
@@ -256,7 +257,7 @@ class RecordLayer:
             self.r_next = end
             return NX_SECURE_TLS_INVALID_PACKET
         self.r_next = nxt
-        if ctype < _CT_CHANGE_CIPHER_SPEC or ctype > _CT_APPLICATION_DATA:
+        if ctype < _CT_CHANGE_CIPHER_SPEC or ctype > _CT_HEARTBEAT:
             return NX_SECURE_TLS_INVALID_PACKET
         if version != _DTLS_1_2 and version != _DTLS_1_0:
             return NX_SECURE_TLS_UNKNOWN_TLS_VERSION

@@ -409,7 +409,8 @@ def _send(session, packet):
     start = packet.nx_packet_prepend_ptr - rl.prefix1
     end = packet.nx_packet_append_ptr
     n = end - packet.nx_packet_prepend_ptr
-    if start < 0 or end + _TAIL_ROOM > len(buf) or n > e.mtu - rl.overhead1:
+    if start < 0 or end + _TAIL_ROOM > len(buf) or n > e.mtu - rl.overhead1 or \
+            n > e.max_send:
         return NX_INVALID_PARAMETERS
     lock = netx._lock               # netx.serialized, inline on the per-record path
     lock.acquire()

@@ -1,0 +1,144 @@
+"""Small records against independent implementations, over real UDP on 127.0.0.1:
+max_fragment_length (RFC 6066 4) with OpenSSL 3 (`-maxfraglen`), record_size_limit
+(RFC 8449) with GnuTLS 3.7 (`--recordsize`), both roles. Each test checks what the
+handshake negotiated on our side, that data larger than one small record crosses in
+both directions (the peer's records all fit our limit, or our engine would have ended
+the association with record_overflow), and that our side refuses to send past it."""
+import os
+
+import pytest
+
+from dtls_helpers import (
+    HINT, IDENTITY, PSK, OpenSSL, free_udp_port, make_client, packet_bytes, receive_all,
+    send_data, v4,
+)
+from peers import Proc
+from test_openssl_interop import OurServer, pump_until, TIMEOUT
+from nxsecure import *  # noqa: F401,F403
+from nxsecure.small_records import (
+    nxsecure_dtls_session_max_fragment_length_set, nxsecure_dtls_session_record_size_limit_set,
+    nxsecure_dtls_server_record_size_limit_set, nxsecure_dtls_session_record_size_get,
+)
+
+CCM8 = 0xC0A8
+GNUTLS_PRIORITY = ("NORMAL:-VERS-ALL:+VERS-DTLS1.2:-KX-ALL:+PSK:-CIPHER-ALL:+AES-128-CCM-8:"
+                   "-MAC-ALL:+AEAD")
+# OpenSSL writes what it reads from stdin as one record and refuses one past the
+# negotiated length ("exceeds max fragment size"): lines of exactly 512 bytes
+LINE512 = bytes(range(48, 48 + 64)) * 7 + b"z" * 63 + b"\n"
+
+
+def _limits(session):
+    st, send, recv = nxsecure_dtls_session_record_size_get(session)
+    assert st == NX_SUCCESS
+    return send, recv
+
+
+# ====================================================================== OpenSSL
+def test_openssl_s_client_maxfraglen_with_our_server(net, procs):
+    ours = OurServer(net)
+    assert nxsecure_dtls_server_record_size_limit_set(ours.server, 2048) == NX_SUCCESS
+    cli = OpenSSL.s_client("127.0.0.1", ours.port, CCM8, quiet=False,
+                           extra=("-maxfraglen", "512"))
+    procs.append(cli)
+    assert pump_until(ours.connected), cli.transcript()
+    s = ours.session()
+    assert _limits(s) == (512, 512)
+    # ours -> openssl: a record of exactly 512 bytes, none larger
+    assert ours.send(b"x" * 513) == NX_INVALID_PARAMETERS
+    msg = b"m" * 511 + b"\n"
+    assert ours.send(msg) == NX_SUCCESS
+    assert cli.wait_output(msg, TIMEOUT), cli.transcript()
+    # openssl -> ours: records of the full 512 bytes
+    cli.write(LINE512)
+    assert pump_until(lambda: b"".join(ours.got) == LINE512), (len(b"".join(ours.got)),
+                                                                cli.transcript())
+    assert max(len(g) for g in ours.got) <= 512
+    cli.write(b"Q\n")
+    assert pump_until(lambda: ours.events.disconnects), cli.transcript()
+    assert ours.events.errors == []
+
+
+def test_our_client_maxfraglen_with_openssl_s_server(net, procs):
+    udp_port = free_udp_port()
+    srv = OpenSSL.s_server(udp_port, CCM8)
+    procs.append(srv)
+    assert srv.wait_output(b"ACCEPT", TIMEOUT), srv.transcript()
+    session, sock = make_client(net)
+    assert nxsecure_dtls_session_max_fragment_length_set(session, 512) == NX_SUCCESS
+    st = nx_secure_dtls_client_session_start(session, sock, v4(), udp_port,
+                                             TIMEOUT * NX_IP_PERIODIC_RATE)
+    assert st == NX_SUCCESS, "%s %s" % (hex(st), srv.transcript())
+    assert _limits(session) == (512, 512)         # s_server echoed our request
+    assert send_data(session, net.pool, b"x" * 513, v4(), udp_port) == NX_INVALID_PARAMETERS
+    msg = b"c" * 511 + b"\n"
+    assert send_data(session, net.pool, msg, v4(), udp_port) == NX_SUCCESS
+    assert srv.wait_output(msg, TIMEOUT), srv.transcript()
+    srv.write(LINE512)
+    got = receive_all(session, TIMEOUT * NX_IP_PERIODIC_RATE, lambda b: len(b) >= len(LINE512))
+    assert got == LINE512
+    assert session._engine.state == 20         # no record_overflow: every record fit
+    assert nx_secure_dtls_session_end(session, NX_WAIT_FOREVER) == NX_SUCCESS
+    assert srv.wait_exit(TIMEOUT) == 0, srv.transcript()
+
+
+# ====================================================================== GnuTLS
+def _psk_file(tmp_path):
+    pw = os.path.join(str(tmp_path), "psk.txt")
+    with open(pw, "w") as f:
+        f.write("%s:%s\n" % (IDENTITY.decode(), PSK.hex()))
+    return pw
+
+
+def test_gnutls_cli_recordsize_with_our_server(net, procs):
+    ours = OurServer(net)
+    assert nxsecure_dtls_server_record_size_limit_set(ours.server, 1000) == NX_SUCCESS
+    cli = Proc(["gnutls-cli", "--udp", "--port", str(ours.port), "--priority", GNUTLS_PRIORITY,
+                "--pskusername", IDENTITY.decode(), "--pskkey", PSK.hex(),
+                "--recordsize", "512", "127.0.0.1"])
+    procs.append(cli)
+    assert pump_until(ours.connected), cli.transcript()
+    s = ours.session()
+    send, recv = _limits(s)
+    # gnutls-cli 3.7 takes 512..4096 (powers of two) and asks with record_size_limit;
+    # we answer with ours (RFC 8449 5: it wins over max_fragment_length)
+    assert (send, recv) == (512, 1000), (send, recv)
+    assert ours.send(b"x" * 513) == NX_INVALID_PARAMETERS
+    msg = b"g" * 511 + b"\n"
+    assert ours.send(msg) == NX_SUCCESS
+    assert cli.wait_output(msg, TIMEOUT), cli.transcript()
+    # gnutls-cli reads its stdin once the handshake is reported
+    assert cli.wait_output(b"Handshake was completed", TIMEOUT, stream="any"), cli.transcript()
+    # gnutls-cli sends a line as one record, and no longer than its own --recordsize
+    # (a longer one fails with EMSGSIZE)
+    line = LINE512
+    cli.write(line)
+    assert pump_until(lambda: b"".join(ours.got) == line), cli.transcript()
+    assert ours.events.errors == []
+
+
+def test_our_client_record_size_limit_with_gnutls_serv(net, procs, tmp_path):
+    udp_port = free_udp_port()
+    srv = Proc(["gnutls-serv", "--udp", "--port", str(udp_port), "--priority", GNUTLS_PRIORITY,
+                "--echo", "--pskpasswd", _psk_file(tmp_path), "--pskhint", HINT.decode(),
+                "--recordsize", "700"])
+    procs.append(srv)
+    assert srv.wait_output(b"listening on IPv4", TIMEOUT, stream="any"), srv.transcript()
+    session, sock = make_client(net)
+    assert nxsecure_dtls_session_record_size_limit_set(session, 600) == NX_SUCCESS
+    st = nx_secure_dtls_client_session_start(session, sock, v4(), udp_port,
+                                             TIMEOUT * NX_IP_PERIODIC_RATE)
+    assert st == NX_SUCCESS, "%s %s" % (hex(st), srv.transcript())
+    send, recv = _limits(session)
+    # gnutls-serv answers with its own --recordsize; GnuTLS 3.7 ignores a limit
+    # below 512 (checked: with 256 it answered nothing), so we announce 600
+    assert (send, recv) == (700, 600), (send, recv)
+    assert send_data(session, net.pool, b"x" * 701, v4(), udp_port) == NX_INVALID_PARAMETERS
+    # gnutls-serv --echo sends our 600-byte record back; a longer one would be
+    # record_overflow on our side
+    msg = b"e" * 600
+    assert send_data(session, net.pool, msg, v4(), udp_port) == NX_SUCCESS
+    got = receive_all(session, TIMEOUT * NX_IP_PERIODIC_RATE, lambda b: len(b) >= len(msg))
+    assert got == msg
+    assert session._engine.state == 20
+    nx_secure_dtls_session_end(session, NX_NO_WAIT)
