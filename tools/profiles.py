@@ -52,6 +52,27 @@ CERTS = (
     "nxsecure/certs.py",
     "nxsecure/kx.py",
 )
+# Optional features of issue 14 (sleepy, roaming devices), each loaded only when the
+# application turns it on (nxsecure/feature.py is the hooks' base). The full profile
+# installs them all; tools/footprint.py --features measures each on every profile.
+FEATURES = {
+    "small-records": ("nxsecure/feature.py", "nxsecure/small_records.py"),
+}
+# The module an application imports to turn each feature on.
+FEATURE_MODULE = {
+    "small-records": "nxsecure.small_records",
+}
+
+
+def _features():
+    out = []
+    for files in FEATURES.values():
+        for f in files:
+            if f not in out:
+                out.append(f)
+    return tuple(out)
+
+
 # Only where the firmware has no cryptolib (the WebAssembly build): the AES in Python.
 PURE_AES = ("nxsecure/crypto/aes.py",)
 # Tests and the board self-test: the in-memory network.
@@ -78,7 +99,8 @@ def _tree(top):
 
 def profiles():
     """name -> tuple of repository-relative .py paths."""
-    full = CORE + CLIENT + SERVER + CERTS + _tree("nxsecure/x509") + _tree("nxsecure/pk")
+    full = (CORE + CLIENT + SERVER + CERTS + _tree("nxsecure/x509") + _tree("nxsecure/pk")
+            + _features())
     return {
         "psk-client": CORE + CLIENT,
         "psk-server": CORE + SERVER,
