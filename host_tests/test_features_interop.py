@@ -142,3 +142,47 @@ def test_our_client_record_size_limit_with_gnutls_serv(net, procs, tmp_path):
     assert got == msg
     assert session._engine.state == 20
     nx_secure_dtls_session_end(session, NX_NO_WAIT)
+
+
+# ====================================================================== heartbeat
+def test_our_client_keep_alive_with_gnutls_serv_heartbeat(net, procs, tmp_path):
+    from nxsecure.heartbeat import nxsecure_dtls_session_keep_alive_set
+    udp_port = free_udp_port()
+    srv = Proc(["gnutls-serv", "--udp", "--port", str(udp_port), "--priority", GNUTLS_PRIORITY,
+                "--echo", "--pskpasswd", _psk_file(tmp_path), "--pskhint", HINT.decode(),
+                "--heartbeat"])
+    procs.append(srv)
+    assert srv.wait_output(b"listening on IPv4", TIMEOUT, stream="any"), srv.transcript()
+    session, sock = make_client(net)
+    # a keep-alive every 0.2 s of silence
+    assert nxsecure_dtls_session_keep_alive_set(session, 20, 20, 2) == NX_SUCCESS
+    st = nx_secure_dtls_client_session_start(session, sock, v4(), udp_port,
+                                             TIMEOUT * NX_IP_PERIODIC_RATE)
+    assert st == NX_SUCCESS, "%s %s" % (hex(st), srv.transcript())
+    e = session._engine
+    assert e.hb_mode == 1                    # gnutls-serv allows us to send
+    assert pump_until(lambda: e.hb_answered >= 3), srv.transcript()
+    assert e.state == 20
+    # gnutls-serv's command (data from its client): it sends us a HeartbeatRequest
+    # (gnutls_heartbeat_ping, 300 bytes, waiting for our response)
+    assert send_data(session, net.pool, b"**HEARTBEAT**", v4(), udp_port) == NX_SUCCESS
+    assert pump_until(lambda: e.hb_requests >= 1), srv.transcript()
+    msg = b"still there\n"
+    assert send_data(session, net.pool, msg, v4(), udp_port) == NX_SUCCESS
+    assert receive_all(session, TIMEOUT * NX_IP_PERIODIC_RATE, lambda b: len(b) >= len(msg)) == msg
+    nx_secure_dtls_session_end(session, NX_NO_WAIT)
+
+
+def test_gnutls_cli_heartbeat_with_our_server(net, procs):
+    from nxsecure.heartbeat import nxsecure_dtls_server_keep_alive_set
+    ours = OurServer(net)
+    assert nxsecure_dtls_server_keep_alive_set(ours.server, 20, 20, 2) == NX_SUCCESS
+    cli = Proc(["gnutls-cli", "--udp", "--port", str(ours.port), "--priority", GNUTLS_PRIORITY,
+                "--pskusername", IDENTITY.decode(), "--pskkey", PSK.hex(), "--heartbeat",
+                "127.0.0.1"])
+    procs.append(cli)
+    assert pump_until(ours.connected), cli.transcript()
+    e = ours.session()._engine
+    assert e.hb_mode == 1
+    assert pump_until(lambda: e.hb_answered >= 3), cli.transcript()
+    assert ours.events.disconnects == [] and ours.events.errors == []

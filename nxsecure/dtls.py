@@ -391,6 +391,8 @@ class Dtls:
         self.held_hello = False
         self.last_exception = None
         self.last_alert = None       # (level, description) of the last alert received
+        self.end_reason = 0          # why the peer is gone: its close_notify, or
+                                     # NXSECURE_DTLS_PEER_TIMEOUT (server idle, keep-alive)
         self.max_send = 16384        # largest record plaintext we send / accept (RFC 5246
         self.max_recv = 16384        # 6.2.1; smaller when a feature negotiated a limit)
         self.hello_verifies = 0      # client: HelloVerifyRequests taken this handshake
@@ -636,6 +638,7 @@ class Dtls:
         self.last_alert = (level, desc)
         if desc == _AD_CLOSE_NOTIFY:
             # RFC 5246 7.2.1: answer close_notify with close_notify.
+            self.end_reason = NX_SECURE_TLS_CLOSE_NOTIFY_RECEIVED
             if not self.sent_close:
                 self.send_alert(_WARNING, _AD_CLOSE_NOTIFY)
             self._stop()

@@ -10,7 +10,7 @@ from .codec import Reader
 from .const import (
     NxError, NX_SUCCESS, NX_PTR_ERROR, NX_INVALID_PARAMETERS, NX_STILL_BOUND,
     NX_NOT_CONNECTED, NX_IP_NORMAL, NX_FRAGMENT_OKAY, NX_IP_TIME_TO_LIVE,
-    NX_SECURE_TLS_NO_FREE_DTLS_SESSIONS,
+    NX_SECURE_TLS_NO_FREE_DTLS_SESSIONS, NXSECURE_DTLS_PEER_TIMEOUT,
 )
 _CT_HANDSHAKE = const(22)
 _HT_CLIENT_HELLO = const(1)
@@ -370,6 +370,7 @@ def _idle_sweep(server, now):
             s._engine.close()                  # close_notify, state CLOSED
         except NxError:
             pass
+        s._engine.end_reason = NXSECURE_DTLS_PEER_TIMEOUT
         q.unlink(s)
         server.nxsecure_idle_timeouts += 1
         _call(server, server._disconnect_notify, s)

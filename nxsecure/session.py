@@ -89,7 +89,8 @@ class NX_SECURE_DTLS_SESSION:
     def _dtls_event(self, code):
         if code == NX_SUCCESS:
             return
-        if code == NX_SECURE_TLS_CLOSE_NOTIFY_RECEIVED:
+        if code == self._engine.end_reason:
+            # the peer is gone: its close_notify, or it went silent (keep-alive)
             self._notify_disconnect = True
         else:
             self._notify_error = code
@@ -554,6 +555,17 @@ def nxsecure_dtls_session_mtu_set(session_ptr, mtu):
         return NX_INVALID_PARAMETERS
     session_ptr._engine.mtu = mtu
     return NX_SUCCESS
+
+
+def nxsecure_dtls_session_disconnect_reason_get(session_ptr):
+    """nxsecure extension: -> (status, reason): why the peer is gone, for a
+    disconnect_notify (whose signature NetX fixes): NX_SECURE_TLS_CLOSE_NOTIFY_RECEIVED
+    (it closed), NXSECURE_DTLS_PEER_TIMEOUT (it went silent: the server's idle timeout,
+    or keep-alives unanswered), 0 while it is there."""
+    status = _live(session_ptr)
+    if status:
+        return status, 0
+    return NX_SUCCESS, session_ptr._engine.end_reason
 
 
 @netx.serialized

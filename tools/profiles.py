@@ -57,10 +57,12 @@ CERTS = (
 # installs them all; tools/footprint.py --features measures each on every profile.
 FEATURES = {
     "small-records": ("nxsecure/feature.py", "nxsecure/small_records.py"),
+    "keep-alive": ("nxsecure/feature.py", "nxsecure/heartbeat.py"),
 }
 # The module an application imports to turn each feature on.
 FEATURE_MODULE = {
     "small-records": "nxsecure.small_records",
+    "keep-alive": "nxsecure.heartbeat",
 }
 
 
