@@ -186,3 +186,130 @@ def test_gnutls_cli_heartbeat_with_our_server(net, procs):
     assert e.hb_mode == 1
     assert pump_until(lambda: e.hb_answered >= 3), cli.transcript()
     assert ours.events.disconnects == [] and ours.events.errors == []
+
+
+# ====================================================================== resumption
+def _resumption_server(net, cache=True, tickets=True):
+    from nxsecure import resumption as R
+    ours = OurServer(net)
+    ours.cache = bytearray(8 * R.NXSECURE_DTLS_SESSION_CACHE_ENTRY)
+    if cache:
+        assert R.nxsecure_dtls_server_session_cache_set(ours.server, ours.cache, len(ours.cache),
+                                                        6000) == NX_SUCCESS
+    if tickets:
+        assert R.nxsecure_dtls_server_session_ticket_enable(ours.server, 6000) == NX_SUCCESS
+    return ours
+
+
+def _handshakes(ours):
+    """(resumed, full) handshakes our server completed."""
+    from nxsecure.resumption import nxsecure_dtls_server_resumption_info_get
+    st, resumed, full = nxsecure_dtls_server_resumption_info_get(ours.server)
+    assert st == NX_SUCCESS
+    return resumed, full
+
+
+@pytest.mark.parametrize("mode", ["id", "ticket"])
+def test_openssl_s_client_reconnect_resumes_with_our_server(net, procs, mode):
+    ours = _resumption_server(net, cache=(mode == "id"), tickets=(mode == "ticket"))
+    extra = ("-reconnect",) + (("-no_ticket",) if mode == "id" else ())
+    cli = OpenSSL.s_client("127.0.0.1", ours.port, CCM8, quiet=False, extra=extra)
+    procs.append(cli)
+    # -reconnect: one full handshake, then five more with the same session
+    assert pump_until(lambda: _handshakes(ours) == (5, 1)), (_handshakes(ours), cli.transcript())
+    assert pump_until(lambda: cli.out.count(b"Reused, ") == 5), cli.transcript()
+    assert ours.events.errors == []
+
+
+def test_openssl_s_client_sess_out_sess_in_with_our_server(net, procs, tmp_path):
+    ours = _resumption_server(net)
+    sess = os.path.join(str(tmp_path), "sess.pem")
+    cli = OpenSSL.s_client("127.0.0.1", ours.port, CCM8, quiet=False, extra=("-sess_out", sess))
+    procs.append(cli)
+    assert pump_until(ours.connected), cli.transcript()
+    assert cli.wait_output(b"New, ", TIMEOUT, stream="any"), cli.transcript()
+    cli.write(b"Q\n")
+    assert cli.wait_exit(TIMEOUT) == 0, cli.transcript()
+    cli2 = OpenSSL.s_client("127.0.0.1", ours.port, CCM8, quiet=False, extra=("-sess_in", sess))
+    procs.append(cli2)
+    assert pump_until(lambda: len(ours.events.connects) == 2 and
+                      ours.events.connects[1][0]._engine.state == 20), cli2.transcript()
+    assert cli2.wait_output(b"Reused, ", TIMEOUT, stream="any"), cli2.transcript()
+    assert pump_until(lambda: _handshakes(ours) == (1, 1)), _handshakes(ours)
+
+
+def _our_resuming_client(net, udp_port, state):
+    from nxsecure.resumption import nxsecure_dtls_session_resumption_enable
+    session, sock = make_client(net)
+    assert nxsecure_dtls_session_resumption_enable(session, state, len(state)) == NX_SUCCESS
+    return session, sock
+
+
+def _connect_twice(net, session, sock, udp_port, peer, msg=b"hello\n"):
+    """Full handshake, data, close; then again: -> resumed flags of the two."""
+    from nxsecure.resumption import nxsecure_dtls_session_resumed_get
+    out = []
+    for i in range(2):
+        st = nx_secure_dtls_client_session_start(session, sock, v4(), udp_port,
+                                                 TIMEOUT * NX_IP_PERIODIC_RATE)
+        assert st == NX_SUCCESS, "%s %s" % (hex(st), peer.transcript())
+        out.append(nxsecure_dtls_session_resumed_get(session)[1])
+        assert send_data(session, net.pool, msg, v4(), udp_port) == NX_SUCCESS
+        assert peer.wait_output(msg, TIMEOUT), peer.transcript()
+        assert nx_secure_dtls_session_end(session, NX_WAIT_FOREVER) == NX_SUCCESS
+        tx_thread_sleep(20)
+    return out
+
+
+@pytest.mark.parametrize("mode", ["id", "ticket"])
+def test_our_client_resumes_with_openssl_s_server(net, procs, mode):
+    udp_port = free_udp_port()
+    srv = OpenSSL.s_server(udp_port, CCM8, extra=("-naccept", "2") +
+                           (("-no_ticket",) if mode == "id" else ()))
+    procs.append(srv)
+    assert srv.wait_output(b"ACCEPT", TIMEOUT), srv.transcript()
+    state = bytearray(300 if mode == "ticket" else 88)    # 88: no room for a ticket
+    session, sock = _our_resuming_client(net, udp_port, state)
+    assert _connect_twice(net, session, sock, udp_port, srv) == [False, True]
+    ticket_len = (state[86] << 8) | state[87]
+    assert (ticket_len > 0) == (mode == "ticket")
+
+
+@pytest.mark.parametrize("mode", ["id", "ticket"])
+def test_gnutls_cli_resume_with_our_server(net, procs, mode):
+    ours = _resumption_server(net, cache=(mode == "id"), tickets=(mode == "ticket"))
+    cli = Proc(["gnutls-cli", "--udp", "--port", str(ours.port), "--priority", GNUTLS_PRIORITY,
+                "--pskusername", IDENTITY.decode(), "--pskkey", PSK.hex(), "--resume",
+                "127.0.0.1"] + (["--noticket"] if mode == "id" else []))
+    procs.append(cli)
+    assert pump_until(lambda: _handshakes(ours) == (1, 1)), (_handshakes(ours), cli.transcript())
+    assert cli.wait_output(b"This is a resumed session", TIMEOUT, stream="any"), cli.transcript()
+
+
+@pytest.mark.parametrize("mode", ["id", "ticket"])
+def test_our_client_resumes_with_gnutls_serv(net, procs, tmp_path, mode):
+    udp_port = free_udp_port()
+    srv = Proc(["gnutls-serv", "--udp", "--port", str(udp_port), "--priority", GNUTLS_PRIORITY,
+                "--echo", "--pskpasswd", _psk_file(tmp_path), "--pskhint", HINT.decode()] +
+               (["--noticket"] if mode == "id" else []))
+    procs.append(srv)
+    assert srv.wait_output(b"listening on IPv4", TIMEOUT, stream="any"), srv.transcript()
+    state = bytearray(600 if mode == "ticket" else 88)     # GnuTLS tickets: 332 bytes
+    session, sock = _our_resuming_client(net, udp_port, state)
+    # gnutls-serv --echo: what we send comes back (wait_output reads its log instead)
+    from nxsecure.resumption import nxsecure_dtls_session_resumed_get
+    got = []
+    for i in range(2):
+        st = nx_secure_dtls_client_session_start(session, sock, v4(), udp_port,
+                                                 TIMEOUT * NX_IP_PERIODIC_RATE)
+        assert st == NX_SUCCESS, "%s %s" % (hex(st), srv.transcript())
+        got.append(nxsecure_dtls_session_resumed_get(session)[1])
+        msg = b"round %d\n" % i
+        assert send_data(session, net.pool, msg, v4(), udp_port) == NX_SUCCESS
+        assert receive_all(session, TIMEOUT * NX_IP_PERIODIC_RATE,
+                           lambda b: len(b) >= len(msg)) == msg
+        assert nx_secure_dtls_session_end(session, NX_WAIT_FOREVER) == NX_SUCCESS
+        tx_thread_sleep(20)
+    assert got == [False, True], srv.transcript()
+    ticket_len = (state[86] << 8) | state[87]
+    assert (ticket_len > 0) == (mode == "ticket")

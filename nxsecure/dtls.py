@@ -391,6 +391,8 @@ class Dtls:
         self.held_hello = False
         self.last_exception = None
         self.last_alert = None       # (level, description) of the last alert received
+        self.resumed = None          # the resumption feature, when this handshake resumes
+        self.session_id = b""        # RFC 5246 7.4.1.2 session_id: offered / given
         self.end_reason = 0          # why the peer is gone: its close_notify, or
                                      # NXSECURE_DTLS_PEER_TIMEOUT (server idle, keep-alive)
         self.max_send = 16384        # largest record plaintext we send / accept (RFC 5246
@@ -578,7 +580,7 @@ class Dtls:
         lost: send our last flight again (at most once per received datagram)."""
         if self._rtx_at == self._rx_count:
             return
-        if self.is_client and self.state == CONNECTED:
+        if self.is_client and self.state == CONNECTED and self.resumed is None:
             return      # the server's Finished arrived, so it has our whole flight
         if self.flight.n and self.state not in (IDLE, S_HELLO, S_WAIT_HELLO, ERROR, CLOSED):
             self._rtx_at = self._rx_count
@@ -656,15 +658,17 @@ class Dtls:
     def derive_keys(self, pms):
         """Master secret (RFC 7627 4 / RFC 5246 8.1) from the premaster, key block
         (RFC 5246 6.3). Consumes the first transcript digest: the session hash, which
-        is also what CertificateVerify signs."""
-        session_hash = self.transcript.digest()
-        self.session_hash = session_hash
-        if self.ems:
-            ms = self.table.prf(pms, b"extended master secret", session_hash, 48)
-        else:
-            ms = self.table.prf(pms, b"master secret",
-                                bytes(self.client_random) + bytes(self.server_random), 48)
-        self.master[:] = ms
+        is also what CertificateVerify signs. pms None: a resumed session's master
+        secret is already in place (RFC 5246 7.3, nxsecure/resumption.py)."""
+        if pms is not None:
+            session_hash = self.transcript.digest()
+            self.session_hash = session_hash
+            if self.ems:
+                ms = self.table.prf(pms, b"extended master secret", session_hash, 48)
+            else:
+                ms = self.table.prf(pms, b"master secret",
+                                    bytes(self.client_random) + bytes(self.server_random), 48)
+            self.master[:] = ms
         self.owner._dtls_keylog(self.client_random, self.master)
         s = self.suite
         mac_n = s.nx_secure_tls_hash_size

@@ -44,6 +44,9 @@ def start(e, now):
     """Send the first ClientHello (RFC 6347 4.2.1)."""
     e.reset()
     e.random_into(e.client_random)
+    if e.x is not None:
+        for f in e.x:
+            f.start(e)                      # e.g. the session id to offer
     e.flight.begin()
     _client_hello(e)
     e._set_state(C_HELLO)
@@ -85,7 +88,8 @@ def _client_hello(e):
             if x is not None:
                 for f in x:
                     f.hello(e, w)           # the features' extensions
-    push_client_hello(w, e.client_random, e.cookie_buf[:e.cookie_len], suites, extra=extra)
+    push_client_hello(w, e.client_random, e.cookie_buf[:e.cookie_len], suites, extra=extra,
+                      session_id=e.session_id)
     e.flight.end(w, _HT_CLIENT_HELLO)
 
 
@@ -137,6 +141,8 @@ def _on_server_hello(e, body, whole, seq, now):
     e.ems = h.ems
     e.secure_reneg = h.secure_reneg
     e.server_random[:] = h.random
+    if e.resumed is not None:
+        return e.resumed.client_resumes(e, h)   # abbreviated handshake (RFC 5246 7.3)
 
 
 def _on_certificate(e, body, whole, seq, now):

@@ -97,6 +97,12 @@ def _server_flight(e, body, now):
     if not h.compression_ok:
         raise NxError(NX_SECURE_TLS_BAD_COMPRESSION_METHOD, _AD_ILLEGAL_PARAMETER)
     check_initial_reneg_info(h)
+    x = e.x
+    if x is not None:
+        for f in x:
+            f.peer_hello(e, h)      # before our flight overwrites the hello's bytes
+        if e.resumed is not None:
+            return e.resumed.server_resumes(e, h, now)    # abbreviated (RFC 5246 7.3)
     suite = None
     for row in e.table.nx_secure_tls_ciphersuite_lookup_table:   # server preference
         if client_hello_offers(h, row.nx_secure_tls_ciphersuite) and e.usable(row) and \
@@ -114,10 +120,6 @@ def _server_flight(e, body, now):
     e.client_random[:] = h.random
     e.random_into(e.server_random)
     k = suite.nx_secure_tls_public_cipher
-    x = e.x
-    if x is not None:
-        for f in x:
-            f.peer_hello(e, h)      # before our flight overwrites the hello's bytes
     f = e.flight
     f.begin()
     w = f.message()
@@ -130,7 +132,7 @@ def _server_flight(e, body, now):
             if x is not None:
                 for g in x:
                     g.hello(e, w)
-    push_server_hello(w, e.server_random, b"", suite.nx_secure_tls_ciphersuite, e.ems,
+    push_server_hello(w, e.server_random, e.session_id, suite.nx_secure_tls_ciphersuite, e.ems,
                       e.secure_reneg, extra=extra)
     f.end(w, _HT_SERVER_HELLO)
     e.kx.server_messages(e, h)             # [Certificate, ServerKeyExchange, CertificateRequest]
@@ -179,6 +181,9 @@ def _on_finished(e, body, whole, seq, now):
     # message on) now means.
     f = e.flight
     f.begin()
+    if e.x is not None:
+        for g in e.x:
+            g.last_flight(e)        # e.g. NewSessionTicket (RFC 5077 3.3)
     f.ccs()
     e.push_finished(b"server finished")
     f.send(now, False)

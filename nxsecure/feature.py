@@ -3,17 +3,23 @@
 # feature: an application turns a feature on with its service (nxsecure/small_records.py,
 # nxsecure/heartbeat.py), which puts an object on the engine's list `e.x`. The core calls,
 # for every object on the list:
+#   start(e)                    client: a handshake begins (after e.reset())
 #   hello(e, w)                 our hello's extensions (client: ClientHello; server:
 #                               ServerHello, after peer_hello)
 #   peer_hello(e, h)            the peer's hello: take the extensions it handles out of
 #                               h.exts (a client's core refuses what is left over,
 #                               RFC 5246 7.4.1.4); the server's hello's bytes are reused
 #                               afterwards, so copy what is kept
+#   last_flight(e)              server: messages before ChangeCipherSpec in the last
+#                               flight of a full handshake
 #   connected(e, now)           the handshake has finished
 #   record(e, ctype, buf, off, n, now)
 #                               a protected record of a content type above 23
 #   timer(e, now)               the engine's deadline passed while connected (arm it with
 #                               e._arm(ticks))
+# The resumption feature also sets e.resumed to itself when the peer's hello resumes a
+# session: the client's core then calls e.resumed.client_resumes(e, h) for the next
+# state, the server's e.resumed.server_resumes(e, h, now) for its whole flight.
 # What a feature negotiates lives on the engine (e.max_send / e.max_recv for record
 # sizes, the feature's own attributes otherwise); e.reset() restores the core's.
 from .const import NxError, NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH
@@ -22,6 +28,12 @@ _AD_DECODE_ERROR = 50
 
 
 class Feature:
+    def start(self, e):
+        pass
+
+    def last_flight(self, e):
+        pass
+
     def hello(self, e, w):
         pass
 

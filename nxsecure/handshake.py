@@ -148,10 +148,10 @@ def _push_flag_extensions(w, ems, reneg):
         w.u8(0)
 
 
-def push_client_hello(w, random, cookie, suites, ems=True, extra=None):
+def push_client_hello(w, random, cookie, suites, ems=True, extra=None, session_id=b""):
     w.u16(_DTLS_1_2)
     w.put(random)
-    w.u8(0)                      # no session id: resumption is not offered
+    w.vec8(session_id)           # empty unless a session is offered for resumption
     w.vec8(cookie)
     m = w.begin16()
     for s in suites:

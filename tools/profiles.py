@@ -58,11 +58,13 @@ CERTS = (
 FEATURES = {
     "small-records": ("nxsecure/feature.py", "nxsecure/small_records.py"),
     "keep-alive": ("nxsecure/feature.py", "nxsecure/heartbeat.py"),
+    "resumption": ("nxsecure/feature.py", "nxsecure/resumption.py"),
 }
 # The module an application imports to turn each feature on.
 FEATURE_MODULE = {
     "small-records": "nxsecure.small_records",
     "keep-alive": "nxsecure.heartbeat",
+    "resumption": "nxsecure.resumption",
 }
 
 
