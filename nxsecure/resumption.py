@@ -247,6 +247,7 @@ class ClientResumption(Feature):
         return s[0] == _STATE_VERSION
 
     def start(self, e):
+        _register(e)
         e.rs_ticket_coming = False
         e.rs_new_ticket = None
         s = self.state
@@ -363,6 +364,7 @@ class ServerResumption(Feature):
         self.full = 0                     # full handshakes
 
     def peer_hello(self, e, h):
+        _register(e)
         e.rs_issue = False
         now = port.ticks_ms()
         t = take(h, EXT_SESSION_TICKET)
@@ -460,27 +462,20 @@ def _server_finished(e, body, whole, seq, now):
     e.peer_flight_seq = -1        # the handshake is over: nothing of ours to repeat
 
 
-def _register():
-    """The abbreviated handshake's transitions, added to the roles' tables on import
-    (a profile installs only its roles)."""
-    _CCS_NEXT[C_RESUME] = C_RESUME_FINISHED
-    _CCS_NEXT[S_RESUME_CCS] = S_RESUME_FINISHED
-    try:
-        from . import dtls_client as c
-        t = c.TABLE
-        t[key(C_RESUME, _HT_NEW_SESSION_TICKET)] = (_on_ticket, C_RESUME, ANY)
-        t[key(C_WAIT_CCS, _HT_NEW_SESSION_TICKET)] = (_on_ticket, C_WAIT_CCS, ANY)
-        t[key(C_RESUME_FINISHED, _HT_FINISHED)] = (_client_finished, CONNECTED, ANY)
-    except ImportError:
-        pass
-    try:
-        from . import dtls_server as s
-        s.TABLE[key(S_RESUME_FINISHED, _HT_FINISHED)] = (_server_finished, CONNECTED, ANY)
-    except ImportError:
-        pass
-
-
-_register()
+def _register(e):
+    """The abbreviated handshake's transitions, added to the engine's role table the
+    first time a handshake of that role may resume (the role module is loaded by then;
+    a profile installs only its roles)."""
+    t = e.role.TABLE
+    if e.is_client:
+        if key(C_RESUME_FINISHED, _HT_FINISHED) not in t:
+            _CCS_NEXT[C_RESUME] = C_RESUME_FINISHED
+            t[key(C_RESUME, _HT_NEW_SESSION_TICKET)] = (_on_ticket, C_RESUME, ANY)
+            t[key(C_WAIT_CCS, _HT_NEW_SESSION_TICKET)] = (_on_ticket, C_WAIT_CCS, ANY)
+            t[key(C_RESUME_FINISHED, _HT_FINISHED)] = (_client_finished, CONNECTED, ANY)
+    elif key(S_RESUME_FINISHED, _HT_FINISHED) not in t:
+        _CCS_NEXT[S_RESUME_CCS] = S_RESUME_FINISHED
+        t[key(S_RESUME_FINISHED, _HT_FINISHED)] = (_server_finished, CONNECTED, ANY)
 
 
 # --- services -----------------------------------------------------------------------
