@@ -395,8 +395,9 @@ class Dtls:
         self.session_id = b""        # RFC 5246 7.4.1.2 session_id: offered / given
         self.end_reason = 0          # why the peer is gone: its close_notify, or
                                      # NXSECURE_DTLS_PEER_TIMEOUT (server idle, keep-alive)
-        self.max_send = 16384        # largest record plaintext we send / accept (RFC 5246
-        self.max_recv = 16384        # 6.2.1; smaller when a feature negotiated a limit)
+        # largest record plaintext we send / accept (RFC 5246 6.2.1; smaller when a
+        # feature negotiated a limit)
+        self.max_send = self.max_recv = 16384
         self.hello_verifies = 0      # client: HelloVerifyRequests taken this handshake
         self.offered_ecc = False     # client: our ClientHello carried ec_point_formats
         # certificate suites (nxsecure/kx.py)

@@ -557,17 +557,6 @@ def nxsecure_dtls_session_mtu_set(session_ptr, mtu):
     return NX_SUCCESS
 
 
-def nxsecure_dtls_session_disconnect_reason_get(session_ptr):
-    """nxsecure extension: -> (status, reason): why the peer is gone, for a
-    disconnect_notify (whose signature NetX fixes): NX_SECURE_TLS_CLOSE_NOTIFY_RECEIVED
-    (it closed), NXSECURE_DTLS_PEER_TIMEOUT (it went silent: the server's idle timeout,
-    or keep-alives unanswered), 0 while it is there."""
-    status = _live(session_ptr)
-    if status:
-        return status, 0
-    return NX_SUCCESS, session_ptr._engine.end_reason
-
-
 @netx.serialized
 def nxsecure_dtls_session_keylog_set(session_ptr, write):
     """nxsecure extension, host debugging only: write(line) receives one NSS key log
