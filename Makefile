@@ -38,7 +38,8 @@ MPY_ARGS ?=
 # command is missing, and only when we are root (a developer without root installs them
 # by hand; the tests that need them then say so).
 APT_NEEDS := openssl:openssl node:nodejs npm:npm gnutls-cli:gnutls-bin \
-  coap-client-openssl:libcoap3-bin autoreconf:autoconf automake:automake libtoolize:libtool
+  coap-client-openssl:libcoap3-bin autoreconf:autoconf automake:automake libtoolize:libtool \
+  tshark:tshark
 
 VENV_STAMP := $(VENV)/.nxsecure-requirements
 NODE_STAMP := node_modules/.nxsecure-npm

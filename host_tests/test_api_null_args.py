@@ -24,7 +24,7 @@ PREFIXES = ("nx_secure_", "nx_", "nxd_", "tx_", "nxsecure_")
 # __all__, not dir(): the services that load on first use (netx_ext) are in __all__ only
 # and the services of the optional features (issue 14), each in its own module
 FEATURE_SERVICES = {}
-for _m in ("small_records", "heartbeat", "resumption"):
+for _m in ("small_records", "heartbeat", "resumption", "connection_id"):
     _mod = __import__("nxsecure." + _m, None, None, ("__all__",), 0)
     for _n in _mod.__all__:
         FEATURE_SERVICES[_n] = getattr(_mod, _n)

@@ -14,6 +14,7 @@ _DTLS_1_0 = const(0xFEFF)
 _CT_CHANGE_CIPHER_SPEC = const(20)  # RFC 5246 6.2.1
 _CT_APPLICATION_DATA = const(23)
 _CT_HEARTBEAT = const(24)  # RFC 6520 3 (handled by a feature, nxsecure/heartbeat.py)
+_CT_TLS12_CID = const(25)  # RFC 9146 4 (the record format of nxsecure/connection_id.py)
 
 import sys
 
@@ -122,6 +123,10 @@ class RecordLayer:
         self.overhead1 = RECORD_HEADER    # as numbers for the per-record path
         self.pending_read = None
         self.pending_write = None
+        # Connection ID (RFC 9146): the feature's tls12_cid format for the records we
+        # seal (the peer asked for a CID) and open (we asked for one); None: plain
+        self.cidw = None
+        self.cidr = None
         self.seq = [0, 0]        # next write sequence number per epoch
         self.w0.reset()
         self.w1.reset()
@@ -153,6 +158,8 @@ class RecordLayer:
         _fixed_iv(self.wnonce, st)
         self.prefix1 = RECORD_HEADER + st.riv
         self.overhead1 = RECORD_HEADER + st.overhead()
+        if self.cidw is not None:
+            self.cidw.activated(self)         # its header carries the CID
 
     def write_overhead(self, epoch):
         """Bytes a record of the epoch adds to its plaintext, at most."""
@@ -167,6 +174,8 @@ class RecordLayer:
         """Protect the record whose plaintext (n bytes) sits at off + write_prefix(epoch).
         Writes header, explicit nonce/IV, ciphertext and tag/MAC in place; returns the
         record's total length."""
+        if epoch and self.cidw is not None:
+            return self.cidw.seal(self, buf, off, ctype, n)
         seq = self.seq[epoch]
         if seq > MAX_SEQ:
             raise NxError(NX_NOT_SUCCESSFUL)
@@ -242,6 +251,8 @@ class RecordLayer:
         if end - off < RECORD_HEADER:
             self.r_next = end
             return NX_SECURE_TLS_INVALID_PACKET
+        if buf[off] == _CT_TLS12_CID and self.cidr is not None:
+            return self.cidr.open(self, buf, off, end)
         if _STRUCT:
             ctype, version, es, length = _HEADER.unpack_from(buf, off)
             epoch = es >> 48
