@@ -21,6 +21,22 @@ from nxsecure.small_records import (
 )
 
 CCM8 = 0xC0A8
+CELLS = {}              # (feature, peer, role) -> "pass" / "FAIL": the table make interop prints
+
+
+def cell(feature, peer, role):
+    """Records the test's outcome as one cell of the interop table."""
+    import functools
+
+    def deco(fn):
+        @functools.wraps(fn)
+        def run(*a, **kw):
+            k = (feature, peer, role + (" (%s)" % kw["mode"] if "mode" in kw else ""))
+            CELLS[k] = "FAIL"
+            fn(*a, **kw)
+            CELLS[k] = "pass"
+        return run
+    return deco
 GNUTLS_PRIORITY = ("NORMAL:-VERS-ALL:+VERS-DTLS1.2:-KX-ALL:+PSK:-CIPHER-ALL:+AES-128-CCM-8:"
                    "-MAC-ALL:+AEAD")
 # OpenSSL writes what it reads from stdin as one record and refuses one past the
@@ -35,6 +51,7 @@ def _limits(session):
 
 
 # ====================================================================== OpenSSL
+@cell('small records', 'OpenSSL 3.0', 's_client -maxfraglen 512 / our server')
 def test_openssl_s_client_maxfraglen_with_our_server(net, procs):
     ours = OurServer(net)
     assert nxsecure_dtls_server_record_size_limit_set(ours.server, 2048) == NX_SUCCESS
@@ -59,6 +76,7 @@ def test_openssl_s_client_maxfraglen_with_our_server(net, procs):
     assert ours.events.errors == []
 
 
+@cell('small records', 'OpenSSL 3.0', 'our client max_fragment_length / s_server')
 def test_our_client_maxfraglen_with_openssl_s_server(net, procs):
     udp_port = free_udp_port()
     srv = OpenSSL.s_server(udp_port, CCM8)
@@ -90,6 +108,7 @@ def _psk_file(tmp_path):
     return pw
 
 
+@cell('small records', 'GnuTLS 3.7', 'gnutls-cli --recordsize / our server')
 def test_gnutls_cli_recordsize_with_our_server(net, procs):
     ours = OurServer(net)
     assert nxsecure_dtls_server_record_size_limit_set(ours.server, 1000) == NX_SUCCESS
@@ -117,6 +136,7 @@ def test_gnutls_cli_recordsize_with_our_server(net, procs):
     assert ours.events.errors == []
 
 
+@cell('small records', 'GnuTLS 3.7', 'our client record_size_limit / gnutls-serv')
 def test_our_client_record_size_limit_with_gnutls_serv(net, procs, tmp_path):
     udp_port = free_udp_port()
     srv = Proc(["gnutls-serv", "--udp", "--port", str(udp_port), "--priority", GNUTLS_PRIORITY,
@@ -145,6 +165,7 @@ def test_our_client_record_size_limit_with_gnutls_serv(net, procs, tmp_path):
 
 
 # ====================================================================== heartbeat
+@cell('keep-alive', 'GnuTLS 3.7', 'our client / gnutls-serv --heartbeat')
 def test_our_client_keep_alive_with_gnutls_serv_heartbeat(net, procs, tmp_path):
     from nxsecure.heartbeat import nxsecure_dtls_session_keep_alive_set
     udp_port = free_udp_port()
@@ -173,6 +194,7 @@ def test_our_client_keep_alive_with_gnutls_serv_heartbeat(net, procs, tmp_path):
     nx_secure_dtls_session_end(session, NX_NO_WAIT)
 
 
+@cell('keep-alive', 'GnuTLS 3.7', 'gnutls-cli --heartbeat / our server')
 def test_gnutls_cli_heartbeat_with_our_server(net, procs):
     from nxsecure.heartbeat import nxsecure_dtls_server_keep_alive_set
     ours = OurServer(net)
@@ -210,6 +232,7 @@ def _handshakes(ours):
 
 
 @pytest.mark.parametrize("mode", ["id", "ticket"])
+@cell('resumption', 'OpenSSL 3.0', 's_client -reconnect / our server')
 def test_openssl_s_client_reconnect_resumes_with_our_server(net, procs, mode):
     ours = _resumption_server(net, cache=(mode == "id"), tickets=(mode == "ticket"))
     extra = ("-reconnect",) + (("-no_ticket",) if mode == "id" else ())
@@ -221,6 +244,7 @@ def test_openssl_s_client_reconnect_resumes_with_our_server(net, procs, mode):
     assert ours.events.errors == []
 
 
+@cell('resumption', 'OpenSSL 3.0', 's_client -sess_out/-sess_in / our server')
 def test_openssl_s_client_sess_out_sess_in_with_our_server(net, procs, tmp_path):
     ours = _resumption_server(net)
     sess = os.path.join(str(tmp_path), "sess.pem")
@@ -262,6 +286,7 @@ def _connect_twice(net, session, sock, udp_port, peer, msg=b"hello\n"):
 
 
 @pytest.mark.parametrize("mode", ["id", "ticket"])
+@cell('resumption', 'OpenSSL 3.0', 'our client / s_server')
 def test_our_client_resumes_with_openssl_s_server(net, procs, mode):
     udp_port = free_udp_port()
     srv = OpenSSL.s_server(udp_port, CCM8, extra=("-naccept", "2") +
@@ -276,6 +301,7 @@ def test_our_client_resumes_with_openssl_s_server(net, procs, mode):
 
 
 @pytest.mark.parametrize("mode", ["id", "ticket"])
+@cell('resumption', 'GnuTLS 3.7', 'gnutls-cli --resume / our server')
 def test_gnutls_cli_resume_with_our_server(net, procs, mode):
     ours = _resumption_server(net, cache=(mode == "id"), tickets=(mode == "ticket"))
     cli = Proc(["gnutls-cli", "--udp", "--port", str(ours.port), "--priority", GNUTLS_PRIORITY,
@@ -287,6 +313,7 @@ def test_gnutls_cli_resume_with_our_server(net, procs, mode):
 
 
 @pytest.mark.parametrize("mode", ["id", "ticket"])
+@cell('resumption', 'GnuTLS 3.7', 'our client / gnutls-serv')
 def test_our_client_resumes_with_gnutls_serv(net, procs, tmp_path, mode):
     udp_port = free_udp_port()
     srv = Proc(["gnutls-serv", "--udp", "--port", str(udp_port), "--priority", GNUTLS_PRIORITY,
@@ -313,3 +340,13 @@ def test_our_client_resumes_with_gnutls_serv(net, procs, tmp_path, mode):
     assert got == [False, True], srv.transcript()
     ticket_len = (state[86] << 8) | state[87]
     assert (ticket_len > 0) == (mode == "ticket")
+
+
+def test_zz_result_table():
+    """The feature x peer x role table (printed with -rA or -s: make interop)."""
+    assert CELLS, "no interop test ran"
+    lines = ["| feature | peer | roles | result |", "|---|---|---|---|"]
+    for (f, peer, role), r in sorted(CELLS.items()):
+        lines.append("| %s | %s | %s | %s |" % (f, peer, role, r))
+    print("\nOptional features, interop\n" + "\n".join(lines))
+    assert all(v == "pass" for v in CELLS.values()), CELLS
