@@ -13,7 +13,6 @@ import os
 import shutil
 import struct
 import subprocess
-import time
 
 import pytest
 
@@ -29,15 +28,6 @@ from nxsecure.connection_id import (
 )
 
 TIMEOUT = 8
-
-
-def _pump(cond, seconds=TIMEOUT):
-    end = time.monotonic() + seconds
-    while not cond():
-        if time.monotonic() > end:
-            return False
-        tx_thread_sleep(1)
-    return True
 
 
 class EchoServer:

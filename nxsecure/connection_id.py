@@ -26,12 +26,11 @@ from .const import (
     NX_SECURE_TLS_UNKNOWN_TLS_VERSION,
 )
 from .feature import Feature, install, installed, take
-from .record import RECORD_HEADER, MAX_SEQ
+from .record import RECORD_HEADER, MAX_SEQ, seal_cbc
 
 EXT_CONNECTION_ID = 54            # RFC 9146 3
 CT_TLS12_CID = 25                 # RFC 9146 4
 MAX_CID = 8
-_ZERO16 = bytes(16)
 
 
 def push_connection_id_extension(w, cid):
@@ -118,19 +117,7 @@ class CidRecords:
             st.ctx.seal(nonce, self._aad(buf, off, cid, n), buf, p + 8, n)
             total = 8 + n + st.tag
         else:
-            for i in range(8):
-                buf[p + i] = buf[off + 3 + i]
-                buf[p + 8 + i] = 0
-            st.ctx.encrypt(_ZERO16, buf, p, 16)
-            m = st.mac_size
-            st.mac.mac(self._aad(buf, off, cid, n), buf, p + 16, n, buf, p + 16 + n)
-            padlen = 15 - ((n + m) & 15)
-            r = p + 16 + n + m
-            for i in range(padlen + 1):
-                buf[r + i] = padlen
-            clen = n + m + padlen + 1
-            st.ctx.encrypt(buf[p:p + 16], buf, p + 16, clen)
-            total = 16 + clen
+            total = seal_cbc(st, self._aad(buf, off, cid, n), buf, off, p, n)
         buf[off + 11 + c] = total >> 8
         buf[off + 12 + c] = total & 0xFF
         return h + total
@@ -177,10 +164,11 @@ class CidRecords:
                 return NX_SECURE_TLS_HASH_MAC_VERIFY_FAILURE
             q = p + 8
         else:
-            n = self._open_cbc(rl, st, buf, off, p, length, cid)
-            if n < 0:
-                return NX_SECURE_TLS_HASH_MAC_VERIFY_FAILURE
-            q = p + 16
+            status = rl.open_cbc(st, buf, p, length, self, off)
+            if status != NX_SUCCESS:
+                return status
+            q = rl.r_off
+            n = rl.r_len
         # RFC 9146 4: the real type is the last non-zero byte; zeros after it are padding
         while n > 0 and buf[q + n - 1] == 0:
             n -= 1
@@ -193,29 +181,9 @@ class CidRecords:
         rl.r_len = n - 1
         return NX_SUCCESS
 
-    def _open_cbc(self, rl, st, buf, off, p, length, cid):
-        """MAC-then-encrypt (RFC 5246 6.2.3.2) with the RFC 9146 5 MAC input; padding
-        and MAC failures look the same. -> inner plaintext length, or -1."""
-        m = st.mac_size
-        clen = length - 16
-        if clen < m + 1 or clen & 15:
-            return -1
-        st.ctx.decrypt(buf[p:p + 16], buf, p + 16, clen)
-        q = p + 16
-        last = q + clen - 1
-        pad = buf[last]
-        bad = 0
-        if pad + 1 + m > clen:
-            bad = 1
-            pad = 0
-        for i in range(pad + 1):
-            bad |= buf[last - i] ^ pad
-        n = clen - pad - 1 - m
-        mb = rl.macbuf
-        st.mac.mac(self._aad(buf, off, cid, n), buf, q, n, mb, 0)
-        for i in range(m):
-            bad |= mb[i] ^ buf[q + n + i]
-        return -1 if bad else n
+    def mac_head(self, buf, off, n):
+        """The MAC's header of a received tls12_cid record (RFC 9146 5)."""
+        return self._aad(buf, off, self.rcid, n)
 
 
 # --- the feature --------------------------------------------------------------------

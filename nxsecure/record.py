@@ -220,23 +220,7 @@ class RecordLayer:
             st.ctx.seal(nonce, aad, buf, p + 8, n)
             total = 8 + n + st.tag
         else:
-            # RFC 5246 6.2.3.2: explicit IV. NIST SP 800-38A Appendix C: the IV is
-            # the block cipher applied, under the record key, to a unique nonce
-            # (epoch || seq), which is unpredictable to the peer and allocation-free.
-            for i in range(8):
-                buf[p + i] = buf[off + 3 + i]
-                buf[p + 8 + i] = 0
-            st.ctx.encrypt(_ZERO16, buf, p, 16)
-            # MAC-then-encrypt (RFC 5246 6.2.3.1)
-            m = st.mac_size
-            st.mac.mac(aad, buf, p + 16, n, buf, p + 16 + n)
-            padlen = 15 - ((n + m) & 15)
-            q = p + 16 + n + m
-            for i in range(padlen + 1):
-                buf[q + i] = padlen
-            clen = n + m + padlen + 1
-            st.ctx.encrypt(buf[p:p + 16], buf, p + 16, clen)
-            total = 16 + clen
+            total = seal_cbc(st, aad, buf, off, p, n)
         buf[off + 11] = total >> 8
         buf[off + 12] = total & 0xFF
         return RECORD_HEADER + total
@@ -311,9 +295,12 @@ class RecordLayer:
             self.r_len = n
             return NX_SUCCESS
         _head(aad, buf, off)
-        return self._open_cbc(st, buf, p, length)
+        return self.open_cbc(st, buf, p, length)
 
-    def _open_cbc(self, st, buf, p, length):
+    def open_cbc(self, st, buf, p, length, cid=None, off=0):
+        """MAC-then-encrypt (RFC 5246 6.2.3.2) opened in place; the MAC's header is
+        self.aad, or for a tls12_cid record the one cid.mac_head(buf, off, n) gives
+        (RFC 9146 5)."""
         m = st.mac_size
         clen = length - 16
         # RFC 5246 6.2.3.2: at least the MAC and the padding_length byte, whole blocks
@@ -333,9 +320,12 @@ class RecordLayer:
         for i in range(pad + 1):
             bad |= buf[last - i] ^ pad
         n = clen - pad - 1 - m
-        aad = self.aad
-        aad[11] = n >> 8
-        aad[12] = n & 0xFF
+        if cid is None:
+            aad = self.aad
+            aad[11] = n >> 8
+            aad[12] = n & 0xFF
+        else:
+            aad = cid.mac_head(buf, off, n)
         mb = self.macbuf
         st.mac.mac(aad, buf, q, n, mb, 0)
         for i in range(m):
@@ -355,6 +345,27 @@ class RecordLayer:
 
 
 _ZERO16 = bytes(16)
+
+
+def seal_cbc(st, head, buf, off, p, n):
+    """MAC-then-encrypt in place (RFC 5246 6.2.3.1/6.2.3.2) of the n plaintext bytes at
+    p + 16, the record's header at off, head the MAC's header. -> bytes from p on."""
+    # RFC 5246 6.2.3.2: explicit IV. NIST SP 800-38A Appendix C: the IV is the block
+    # cipher applied, under the record key, to a unique nonce (epoch || seq), which is
+    # unpredictable to the peer and allocation-free.
+    for i in range(8):
+        buf[p + i] = buf[off + 3 + i]
+        buf[p + 8 + i] = 0
+    st.ctx.encrypt(_ZERO16, buf, p, 16)
+    m = st.mac_size
+    st.mac.mac(head, buf, p + 16, n, buf, p + 16 + n)
+    padlen = 15 - ((n + m) & 15)
+    q = p + 16 + n + m
+    for i in range(padlen + 1):
+        buf[q + i] = padlen
+    clen = n + m + padlen + 1
+    st.ctx.encrypt(buf[p:p + 16], buf, p + 16, clen)
+    return 16 + clen
 
 
 def _fixed_iv(nonce, st):

@@ -28,12 +28,14 @@ import profiles  # noqa: E402
 import mpy_sizes  # noqa: E402
 
 
+# the live heap an import leaves: %s is what is imported before measuring, %s the import
 _MEASURE = """
 import gc
+%s
 gc.collect()
 gc.collect()
 a = gc.mem_alloc()
-import nxsecure
+import %s
 gc.collect()
 gc.collect()
 print('HEAP', gc.mem_alloc() - a)
@@ -73,7 +75,7 @@ def run_mp(tree, code, heap="4m"):
 
 
 def import_heap(tree):
-    out = run_mp(tree, _MEASURE)
+    out = run_mp(tree, _MEASURE % ("", "nxsecure"))
     return int([ln for ln in out.splitlines() if ln.startswith("HEAP ")][-1].split()[1])
 
 
@@ -103,19 +105,6 @@ def module_heap(name, tree):
     return [(ln.split()[1], int(ln.split()[2])) for ln in out.splitlines() if ln.startswith("MOD ")]
 
 
-_FEATURE_MEASURE = """
-import gc
-import nxsecure
-gc.collect()
-gc.collect()
-a = gc.mem_alloc()
-import %s
-gc.collect()
-gc.collect()
-print('HEAP', gc.mem_alloc() - a)
-"""
-
-
 def feature_cost(profile, feature):
     """-> (mpy bytes added, heap bytes added) by installing and importing a feature."""
     base = profiles.profiles()[profile]
@@ -130,7 +119,7 @@ def feature_cost(profile, feature):
         mpy += os.path.getsize(dst)
     # a profile that installs the feature already (full): its files' own size
     mpy += sum(sizes.get(rel, 0) for rel in profiles.FEATURES[feature] if rel in base)
-    out = run_mp(tree, _FEATURE_MEASURE % profiles.FEATURE_MODULE[feature])
+    out = run_mp(tree, _MEASURE % ("import nxsecure", profiles.FEATURE_MODULE[feature]))
     heap = int([ln for ln in out.splitlines() if ln.startswith("HEAP ")][-1].split()[1])
     return mpy, heap
 

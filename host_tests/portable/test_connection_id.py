@@ -181,3 +181,50 @@ def test_no_cid_for_a_cbc_suite_or_a_server_without_it():
         assert p.echo(b"plain") == b"plain"
     finally:
         p.close()
+
+
+def _record_pair(suite):
+    from nxsecure import port
+    from nxsecure.crypto.table import make_tls_crypto
+    from nxsecure.record import RecordLayer, CipherState, SCRATCH_SIZE
+    table = make_tls_crypto(port.crypto_backend(), [suite])
+    row = table.nx_secure_tls_ciphersuite_lookup_table[0]
+    key = bytes(range(16))
+    mac = bytes(range(32))
+    iv = b"\xa0\xa1\xa2\xa3"
+    md = bytearray(2048)
+    a = RecordLayer(memoryview(bytearray(SCRATCH_SIZE)))
+    b = RecordLayer(memoryview(bytearray(SCRATCH_SIZE)))
+    r = C.CidRecords(b"\x0c\x1d\x00", b"\x0c\x1d\x00")   # a CID may end in zero bytes
+    a.cidw = r
+    b.cidr = r
+    a.set_pending(None, CipherState(row, key, mac, iv, memoryview(md)[0:512],
+                                    memoryview(md)[512:768]))
+    b.set_pending(CipherState(row, key, mac, iv, memoryview(md)[1024:1536],
+                              memoryview(md)[1536:1792]), None)
+    a.activate_write()
+    b.activate_read()
+    return a, b
+
+
+def test_tls12_cid_records_seal_open_and_tamper():
+    # both protections: AEAD and MAC-then-encrypt, with the RFC 9146 5 inputs
+    for suite in (TLS_PSK_WITH_AES_128_CCM_8, TLS_PSK_WITH_AES_128_CBC_SHA256):
+        a, b = _record_pair(suite)
+        assert a.prefix1 == 13 + 3 + (8 if suite == TLS_PSK_WITH_AES_128_CCM_8 else 16)
+        buf = bytearray(200)
+        pre = a.write_prefix(1)
+        buf[pre:pre + 5] = b"hello"
+        n = a.seal(buf, 0, 23, 1, 5)
+        assert buf[0] == 25 and bytes(buf[11:14]) == b"\x0c\x1d\x00"
+        assert n <= a.overhead1 + 5
+        saved = bytes(buf[:n])
+        assert b.open(buf, 0, n) == NX_SUCCESS
+        assert b.r_type == 23 and bytes(buf[b.r_off:b.r_off + b.r_len]) == b"hello"
+        b.accept()
+        buf[:n] = saved
+        assert b.open(buf, 0, n) == NX_SECURE_TLS_REPEAT_MESSAGE_RECEIVED
+        for i in (0, 4, 10, 12, 14, 20, n - 1):   # type, epoch, seq, CID, length, body
+            t = bytearray(saved)
+            t[i] ^= 1
+            assert b.open(t, 0, n) != NX_SUCCESS, (suite, i)

@@ -199,41 +199,34 @@ def _wrong_server(p, mfl, rsl):
         install(s._engine, _WrongEcho(mfl, rsl), SR.SmallRecords)
 
 
-def test_client_refuses_a_changed_max_fragment_length():
+def _refused(mfl, rsl, asked_rsl, status, alert):
+    """A server that answers wrongly: the client ends the handshake with status and
+    sends the alert."""
     p = Pair(SUITE)
     try:
-        _wrong_server(p, 1024, 0)
+        _wrong_server(p, mfl, rsl)
         assert nxsecure_dtls_session_max_fragment_length_set(p.client, 512) == NX_SUCCESS
-        assert p.connect() == NX_SECURE_TLS_HANDSHAKE_FAILURE
+        if asked_rsl:
+            assert nxsecure_dtls_session_record_size_limit_set(p.client, asked_rsl) == NX_SUCCESS
+        assert p.connect() == status
         _pump_alert(p)
-        assert p.server._sessions[0]._engine.last_alert == (2, 47)   # illegal_parameter
+        assert p.server._sessions[0]._engine.last_alert == (2, alert)
     finally:
         p.close()
+
+
+def test_client_refuses_a_changed_max_fragment_length():
+    # RFC 6066 4: the very value asked for, or illegal_parameter
+    _refused(1024, 0, 0, NX_SECURE_TLS_HANDSHAKE_FAILURE, 47)
 
 
 def test_client_refuses_an_unasked_record_size_limit():
-    p = Pair(SUITE)
-    try:
-        _wrong_server(p, 512, 100)
-        assert nxsecure_dtls_session_max_fragment_length_set(p.client, 512) == NX_SUCCESS
-        assert p.connect() == NX_SECURE_TLS_UNSUPPORTED_FEATURE
-        _pump_alert(p)
-        assert p.server._sessions[0]._engine.last_alert == (2, 110)  # unsupported_extension
-    finally:
-        p.close()
+    _refused(512, 100, 0, NX_SECURE_TLS_UNSUPPORTED_FEATURE, 110)   # unsupported_extension
 
 
 def test_client_refuses_both_answers():
-    p = Pair(SUITE)
-    try:
-        _wrong_server(p, 512, 100)
-        assert nxsecure_dtls_session_max_fragment_length_set(p.client, 512) == NX_SUCCESS
-        assert nxsecure_dtls_session_record_size_limit_set(p.client, 300) == NX_SUCCESS
-        assert p.connect() == NX_SECURE_TLS_HANDSHAKE_FAILURE
-        _pump_alert(p)
-        assert p.server._sessions[0]._engine.last_alert == (2, 47)
-    finally:
-        p.close()
+    # RFC 8449 5: a server answers one of the two
+    _refused(512, 100, 300, NX_SECURE_TLS_HANDSHAKE_FAILURE, 47)
 
 
 def test_the_smallest_limit_fragments_the_handshake():
