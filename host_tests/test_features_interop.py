@@ -101,6 +101,12 @@ def test_our_client_maxfraglen_with_openssl_s_server(net, procs):
 
 
 # ====================================================================== GnuTLS
+def _serv_ready(srv):
+    """gnutls-serv prints "...listening on IPv4 ..." before it has bound, "done" after;
+    the IPv6 line follows once IPv4 is done."""
+    return srv.wait_output(b"listening on IPv6", TIMEOUT, stream="any")
+
+
 def _psk_file(tmp_path):
     pw = os.path.join(str(tmp_path), "psk.txt")
     with open(pw, "w") as f:
@@ -143,7 +149,7 @@ def test_our_client_record_size_limit_with_gnutls_serv(net, procs, tmp_path):
                 "--echo", "--pskpasswd", _psk_file(tmp_path), "--pskhint", HINT.decode(),
                 "--recordsize", "700"])
     procs.append(srv)
-    assert srv.wait_output(b"listening on IPv4", TIMEOUT, stream="any"), srv.transcript()
+    assert _serv_ready(srv), srv.transcript()
     session, sock = make_client(net)
     assert nxsecure_dtls_session_record_size_limit_set(session, 600) == NX_SUCCESS
     st = nx_secure_dtls_client_session_start(session, sock, v4(), udp_port,
@@ -173,7 +179,7 @@ def test_our_client_keep_alive_with_gnutls_serv_heartbeat(net, procs, tmp_path):
                 "--echo", "--pskpasswd", _psk_file(tmp_path), "--pskhint", HINT.decode(),
                 "--heartbeat"])
     procs.append(srv)
-    assert srv.wait_output(b"listening on IPv4", TIMEOUT, stream="any"), srv.transcript()
+    assert _serv_ready(srv), srv.transcript()
     session, sock = make_client(net)
     # a keep-alive every 0.2 s of silence
     assert nxsecure_dtls_session_keep_alive_set(session, 20, 20, 2) == NX_SUCCESS
@@ -320,7 +326,7 @@ def test_our_client_resumes_with_gnutls_serv(net, procs, tmp_path, mode):
                 "--echo", "--pskpasswd", _psk_file(tmp_path), "--pskhint", HINT.decode()] +
                (["--noticket"] if mode == "id" else []))
     procs.append(srv)
-    assert srv.wait_output(b"listening on IPv4", TIMEOUT, stream="any"), srv.transcript()
+    assert _serv_ready(srv), srv.transcript()
     state = bytearray(600 if mode == "ticket" else 88)     # GnuTLS tickets: 332 bytes
     session, sock = _our_resuming_client(net, udp_port, state)
     # gnutls-serv --echo: what we send comes back (wait_output reads its log instead)

@@ -762,6 +762,12 @@ class Dtls:
         self._set_state(CLOSED)
         return status
 
+    def max_plaintext(self):
+        """Largest application record plaintext that fits the MTU and the record size
+        the peer accepts."""
+        n = self.mtu - self.record.overhead1
+        return n if n < self.max_send else self.max_send
+
     def _emit(self, n):
         if self.owner._dtls_output(self.tx[:n]) != NX_SUCCESS:
             raise NxError(NX_SECURE_TLS_TCP_SEND_FAILED, None)

@@ -135,8 +135,10 @@ NAMES = tuple(BUDGET)
 # footprint.py) plus 2%. host_tests/test_footprint.py fails when a profile grows past it,
 # so no change makes a board's fit worse unnoticed; lower it as the profile shrinks.
 CEILING = {
-    "psk-client": {"heap": 83700, "mpy": 87200},
-    "psk-server": {"heap": 94600, "mpy": 96300},
+    # + issue 14's hooks for the optional features (psk-client +1.1 KB .mpy, +0.6 KB heap;
+    # psk-server +1.3 KB .mpy, +0.7 KB heap)
+    "psk-client": {"heap": 83700, "mpy": 88500},
+    "psk-server": {"heap": 94600, "mpy": 97800},
     # + issue 18's verifier (name constraints, CRLs); + issue 14's optional features'
     # files (installed, loaded on use: +19.6 KB .mpy) and the core's hooks (+0.6 KB heap)
     "full": {"heap": 117500, "mpy": 183800},
