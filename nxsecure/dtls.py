@@ -652,6 +652,7 @@ class Dtls:
             self.error = NX_SECURE_TLS_ALERT_RECEIVED
             self._stop()
             self._set_state(ERROR)
+            self._fatal()
             self.owner._dtls_event(NX_SECURE_TLS_ALERT_RECEIVED)
         # other warnings (e.g. no_renegotiation) need no action
 
@@ -784,7 +785,16 @@ class Dtls:
         except NxError:
             pass
         self._set_state(ERROR)
+        if alert is not None:
+            self._fatal()
         self.owner._dtls_event(code)
+
+    def _fatal(self):
+        """RFC 5246 7.2.2: after a fatal alert, sent or received, the session is not to
+        be resumed: the features hear of it."""
+        if self.x is not None:
+            for f in self.x:
+                f.failed(self)
 
     def _internal_error(self, exc):
         """An exception that is not a protocol error is a defect of ours: end this

@@ -13,6 +13,7 @@
 #   last_flight(e)              server: messages before ChangeCipherSpec in the last
 #                               flight of a full handshake
 #   connected(e, now)           the handshake has finished
+#   failed(e)                   a fatal alert was sent or received (RFC 5246 7.2.2)
 #   record(e, ctype, buf, off, n, now)
 #                               a protected record of a content type above 23
 #   timer(e, now)               the engine's deadline passed while connected (arm it with
@@ -41,6 +42,9 @@ class Feature:
         pass
 
     def connected(self, e, now):
+        pass
+
+    def failed(self, e):
         pass
 
     def record(self, e, ctype, buf, off, n, now):

@@ -248,6 +248,7 @@ class ClientResumption(Feature):
 
     def start(self, e):
         _register(e)
+        e.rs_stored = False               # the state buffer holds this association's
         e.rs_ticket_coming = False
         e.rs_new_ticket = None
         s = self.state
@@ -300,8 +301,15 @@ class ClientResumption(Feature):
         e.derive_keys(None)
         return C_RESUME
 
+    def failed(self, e):
+        """RFC 5246 7.2.2: a fatal alert ends this association's session for good (a
+        timeout does not: a sleeping peer may come back)."""
+        if e.resumed is not None or e.rs_stored:
+            self.state[0] = 0
+
     def connected(self, e, now):
         s = self.state
+        e.rs_stored = True
         if e.resumed is not None:
             if e.rs_new_ticket is not None:
                 self._put_ticket(e.rs_new_ticket)
@@ -446,6 +454,12 @@ class ServerResumption(Feature):
         w = e.flight.message()
         push_new_session_ticket(w, self.tickets.lifetime // 1000, ticket)
         e.flight.end(w, _HT_NEW_SESSION_TICKET)
+
+    def failed(self, e):
+        """RFC 5246 7.2.2: the session ID of an association that ended in a fatal alert
+        is not resumed again (a ticket cannot be taken back: it lapses with its key)."""
+        if self.cache is not None and len(e.session_id) == 32:
+            self.cache.remove(e.session_id)
 
     def connected(self, e, now):
         if e.resumed is not None:

@@ -239,3 +239,41 @@ def test_lost_final_flight_of_the_client_is_sent_again():
         assert p.echo(b"after loss") == b"after loss"
     finally:
         p.close()
+
+
+def test_a_fatal_alert_ends_the_session_for_good():
+    # RFC 5246 7.2.2: after a fatal alert the session is not resumed; a timeout keeps it
+    p = _pair()
+    try:
+        assert p.connect() == NX_SUCCESS
+        assert p.state[0] == 1
+        s = [x for x in p.server._sessions if x._engine.state == 20][0]
+        # the server ends the connection with a fatal alert
+        s._engine._fail(NX_SECURE_TLS_HANDSHAKE_FAILURE, 40)
+        for _ in range(10):
+            tx_thread_sleep(1)
+        assert p.client._engine.last_alert == (2, 40)
+        assert p.state[0] == 0                       # the client forgot it
+        assert _again(p) == NX_SUCCESS
+        assert not _resumed(p.client)                # a full handshake
+        assert _again(p) == NX_SUCCESS and _resumed(p.client)   # the new session resumes
+    finally:
+        p.close()
+
+
+def test_the_server_forgets_a_session_that_ended_in_a_fatal_alert():
+    p = _pair()
+    try:
+        assert p.connect() == NX_SUCCESS
+        saved = bytearray(200)
+        st, n = nxsecure_dtls_session_resumption_state_export(p.client, saved, 200)
+        # the client ends with a fatal alert of its own: the server's cache drops the ID
+        p.client._engine._fail(NX_SECURE_TLS_HANDSHAKE_FAILURE, 40)
+        for _ in range(10):
+            tx_thread_sleep(1)
+        # even with the old state put back, the server does not resume it
+        assert nxsecure_dtls_session_resumption_state_import(p.client, saved, n) == NX_SUCCESS
+        assert _again(p) == NX_SUCCESS
+        assert not _resumed(p.client)
+    finally:
+        p.close()
