@@ -6,9 +6,10 @@ key log, decrypts them in both directions.
 No independent DTLS implementation with RFC 9146 Connection IDs installs here: OpenSSL
 3.0 and GnuTLS 3.7 have none, python-mbedtls wraps Mbed TLS 2.28 whose CID is the
 pre-RFC draft (other extension number and additional data), Debian's pion/dtls 2.2.6
-predates its CID support, PyPI's wolfssl wraps TLS only, Bouncy Castle 1.72 (Debian's
-libbctls-java) names the extension but does not implement it. tshark is the outside
-check."""
+predates its CID support, Debian's libwolfssl 5.5.4 has no CID symbols and PyPI's
+wolfssl 5.9.2 does not install (its sdist lacks wolfSSL's sources), Bouncy Castle 1.72
+(Debian's libbctls-java) only defines the extension number as far as bc-java issue 1601
+tells (not tried). tshark is the outside check."""
 import os
 import shutil
 import struct
