@@ -38,7 +38,8 @@ MPY_ARGS ?=
 # command is missing, and only when we are root (a developer without root installs them
 # by hand; the tests that need them then say so).
 APT_NEEDS := openssl:openssl node:nodejs npm:npm gnutls-cli:gnutls-bin \
-  coap-client-openssl:libcoap3-bin autoreconf:autoconf automake:automake libtoolize:libtool
+  coap-client-openssl:libcoap3-bin autoreconf:autoconf automake:automake libtoolize:libtool \
+  tshark:tshark
 
 VENV_STAMP := $(VENV)/.nxsecure-requirements
 NODE_STAMP := node_modules/.nxsecure-npm
@@ -158,9 +159,12 @@ test: setup
 	if [ $$test_rc -ne 0 ]; then exit $$test_rc; fi; exit $$mpy_rc
 
 # The DTLS interop matrix (also part of `make test`): our client and server against
-# OpenSSL, GnuTLS, Mbed TLS, tinydtls, libcoap and aiocoap; -rA prints the matrix.
+# OpenSSL, GnuTLS, Mbed TLS, tinydtls, libcoap and aiocoap; then the optional features
+# (issue 14) against the peers that have them, and tshark on Connection ID records;
+# -rA prints the matrices.
 interop: setup
-	$(PYTEST_CMD) -rA host_tests/test_interop_matrix.py | grep -v '^PASSED '
+	$(PYTEST_CMD) -rA host_tests/test_interop_matrix.py host_tests/test_features_interop.py \
+	  host_tests/test_connection_id_udp.py | grep -v '^PASSED '
 
 run: venv
 	$(VPY) examples/psk_echo.py

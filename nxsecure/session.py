@@ -89,7 +89,8 @@ class NX_SECURE_DTLS_SESSION:
     def _dtls_event(self, code):
         if code == NX_SUCCESS:
             return
-        if code == NX_SECURE_TLS_CLOSE_NOTIFY_RECEIVED:
+        if code == self._engine.end_reason:
+            # the peer is gone: its close_notify, or it went silent (keep-alive)
             self._notify_disconnect = True
         else:
             self._notify_error = code
@@ -409,7 +410,8 @@ def _send(session, packet):
     start = packet.nx_packet_prepend_ptr - rl.prefix1
     end = packet.nx_packet_append_ptr
     n = end - packet.nx_packet_prepend_ptr
-    if start < 0 or end + _TAIL_ROOM > len(buf) or n > e.mtu - rl.overhead1:
+    if start < 0 or end + _TAIL_ROOM > len(buf) or n > e.mtu - rl.overhead1 or \
+            n > e.max_send:
         return NX_INVALID_PARAMETERS
     lock = netx._lock               # netx.serialized, inline on the per-record path
     lock.acquire()

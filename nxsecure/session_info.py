@@ -203,3 +203,14 @@ def _flags(session):
         flags |= NXSECURE_CERT_GENERIC_ERROR
     # no clock, or the application's callback said no
     return flags or NXSECURE_CERT_GENERIC_ERROR
+
+
+__all__ = ("NXSECURE_CERT_UNKNOWN_CA", "NXSECURE_CERT_BAD_IDENTITY",
+           "NXSECURE_CERT_NOT_ACTIVATED", "NXSECURE_CERT_EXPIRED", "NXSECURE_CERT_REVOKED",
+           "NXSECURE_CERT_INSECURE", "NXSECURE_CERT_GENERIC_ERROR", "NXSECURE_CERT_VALIDATE_ALL",
+           "nxsecure_dtls_session_ciphersuite_get", "nxsecure_dtls_session_protocol_version_get",
+           "nxsecure_dtls_session_key_exchange_group_get",
+           "nxsecure_dtls_session_extended_master_secret_get",
+           "nxsecure_dtls_session_alert_value_get", "nxsecure_dtls_session_remote_certificate_get",
+           "nxsecure_dtls_session_remote_chain_get", "nxsecure_dtls_session_remote_chain_pem_get",
+           "nxsecure_dtls_session_certificate_flags_get")

@@ -46,3 +46,6 @@ def nxsecure_dtls_session_sni_extension_set(session_ptr, dns_name):
         return NX_INVALID_PARAMETERS
     session_ptr._server_name = name
     return NX_SUCCESS
+
+
+__all__ = ("nxsecure_dtls_session_sni_extension_set",)

@@ -49,6 +49,11 @@ package("nxsecure", files=[
     "pk/keys.py",
     "pk/rsa.py",
     "pk/x25519.py",
+    "feature.py",
+    "small_records.py",
+    "heartbeat.py",
+    "resumption.py",
+    "connection_id.py",
     "port/memnet.py",
 ], base_path="../..")
 module("nxboard.py")       # board_config lookups and the crypto table for the examples
