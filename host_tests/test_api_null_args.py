@@ -26,7 +26,7 @@ PREFIXES = ("nx_secure_", "nx_", "nxd_", "tx_", "nxsecure_")
 # and the credential loaders of nxsecure.x509
 FEATURE_SERVICES = {}
 for _m in ("small_records", "heartbeat", "resumption", "connection_id", "sni",
-           "session_info"):
+           "session_info", "alpn"):
     _mod = __import__("nxsecure." + _m, None, None, ("__all__",), 0)
     for _n in _mod.__all__:
         if inspect.isfunction(getattr(_mod, _n)):

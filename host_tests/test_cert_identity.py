@@ -296,3 +296,112 @@ def test_a_key_that_is_not_the_certificates_is_refused_when_added(net, ec):
         assert nxsecure_x509_certificate_load(NX_SECURE_X509_CERT(), rleaf.pem, len(rleaf.pem),
                                               key, len(key)) in (
             NX_SECURE_X509_PRIVATE_KEY_MISMATCH,), fmt
+
+
+# ================================================================ server names (RFC 6066 3)
+from nxsecure.sni import *  # noqa: E402,F401,F403
+from nxsecure import sni as _sni  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def two_names():
+    """One root, two servers' leaves: a.example and b.example."""
+    root = ch.make("Test Root CA", "ec", ca=True)
+    return root, ch.make("a.example", "ec", issuer=root, san=["a.example"]), \
+        ch.make("b.example", "ec", issuer=root, san=["b.example"])
+
+
+def _leaf_of(session):
+    st, ders = nxsecure_dtls_session_remote_chain_get(session)
+    assert st == NX_SUCCESS
+    return bytes(ders[0])
+
+
+@pytest.mark.parametrize("name,which", [(b"a.example", 1), (b"b.example", 2), (None, 1)])
+def test_server_with_two_certificates_picks_the_named_one(net, two_names, name, which):
+    root = two_names[0]
+    srv = CertServer(net, [0xC0AE], local=[(two_names[1], True), (two_names[2], True)])
+    if name is None:
+        session, sock = cert_client(net, [0xC0AE], trusted=[root])
+    else:
+        session, sock = named_client(net, [root], name)
+    assert connect(session, sock, srv) == NX_SUCCESS
+    assert _leaf_of(session) == two_names[which].der
+    assert pump_until(lambda: srv.session() is not None)
+    assert nxsecure_dtls_session_server_name_get(srv.session()) == (
+        (NX_SUCCESS, name) if name else (NX_NOT_FOUND, None))
+    assert nxsecure_dtls_session_server_name_get(session) == (
+        (NX_SUCCESS, name) if name else (NX_NOT_FOUND, None))
+
+
+def test_server_callback_parses_the_name_and_sets_the_certificate(net, two_names):
+    root, a, b = two_names
+    srv = CertServer(net, [0xC0AE], local=[(a, True)])
+    b_cert = x509_cert(b, True)
+    seen = []
+
+    def callback(session, extensions, count):
+        d = NX_SECURE_X509_DNS_NAME()
+        st = nxsecure_dtls_session_sni_extension_parse(session, extensions, count, d)
+        seen.append((st, d.name(), [x.nx_secure_tls_extension_id for x in extensions]))
+        if st == NX_SUCCESS and d.name() == b"b.example":
+            return nxsecure_dtls_active_certificate_set(session, b_cert)
+        return NX_SUCCESS
+
+    assert nxsecure_dtls_server_callback_set(srv.server, callback) == NX_SUCCESS
+    session, sock = named_client(net, [root], b"b.example")
+    assert connect(session, sock, srv) == NX_SUCCESS
+    assert _leaf_of(session) == b.der
+    assert seen == [(NX_SUCCESS, b"b.example", [0])]
+    # a client that sends no name: the callback hears so, the default certificate goes
+    assert nx_secure_dtls_session_end(session, NX_IP_PERIODIC_RATE) == NX_SUCCESS
+    assert pump_until(lambda: srv.events.disconnects)
+    session, sock = cert_client(net, [0xC0AE], trusted=[root])
+    assert connect(session, sock, srv) == NX_SUCCESS
+    assert _leaf_of(session) == a.der
+    assert seen[-1][0] == NX_SECURE_TLS_EXTENSION_NOT_FOUND
+
+
+def test_server_callback_that_refuses_ends_the_handshake(net, two_names, alerts):
+    root, a, b = two_names
+    srv = CertServer(net, [0xC0AE], local=[(a, True)])
+    assert nxsecure_dtls_server_callback_set(
+        srv.server, lambda s, x, n: NX_SECURE_TLS_SNI_EXTENSION_INVALID) == NX_SUCCESS
+    session, sock = named_client(net, [root], b"a.example")
+    assert connect(session, sock, srv) == NX_SECURE_TLS_ALERT_RECEIVED
+    assert ("client", "received", ALERT_FATAL, 40) in alerts
+    assert pump_until(lambda: srv.events.errors)
+    assert srv.errors() == [NX_SECURE_TLS_SNI_EXTENSION_INVALID]
+
+
+def test_ip_address_is_not_sent(net, monkeypatch):
+    sent = []
+    monkeypatch.setattr(_sni, "push_server_name", lambda w, n: sent.append(n))
+    root = ch.make("Test Root CA", "ec", ca=True)
+    leaf = ch.make("gw", "ec", issuer=root, san_ip=["127.0.0.1"])
+    srv = CertServer(net, [0xC0AE], local=[(leaf, True)])
+    session, sock = named_client(net, [root], b"127.0.0.1")
+    assert connect(session, sock, srv) == NX_SUCCESS
+    assert sent == []
+    session, sock = named_client(net, [root], b"gw.example")
+    connect(session, sock, srv)
+    assert sent and set(sent) == {b"gw.example"}       # each ClientHello (after the cookie too)
+
+
+def test_name_checks_of_the_setter():
+    s = NX_SECURE_DTLS_SESSION()
+    md, rs = bytearray(4000), bytearray(2000)
+    assert nx_secure_dtls_session_create(s, nx_crypto_tls_ciphers, md, len(md), rs, len(rs), 0,
+                                         None, 0) == NX_SUCCESS
+    try:
+        for bad in (b"a..b", b"trailing.", b"sp ace", b"-" * 64 + b".x", b""):
+            assert nxsecure_dtls_session_sni_extension_set(s, dns(bad) if bad else
+                                                           NX_SECURE_X509_DNS_NAME()) == \
+                NX_INVALID_PARAMETERS, bad
+        for good in (b"gw.example", b"x", b"2001:db8::1", b"192.0.2.7", b"under_score.local"):
+            assert nxsecure_dtls_session_sni_extension_set(s, dns(good)) == NX_SUCCESS, good
+        assert nxsecure_dtls_session_sni_extension_set(s, None) == NX_SUCCESS
+        assert nxsecure_dtls_session_server_name_get(s) == (NX_NOT_FOUND, None)
+        assert nxsecure_dtls_session_sni_extension_set(s, object()) == NX_PTR_ERROR
+    finally:
+        nx_secure_dtls_session_delete(s)

@@ -39,6 +39,7 @@ SUBSET = [
                          "-k", "rsa_pss_verify"]),
     ("test_x509_credentials", ["-k", "dns_name", "-k", "pem_and_der", "-k", "every_format"]),
     ("test_sha512", []),
+    ("test_sni_alpn", []),
 ]
 HELPERS = ["dtls_pair.py"]
 

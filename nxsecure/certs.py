@@ -224,7 +224,26 @@ def nx_secure_dtls_server_local_certificate_add(server_ptr, certificate, cert_id
     status = _key_check(certificate)
     if status:
         return status
-    return _server_store_op(server_ptr, "store_local_add", certificate, cert_id)
+    status = _server_store_op(server_ptr, "store_local_add", certificate, cert_id)
+    if status == NX_SUCCESS and certificate._private_key is not None:
+        _choose_by_name(server_ptr)
+    return status
+
+
+def _choose_by_name(server):
+    """A server with two identity certificates (or more) picks, for each client, the
+    one issued to the name it asks for (nxsecure/sni.py; RFC 6066 3), when the
+    server-name feature is installed."""
+    n = 0
+    for c in _server_store(server).nx_secure_x509_local_certificates:
+        if c._private_key is not None:
+            n += 1
+    if n > 1:
+        try:
+            from . import sni
+        except ImportError:
+            return
+        sni.server_side(server)
 
 
 @netx.serialized

@@ -475,15 +475,28 @@ def _auth_ecdsa():
 
 
 def server_cert_for(e, row):
-    """The first local certificate whose key suits the row's authentication."""
-    mine = certs.local_certs(e.owner)
-    if not mine:
-        return None
+    """Our identity certificate for a row: the one the application chose for this
+    handshake (nxsecure_dtls_active_certificate_set), else among the local certificates
+    with their keys whose key suits the row's authentication the first issued to the
+    name the client asked for (server_name, RFC 6066 3: nxsecure/sni.py), else the
+    first of them."""
     want = "ec" if row.nx_secure_tls_public_auth == _auth_ecdsa() else "rsa"
-    for c in mine:
+    chosen = getattr(e, "sni_cert", None)
+    if chosen is not None:
+        return chosen if peer_key_type(chosen) == want and local_key(chosen) is not None \
+            else None
+    name = getattr(e, "sni", None)
+    first = None
+    for c in certs.local_certs(e.owner):
         if peer_key_type(c) == want and local_key(c) is not None:
-            return c
-    return None
+            if name is None:
+                return c
+            if first is None:
+                first = c
+            from nxsecure.x509 import names
+            if names.host_check(c, name, len(name)) == 0:
+                return c
+    return first
 
 
 def server_can_meet(e, row, h):

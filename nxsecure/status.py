@@ -209,6 +209,7 @@ _TABLE = {
 # nxsecure's descriptive second names for NetX codes (nxsecure/const.py)
 ALIASES = {
     0x29: ("NX_SECURE_TLS_HANDSHAKE_TIMEOUT",),
+    0x136: ("NXSECURE_DTLS_NO_APPLICATION_PROTOCOL",),
     0x13B: ("NX_SECURE_TLS_MISSING_CRYPTOROUTINE", "NX_SECURE_TLS_NO_RANDOM_SOURCE"),
 }
 

@@ -66,6 +66,7 @@ FEATURES = {
     # handshake negotiated and the peer's chain (getters, no hooks)
     "server-name": ("nxsecure/feature.py", "nxsecure/sni.py"),
     "session-info": ("nxsecure/session_info.py",),
+    "alpn": ("nxsecure/feature.py", "nxsecure/alpn.py"),    # RFC 7301, PSK or certificates
 }
 # The module an application imports to turn each feature on.
 FEATURE_MODULE = {
@@ -75,6 +76,7 @@ FEATURE_MODULE = {
     "connection-id": "nxsecure.connection_id",
     "server-name": "nxsecure.sni",
     "session-info": "nxsecure.session_info",
+    "alpn": "nxsecure.alpn",
 }
 
 
