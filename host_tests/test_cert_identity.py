@@ -405,3 +405,70 @@ def test_name_checks_of_the_setter():
         assert nxsecure_dtls_session_sni_extension_set(s, object()) == NX_PTR_ERROR
     finally:
         nx_secure_dtls_session_delete(s)
+
+
+# ================================================================ P-384
+@pytest.fixture(scope="module")
+def ec384():
+    """root -> intermediate -> leaf "server.example", P-384 keys signed with SHA-384."""
+    return ch.chain("ec384", hash_name="sha384")
+
+
+@pytest.mark.parametrize("where", ["client", "server"])
+def test_secp384r1_ecdhe_when_one_side_asks_for_it(net, ec, ec384, where):
+    """A client limited to secp384r1 (its server's key is P-384: RFC 8422 5.1 binds the
+    certificate's curve to the client's list), or a server that prefers it."""
+    root, inter, leaf = ec384 if where == "client" else ec
+    srv = CertServer(net, [0xC02B], local=[(leaf, True), (inter, False)])
+    session, sock = cert_client(net, [0xC02B], trusted=[root])
+    if where == "client":
+        assert nx_secure_dtls_ecc_initialize(session, [24], 1, None) == NX_SUCCESS
+    else:
+        assert nx_secure_dtls_server_ecc_initialize(srv.server, [0x00060018, 23], 2,
+                                                    None) == NX_SUCCESS
+    assert connect(session, sock, srv) == NX_SUCCESS
+    assert nxsecure_dtls_session_key_exchange_group_get(session) == (NX_SUCCESS, 24)
+    assert pump_until(lambda: srv.session() is not None)
+    assert nxsecure_dtls_session_key_exchange_group_get(srv.session()) == (NX_SUCCESS, 24)
+
+
+@pytest.mark.parametrize("suite", [0xC0AE, 0xC02B, 0xC023])
+def test_p384_certificates_both_roles(net, ec384, suite):
+    """A P-384 chain signed with SHA-384 for the server, a P-384 client certificate;
+    the server signs its ECDHE parameters with ECDSA-SHA384, the client its
+    CertificateVerify with the transcript's hash."""
+    root, inter, leaf = ec384
+    croot = ch.make("Client Root CA", "ec384", ca=True, hash_name="sha384")
+    cleaf = ch.make("client-01", "ec384", issuer=croot, hash_name="sha384")
+    srv = CertServer(net, [suite], local=[(leaf, True), (inter, False)], client_cas=[croot])
+    session, sock = named_client(net, [root], b"server.example", suites=(suite,))
+    assert nx_secure_dtls_session_local_certificate_add(session, x509_cert(cleaf, True),
+                                                        1) == NX_SUCCESS
+    assert connect(session, sock, srv) == NX_SUCCESS
+    assert pump_until(lambda: srv.session() is not None and srv.session()._engine.state == 20)
+    assert session._engine.peer_key.curve == 24 == srv.session()._engine.peer_key.curve
+    st, chain = nxsecure_dtls_session_remote_chain_get(srv.session())
+    assert [bytes(d) for d in chain] == [cleaf.der]
+
+
+def test_unsupported_groups_are_refused():
+    s = NX_SECURE_DTLS_SESSION()
+    md, rs = bytearray(4000), bytearray(2000)
+    assert nx_secure_dtls_session_create(s, nx_crypto_tls_ciphers, md, len(md), rs, len(rs), 0,
+                                         None, 0) == NX_SUCCESS
+    try:
+        assert nx_secure_dtls_ecc_initialize(s, [25], 1, None) == NX_INVALID_PARAMETERS  # P-521
+        assert nx_secure_dtls_ecc_initialize(s, [23, 24], 3, None) == NX_INVALID_PARAMETERS
+        assert nx_secure_dtls_ecc_initialize(s, None, 1, None) == NX_PTR_ERROR
+        assert nx_secure_dtls_ecc_initialize(s, [29, 24, 23], 3, None) == NX_SUCCESS
+    finally:
+        nx_secure_dtls_session_delete(s)
+
+
+def test_client_limited_to_secp384r1_is_not_given_a_p256_certificate(net, ec):
+    root, inter, leaf = ec
+    srv = CertServer(net, [0xC0AE], local=[(leaf, True), (inter, False)])
+    session, sock = cert_client(net, [0xC0AE], trusted=[root])
+    assert nx_secure_dtls_ecc_initialize(session, [24], 1, None) == NX_SUCCESS
+    assert connect(session, sock, srv) == NX_SECURE_TLS_ALERT_RECEIVED
+    assert srv.errors() == [NX_SECURE_TLS_NO_SUPPORTED_CIPHERS]

@@ -363,3 +363,57 @@ def nxsecure_dtls_server_crl_add(server_ptr, crl_data, crl_length):
 def nxsecure_dtls_server_crl_remove(server_ptr, crl_data):
     """nxsecure extension: stop using a CRL given to nxsecure_dtls_server_crl_add."""
     return _server_store_op(server_ptr, "store_crl_remove", crl_data)
+
+
+# ---------------------------------------------------------------- ECDHE groups
+def _groups(supported_groups, supported_group_count):
+    """TLS NamedGroup ids from NetX's list (NX_CRYPTO_EC_SECP256R1 = 0x00060017 or the
+    TLS number 23 alike: the low 16 bits), or None when one is not ours."""
+    from . import kx
+    try:
+        if not isinstance(supported_group_count, int) or supported_group_count < 1 or \
+                supported_group_count > len(supported_groups):
+            return None
+        out = []
+        for g in supported_groups[:supported_group_count]:
+            g &= 0xFFFF
+            if g not in kx.SUPPORTED_GROUPS:
+                return None
+            if g not in out:
+                out.append(g)
+    except TypeError:
+        return None
+    return tuple(out)
+
+
+@netx.serialized
+def nx_secure_dtls_ecc_initialize(dtls_session, supported_groups, supported_group_count, curves):
+    """NetX service: the ECDHE groups this session offers (client) or accepts (server
+    sessions take their server's), in preference order: secp256r1 (23 or NetX's
+    NX_CRYPTO_EC_SECP256R1), secp384r1 (24), x25519 (29). `curves` (NetX's curve method
+    table) is not needed: the platform's public-key backend does the arithmetic; None
+    or a list is accepted. Default: secp256r1, x25519, secp384r1."""
+    status = _s._live(dtls_session)
+    if status:
+        return status
+    if supported_groups is None:
+        return NX_PTR_ERROR
+    g = _groups(supported_groups, supported_group_count)
+    if g is None:
+        return NX_INVALID_PARAMETERS
+    dtls_session._ecc_groups = g
+    return NX_SUCCESS
+
+
+@netx.serialized
+def nx_secure_dtls_server_ecc_initialize(dtls_server, supported_groups, supported_group_count,
+                                         curves):
+    """NetX service: nx_secure_dtls_ecc_initialize for every session of the server."""
+    if _sv._live(dtls_server) or supported_groups is None:
+        return NX_PTR_ERROR
+    g = _groups(supported_groups, supported_group_count)
+    if g is None:
+        return NX_INVALID_PARAMETERS
+    for s in dtls_server._sessions:
+        s._ecc_groups = g
+    return NX_SUCCESS

@@ -83,7 +83,7 @@ def _client_hello(e):
             if ecc or certs:
                 from . import kx
                 # RFC 8422 5.1 / RFC 5246 7.4.1.4.1
-                push_cert_extensions(w, kx.GROUPS if ecc else None,
+                push_cert_extensions(w, kx.groups(e) if ecc else None,
                                      kx.VERIFY_ALGS if certs else None, ecc)
             if x is not None:
                 for f in x:

@@ -16,8 +16,17 @@ from .const import (
 GROUP_SECP256R1 = 23
 GROUP_SECP384R1 = 24
 GROUP_X25519 = 29
-# Groups we offer and accept for ECDHE, in preference order (RFC 8422 5.1.1).
-GROUPS = (GROUP_SECP256R1, GROUP_X25519)
+# Groups we offer and accept for ECDHE, in preference order (RFC 8422 5.1.1), unless the
+# application chose its own (nx_secure_dtls_ecc_initialize): the fastest on a board first.
+GROUPS = (GROUP_SECP256R1, GROUP_X25519, GROUP_SECP384R1)
+SUPPORTED_GROUPS = (GROUP_SECP256R1, GROUP_SECP384R1, GROUP_X25519)
+
+
+def groups(e):
+    """The engine's ECDHE groups in preference order: its session's (the application's
+    nx_secure_dtls_ecc_initialize / nx_secure_dtls_server_ecc_initialize), else GROUPS."""
+    g = getattr(e.owner, "_ecc_groups", None)
+    return GROUPS if g is None else g
 
 # SignatureScheme values (RFC 5246 7.4.1.4.1 hash||signature, RFC 8446 4.2.3 for PSS).
 ECDSA_SHA256 = 0x0403
@@ -58,6 +67,9 @@ def _hash_name(alg):
 
 def digest(hash_name, data):
     h = getattr(hashlib, hash_name, None)
+    if h is None and hash_name in ("sha384", "sha512"):
+        from nxsecure.crypto import sha512      # MicroPython's hashlib has neither
+        h = getattr(sha512, hash_name)
     if h is None:
         raise NxError(NX_SECURE_TLS_MISSING_CRYPTO_ROUTINE, AD_INTERNAL_ERROR)
     return h(data).digest()
@@ -67,23 +79,29 @@ def is_ec(key):
     return hasattr(key, "curve")
 
 
-def choose_sign_alg(key, peer_algs):
+def choose_sign_alg(key, peer_algs, hash_name=None):
     """The scheme we sign with: ours in preference order, among the peer's list
     (RFC 5246 7.4.1.4.1: absent means SHA-1, which we do not sign with; a peer that
-    sends no list gets SHA-256)."""
+    sends no list gets SHA-256). hash_name: only a scheme with that hash (a
+    CertificateVerify signs the transcript's digest, RFC 5246 7.4.8)."""
     mine = _SIGN_EC if is_ec(key) else _SIGN_RSA
     if is_ec(key) and key.curve == GROUP_SECP384R1:
         mine = (ECDSA_SHA384, ECDSA_SHA256)
-    if peer_algs is None:
-        return mine[0]
     for a in mine:
-        if u16_list_has(peer_algs, a):
+        if hash_name is not None and _hash_name(a) != hash_name:
+            continue
+        if peer_algs is None:
+            if _hash_name(a) == "sha256":
+                return a
+        elif u16_list_has(peer_algs, a):
             return a
     return None
 
 
-def sha256_scheme(alg):
-    return _hash_name(alg) == "sha256"
+def transcript_hash(e):
+    """The hash of the engine's handshake transcript (the suite's PRF hash, RFC 5246
+    7.4.9): what a CertificateVerify can be signed and checked with."""
+    return getattr(e.transcript, "hash_name", "sha256")
 
 
 def sign(alg, key, data, d=None):
@@ -125,12 +143,13 @@ def verify(alg, key, data, sig, code=NX_SECURE_TLS_CERTIFICATE_SIG_CHECK_FAILED,
         raise NxError(code, AD_DECRYPT_ERROR)
 
 
-def choose_group(peer_groups):
-    """Server: the first of our groups the client lists; RFC 8422 4: no list means
-    the client supports secp256r1."""
+def choose_group(e, peer_groups):
+    """Server: the first of our groups the client lists; RFC 8422 4: a client that
+    sends no list leaves the choice to the server (secp256r1 when we have it)."""
+    mine = groups(e)
     if peer_groups is None:
-        return GROUP_SECP256R1
-    for g in GROUPS:
+        return GROUP_SECP256R1 if GROUP_SECP256R1 in mine else mine[0]
+    for g in mine:
         if u16_list_has(peer_groups, g):
             return g
     return 0
@@ -149,9 +168,9 @@ def ecdh_keypair(group):
     return kp
 
 
-def ecdh_shared(group, priv, peer_point):
+def ecdh_shared(e, group, priv, peer_point):
     """RFC 8422 5.10: the shared secret; an invalid peer point is illegal_parameter."""
-    if group not in GROUPS:
+    if group not in groups(e):
         raise NxError(NX_SECURE_TLS_HANDSHAKE_FAILURE, AD_ILLEGAL_PARAMETER)
     z = backend().ecdh(group, priv, bytes(peer_point))
     if z is None:
@@ -274,8 +293,8 @@ class _Kx:
             t = CERT_TYPE_ECDSA_SIGN if is_ec(key) else CERT_TYPE_RSA_SIGN
             if not has_byte(types, t):
                 continue
-            alg = choose_sign_alg(key, algs)
-            if alg is not None and sha256_scheme(alg):
+            alg = choose_sign_alg(key, algs, transcript_hash(e))
+            if alg is not None:
                 e.local_cert = c
                 e.sign_alg = alg
                 return
@@ -329,7 +348,7 @@ class _Kx:
         r = Reader(body)
         alg, sig = pull_digitally_signed(r)
         r.done()
-        if not sha256_scheme(alg):
+        if _hash_name(alg) != transcript_hash(e):
             raise NxError(NX_SECURE_TLS_CERTIFICATE_VERIFY_FAILURE, AD_ILLEGAL_PARAMETER)
         verify(alg, e.peer_key, None, sig, NX_SECURE_TLS_CERTIFICATE_VERIFY_FAILURE,
                e.session_hash)
@@ -358,7 +377,7 @@ class EcdheKx(_Kx):
     def server_key_exchange(self, e):
         """RFC 8422 5.4: fresh ECDHE parameters, signed with the certificate key."""
         from .handshake import push_ec_params
-        e.group = choose_group(e.peer_groups)
+        e.group = choose_group(e, e.peer_groups)
         e.kx_priv, pub = ecdh_keypair(e.group)
         w = e.flight.message()
         start = w.pos
@@ -374,7 +393,7 @@ class EcdheKx(_Kx):
     def on_client_key_exchange(self, e, r):
         point = r.vec8()                           # RFC 8422 5.7
         r.done()
-        z = ecdh_shared(e.group, e.kx_priv, point)
+        z = ecdh_shared(e, e.group, e.kx_priv, point)
         e.kx_priv = None
         return z
 
@@ -426,7 +445,7 @@ class EcdhePskKx(EcdheKx):
 
     def server_messages(self, e, hello):
         from .handshake import push_ec_params
-        e.group = choose_group(e.peer_groups)
+        e.group = choose_group(e, e.peer_groups)
         e.kx_priv, pub = ecdh_keypair(e.group)
         w = e.flight.message()
         from .handshake import push_psk_vector
@@ -444,7 +463,7 @@ def _server_params(e, r):
     """RFC 8422 5.4 ServerECDHParams: a group of ours and the server's point."""
     from .handshake import pull_ec_params
     group, point = pull_ec_params(r)
-    if group not in GROUPS:
+    if group not in groups(e):
         raise NxError(NX_SECURE_TLS_HANDSHAKE_FAILURE, AD_ILLEGAL_PARAMETER)
     e.group = group
     e.peer_point = bytes(point)
@@ -453,7 +472,7 @@ def _server_params(e, r):
 def _client_ecdh(e):
     """Our ephemeral key pair on the server's group: (our public point, the secret)."""
     priv, pub = ecdh_keypair(e.group)
-    return pub, ecdh_shared(e.group, priv, e.peer_point)
+    return pub, ecdh_shared(e, e.group, priv, e.peer_point)
 
 
 _KX = {}
@@ -507,7 +526,7 @@ def server_can_meet(e, row, h):
     certificate's key (a client limited to x25519 cannot take a P-256 one)."""
     from nxsecure import crypto
     k = row.nx_secure_tls_public_cipher
-    if (k == crypto.TLS_KX_ECDHE or k == crypto.TLS_KX_ECDHE_PSK) and choose_group(h.groups) == 0:
+    if (k == crypto.TLS_KX_ECDHE or k == crypto.TLS_KX_ECDHE_PSK) and choose_group(e, h.groups) == 0:
         return False
     if k == crypto.TLS_KX_ECDHE:
         key = local_key(server_cert_for(e, row))
