@@ -113,7 +113,8 @@ def check(code, what=""):
 # ================================================================ suites and credentials
 # nxsecure's suites under their RFC names and OpenSSL's names.
 SUITES = {}
-for _m in (_const, _const_ext):
+from .crypto import suites384 as _suites384   # noqa: E402  (the AES-256 suites)
+for _m in (_const, _const_ext, _suites384):
     for _n in dir(_m):
         if _n.startswith("TLS_") and _n != "TLS_EMPTY_RENEGOTIATION_INFO_SCSV":
             SUITES[_n] = getattr(_m, _n)
@@ -124,6 +125,9 @@ _OPENSSL_NAMES = {
     "ECDHE-ECDSA-AES128-GCM-SHA256": 0xC02B, "ECDHE-ECDSA-AES128-SHA256": 0xC023,
     "ECDHE-RSA-AES128-GCM-SHA256": 0xC02F, "ECDHE-RSA-AES128-SHA256": 0xC027,
     "AES128-SHA": 0x002F, "AES128-SHA256": 0x003C,
+    "ECDHE-ECDSA-AES256-GCM-SHA384": 0xC02C, "ECDHE-RSA-AES256-GCM-SHA384": 0xC030,
+    "PSK-AES256-GCM-SHA384": 0x00A9, "ECDHE-ECDSA-AES256-CCM": 0xC0AD,
+    "ECDHE-ECDSA-AES256-CCM8": 0xC0AF, "PSK-AES256-CCM": 0xC0A5, "PSK-AES256-CCM8": 0xC0A9,
 }
 SUITE_NAMES = dict((v, k) for k, v in SUITES.items())
 # TLS NamedGroup numbers (RFC 8422 5.1.1) of the ECDHE groups

@@ -8,6 +8,13 @@ from .const import (
 from . import netx
 from . import session as _s
 from . import server as _sv
+# The AES-256 suites (SHA-384 and CCM) join the crypto table's descriptions and the
+# default table nx_crypto_tls_ciphers wherever the certificate code is installed.
+from .crypto.suites384 import (  # noqa: F401
+    TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+    TLS_PSK_WITH_AES_256_GCM_SHA384, TLS_ECDHE_ECDSA_WITH_AES_256_CCM,
+    TLS_ECDHE_ECDSA_WITH_AES_256_CCM_8, TLS_PSK_WITH_AES_256_CCM, TLS_PSK_WITH_AES_256_CCM_8,
+)
 
 
 # ---------------------------------------------------------------- stores

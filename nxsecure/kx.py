@@ -324,10 +324,14 @@ class _Kx:
             from .handshake import push_certificate_request, CERT_TYPE_RSA_SIGN, \
                 CERT_TYPE_ECDSA_SIGN
             w = e.flight.message()
-            # Only SHA-256 schemes: the transcript is hashed with SHA-256 alone, so a
-            # CertificateVerify can only be checked in one of these.
-            push_certificate_request(w, (CERT_TYPE_ECDSA_SIGN, CERT_TYPE_RSA_SIGN),
-                                     (ECDSA_SHA256, RSA_PSS_RSAE_SHA256, RSA_PKCS1_SHA256))
+            # Only schemes with the transcript's hash (SHA-256, or the SHA-384 suites'):
+            # the transcript is kept as that one running hash, so a CertificateVerify
+            # can only be checked in one of these (RFC 5246 7.4.8).
+            if transcript_hash(e) == "sha384":
+                algs = (ECDSA_SHA384, RSA_PSS_RSAE_SHA384, RSA_PKCS1_SHA384)
+            else:
+                algs = (ECDSA_SHA256, RSA_PSS_RSAE_SHA256, RSA_PKCS1_SHA256)
+            push_certificate_request(w, (CERT_TYPE_ECDSA_SIGN, CERT_TYPE_RSA_SIGN), algs)
             e.flight.end(w, _HT_CERTIFICATE_REQUEST)
             e.cert_requested = True
 

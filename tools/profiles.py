@@ -51,6 +51,8 @@ SERVER = (
 CERTS = (
     "nxsecure/certs.py",
     "nxsecure/kx.py",
+    "nxsecure/crypto/suites384.py",     # the AES-256 suites (described to the table)
+    "nxsecure/crypto/sha384_prf.py",    # their SHA-384 PRF and transcript, on first use
     "nxsecure/crypto/sha512.py",        # SHA-384/512 where hashlib has none (SHA-384 suites,
     "nxsecure/crypto/sha512_viper.py",  # ECDSA-SHA384): its native compression's source
 )
@@ -67,6 +69,10 @@ FEATURES = {
     "server-name": ("nxsecure/feature.py", "nxsecure/sni.py"),
     "session-info": ("nxsecure/session_info.py",),
     "alpn": ("nxsecure/feature.py", "nxsecure/alpn.py"),    # RFC 7301, PSK or certificates
+    # the AES-256 suites for a PSK board (TLS_PSK_WITH_AES_256_GCM_SHA384, _CCM, _CCM_8);
+    # the certificate code installs them anyway
+    "aes-256": ("nxsecure/crypto/suites384.py", "nxsecure/crypto/sha384_prf.py",
+                "nxsecure/crypto/sha512.py", "nxsecure/crypto/sha512_viper.py"),
 }
 # The module an application imports to turn each feature on.
 FEATURE_MODULE = {
@@ -77,6 +83,7 @@ FEATURE_MODULE = {
     "server-name": "nxsecure.sni",
     "session-info": "nxsecure.session_info",
     "alpn": "nxsecure.alpn",
+    "aes-256": "nxsecure.crypto.suites384",
 }
 
 
@@ -152,9 +159,10 @@ CEILING = {
     # + issue 18's verifier (name constraints, CRLs); + issue 14's optional features'
     # files (installed, loaded on use: +19.6 KB .mpy) and the core's hooks (+0.6 KB heap)
     # + issue 15's certificate-side modules (server names, session getters, PEM/PKCS#8,
-    # SHA-384/512 for boards, ALPN, P-384 groups: installed, loaded on use; +22.7 KB .mpy,
-    # +1.3 KB heap)
-    "full": {"heap": 117500, "mpy": 208000},
+    # SHA-384/512 for boards, ALPN, P-384 groups, the AES-256 suites: installed, loaded on
+    # use; +25 KB .mpy) and what the certificate code loads with `import nxsecure` (the
+    # AES-256 suites described to the table, the NetX group services: +3.2 KB heap)
+    "full": {"heap": 120900, "mpy": 209900},
 }
 
 
