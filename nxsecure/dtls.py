@@ -310,14 +310,6 @@ def psk_premaster(other, psk):
     return bytes(out)
 
 
-def kx_for(suite):
-    """The key exchange object of a suite row (kx.py only for the others than PSK)."""
-    if suite.nx_secure_tls_public_cipher == crypto.TLS_KX_PSK:
-        return PSK_KX
-    from . import kx
-    return kx.kx_for(suite)
-
-
 def _role(is_client):
     # the role's messages and state table; a profile installs only its roles
     return __import__("nxsecure.dtls_client" if is_client else "nxsecure.dtls_server",
@@ -438,7 +430,11 @@ class Dtls:
         """The negotiated suite, its key exchange and PRF; a suite whose PRF hashes
         with more than SHA-256 brings its transcript (crypto/suites384.py)."""
         self.suite = row
-        self.kx = kx_for(row)
+        if row.nx_secure_tls_public_cipher == crypto.TLS_KX_PSK:
+            self.kx = PSK_KX
+        else:                       # kx.py only for the others than PSK
+            from . import kx
+            self.kx = kx.kx_for(row)
         p = row.nx_secure_tls_prf
         self.prf = p.prf
         if hasattr(p, "transcript"):
@@ -674,7 +670,7 @@ class Dtls:
                 ms = self.prf(pms, b"extended master secret", session_hash, 48)
             else:
                 ms = self.prf(pms, b"master secret",
-                                    bytes(self.client_random) + bytes(self.server_random), 48)
+                              bytes(self.client_random) + bytes(self.server_random), 48)
             self.master[:] = ms
         self.owner._dtls_keylog(self.client_random, self.master)
         s = self.suite
@@ -683,7 +679,7 @@ class Dtls:
         iv_n = s.nx_secure_tls_iv_size
         total = 2 * (mac_n + key_n + iv_n)
         kb = self.prf(self.master, b"key expansion",
-                            bytes(self.server_random) + bytes(self.client_random), total)
+                      bytes(self.server_random) + bytes(self.client_random), total)
         md = self.metadata
         md[:total] = kb
         k = md[:total]
