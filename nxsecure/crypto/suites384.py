@@ -1,6 +1,6 @@
 """The AES-256 suites: AES-256-GCM with SHA-384 (RFC 5289, RFC 5487), AES-256-CCM and CCM_8 (RFC 7251, RFC 6655), with the SHA-384 PRF and handshake transcript they need."""
 # Importing this module describes the suites to the crypto table (define_suite) and adds
-# them to the default table nx_crypto_tls_ciphers; nothing else in the stack imports it
+# the certificate ones to the default table nx_crypto_tls_ciphers; nothing else in the stack imports it
 # but the certificate services (nxsecure/certs.py), so a PSK-only board that wants
 # TLS_PSK_WITH_AES_256_GCM_SHA384 (or the AES-256 CCM ones) imports it before making its
 # table (tools/profiles.py FEATURES "aes-256"):
@@ -64,10 +64,15 @@ _define(TLS_PSK_WITH_AES_256_CCM, TLS_KX_PSK, None, "aes_256_ccm", None, 4, 32)
 SUITES = (TLS_ECDHE_ECDSA_WITH_AES_256_CCM_8, TLS_ECDHE_ECDSA_WITH_AES_256_CCM,
           TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
           TLS_PSK_WITH_AES_256_CCM_8, TLS_PSK_WITH_AES_256_CCM, TLS_PSK_WITH_AES_256_GCM_SHA384)
-# The default table's order (table.ALL_SUITES): each AES-256 suite after its AES-128 kin.
+# The default table's order (table.ALL_SUITES): each certificate AES-256 suite after its
+# AES-128 kin. The PSK ones only in tables that name them (make_tls_crypto), as 0xC037:
+# a PSK session offers every PSK suite of its table, and three more would push its
+# ClientHello's cipher suites out of the first fragment at a small MTU (the server
+# checks the cookie against them there, RFC 6347 4.2.1) -- and a PSK board speaks the
+# suite it names anyway.
 if SUITES[0] not in _table.ALL_SUITES:
     _all = list(_table.ALL_SUITES)
-    for _s, _kin in zip(SUITES, (0xC0AE, 0xC0AC, 0xC02B, 0xC02F, 0xC0A8, 0xC0A4, 0x00A8)):
+    for _s, _kin in zip(SUITES[:4], (0xC0AE, 0xC0AC, 0xC02B, 0xC02F)):
         _all.insert(_all.index(_kin) + 1, _s)
     _table.ALL_SUITES = tuple(_all)
     del _all, _s, _kin
