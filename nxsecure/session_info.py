@@ -34,45 +34,46 @@ def _engine(session):
     return NX_SUCCESS, session._engine
 
 
+def _negotiated(session):
+    """(status, engine) of a session whose handshake chose a suite: NX_NOT_CONNECTED
+    before one did."""
+    status, e = _engine(session)
+    if status == NX_SUCCESS and e.suite is None:
+        status = NX_NOT_CONNECTED
+    return status, e
+
+
 def nxsecure_dtls_session_ciphersuite_get(session_ptr):
     """-> (status, suite): the IANA number of the suite the last handshake negotiated
     (0xC0AE for TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8); NX_NOT_CONNECTED before one was."""
-    status, e = _engine(session_ptr)
+    status, e = _negotiated(session_ptr)
     if status:
         return status, 0
-    if e.suite is None:
-        return NX_NOT_CONNECTED, 0
     return NX_SUCCESS, e.suite.nx_secure_tls_ciphersuite
 
 
 def nxsecure_dtls_session_protocol_version_get(session_ptr):
     """-> (status, version): 0xFEFD, DTLS 1.2 (RFC 6347 4.1), the only one spoken."""
-    status, e = _engine(session_ptr)
+    status, e = _negotiated(session_ptr)
     if status:
         return status, 0
-    if e.suite is None:
-        return NX_NOT_CONNECTED, 0
     return NX_SUCCESS, _DTLS_1_2
 
 
 def nxsecure_dtls_session_key_exchange_group_get(session_ptr):
     """-> (status, group): the TLS NamedGroup of the ECDHE exchange (23 secp256r1, 24
     secp384r1, 29 x25519; RFC 8422 5.1.1), 0 for a suite without one (PSK, RSA)."""
-    status, e = _engine(session_ptr)
+    status, e = _negotiated(session_ptr)
     if status:
         return status, 0
-    if e.suite is None:
-        return NX_NOT_CONNECTED, 0
     return NX_SUCCESS, e.group
 
 
 def nxsecure_dtls_session_extended_master_secret_get(session_ptr):
     """-> (status, 1 or 0): did the handshake use the extended master secret (RFC 7627)?"""
-    status, e = _engine(session_ptr)
+    status, e = _negotiated(session_ptr)
     if status:
         return status, 0
-    if e.suite is None:
-        return NX_NOT_CONNECTED, 0
     return NX_SUCCESS, 1 if e.ems else 0
 
 
