@@ -103,10 +103,10 @@ class RecordLayer:
     """Protects and unprotects records in place. The engine numbers epochs 0 and 1: the
     one its handshake runs in and the one the handshake establishes. In the first
     handshake those are the wire's epochs 0 (plaintext) and 1. A renegotiation
-    (RFC 5746, nxsecure/renegotiation.py) shifts them: wire epoch `base` is the one the
-    new handshake runs in, protected with the current keys (read0 / write0), and
-    base + 1 the one it establishes (RFC 6347 4.1: the epoch grows with every cipher
-    state change)."""
+    (RFC 5746, nxsecure/renegotiation.py, which shifts them) has wire epoch `base` for
+    the one the new handshake runs in, protected with the current keys (read0 /
+    write0), and base + 1 for the one it establishes (RFC 6347 4.1: the epoch grows
+    with every cipher state change)."""
 
     def __init__(self, scratch):
         # AEAD nonces, one per direction: the fixed IV part is written once when the
@@ -173,23 +173,6 @@ class RecordLayer:
         self.overhead1 = RECORD_HEADER + st.overhead()
         if self.cidw is not None:
             self.cidw.activated(self)         # its header carries the CID
-
-    def renegotiate(self):
-        """A renegotiation begins (RFC 5746; RFC 6347 4.1): the current epoch, its keys,
-        replay window and sequence numbers become the engine's epoch 0, in which the
-        new handshake runs; epoch 1 waits for the new keys."""
-        self.base += 1
-        self.read0 = self.read1
-        self.write0 = self.write1
-        self.prefix0 = self.prefix1
-        self.overhead0 = self.overhead1
-        self.w0.bits[:] = self.w1.bits
-        self.w0.top = self.w1.top
-        self.w1.reset()
-        self.seq[0] = self.seq[1]
-        self.seq[1] = 0
-        self.read1 = self.write1 = None
-        self.read_epoch = self.write_epoch = 0
 
     def write_overhead(self, epoch):
         """Bytes a record of the epoch adds to its plaintext, at most."""

@@ -43,6 +43,7 @@ _ERROR = 22
 _CLOSED = 21
 _C_HELLO = 1
 _S_HELLO = 10
+_RECORD_HEADER = 13
 # what a declined renegotiation gives back to the engine (e.reset() cleared it)
 _KEEP = ("suite", "kx", "ems", "secure_reneg", "session_id", "max_send", "max_recv", "psk",
          "psk_identity", "hint", "peer_key", "local_cert", "session_hash", "group",
@@ -115,7 +116,7 @@ class Renegotiation(Feature):
     def _begin(self, e, bind):
         e.reneg = self
         self.declined_by_peer = False
-        e.record.renegotiate()
+        _shift(e.record)
         e.metadata, self.md = self.md, e.metadata     # the new keys go to the other half
         e.reneg_bind = bind
 
@@ -163,9 +164,8 @@ class Renegotiation(Feature):
         rl.read0 = rl.write0 = None
         rl.prefix1 = rl.prefix0
         rl.overhead1 = rl.overhead0
-        rl.prefix0 = rl.overhead0 = 13
-        rl.w1.bits[:] = rl.w0.bits
-        rl.w1.top = rl.w0.top
+        rl.prefix0 = rl.overhead0 = _RECORD_HEADER
+        _copy_window(rl.w1, rl.w0)
         rl.w0.reset()
         rl.seq[1] = rl.seq[0]
         rl.seq[0] = 0
@@ -205,6 +205,28 @@ class Renegotiation(Feature):
             e._fail(x.code, x.alert)
             return x.code
         return NX_SUCCESS
+
+
+def _shift(rl):
+    """A renegotiation begins (RFC 6347 4.1): the record layer's current epoch, its
+    keys, replay window and sequence numbers become the engine's epoch 0, in which the
+    new handshake runs; epoch 1 waits for the new keys (record.RecordLayer)."""
+    rl.base += 1
+    rl.read0 = rl.read1
+    rl.write0 = rl.write1
+    rl.prefix0 = rl.prefix1
+    rl.overhead0 = rl.overhead1
+    _copy_window(rl.w0, rl.w1)
+    rl.w1.reset()
+    rl.seq[0] = rl.seq[1]
+    rl.seq[1] = 0
+    rl.read1 = rl.write1 = None
+    rl.read_epoch = rl.write_epoch = 0
+
+
+def _copy_window(dst, src):
+    dst.bits[:] = src.bits
+    dst.top = src.top
 
 
 def _done(e):
