@@ -24,18 +24,15 @@ CCM8 = 0xC0A8
 CELLS = {}              # (feature, peer, role) -> "pass" / "FAIL": the table make interop prints
 
 
-def cell(feature, peer, role, known=None):
-    """Records the test's outcome as one cell of the interop table; `known`: a failure
-    not mended yet (the test is also marked xfail), shown as such in the table (a dict:
-    per `mode` parameter)."""
+def cell(feature, peer, role):
+    """Records the test's outcome as one cell of the interop table."""
     import functools
 
     def deco(fn):
         @functools.wraps(fn)
         def run(*a, **kw):
             k = (feature, peer, role + (" (%s)" % kw["mode"] if "mode" in kw else ""))
-            kn = known.get(kw.get("mode")) if isinstance(known, dict) else known
-            CELLS[k] = "FAIL" if kn is None else "known failure: " + kn
+            CELLS[k] = "FAIL"
             fn(*a, **kw)
             CELLS[k] = "pass"
         return run
@@ -434,15 +431,8 @@ def _both_ways_with_our_client(session, net, udp_port, srv, tag, echo=False):
     assert got == line, srv.transcript()
 
 
-_OPENSSL_SERVER_RENEG = ("s_server takes our ChangeCipherSpec, then drops our epoch-2 Finished "
-                         "(it does not authenticate): not mended")
-
-
-@pytest.mark.parametrize("mode", [
-    pytest.param("allowed", marks=pytest.mark.xfail(strict=True, reason=_OPENSSL_SERVER_RENEG)),
-    "default"])
-@cell('renegotiation', 'OpenSSL 3.0', 'our client / s_server',
-      known={"allowed": _OPENSSL_SERVER_RENEG})
+@pytest.mark.parametrize("mode", ["allowed", "default"])
+@cell('renegotiation', 'OpenSSL 3.0', 'our client / s_server')
 def test_our_client_renegotiates_with_openssl_s_server(net, procs, mode):
     # OpenSSL 3 servers decline a client's renegotiation unless -client_renegotiation
     # (SSL_OP_ALLOW_CLIENT_RENEGOTIATION): then our client keeps its session and keys
@@ -468,9 +458,7 @@ def test_our_client_renegotiates_with_openssl_s_server(net, procs, mode):
     nx_secure_dtls_session_end(session, NX_NO_WAIT)
 
 
-@pytest.mark.xfail(strict=True, reason=_OPENSSL_SERVER_RENEG)
-@cell('renegotiation', 'OpenSSL 3.0', 's_server "r" HelloRequest / our client',
-      known=_OPENSSL_SERVER_RENEG)
+@cell('renegotiation', 'OpenSSL 3.0', 's_server "r" HelloRequest / our client')
 def test_openssl_s_server_renegotiates_with_our_client(net, procs):
     udp_port = free_udp_port()
     srv = OpenSSL.s_server(udp_port, CCM8)
@@ -526,4 +514,4 @@ def test_zz_result_table():
     for (f, peer, role), r in sorted(CELLS.items()):
         lines.append("| %s | %s | %s | %s |" % (f, peer, role, r))
     print("\nOptional features, interop\n" + "\n".join(lines))
-    assert all(v == "pass" or v.startswith("known failure") for v in CELLS.values()), CELLS
+    assert all(v == "pass" for v in CELLS.values()), CELLS

@@ -374,13 +374,16 @@ class Dtls:
             self.reneg = None
             self.reneg_bind = None   # else (our renegotiation_info, the peer's expected)
             self.record.reset()
+            # (a renegotiating ClientHello repeats the cookie: OpenSSL 3's s_server does
+            # not authenticate our Finished after one without it -- RFC 6347 4.2.6 leaves
+            # a cookie-less first ClientHello out of the handshake hash)
+            self.cookie_len = 0
         self.state = IDLE
         self.error = NX_SUCCESS
         self.suite = None
         self.kx = None
         self.ems = False
         self.secure_reneg = False
-        self.cookie_len = 0
         self.send_seq = 0            # next handshake message_seq we send
         self.flight.reset()
         self.peer_flight_seq = -1    # first message_seq of the peer's last complete flight
