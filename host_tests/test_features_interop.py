@@ -388,13 +388,19 @@ def _both_ways_with_our_server(ours, cli, tag):
     assert pump_until(lambda: line in b"".join(ours.got)), cli.transcript()
 
 
-@cell('renegotiation', 'OpenSSL 3.0', 's_client "R" / our server')
-def test_openssl_s_client_renegotiates_with_our_server(net, procs):
+def _s_client_with_our_server(net, procs):
+    """s_client (its stdin commands on) connected to our server, data both ways."""
     ours = _reneg_server(net)
     cli = OpenSSL.s_client("127.0.0.1", ours.port, CCM8, quiet=False)
     procs.append(cli)
     assert pump_until(ours.connected), cli.transcript()
     _both_ways_with_our_server(ours, cli, b"handshake")
+    return ours, cli
+
+
+@cell('renegotiation', 'OpenSSL 3.0', 's_client "R" / our server')
+def test_openssl_s_client_renegotiates_with_our_server(net, procs):
+    ours, cli = _s_client_with_our_server(net, procs)
     cli.write(b"R\n")
     assert pump_until(lambda: _renegotiated(ours.session())), cli.transcript()
     assert ours.session()._engine.record.base == 1          # epoch 2 now
@@ -405,11 +411,7 @@ def test_openssl_s_client_renegotiates_with_our_server(net, procs):
 @cell('renegotiation', 'OpenSSL 3.0', 'our server HelloRequest / s_client')
 def test_our_server_renegotiates_with_openssl_s_client(net, procs):
     from nxsecure.renegotiation import nxsecure_dtls_session_renegotiate
-    ours = _reneg_server(net)
-    cli = OpenSSL.s_client("127.0.0.1", ours.port, CCM8, quiet=False)
-    procs.append(cli)
-    assert pump_until(ours.connected), cli.transcript()
-    _both_ways_with_our_server(ours, cli, b"handshake")
+    ours, cli = _s_client_with_our_server(net, procs)
     st = nxsecure_dtls_session_renegotiate(ours.session(), TIMEOUT * NX_IP_PERIODIC_RATE)
     assert st == NX_SUCCESS, "%s %s" % (hex(st), cli.transcript())
     assert _renegotiated(ours.session())
@@ -431,6 +433,16 @@ def _both_ways_with_our_client(session, net, udp_port, srv, tag, echo=False):
     assert got == line, srv.transcript()
 
 
+def _our_client_with(net, udp_port, srv, echo=False):
+    """Our client (renegotiation on) connected to the peer server, data both ways."""
+    session, sock = _reneg_client(net)
+    st = nx_secure_dtls_client_session_start(session, sock, v4(), udp_port,
+                                             TIMEOUT * NX_IP_PERIODIC_RATE)
+    assert st == NX_SUCCESS, "%s %s" % (hex(st), srv.transcript())
+    _both_ways_with_our_client(session, net, udp_port, srv, b"handshake", echo)
+    return session
+
+
 @pytest.mark.parametrize("mode", ["allowed", "default"])
 @cell('renegotiation', 'OpenSSL 3.0', 'our client / s_server')
 def test_our_client_renegotiates_with_openssl_s_server(net, procs, mode):
@@ -442,11 +454,7 @@ def test_our_client_renegotiates_with_openssl_s_server(net, procs, mode):
                            extra=("-client_renegotiation",) if mode == "allowed" else ())
     procs.append(srv)
     assert srv.wait_output(b"ACCEPT", TIMEOUT), srv.transcript()
-    session, sock = _reneg_client(net)
-    st = nx_secure_dtls_client_session_start(session, sock, v4(), udp_port,
-                                             TIMEOUT * NX_IP_PERIODIC_RATE)
-    assert st == NX_SUCCESS, "%s %s" % (hex(st), srv.transcript())
-    _both_ways_with_our_client(session, net, udp_port, srv, b"handshake")
+    session = _our_client_with(net, udp_port, srv)
     st = nxsecure_dtls_session_renegotiate(session, TIMEOUT * NX_IP_PERIODIC_RATE)
     if mode == "allowed":
         assert st == NX_SUCCESS, "%s %s" % (hex(st), srv.transcript())
@@ -464,11 +472,7 @@ def test_openssl_s_server_renegotiates_with_our_client(net, procs):
     srv = OpenSSL.s_server(udp_port, CCM8)
     procs.append(srv)
     assert srv.wait_output(b"ACCEPT", TIMEOUT), srv.transcript()
-    session, sock = _reneg_client(net)
-    st = nx_secure_dtls_client_session_start(session, sock, v4(), udp_port,
-                                             TIMEOUT * NX_IP_PERIODIC_RATE)
-    assert st == NX_SUCCESS, "%s %s" % (hex(st), srv.transcript())
-    _both_ways_with_our_client(session, net, udp_port, srv, b"handshake")
+    session = _our_client_with(net, udp_port, srv)
     srv.write(b"r\n")
     assert pump_until(lambda: _renegotiated(session)), srv.transcript()
     _both_ways_with_our_client(session, net, udp_port, srv, b"renegotiation")
@@ -496,11 +500,7 @@ def test_our_client_renegotiates_with_gnutls_serv(net, procs, tmp_path):
                 "--echo", "--pskpasswd", _psk_file(tmp_path), "--pskhint", HINT.decode()])
     procs.append(srv)
     assert _serv_ready(srv), srv.transcript()
-    session, sock = _reneg_client(net)
-    st = nx_secure_dtls_client_session_start(session, sock, v4(), udp_port,
-                                             TIMEOUT * NX_IP_PERIODIC_RATE)
-    assert st == NX_SUCCESS, "%s %s" % (hex(st), srv.transcript())
-    _both_ways_with_our_client(session, net, udp_port, srv, b"handshake", echo=True)
+    session = _our_client_with(net, udp_port, srv, echo=True)
     st = nxsecure_dtls_session_renegotiate(session, TIMEOUT * NX_IP_PERIODIC_RATE)
     assert st == NX_SUCCESS, "%s %s" % (hex(st), srv.transcript())
     _both_ways_with_our_client(session, net, udp_port, srv, b"renegotiation", echo=True)

@@ -30,6 +30,27 @@ def _enable(p, client=True, server=True):
         assert nxsecure_dtls_server_renegotiation_enable(p.server, p.server_md2, n * md) == 0
 
 
+class _Connected:
+    """with _Connected(...) as p: a Pair with renegotiation enabled on the chosen ends,
+    connected; closed afterwards."""
+
+    def __init__(self, client=True, server=True):
+        self.p = Pair(SUITE)
+        self.ends = (client, server)
+
+    def __enter__(self):
+        try:
+            _enable(self.p, *self.ends)
+            assert self.p.connect() == NX_SUCCESS
+        except BaseException:
+            self.p.close()
+            raise
+        return self.p
+
+    def __exit__(self, *exc):
+        self.p.close()
+
+
 def _renegotiate(p, session, ticks=400):
     return nxsecure_dtls_session_renegotiate(session, ticks)
 
@@ -39,10 +60,6 @@ def _server_session(p):
         if s._engine.state == 20:
             return s
     return None
-
-
-def _alerts_seen(e):
-    return e.last_alert
 
 
 def test_services_check_arguments():
@@ -75,10 +92,7 @@ def _check_roundtrip(p, payload):
 
 
 def test_client_starts_renegotiation():
-    p = Pair(SUITE)
-    try:
-        _enable(p)
-        assert p.connect() == NX_SUCCESS
+    with _Connected() as p:
         _check_roundtrip(p, b"before")
         c = p.client._engine
         s = _server_session(p)
@@ -96,15 +110,10 @@ def test_client_starts_renegotiation():
         assert c.record.base == base + 2
         _check_roundtrip(p, b"after two")
         assert p.errors == []
-    finally:
-        p.close()
 
 
 def test_server_starts_renegotiation():
-    p = Pair(SUITE)
-    try:
-        _enable(p)
-        assert p.connect() == NX_SUCCESS
+    with _Connected() as p:
         _check_roundtrip(p, b"before")
         s = _server_session(p)
         st = _renegotiate(p, s)
@@ -114,15 +123,10 @@ def test_server_starts_renegotiation():
         assert c.record.base == 1 and s._engine.record.base == 1
         assert installed(c, Renegotiation).count == 1
         assert p.errors == []
-    finally:
-        p.close()
 
 
 def test_data_flows_while_renegotiating():
-    p = Pair(SUITE)
-    try:
-        _enable(p)
-        assert p.connect() == NX_SUCCESS
+    with _Connected() as p:
         c = p.client._engine
         # the client's ClientHello goes out; before the server answers, data in the
         # old epoch from the client reaches the server and comes back
@@ -136,15 +140,10 @@ def test_data_flows_while_renegotiating():
             tx_thread_sleep(1)
         assert c.reneg is None and c.state == 20 and c.record.base == 1
         _check_roundtrip(p, b"after")
-    finally:
-        p.close()
 
 
 def test_refused_by_default():
-    p = Pair(SUITE)
-    try:
-        _enable(p, server=False)            # the server does not allow it
-        assert p.connect() == NX_SUCCESS
+    with _Connected(server=False) as p:             # the server does not allow it
         st = _renegotiate(p, p.client)
         assert st == NX_SECURE_TLS_NO_RENEGOTIATION_ERROR, p.why(st)
         s = _server_session(p)
@@ -152,50 +151,35 @@ def test_refused_by_default():
         c = p.client._engine
         assert c.state == 20 and c.record.base == 0 and c.last_alert == (1, 100)
         _check_roundtrip(p, b"still the old keys")
-    finally:
-        p.close()
 
 
 def test_client_declines_servers_hello_request_by_default():
-    p = Pair(SUITE)
-    try:
-        _enable(p, client=False)
-        assert p.connect() == NX_SUCCESS
+    with _Connected(client=False) as p:
         s = _server_session(p)
         st = _renegotiate(p, s)
         assert st == NX_SECURE_TLS_NO_RENEGOTIATION_ERROR, p.why(st)
         assert s._engine.state == 20 and s._engine.last_alert == (1, 100)
         _check_roundtrip(p, b"still the old keys")
-    finally:
-        p.close()
 
 
 def test_callback_declines():
-    p = Pair(SUITE)
-    try:
-        _enable(p)
+    with _Connected() as p:
         seen = []
 
         def no(session):
             seen.append(session)
             return NX_SECURE_TLS_NO_RENEGOTIATION_ERROR
         assert nxsecure_dtls_server_renegotiate_callback_set(p.server, no) == NX_SUCCESS
-        assert p.connect() == NX_SUCCESS
         assert _renegotiate(p, p.client) == NX_SECURE_TLS_NO_RENEGOTIATION_ERROR
         assert len(seen) == 1
         assert nxsecure_dtls_server_renegotiate_callback_set(p.server, None) == NX_SUCCESS
         assert _renegotiate(p, p.client) == NX_SUCCESS
         _check_roundtrip(p, b"ok")
-    finally:
-        p.close()
 
 
 def test_refused_without_the_binding():
     # the initial handshake did not negotiate RFC 5746: neither side renegotiates
-    p = Pair(SUITE)
-    try:
-        _enable(p)
-        assert p.connect() == NX_SUCCESS
+    with _Connected() as p:
         c = p.client._engine
         s = _server_session(p)
         c.secure_reneg = False
@@ -207,15 +191,10 @@ def test_refused_without_the_binding():
         assert _renegotiate(p, p.client) == NX_SECURE_TLS_NO_RENEGOTIATION_ERROR
         assert s._engine.record.base == 0
         _check_roundtrip(p, b"still")
-    finally:
-        p.close()
 
 
 def test_wrong_verify_data_fails_with_handshake_failure():
-    p = Pair(SUITE)
-    try:
-        _enable(p)
-        assert p.connect() == NX_SUCCESS
+    with _Connected() as p:
         c = p.client._engine
         s = _server_session(p)
         # the client binds to a Finished the server never saw
@@ -224,25 +203,20 @@ def test_wrong_verify_data_fails_with_handshake_failure():
         assert st == NX_SECURE_TLS_ALERT_RECEIVED, p.why(st)
         assert c.last_alert == (2, 40)                  # handshake_failure
         assert s._engine.error == NX_SECURE_TLS_RENEGOTIATION_EXTENSION_ERROR
-    finally:
-        p.close()
 
 
 def test_server_checks_the_scsv_in_a_renegotiation():
     # RFC 5746 3.7: a renegotiating ClientHello with the SCSV is refused
     import nxsecure.dtls_client as DC
-    p = Pair(SUITE)
     push = DC.push_client_hello
-    try:
-        _enable(p)
-        assert p.connect() == NX_SUCCESS
 
-        def with_scsv(w, random, cookie, suites, **kw):
-            push(w, random, cookie, list(suites) + [0x00FF], **kw)
+    def with_scsv(w, random, cookie, suites, **kw):
+        push(w, random, cookie, list(suites) + [0x00FF], **kw)
+    with _Connected() as p:
         DC.push_client_hello = with_scsv
-        st = _renegotiate(p, p.client)
+        try:
+            st = _renegotiate(p, p.client)
+        finally:
+            DC.push_client_hello = push
         assert st == NX_SECURE_TLS_ALERT_RECEIVED, p.why(st)
         assert p.client._engine.last_alert == (2, 40)
-    finally:
-        DC.push_client_hello = push
-        p.close()
