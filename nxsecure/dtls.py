@@ -845,7 +845,9 @@ class Dtls:
 
     # ================================================================ timers
     def _stop(self):
-        """No more timers: the handshake is over one way or another."""
+        """No more timers: the handshake is over one way or another (a renegotiation
+        too: no more data in its epochs)."""
+        self.reneg = None
         self.hs_deadline = None
         self._arm(None)
 

@@ -99,12 +99,11 @@ class Renegotiation(Feature):
         cb = self.callback
         if cb is not None and cb(e.owner) != NX_SUCCESS:
             return False
-        if e.is_client:
-            self._client_start(e, now)
-            # RFC 6347 4.2.2: the server's messages go on from its HelloRequest's
-            e.reasm.reset(seq + 1)
-        else:
-            self._server_start(e, whole, seq, now)
+        if not e.is_client:
+            return self._server_start(e, whole, seq, now)
+        self._client_start(e, now)
+        # RFC 6347 4.2.2: the server's messages go on from its HelloRequest's
+        e.reasm.reset(seq + 1)
         return True
 
     # --- the new handshake
@@ -132,7 +131,7 @@ class Renegotiation(Feature):
         f = e.flight
         n = len(whole)
         if n > len(f.buf):
-            return
+            return False                    # declined (no_renegotiation)
         # RFC 6347 4.2.2: our messages go on from our HelloRequest's message_seq, or
         # answer with the ClientHello's (as to a first ClientHello)
         nxt = e.send_seq if e.reneg is self else seq
@@ -149,6 +148,7 @@ class Renegotiation(Feature):
         e._set_state(_S_HELLO)
         e.role.start(e, now)
         self._deadline(e, now)
+        return True
 
     def _deadline(self, e, now):
         if e.state != _ERROR:

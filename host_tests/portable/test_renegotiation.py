@@ -142,6 +142,22 @@ def test_data_flows_while_renegotiating():
         _check_roundtrip(p, b"after")
 
 
+def test_a_failed_renegotiation_ends_the_session():
+    # a renegotiation that fails (here: its handshake gives up) leaves no epoch to send in
+    with _Connected() as p:
+        c = p.client._engine
+        assert nxsecure_dtls_session_renegotiate(p.client, NX_NO_WAIT) in (NX_CONTINUE,
+                                                                           NX_SUCCESS)
+        if c.reneg is not None:
+            c._fail(NX_SECURE_TLS_HANDSHAKE_TIMEOUT, None)
+        assert c.state == 22 and c.reneg is None
+        st, pkt = nx_secure_dtls_packet_allocate(p.client, p.pool, NX_NO_WAIT)
+        assert st == NX_SUCCESS
+        assert nx_packet_data_append(pkt, b"x", 1, p.pool, NX_NO_WAIT) == 0
+        assert nx_secure_dtls_session_send(p.client, pkt, p.addr, 5684) == NX_NOT_CONNECTED
+        nx_packet_release(pkt)
+
+
 def test_refused_by_default():
     with _Connected(server=False) as p:             # the server does not allow it
         st = _renegotiate(p, p.client)
