@@ -58,6 +58,7 @@ package("nxsecure", files=[
     "heartbeat.py",
     "resumption.py",
     "connection_id.py",
+    "renegotiation.py",
     "sni.py",
     "session_info.py",
     "alpn.py",
