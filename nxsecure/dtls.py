@@ -309,14 +309,6 @@ def psk_premaster(other, psk):
     return bytes(out)
 
 
-def kx_for(suite):
-    """The key exchange object of a suite row (kx.py only for the others than PSK)."""
-    if suite.nx_secure_tls_public_cipher == crypto.TLS_KX_PSK:
-        return PSK_KX
-    from . import kx
-    return kx.kx_for(suite)
-
-
 def _role(is_client):
     # the role's messages and state table; a profile installs only its roles
     return __import__("nxsecure.dtls_client" if is_client else "nxsecure.dtls_server",
@@ -443,9 +435,18 @@ class Dtls:
         return self.role.start(self, now)
 
     def choose_suite(self, row):
-        """The negotiated suite and its key exchange."""
+        """The negotiated suite, its key exchange and PRF; a suite whose PRF hashes
+        with more than SHA-256 brings its transcript (crypto/suites384.py)."""
         self.suite = row
-        self.kx = kx_for(row)
+        if row.nx_secure_tls_public_cipher == crypto.TLS_KX_PSK:
+            self.kx = PSK_KX
+        else:                       # kx.py only for the others than PSK
+            from . import kx
+            self.kx = kx.kx_for(row)
+        p = row.nx_secure_tls_prf
+        self.prf = p.prf
+        if hasattr(p, "transcript"):
+            self.transcript = p.transcript(self, self.transcript)
 
     def usable(self, row):
         """A suite can be negotiated if we hold the credentials it needs: a PSK, or for
@@ -691,10 +692,10 @@ class Dtls:
             session_hash = self.transcript.digest()
             self.session_hash = session_hash
             if self.ems:
-                ms = self.table.prf(pms, b"extended master secret", session_hash, 48)
+                ms = self.prf(pms, b"extended master secret", session_hash, 48)
             else:
-                ms = self.table.prf(pms, b"master secret",
-                                    bytes(self.client_random) + bytes(self.server_random), 48)
+                ms = self.prf(pms, b"master secret",
+                              bytes(self.client_random) + bytes(self.server_random), 48)
             self.master[:] = ms
         self.owner._dtls_keylog(self.client_random, self.master)
         s = self.suite
@@ -702,8 +703,8 @@ class Dtls:
         key_n = s.nx_secure_tls_session_key_size
         iv_n = s.nx_secure_tls_iv_size
         total = 2 * (mac_n + key_n + iv_n)
-        kb = self.table.prf(self.master, b"key expansion",
-                            bytes(self.server_random) + bytes(self.client_random), total)
+        kb = self.prf(self.master, b"key expansion",
+                      bytes(self.server_random) + bytes(self.client_random), total)
         md = self.metadata
         md[:total] = kb
         k = md[:total]
@@ -733,7 +734,7 @@ class Dtls:
 
     def _verify_data(self, label):
         # RFC 5246 7.4.9: PRF(master_secret, finished_label, Hash(handshake_messages))[0..11]
-        return self.table.prf(self.master, label, self.transcript.digest(), 12)
+        return self.prf(self.master, label, self.transcript.digest(), 12)
 
     def push_finished(self, label):
         vd = self._verify_data(label)

@@ -51,6 +51,10 @@ SERVER = (
 CERTS = (
     "nxsecure/certs.py",
     "nxsecure/kx.py",
+    "nxsecure/crypto/suites384.py",     # the AES-256 suites (described to the table)
+    "nxsecure/crypto/sha384_prf.py",    # their SHA-384 PRF and transcript, on first use
+    "nxsecure/crypto/sha512.py",        # SHA-384/512 where hashlib has none (SHA-384 suites,
+    "nxsecure/crypto/sha512_viper.py",  # ECDSA-SHA384): its native compression's source
 )
 # Optional features of issue 14 (sleepy, roaming devices), each loaded only when the
 # application turns it on (nxsecure/feature.py is the hooks' base). The full profile
@@ -61,6 +65,15 @@ FEATURES = {
     "resumption": ("nxsecure/feature.py", "nxsecure/resumption.py"),
     "connection-id": ("nxsecure/feature.py", "nxsecure/connection_id.py"),
     "renegotiation": ("nxsecure/feature.py", "nxsecure/renegotiation.py"),
+    # issue 15: server names (SNI, RFC 6066 3) and the host name a client checks; what a
+    # handshake negotiated and the peer's chain (getters, no hooks)
+    "server-name": ("nxsecure/feature.py", "nxsecure/sni.py"),
+    "session-info": ("nxsecure/session_info.py",),
+    "alpn": ("nxsecure/feature.py", "nxsecure/alpn.py"),    # RFC 7301, PSK or certificates
+    # the AES-256 suites for a PSK board (TLS_PSK_WITH_AES_256_GCM_SHA384, _CCM, _CCM_8);
+    # the certificate code installs them anyway
+    "aes-256": ("nxsecure/crypto/suites384.py", "nxsecure/crypto/sha384_prf.py",
+                "nxsecure/crypto/sha512.py", "nxsecure/crypto/sha512_viper.py"),
 }
 # The module an application imports to turn each feature on.
 FEATURE_MODULE = {
@@ -69,6 +82,10 @@ FEATURE_MODULE = {
     "resumption": "nxsecure.resumption",
     "connection-id": "nxsecure.connection_id",
     "renegotiation": "nxsecure.renegotiation",
+    "server-name": "nxsecure.sni",
+    "session-info": "nxsecure.session_info",
+    "alpn": "nxsecure.alpn",
+    "aes-256": "nxsecure.crypto.suites384",
 }
 
 
@@ -107,8 +124,12 @@ def _tree(top):
 
 def profiles():
     """name -> tuple of repository-relative .py paths."""
-    full = (CORE + CLIENT + SERVER + CERTS + _tree("nxsecure/x509") + _tree("nxsecure/pk")
-            + _features())
+    full = []
+    for f in (CORE + CLIENT + SERVER + CERTS + _tree("nxsecure/x509") + _tree("nxsecure/pk")
+              + _features()):
+        if f not in full:           # the aes-256 feature's files are CERTS' too
+            full.append(f)
+    full = tuple(full)
     return {
         "psk-client": CORE + CLIENT,
         "psk-server": CORE + SERVER,
@@ -146,7 +167,12 @@ CEILING = {
     # + issue 18's verifier (name constraints, CRLs); + issue 14's optional features'
     # files (installed, loaded on use: +19.6 KB .mpy) and the core's hooks (+0.6 KB heap)
     # + renegotiation's file (+5.4 KB .mpy)
-    "full": {"heap": 117500, "mpy": 189000},
+    # + issue 15's certificate-side modules (server names, session getters, PEM/PKCS#8,
+    # SHA-384/512 for boards, ALPN, P-384 groups, the AES-256 suites: installed, loaded on
+    # use; +24.9 KB .mpy) and what the certificate code loads with `import nxsecure` (the
+    # AES-256 suites described to the table, the NetX group services: +3.0 KB heap;
+    # measured 119040 B heap, 211079 B .mpy: tools/footprint.py --profile full)
+    "full": {"heap": 121500, "mpy": 215400},
 }
 
 
