@@ -5,7 +5,8 @@
 #   CBC   ctx.encrypt(iv, buf, off, n) / ctx.decrypt(iv, buf, off, n)
 #   HMAC  ctx.mac(head, buf, off, n, out, out_off)
 # Hash methods carry `new` (a hashlib-style constructor), PRF methods carry
-# `prf(secret, label, seed, n) -> bytes`.
+# `prf(secret, label, seed, n) -> bytes`; an HMAC method may carry `hmac(key, *parts) ->
+# bytes`, a one-shot form that needs no context.
 # A backend (CryptoBackend) is the set of methods one platform provides; the crypto table
 # (nxsecure/crypto/table.py) builds cipher-suite rows from it. This module imports no
 # algorithm code until portable_backend() is called.
@@ -108,67 +109,78 @@ class CryptoBackend:
         return "<CryptoBackend " + self.name + ">"
 
 
-def ecb_block_cipher_factory(ecb_new):
-    """block_cipher_factory over a platform AES-ECB constructor such as MicroPython's
-    `cryptolib.aes` (called as ecb_new(key, 1)); see aes.EcbBlock."""
-    from .aes import EcbBlock
+def engine_works(aes_new):
+    """True when aes_new behaves as the modes need (see portable_backend): ECB, and CBC
+    whose IV carries over from one call to the next, both in place. Checked with
+    FIPS-197 C.1 and NIST SP 800-38A F.2.1 (first two blocks, one call each)."""
+    from binascii import unhexlify
+    try:
+        b = bytearray(unhexlify("00112233445566778899aabbccddeeff"))
+        aes_new(bytes(range(16)), 1).encrypt(b, b)
+        if b != unhexlify("69c4e0d86a7b0430d8cdb78070b4c55a"):
+            return False
+        c = aes_new(unhexlify("2b7e151628aed2a6abf7158809cf4f3c"), 2, bytes(range(16)))
+        b = bytearray(unhexlify("6bc1bee22e409f96e93d7e117393172a"
+                                "ae2d8a571e03ac9c9eb76fac45af8e51"))
+        v = memoryview(b)
+        c.encrypt(v[0:16], v[0:16])
+        c.encrypt(v[16:32], v[16:32])
+        return b == unhexlify("7649abac8119b246cee98e9b12e9197d"
+                              "5086cb9b507219ee95db113a917678b2")
+    except (ValueError, TypeError, OSError):
+        return False
 
-    def factory(key):
-        return EcbBlock(ecb_new, key)
-    return factory
+
+# Metadata bytes one context of each mode needs (the modes' SCRATCH_SIZE; a test checks
+# they agree): here so that a backend can be described without importing the modes,
+# which are loaded when a context of theirs is first made.
+_CCM_SCRATCH = const(336)
+_GCM_SCRATCH = const(692)
+_CBC_SCRATCH = const(176)
 
 
-def portable_backend(block_cipher_factory=None):
-    """The pure-Python backend (runs on MicroPython). Block cipher: the pure-Python AES
-    with round keys in the context's metadata, or block_cipher_factory(key) -> an object
-    with encrypt_block(src, so, dst, do) (and decrypt_block for CBC), e.g.
-    ecb_block_cipher_factory(cryptolib.aes)."""
+def portable_backend(aes_new=None):
+    """The modes of this package (they run on MicroPython) over an AES engine: aes_new is
+    MicroPython's cryptolib.aes, or anything with its interface (aes_new(key, 1) ECB,
+    aes_new(key, 2, iv) CBC, encrypt/decrypt(in_buf, out_buf) over whole blocks); None
+    means the pure-Python AES (nxsecure.crypto.aes.new). The modes' byte work runs in
+    the kernels of kernel.py (native code where the firmware compiles it)."""
     import hashlib
-    from . import aes, ccm, gcm, cbc, mac, prf
+    from . import mac, prf
 
-    if block_cipher_factory is None:
-        def block(key, md, r, decrypt):
-            return aes.AES(key, md[0:r], decrypt)
-
-        def rk_size(key_bytes, decrypt):
-            return aes.schedule_size(key_bytes, decrypt)
+    if aes_new is None:
+        def aes_new(key, mode, iv=None):
+            from .aes import new
+            return new(key, mode, iv)
         tag = "portable"
     else:
-        def block(key, md, r, decrypt):
-            return block_cipher_factory(key)
-
-        def rk_size(key_bytes, decrypt):
-            return 0
         tag = "portable+platform-aes"
 
     def ccm_method(key_bits, tag_len, algorithm):
-        r = rk_size(key_bits >> 3, False)
-
         def init(key, md):
-            return ccm.CCM(block(key, md, r, False), tag_len, 3, md[r:r + ccm.SCRATCH_SIZE])
+            from .ccm import CCM
+            return CCM(aes_new, key, tag_len, 3, md)
         return NX_CRYPTO_METHOD("AES-%d-CCM%s" % (key_bits, "-8" if tag_len == 8 else ""),
                                 algorithm, key_bits, AEAD_NONCE_BITS, tag_len * 8, 16,
-                                r + ccm.SCRATCH_SIZE, init)
+                                _CCM_SCRATCH, init)
 
     def gcm_method(key_bits):
-        r = rk_size(key_bits >> 3, False)
-
         def init(key, md):
-            return gcm.GCM(block(key, md, r, False), 16, md[r:r + gcm.SCRATCH_SIZE])
+            from .gcm import GCM
+            return GCM(aes_new, key, 16, md)
         return NX_CRYPTO_METHOD("AES-%d-GCM" % key_bits, NX_CRYPTO_ENCRYPTION_AES_GCM_16,
-                                key_bits, AEAD_NONCE_BITS, 128, 16, r + gcm.SCRATCH_SIZE, init)
+                                key_bits, AEAD_NONCE_BITS, 128, 16, _GCM_SCRATCH, init)
 
     def cbc_method(key_bits):
-        r = rk_size(key_bits >> 3, True)
-
         def init(key, md):
-            return cbc.CBC(block(key, md, r, True), md[r:r + cbc.SCRATCH_SIZE])
+            from .cbc import CBC
+            return CBC(aes_new, key, md)
         return NX_CRYPTO_METHOD("AES-%d-CBC" % key_bits, NX_CRYPTO_ENCRYPTION_AES_CBC,
-                                key_bits, 128, 0, 16, r + cbc.SCRATCH_SIZE, init)
+                                key_bits, 128, 0, 16, _CBC_SCRATCH, init)
 
     def hmac_method(name, algorithm, new, digest_bits):
         def init(key, md):
-            return mac.HMAC(key, new, 64, md)
+            return mac.HMAC(key, new, 64, md, digest_bits >> 3)
         return NX_CRYPTO_METHOD(name, algorithm, digest_bits, 0, digest_bits, 64,
                                 mac.pads_size(64), init, False)
 
@@ -181,6 +193,7 @@ def portable_backend(block_cipher_factory=None):
     b.sha256 = hash_method("SHA-256", NX_CRYPTO_HASH_SHA256, hashlib.sha256, 256, 64)
     b.hmac_sha256 = hmac_method("HMAC-SHA256", NX_CRYPTO_AUTHENTICATION_HMAC_SHA2_256,
                                 hashlib.sha256, 256)
+    b.hmac_sha256.hmac = mac.hmac_sha256        # one-shot form for the handshake
     sha1 = getattr(hashlib, "sha1", None)       # absent on some MicroPython builds
     if sha1 is not None:
         b.sha1 = hash_method("SHA-1", NX_CRYPTO_HASH_SHA1, sha1, 160, 64)
