@@ -1,0 +1,344 @@
+"""Crypto costs on a MicroPython board (or host): record protection per suite, the
+handshake's PRF/HMAC, P-256 and X25519, with the heap each needs. Prints readable lines
+and one line MPCRYPTO {json}.
+
+    # emulated RP2040 (../shared/firmware/rp2040, after `npm ci` there), .mpy tree on flash:
+    node run.js --put build/mpy/nxsecure:/lib/nxsecure --put bench/mp_crypto.py:/lib/ \\
+        -c "import sys; sys.argv[:] = ['x', 'records']" -c "import mp_crypto"
+    # 32-bit unix MicroPython, .mpy tree from `python tools/mpy_sizes.py --out DIR`:
+    MICROPYPATH=DIR:bench micropython-v1.27.0-unix-i386-static bench/mp_crypto.py records
+    # WebAssembly build (no cryptolib: pure-Python AES):
+    node tools/mp_run.js --seed-random bench/mp_crypto.py records
+    python bench/mp_crypto.py records              # CPython, for comparison
+
+Sections (argv; default: records prf): records, prf, p256, x25519, kernels.
+Options: --size N (record payload, 100), --n N (repetitions, 20), --peak (also find
+the smallest free heap each public-key operation runs in: slow), --load (import the
+whole stack first, certificates and key exchange included, as an ECDHE-ECDSA client
+holds it: the garbage collector then has that much live heap to walk).
+
+Times are time.ticks_us() differences (emulated time on the RP2040 emulator: what a
+125 MHz RP2040 takes). "alloc" is gc.mem_alloc() growth with the GC held; "peak" is the
+smallest gc.mem_free() (1 KB steps, the rest held by ballast) in which the operation
+completes with the GC on.
+"""
+import gc
+import sys
+
+try:
+    import time
+    _us = time.ticks_us
+    _diff = time.ticks_diff
+except AttributeError:                     # CPython
+    import time
+
+    def _us():
+        return int(time.perf_counter() * 1000000)
+
+    def _diff(a, b):
+        return a - b
+
+IS_MP = sys.implementation.name == "micropython"
+if not IS_MP:
+    import os
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+OUT = {"impl": sys.implementation.name}
+
+
+def alloc(fn):
+    """(us, bytes allocated) of one fn() with the GC held (bytes: MicroPython only)."""
+    if not IS_MP:
+        t = _us()
+        fn()
+        return _diff(_us(), t), 0
+    gc.collect()
+    gc.disable()
+    try:
+        m = gc.mem_alloc()
+        t = _us()
+        fn()
+        t = _diff(_us(), t)
+        return t, gc.mem_alloc() - m
+    finally:
+        gc.enable()
+
+
+def timed(fn, n):
+    """Mean us of fn() over n calls, the GC on (what an application sees)."""
+    gc.collect()
+    t = _us()
+    for _ in range(n):
+        fn()
+    return _diff(_us(), t) // n
+
+
+def peak(fn):
+    """Smallest free heap (bytes, 1 KB steps) fn() completes in, the GC on; None off
+    MicroPython. Ballast chunks hold the rest of the heap."""
+    if not IS_MP:
+        return None
+    gc.collect()
+    lo = 0
+    hi = gc.mem_free()
+    while hi - lo > 1024:
+        mid = (lo + hi) // 2
+        ok = _run_with_free(fn, mid)
+        if ok:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def _run_with_free(fn, target):
+    ballast = []
+    gc.collect()
+    size = 16384
+    try:
+        while size >= 64:
+            while gc.mem_free() - size > target:
+                ballast.append(bytearray(size - 16))
+            size >>= 1
+    except MemoryError:
+        pass
+    try:
+        fn()
+        return True
+    except MemoryError:
+        return False
+    finally:
+        ballast = None
+        gc.collect()
+
+
+def line(name, **kv):
+    OUT[name] = kv
+    print(name, " ".join("%s=%s" % (k, kv[k]) for k in sorted(kv)))
+
+
+# --- records -------------------------------------------------------------------------
+
+def records(size, n):
+    from nxsecure import port
+    from nxsecure.crypto import kernel
+    from nxsecure.crypto.table import make_tls_crypto
+    from nxsecure.record import RecordLayer, CipherState, SCRATCH_SIZE
+    backend = port.crypto_backend()
+    OUT["backend"] = backend.name
+    kernels = [("native", kernel.native()), ("python", kernel.python())]
+    nonce = bytes(range(12))
+    aad = bytes(13)
+    buf = bytearray(size + 64)
+    for kname, k in kernels:
+        if k is None:
+            continue
+        kernel.use(k)
+        for name in ("aes_128_ccm_8", "aes_128_ccm", "aes_128_gcm"):
+            m = getattr(backend, name)
+            ctx = m.init(bytes(16))
+            tag = ctx.tag_size
+
+            def seal():
+                ctx.seal(nonce, aad, buf, 21, size)
+
+            def opn():
+                if not ctx.open(nonce, aad, buf, 21, size + tag):
+                    raise AssertionError("open failed")
+
+            def both():
+                seal()
+                opn()
+            seal_us = timed(seal, n)
+            open_us = timed(both, n) - seal_us
+            line("ctx %s %s %dB" % (name, kname, size), seal_us=seal_us, open_us=open_us,
+                 alloc=alloc(both)[1])
+        ctx = backend.aes_128_cbc.init(bytes(16))
+        blocks = (size + 15) & ~15
+        iv = bytes(16)
+
+        def cbc_both():
+            ctx.encrypt(iv, buf, 16, blocks)
+            ctx.decrypt(iv, buf, 16, blocks)
+        line("ctx aes_128_cbc %s %dB" % (kname, blocks),
+             encrypt_us=timed(lambda: ctx.encrypt(iv, buf, 16, blocks), n),
+             decrypt_us=timed(lambda: ctx.decrypt(iv, buf, 16, blocks), n),
+             alloc=alloc(cbc_both)[1])
+        mac = backend.hmac_sha256.init(bytes(32))
+        out = bytearray(32)
+        line("ctx hmac_sha256 %dB" % size,
+             us=timed(lambda: mac.mac(aad, buf, 16, size, out, 0), n),
+             alloc=alloc(lambda: mac.mac(aad, buf, 16, size, out, 0))[1])
+        # the record layer around the context: what one application record costs
+        from nxsecure.const import (TLS_PSK_WITH_AES_128_CCM_8, TLS_PSK_WITH_AES_128_GCM_SHA256,
+                                    TLS_PSK_WITH_AES_128_CBC_SHA256, NX_SUCCESS)
+        for suite, sname in ((TLS_PSK_WITH_AES_128_CCM_8, "ccm8"),
+                             (TLS_PSK_WITH_AES_128_GCM_SHA256, "gcm"),
+                             (TLS_PSK_WITH_AES_128_CBC_SHA256, "cbc")):
+            row = make_tls_crypto(backend, [suite]).find(suite)
+            md = memoryview(bytearray(4 * row.metadata_size))
+            q = row.metadata_size
+            kb = bytes(range(row.key_block_size))
+            mk = kb[0:row.mac_key_size]
+            key = kb[0:16]
+            iv = kb[0:row.nx_secure_tls_iv_size]
+            wl = RecordLayer(memoryview(bytearray(SCRATCH_SIZE)))
+            rl = RecordLayer(memoryview(bytearray(SCRATCH_SIZE)))
+            wl.set_pending(None, CipherState(row, key, mk, iv, md[0:q], md[q:2 * q]))
+            rl.set_pending(CipherState(row, key, mk, iv, md[2 * q:3 * q], md[3 * q:]), None)
+            wl.activate_write()
+            rl.activate_read()
+            rec = bytearray(1536)
+            pre = wl.write_prefix(1)
+
+            def seal_rec():
+                return wl.seal(rec, 0, 23, 1, size)
+
+            def open_rec():
+                total = seal_rec()
+                if rl.open(rec, 0, total) != NX_SUCCESS:
+                    raise AssertionError("record open failed")
+                rl.accept()
+            for i in range(size):
+                rec[pre + i] = i & 0xFF
+            s_us = timed(seal_rec, n)
+            o_us = timed(open_rec, n) - s_us
+            line("record %s %s %dB" % (sname, kname, size), seal_us=s_us, open_us=o_us,
+                 total_us=s_us + o_us, alloc=alloc(open_rec)[1])
+    kernel.use(None)
+
+
+# --- handshake PRF / HMAC -------------------------------------------------------------
+
+def prf(n):
+    from nxsecure.crypto.prf import prf as tls_prf
+    from nxsecure.crypto.mac import hmac_sha256
+    secret = bytes(range(48))
+    seed = bytes(64)
+    for size, what in ((48, "master secret"), (40, "key block (CCM_8)"), (12, "finished")):
+        line("prf %dB" % size, what=what.replace(" ", "_"),
+             us=timed(lambda: tls_prf(secret, b"key expansion", seed, size), n),
+             alloc=alloc(lambda: tls_prf(secret, b"key expansion", seed, size))[1])
+    line("hmac_sha256 32B key 100B", us=timed(lambda: hmac_sha256(secret[:32], seed, seed[:36]), n))
+
+
+# --- public key -----------------------------------------------------------------------
+
+def _rand(seed):
+    import hashlib
+    st = [0]
+
+    def rand(k):
+        out = b""
+        while len(out) < k:
+            st[0] += 1
+            out += hashlib.sha256(seed + st[0].to_bytes(4, "big")).digest()
+        return out[:k]
+    return rand
+
+
+def p256(n, want_peak):
+    import hashlib
+    from nxsecure import port
+    from nxsecure.pk.keys import EcKey
+    pk = port.pk_backend()
+    OUT["pk_backend"] = pk.name
+    rand = _rand(b"bench")
+    gc.collect()
+    t = _us()
+    pk.ecdh_keypair(23, rand)
+    line("p256 first keypair", us=_diff(_us(), t))
+    kp = [None]
+
+    def keypair():
+        kp[0] = pk.ecdh_keypair(23, rand)
+    peer = pk.ecdh_keypair(23, rand)
+    keypair()
+    priv, pub = kp[0]
+    digest = hashlib.sha256(b"bench").digest()
+    key = EcKey(23, pub, priv)
+    sig = pk.ecdsa_sign(23, key, "sha256", digest)
+    ops = (("keypair", keypair),
+           ("ecdh", lambda: pk.ecdh(23, priv, peer[1])),
+           ("sign", lambda: pk.ecdsa_sign(23, key, "sha256", digest)),
+           ("verify", lambda: pk.ecdsa_verify(23, pub, "sha256", digest, sig)))
+    if not pk.ecdsa_verify(23, pub, "sha256", digest, sig):
+        raise AssertionError("verify failed")
+    for name, fn in ops:
+        kv = {"us": timed(fn, n)}
+        if want_peak:
+            kv["peak"] = peak(fn)
+        line("p256 " + name, **kv)
+
+
+def x25519(n, want_peak):
+    from nxsecure import port
+    pk = port.pk_backend()
+    rand = _rand(b"x25519")
+    priv, pub = pk.x25519_keypair(rand)
+    peer = pk.x25519_keypair(rand)
+    for name, fn in (("keypair", lambda: pk.x25519_keypair(rand)),
+                     ("shared", lambda: pk.x25519(priv, peer[1]))):
+        kv = {"us": timed(fn, n)}
+        if want_peak:
+            kv["peak"] = peak(fn)
+        line("x25519 " + name, **kv)
+
+
+def kernels():
+    """What compiling the native kernels costs (run first, in a fresh interpreter)."""
+    from nxsecure.crypto import kernel
+    gc.collect()
+    live = gc.mem_alloc() if IS_MP else 0
+    t, a = alloc(kernel.native)
+    gc.collect()
+    line("native kernels", available=kernel.native() is not None, compile_us=t,
+         compile_alloc=a, live=(gc.mem_alloc() - live) if IS_MP else 0)
+
+
+def main(argv):
+    size = 100
+    n = 20
+    want_peak = False
+    what = []
+    i = 1
+    while i < len(argv):
+        a = argv[i]
+        if a == "--size":
+            i += 1
+            size = int(argv[i])
+        elif a == "--n":
+            i += 1
+            n = int(argv[i])
+        elif a == "--peak":
+            want_peak = True
+        else:
+            what.append(a)
+        i += 1
+    what = what or ["records", "prf"]
+    if "--load" in what:
+        what.remove("--load")
+        import nxsecure                                       # noqa: F401
+        from nxsecure import kx, x509, certs                  # noqa: F401
+        gc.collect()
+        OUT["loaded"] = {"mem_alloc": gc.mem_alloc() if IS_MP else 0,
+                         "mem_free": gc.mem_free() if IS_MP else 0}
+        print("loaded", OUT["loaded"])
+    if "kernels" in what:
+        kernels()
+    if "records" in what:
+        records(size, n)
+    if "prf" in what:
+        prf(n)
+    if "p256" in what:
+        p256(max(1, n // 10), want_peak)
+    if "x25519" in what:
+        x25519(max(1, n // 10), want_peak)
+    try:
+        import json
+    except ImportError:
+        import ujson as json
+    print("MPCRYPTO " + json.dumps(OUT))
+
+
+main(sys.argv)
