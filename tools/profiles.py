@@ -35,7 +35,8 @@ CORE = (
     "nxsecure/crypto/prf.py",
     "nxsecure/crypto/gcm.py",
     "nxsecure/crypto/cbc.py",
-    "nxsecure/crypto/aes.py",           # imported by the portable backend today
+    "nxsecure/crypto/kernel.py",
+    "nxsecure/crypto/kernel_viper.py",  # read once to compile the native kernels
     "nxsecure/port/__init__.py",
     "nxsecure/port/micropython.py",
     "nxsecure/port/rngcheck.py",        # the random source's health check, on first use
