@@ -51,7 +51,7 @@ class Curve:
 
 
 # The P-256 comb (see _comb_table): 32 affine points, each x || y as 64 bytes, both
-# little-endian (the layout p256_native reads as 16-bit limbs); 32 small objects, not
+# little-endian (the layout nxsecure.pk.native reads as 16-bit limbs); 32 small objects, not
 # one 2 KB one, so that loading the module needs no large free block. Computed once
 # with _comb_table(P256), checked against it by host_tests/portable/test_pk_vectors.py.
 _P256_COMB = (
@@ -371,29 +371,31 @@ def _comb_add(x, y, z, tab, sz, cols, j, p):
                  int.from_bytes(e[sz:2 * sz], "little") * (2 * top - 1), p)
 
 
-_native = None       # nxsecure.pk.p256_native when usable, False when not, None: untried
+_native = None       # nxsecure.pk.native when usable, False when not, None: untried
 
 
-def _fast(c):
-    """The native P-256 arithmetic (p256_native) when c is P-256 and this firmware
-    compiles it, else None (the big-int code here)."""
+def native():
+    """nxsecure.pk.native (P-256 and X25519 as native code) when this firmware compiles
+    it and use_native has not turned it off, else None (the big-int code)."""
     global _native
-    if c is not P256:
-        return None
     if _native is None:
         _native = False
         try:
-            from nxsecure.pk import p256_native
-            if p256_native.available():
-                _native = p256_native
+            from nxsecure.pk import native as m
+            if m.available():
+                _native = m
         except (ImportError, MemoryError):
             pass
     return _native or None
 
 
+def _fast(c):
+    return native() if c is P256 else None
+
+
 def use_native(on):
-    """Let P-256 use the native arithmetic (on: where available; the default) or not
-    (tests and benchmarks of the big-int code)."""
+    """Let P-256 and X25519 use the native arithmetic (on: where available; the default)
+    or not (tests and benchmarks of the big-int code)."""
     global _native
     _native = None if on else False
 

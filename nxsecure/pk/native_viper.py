@@ -1,19 +1,21 @@
-"""Viper source of p256_native's field and point arithmetic (compiled by the board, then dropped)."""
+"""Viper source of native.py's field and point arithmetic (compiled by the board, then dropped)."""
 # Field elements: 16 little-endian 16-bit limbs in a workspace bytearray w, addressed by
-# byte offset (a "slot" is 32 bytes); T0..T7 are the slots at 0..224, p is at 256
-# (p256_native lays the workspace out). fmul/fadd/fsub give values below 2^256 that
-# may be >= p ("lazy"); fzero tests for 0 mod p. No bounds checks: p256_native passes
-# only its own offsets into its own workspace.
-# One string per function (compiled in turn): loading the module or compiling never
-# needs one large free block, which a board's fragmented heap may not have.
+# byte offset (a "slot" is 32 bytes); T0..T7 are the slots at 0..224 and the field's
+# prime is at 256 (native.py lays the workspaces out). fmul (P-256) and gmul
+# (2^255 - 19) share the product; fmul/gmul/fadd/fsub give values below 2^256 that may
+# be >= p ("lazy"); fzero tests for 0 mod p. No bounds checks: native.py passes only its
+# own offsets into its own workspaces. One string per function: loading the module or
+# compiling it never needs a large free block.
+
 SRC = (
     """
 @micropython.viper
-def fmul(w, r: int, a: int, b: int):
-    # schoolbook into 32 limbs (as words at _T), eight products per step, then _red
+def _prod(w, a: int, b: int):
+    # the 512-bit product into 32 limbs (as words at _T): schoolbook, one row of
+    # sixteen products per step, indices constant within the row
     base = uint(ptr16(w))
     x = ptr16(base + a)
-    yb = base + b
+    y = ptr16(base + b)
     tt = ptr32(_T)
     i = 0
     while i < 32:
@@ -23,38 +25,64 @@ def fmul(w, r: int, a: int, b: int):
     i = 0
     while i < 16:
         xi = uint(x[i])
+        tq = ptr32(tb + 4 * i)
         c = uint(0)
-        j = 0
-        while j < 16:
-            yq = ptr16(yb + 2 * j)
-            tq = ptr32(tb + 4 * (i + j))
-            v = xi * uint(yq[0]) + uint(tq[0]) + c
-            tq[0] = v & 0xFFFF
-            c = v >> 16
-            v = xi * uint(yq[1]) + uint(tq[1]) + c
-            tq[1] = v & 0xFFFF
-            c = v >> 16
-            v = xi * uint(yq[2]) + uint(tq[2]) + c
-            tq[2] = v & 0xFFFF
-            c = v >> 16
-            v = xi * uint(yq[3]) + uint(tq[3]) + c
-            tq[3] = v & 0xFFFF
-            c = v >> 16
-            v = xi * uint(yq[4]) + uint(tq[4]) + c
-            tq[4] = v & 0xFFFF
-            c = v >> 16
-            v = xi * uint(yq[5]) + uint(tq[5]) + c
-            tq[5] = v & 0xFFFF
-            c = v >> 16
-            v = xi * uint(yq[6]) + uint(tq[6]) + c
-            tq[6] = v & 0xFFFF
-            c = v >> 16
-            v = xi * uint(yq[7]) + uint(tq[7]) + c
-            tq[7] = v & 0xFFFF
-            c = v >> 16
-            j += 8
-        tt[i + 16] = c
+        v = xi * uint(y[0]) + uint(tq[0]) + c
+        tq[0] = v & 0xFFFF
+        c = v >> 16
+        v = xi * uint(y[1]) + uint(tq[1]) + c
+        tq[1] = v & 0xFFFF
+        c = v >> 16
+        v = xi * uint(y[2]) + uint(tq[2]) + c
+        tq[2] = v & 0xFFFF
+        c = v >> 16
+        v = xi * uint(y[3]) + uint(tq[3]) + c
+        tq[3] = v & 0xFFFF
+        c = v >> 16
+        v = xi * uint(y[4]) + uint(tq[4]) + c
+        tq[4] = v & 0xFFFF
+        c = v >> 16
+        v = xi * uint(y[5]) + uint(tq[5]) + c
+        tq[5] = v & 0xFFFF
+        c = v >> 16
+        v = xi * uint(y[6]) + uint(tq[6]) + c
+        tq[6] = v & 0xFFFF
+        c = v >> 16
+        v = xi * uint(y[7]) + uint(tq[7]) + c
+        tq[7] = v & 0xFFFF
+        c = v >> 16
+        v = xi * uint(y[8]) + uint(tq[8]) + c
+        tq[8] = v & 0xFFFF
+        c = v >> 16
+        v = xi * uint(y[9]) + uint(tq[9]) + c
+        tq[9] = v & 0xFFFF
+        c = v >> 16
+        v = xi * uint(y[10]) + uint(tq[10]) + c
+        tq[10] = v & 0xFFFF
+        c = v >> 16
+        v = xi * uint(y[11]) + uint(tq[11]) + c
+        tq[11] = v & 0xFFFF
+        c = v >> 16
+        v = xi * uint(y[12]) + uint(tq[12]) + c
+        tq[12] = v & 0xFFFF
+        c = v >> 16
+        v = xi * uint(y[13]) + uint(tq[13]) + c
+        tq[13] = v & 0xFFFF
+        c = v >> 16
+        v = xi * uint(y[14]) + uint(tq[14]) + c
+        tq[14] = v & 0xFFFF
+        c = v >> 16
+        v = xi * uint(y[15]) + uint(tq[15]) + c
+        tq[15] = v & 0xFFFF
+        c = v >> 16
+        tq[16] = c
         i += 1
+""",
+    """
+@micropython.viper
+def fmul(w, r: int, a: int, b: int):
+    # r = a b mod the P-256 prime
+    _prod(w, a, b)
     _red(w, r)
 """,
     """
@@ -106,30 +134,6 @@ def _red(w, r: int):
     e = cr + int(t[7]) + 2 * h23 + 2 * h25 + h27 - h31 - h17 - h19
     o[7] = e & 0xFFFF
     cr = e >> 16
-    _red2(w, r, cr)
-""",
-    """
-@micropython.viper
-def _red2(w, r: int, cr: int):
-    # limbs 8..15 of _red, then the carry folded back in
-    t = ptr32(_T)
-    o = ptr16(uint(ptr16(w)) + r)
-    h16 = int(t[16])
-    h17 = int(t[17])
-    h18 = int(t[18])
-    h19 = int(t[19])
-    h20 = int(t[20])
-    h21 = int(t[21])
-    h22 = int(t[22])
-    h23 = int(t[23])
-    h24 = int(t[24])
-    h25 = int(t[25])
-    h26 = int(t[26])
-    h27 = int(t[27])
-    h28 = int(t[28])
-    h29 = int(t[29])
-    h30 = int(t[30])
-    h31 = int(t[31])
     e = cr + int(t[8]) + 2 * h24 + 2 * h26 + h28 - h18 - h20
     o[8] = e & 0xFFFF
     cr = e >> 16
@@ -154,20 +158,54 @@ def _red2(w, r: int, cr: int):
     e = cr + int(t[15]) + 3 * h31 + h17 - h21 - h23 - h25 - h27
     o[15] = e & 0xFFFF
     cr = e >> 16
-    while cr != 0:       # cr * 2^256 = cr * (2^224 - 2^192 - 2^96 + 1) mod p
+    while cr != 0:      # cr 2^256 = cr (2^224 - 2^192 - 2^96 + 1) mod p, at limbs 0, 6, 12, 14
         d = cr
-        e = int(o[0]) + cr
-        o[0] = e & 0xFFFF
-        cr = e >> 16
-        k = 1
+        cr = 0
+        k = 0
         while k < 16:
+            if k == 0 or k == 14:
+                cr += d
+            elif k == 6 or k == 12:
+                cr -= d
+            if cr == 0:         # nothing to carry: on to the next limb that changes
+                if k < 6:
+                    k = 6
+                elif k < 12:
+                    k = 12
+                elif k < 14:
+                    k = 14
+                else:
+                    break
+                continue
             e = int(o[k]) + cr
-            if k == 6 or k == 12:
-                e -= d
-            elif k == 14:
-                e += d
             o[k] = e & 0xFFFF
             cr = e >> 16
+            k += 1
+""",
+    """
+@micropython.viper
+def gmul(w, r: int, a: int, b: int):
+    # r = a b mod 2^255 - 19: the upper 256 bits times 38 (2^256 = 2 * 19 mod p)
+    # added to the lower, the carry folded the same way (RFC 7748 5)
+    _prod(w, a, b)
+    t = ptr32(_T)
+    o = ptr16(uint(ptr16(w)) + r)
+    c = 0
+    k = 0
+    while k < 16:
+        e = int(t[k]) + 38 * int(t[k + 16]) + c
+        o[k] = e & 0xFFFF
+        c = e >> 16
+        k += 1
+    while c != 0:
+        e = int(o[0]) + 38 * c
+        o[0] = e & 0xFFFF
+        c = e >> 16
+        k = 1
+        while k < 16 and c != 0:
+            e = int(o[k]) + c
+            o[k] = e & 0xFFFF
+            c = e >> 16
             k += 1
 """,
     """
@@ -184,15 +222,16 @@ def fadd(w, r: int, a: int, b: int):
         o[k] = v & 0xFFFF
         c = v >> 16
         k += 1
-    if c:               # at or past 2^256: minus p (the carry out cancels 2^256)
-        q = ptr16(base + 256)
-        c = 0
+    q = ptr16(base + 256)
+    while c:            # at or past 2^256: minus p until below (once for P-256)
+        d = 0
         k = 0
         while k < 16:
-            v = int(o[k]) - int(q[k]) + c
+            v = int(o[k]) - int(q[k]) + d
             o[k] = v & 0xFFFF
-            c = v >> 16
+            d = v >> 16
             k += 1
+        c = c + d       # the borrow out of 2^256 pays the carry back
 """,
     """
 @micropython.viper
@@ -209,7 +248,7 @@ def fsub(w, r: int, a: int, b: int):
         o[k] = v & 0xFFFF
         c = v >> 16
         k += 1
-    while c:            # below zero: plus p (twice at most: 2p > 2^256)
+    while c:            # below zero: plus p until not (P-256: twice at most)
         c = 0
         k = 0
         while k < 16:
@@ -238,15 +277,42 @@ def fzero(w, a: int) -> int:
     """
 @micropython.viper
 def cp(w, d: int, src, s: int, n: int, neg: int):
-    # n bytes of src from s to w at d; with neg, then Y <- p - Y (the second slot)
-    o = ptr8(uint(ptr8(w)) + d)
-    x = ptr8(uint(ptr8(src)) + s)
-    i = 0
-    while i < n:
-        o[i] = x[i]
-        i += 1
+    # n bytes of src from s to w at d (words when all are 4-aligned); with neg, then
+    # Y <- p - Y (the second slot)
+    da = uint(ptr8(w)) + d
+    sa = uint(ptr8(src)) + s
+    if ((da | sa | uint(n)) & uint(3)) == uint(0):
+        o32 = ptr32(da)
+        x32 = ptr32(sa)
+        i = 0
+        while i < n >> 2:
+            o32[i] = x32[i]
+            i += 1
+    else:
+        o = ptr8(da)
+        x = ptr8(sa)
+        i = 0
+        while i < n:
+            o[i] = x[i]
+            i += 1
     if neg:
         fsub(w, d + 32, 256, d + 32)
+""",
+    """
+@micropython.viper
+def cswap(w, a: int, b: int, s: int):
+    # swap the slots a and b when s is 1, keep them when 0: the same operations either
+    # way (a mask, no branch on s; RFC 7748 5 cswap)
+    base = uint(ptr16(w))
+    x = ptr16(base + a)
+    y = ptr16(base + b)
+    m = (0 - s) & 0xFFFF
+    k = 0
+    while k < 16:
+        d = (int(x[k]) ^ int(y[k])) & m
+        x[k] = int(x[k]) ^ d
+        y[k] = int(y[k]) ^ d
+        k += 1
 """,
     """
 @micropython.viper
@@ -336,6 +402,40 @@ def add(w, P: int, Q: int, aff: int):
     fsub(w, Y1, 128, 224)       # Y3
     cp(w, X1, w, 32, 32, 0)
 """,
+    """
+@micropython.viper
+def ladder(w, k, top: int):
+    # RFC 7748 5 Montgomery ladder over the bits top..0 of the scalar k (32 bytes,
+    # little-endian); slots: x1 320, x2 352, z2 384, x3 416, z3 448, a24 288, p 256
+    kp = ptr8(k)
+    swap = 0
+    t = top
+    while t >= 0:
+        kt = (int(kp[t >> 3]) >> (t & 7)) & 1
+        swap ^= kt
+        cswap(w, 352, 416, swap)
+        cswap(w, 384, 448, swap)
+        swap = kt
+        fadd(w, 0, 352, 384)        # A = x2 + z2
+        gmul(w, 32, 0, 0)           # AA
+        fsub(w, 64, 352, 384)       # B = x2 - z2
+        gmul(w, 96, 64, 64)         # BB
+        fsub(w, 128, 32, 96)        # E = AA - BB
+        fadd(w, 160, 416, 448)      # C = x3 + z3
+        fsub(w, 192, 416, 448)      # D = x3 - z3
+        gmul(w, 192, 192, 0)        # DA
+        gmul(w, 160, 160, 64)       # CB
+        fadd(w, 416, 192, 160)
+        gmul(w, 416, 416, 416)      # x3 = (DA + CB)^2
+        fsub(w, 448, 192, 160)
+        gmul(w, 448, 448, 448)
+        gmul(w, 448, 448, 320)      # z3 = x1 (DA - CB)^2
+        gmul(w, 352, 32, 96)        # x2 = AA BB
+        gmul(w, 384, 128, 288)
+        fadd(w, 384, 384, 32)
+        gmul(w, 384, 384, 128)      # z2 = E (AA + a24 E)
+        t -= 1
+    cswap(w, 352, 416, swap)
+    cswap(w, 384, 448, swap)
+""",
 )
-
-
