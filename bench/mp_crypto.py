@@ -1,6 +1,7 @@
 """Crypto costs on a MicroPython board (or host): record protection per suite, the
 handshake's PRF/HMAC, P-256 and X25519, with the heap each needs. Prints readable lines
-and one line MPCRYPTO {json}.
+and one line MPCRYPTO {json}. --bigint runs P-256 and X25519 on Python big ints even
+where the firmware compiles the native arithmetic (nxsecure.pk.native).
 
     # emulated RP2040 (../shared/firmware/rp2040, after `npm ci` there), .mpy tree on flash:
     node run.js --put build/mpy/nxsecure:/lib/nxsecure --put bench/mp_crypto.py:/lib/ \\
@@ -74,39 +75,46 @@ def timed(fn, n):
 
 
 def peak(fn):
-    """Smallest free heap (bytes, 1 KB steps) fn() completes in, the GC on; None off
-    MicroPython. Ballast chunks hold the rest of the heap."""
+    """Smallest free heap (bytes, as gc.mem_free() reports it just before the call; 1 KB
+    steps) fn() completes in, the GC on; None off MicroPython. Ballast chunks hold the
+    rest of the heap."""
     if not IS_MP:
         return None
     gc.collect()
     lo = 0
     hi = gc.mem_free()
+    best = hi
     while hi - lo > 1024:
         mid = (lo + hi) // 2
-        ok = _run_with_free(fn, mid)
-        if ok:
+        free = _run_with_free(fn, mid)
+        if free >= 0:
             hi = mid
+            best = free
         else:
             lo = mid
-    return hi
+    return best
 
 
 def _run_with_free(fn, target):
+    """fn() with about `target` bytes left free: the free heap it ran with, or -1 if it
+    ran out of memory."""
     ballast = []
     gc.collect()
     size = 16384
-    try:
-        while size >= 64:
+    while size >= 64:
+        try:
             while gc.mem_free() - size > target:
                 ballast.append(bytearray(size - 16))
-            size >>= 1
-    except MemoryError:
-        pass
+        except MemoryError:         # no block that large left: smaller chunks
+            pass
+        size >>= 1
+    gc.collect()
+    free = gc.mem_free()
     try:
         fn()
-        return True
+        return free
     except MemoryError:
-        return False
+        return -1
     finally:
         ballast = None
         gc.collect()
@@ -241,8 +249,10 @@ def p256(n, want_peak):
     import hashlib
     from nxsecure import port
     from nxsecure.pk.keys import EcKey
+    from nxsecure.pk import ec
     pk = port.pk_backend()
     OUT["pk_backend"] = pk.name
+    OUT["pk_native"] = ec.native() is not None
     rand = _rand(b"bench")
     gc.collect()
     t = _us()
@@ -265,10 +275,7 @@ def p256(n, want_peak):
     if not pk.ecdsa_verify(23, pub, "sha256", digest, sig):
         raise AssertionError("verify failed")
     for name, fn in ops:
-        kv = {"us": timed(fn, n)}
-        if want_peak:
-            kv["peak"] = peak(fn)
-        line("p256 " + name, **kv)
+        line("p256 " + name, **_pk_row(fn, n, want_peak))
 
 
 def x25519(n, want_peak):
@@ -279,10 +286,20 @@ def x25519(n, want_peak):
     peer = pk.x25519_keypair(rand)
     for name, fn in (("keypair", lambda: pk.x25519_keypair(rand)),
                      ("shared", lambda: pk.x25519(priv, peer[1]))):
-        kv = {"us": timed(fn, n)}
-        if want_peak:
-            kv["peak"] = peak(fn)
-        line("x25519 " + name, **kv)
+        line("x25519 " + name, **_pk_row(fn, n, want_peak))
+
+
+def _pk_row(fn, n, want_peak):
+    """us (GC on), alloc (bytes with the GC held; None when that outgrows the heap, as
+    the big-int arithmetic's ~700 KB does) and, with --peak, the smallest free heap."""
+    kv = {"us": timed(fn, n)}
+    try:
+        kv["alloc"] = alloc(fn)[1]
+    except MemoryError:
+        kv["alloc"] = None
+    if want_peak:
+        kv["peak"] = peak(fn)
+    return kv
 
 
 def kernels():
@@ -316,6 +333,10 @@ def main(argv):
             what.append(a)
         i += 1
     what = what or ["records", "prf"]
+    if "--bigint" in what:
+        what.remove("--bigint")
+        from nxsecure.pk import ec
+        ec.use_native(False)
     if "--load" in what:
         what.remove("--load")
         import nxsecure                                       # noqa: F401

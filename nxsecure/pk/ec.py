@@ -346,26 +346,34 @@ def _comb_table(c):
     return c.comb
 
 
-def _comb_digits(c, k):
+def _comb_columns(c, k):
     # k (0 <= k < n) made odd (k or k + n, the same point: the order is n), every bit
-    # recoded to +-1: k = sum (2*b_i - 1) 2^i with m = (k + 2^L - 1)/2; returns the 6
-    # teeth's s-bit columns of m
+    # recoded to +-1: k = sum (2*b_i - 1) 2^i with m = (k + 2^L - 1)/2. Returns the
+    # spacing s columns: entry j has bit t = bit s*t + j of m, t = 0..5 (the six teeth),
+    # read from m's bytes with small ints (shifting a 256-bit int allocates each time)
     s = c.spacing
     k = k + c.n * (1 - (k & 1))
-    m = (k + (1 << (6 * s)) - 1) >> 1
-    ms = (1 << s) - 1
-    return (m & ms, (m >> s) & ms, (m >> (2 * s)) & ms, (m >> (3 * s)) & ms,
-            (m >> (4 * s)) & ms, m >> (5 * s))
+    mb = ((k + (1 << (6 * s)) - 1) >> 1).to_bytes((6 * s + 15) >> 3, "little")
+    out = bytearray(s)
+    for j in range(s):
+        v = 0
+        b = j
+        for t in range(6):
+            v |= ((mb[b >> 3] >> (b & 7)) & 1) << t
+            b += s
+        out[j] = v
+    return out
+
+
+def _comb_entry(v):
+    # column v -> (table index, sign): the low five teeth's bits give the index,
+    # negated (entry 31 - idx, y negated) when the top tooth's bit is 0
+    top = v >> 5
+    return (v & 31) ^ (31 * (1 - top)), top
 
 
 def _comb_add(x, y, z, tab, sz, cols, j, p):
-    # add column j's comb point: its index from the low five teeth's bits, negated
-    # (entry 31 - idx, y negated) when the top tooth's bit is 0
-    c0, c1, c2, c3, c4, c5 = cols
-    top = (c5 >> j) & 1
-    idx = (((c0 >> j) & 1) | (((c1 >> j) & 1) << 1) | (((c2 >> j) & 1) << 2)
-           | (((c3 >> j) & 1) << 3) | (((c4 >> j) & 1) << 4))
-    idx ^= 31 * (1 - top)
+    idx, top = _comb_entry(cols[j])
     e = tab[idx]
     return _madd(x, y, z, int.from_bytes(e[0:sz], "little"),
                  int.from_bytes(e[sz:2 * sz], "little") * (2 * top - 1), p)
@@ -411,12 +419,27 @@ def mul_base(c, k):
 def _mul_base_py(c, k):
     tab = c.comb or _comb_table(c)
     p = c.p
-    cols = _comb_digits(c, k)
+    cols = _comb_columns(c, k)
     x, y, z = _comb_add(0, 0, 0, tab, c.size, cols, c.spacing - 1, p)
     for j in range(c.spacing - 2, -1, -1):
         x, y, z = _dbl(x, y, z, p)
         x, y, z = _comb_add(x, y, z, tab, c.size, cols, j, p)
     return x, y, z
+
+
+def _regular4(c, k):
+    # width-4 regular signed digits of k (0 <= k < n), least significant first, each
+    # + 16 in a bytearray: k is replaced by the odd k or k + n (the same point), then
+    # k = sum d_i 16^i with every d_i odd in [-15, 15] and the top one 1 or 3. With k
+    # odd, d_i = 2 * (nibble i of k >> 1) - 15: read from bytes, no big-int arithmetic
+    k = k + c.n * (1 - (k & 1))
+    kb = (k >> 1).to_bytes(c.size + 1, "little")
+    nd = c.ndig
+    dig = bytearray(nd)
+    for i in range(nd):
+        dig[i] = 2 * ((kb[i >> 1] >> (4 * (i & 1))) & 15) + 1
+    dig[nd - 1] += 16                 # the top one is k's last bits: positive
+    return dig
 
 
 def mul_point(c, k, px, py):
@@ -426,15 +449,10 @@ def mul_point(c, k, px, py):
     if m is not None:
         return m.mul_point(k, px, py)
     p = c.p
-    k = k + c.n * (1 - (k & 1))       # odd, < 2n
     tab = _odd_multiples(px, py, p)   # P, 3P, ..., 15P
+    dig = _regular4(c, k)
     nd = c.ndig
-    dig = bytearray(nd)
-    for i in range(nd - 1):
-        d = (k & 31) - 16             # odd digit in [-15, 15]; k stays odd
-        dig[i] = d + 16
-        k = (k - d) >> 4
-    i = k & ~1                        # top digit: odd and positive (1 or 3)
+    i = dig[nd - 1] - 17              # the top digit (1 or 3): its table entry
     x, y, z = tab[i], tab[i + 1], 1
     for i in range(nd - 2, -1, -1):
         x, y, z = _dbl(x, y, z, p)
@@ -449,22 +467,38 @@ def mul_point(c, k, px, py):
 
 
 def _naf5(k):
-    # width-5 NAF of 0 <= k < 2^n_bits, least significant digit first, each digit + 16
+    # width-5 NAF of 0 <= k < 2^(8*48), least significant digit first, each digit + 16
     # in a bytearray: digits in {0, +-1, .., +-15}, each nonzero one followed by at
-    # least four zeros (variable time: for public scalars)
-    out = bytearray(8 * 48 + 2)
-    i = 0
-    while k:
-        d = 0
-        if k & 1:
-            d = k & 31
+    # least four zeros. Worked on k's bytes with small ints: at a set bit, the five bits
+    # from it are the digit (or the digit minus 32, which carries one into the sixth).
+    # Variable time: for public scalars only.
+    kb = bytearray(k.to_bytes(51, "little"))
+    out = bytearray(400)
+    last = -1
+    for i in range(394):
+        q = i >> 3
+        r = i & 7
+        v = kb[q] | (kb[q + 1] << 8)
+        if (v >> r) & 1:
+            d = (v >> r) & 31
+            v &= ~(31 << r)
+            kb[q] = v & 0xFF
+            kb[q + 1] = v >> 8
             if d > 16:
                 d -= 32
-            k -= d
-        out[i] = d + 16
-        k >>= 1
-        i += 1
-    return out[:i]
+                j = i + 5                   # + 2^(i+5): carry along the bytes
+                q = j >> 3
+                c = 1 << (j & 7)
+                while c:
+                    c += kb[q]
+                    kb[q] = c & 0xFF
+                    c >>= 8
+                    q += 1
+            out[i] = d + 16
+            last = i
+        else:
+            out[i] = 16
+    return out[:last + 1]
 
 
 def _shamir(c, u1, u2, qx, qy):
@@ -475,7 +509,7 @@ def _shamir(c, u1, u2, qx, qy):
     p = c.p
     s = c.spacing
     tab = c.comb or _comb_table(c)
-    cols = _comb_digits(c, u1)
+    cols = _comb_columns(c, u1)
     qt = _odd_multiples(qx, qy, p)    # Q, 3Q, .., 15Q
     naf = _naf5(u2)
     x = y = z = 0

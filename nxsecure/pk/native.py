@@ -115,17 +115,12 @@ def mul_point(k, qx, qy):
     w = _ws()
     _odd_multiples(ns, w, qx, qy)
     c = ec.P256
-    k = k + c.n * (1 - (k & 1))
+    dig = ec._regular4(c, k)
     nd = c.ndig
-    dig = bytearray(nd)
-    for i in range(nd - 1):
-        d = (k & 31) - 16
-        dig[i] = d + 16
-        k = (k - d) >> 4
     cp = ns["cp"]
     dbl = ns["dbl"]
     add = ns["add"]
-    cp(w, _R, w, _TAB + 96 * (k >> 1), 96, 0)
+    cp(w, _R, w, _TAB + 96 * ((dig[nd - 1] - 17) >> 1), 96, 0)
     for i in range(nd - 2, -1, -1):
         dbl(w, _R)
         dbl(w, _R)
@@ -139,11 +134,7 @@ def mul_point(k, qx, qy):
 
 
 def _comb_step(ns, w, tab, cols, j):
-    c0, c1, c2, c3, c4, c5 = cols
-    top = (c5 >> j) & 1
-    idx = (((c0 >> j) & 1) | (((c1 >> j) & 1) << 1) | (((c2 >> j) & 1) << 2)
-           | (((c3 >> j) & 1) << 3) | (((c4 >> j) & 1) << 4))
-    idx ^= 31 * (1 - top)
+    idx, top = ec._comb_entry(cols[j])
     ns["cp"](w, _S, tab[idx], 0, 64, 1 - top)
     ns["add"](w, _R, _S, 1)
 
@@ -153,7 +144,7 @@ def mul_base(k):
     ns = _NS
     c = ec.P256
     w = _ws()
-    cols = ec._comb_digits(c, k)
+    cols = ec._comb_columns(c, k)
     dbl = ns["dbl"]
     for j in range(c.spacing - 1, -1, -1):
         dbl(w, _R)
@@ -167,7 +158,7 @@ def shamir(u1, u2, qx, qy):
     c = ec.P256
     w = _ws()
     _odd_multiples(ns, w, qx, qy)
-    cols = ec._comb_digits(c, u1)
+    cols = ec._comb_columns(c, u1)
     naf = ec._naf5(u2)
     s = c.spacing
     dbl = ns["dbl"]
