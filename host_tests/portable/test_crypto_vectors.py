@@ -231,13 +231,22 @@ def _ccm8_roundtrip(m):
     assert ctx.open(nonce, aad, buf, 5, 100 + tag)
     # Shorter than a tag: rejected, not an exception.
     assert not ctx.open(nonce, aad, buf, 5, tag - 1)
-    # A span past the buffer is refused before anything is written.
+    # A span past the buffer, or a read-only buffer, is refused before anything is
+    # written (the kernels may be machine code with no bounds checks of their own).
     for bad_off in (-1, len(buf) - 100 - tag + 1):
         try:
             ctx.seal(nonce, aad, buf, bad_off, 100)
         except ValueError:
             continue
         assert False, "seal past the buffer accepted"
+    frozen = bytes(buf)
+    for ro in (frozen, memoryview(frozen)):
+        try:
+            ctx.seal(nonce, aad, ro, 5, 100)
+        except TypeError:
+            continue
+        assert False, "seal into a read-only buffer accepted"
+    assert frozen == bytes(buf)
 
 
 def test_ccm16_tls_roundtrip_and_tamper_rejection():
@@ -456,16 +465,17 @@ def test_kernels_agree_with_python():
                 kk.gcm_mac(T, g, src, n // 3, src, 40, n)
                 w = bytearray(200)
                 e = bytearray(src)
+                ks = bytearray(src) if n & 1 else bytearray(80)
                 q = kk.ccm_b0(w, src, 0x5A, src, 13, 2, 1000 + n, src[100:], n % 15, e, 5, n,
-                              src, 60 if n & 1 else -1)
+                              ks, 60 if n & 1 else -1, 5)
                 h = bytearray(16)
                 kk.seal_out(h, w, 16, src, a, 40, 100, n, 8)
                 c = kk.mac_check(h, w, 16, src, a, 140, 8)
                 c2 = kk.mac_check(h, w, 0, src, a, 140, 8)
-                res.append((bytes(a), d, bytes(z), bytes(g), bytes(w), bytes(e), q, bytes(h),
-                            c, c2))
+                res.append((bytes(a), d, bytes(z), bytes(g), bytes(w), bytes(e), bytes(ks), q,
+                            bytes(h), c, c2))
             assert res[0] == res[1], (k.native, n)
-            assert res[0][8] == 0 and res[0][9] != 0          # mac_check: 0 iff equal
+            assert res[0][9] == 0 and res[0][10] != 0          # mac_check: 0 iff equal
         for flags, nl, L in ((2, 12, 3), (7, 7, 8), (-1, 12, 4)):
             a = bytearray(64)
             b = bytearray(64)

@@ -43,8 +43,9 @@ class CBC:
         encrypting, after decrypting). Returns the last chunk's length."""
         if n & 15:
             raise ValueError("CBC length must be a multiple of 16")
-        if off < 0 or off + n > len(buf) or len(iv) < 16 or type(buf) is bytes:
+        if off < 0 or off + n > len(buf) or len(iv) < 16:
             raise ValueError("CBC: bad span")
+        buf[off] = buf[off]              # TypeError for a read-only buffer, before any write
         w = self._w
         copy = self._copy
         xor = self._xor

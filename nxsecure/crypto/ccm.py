@@ -53,20 +53,25 @@ class CCM:
         k.zero(self._h, 0, 16)           # = the IV the CBC object starts from
         self._m = tag_len
         self._l = length_len
+        self._nl = 15 - length_len
+        self._nmax = 1 << (8 * length_len) if length_len < 4 else 1 << 30
         # B_0 flags = 64*Adata + 8*M' + L', M' = (M-2)/2, L' = L-1 (RFC 3610 2.2)
         self._flags = (((tag_len - 2) >> 1) << 3) | (length_len - 1)
         self.tag_size = tag_len
 
     def _check(self, nonce, buf, off, n, end):
         # the kernels do not check (they may be machine code): every span here
-        if (len(nonce) != 15 - self._l or off < 0 or n < 0 or end > len(buf)
-                or n >> (8 * self._l) or type(buf) is bytes):
+        if (off < 0 or n < 0 or end > len(buf) or n >= self._nmax
+                or len(nonce) != self._nl):
             raise ValueError("CCM: bad nonce or span")
+        if end > off:
+            buf[off] = buf[off]          # TypeError for a read-only buffer, before any write
 
-    def _mac(self, nonce, aad, buf, off, n, ko):
+    def _mac(self, nonce, aad, buf, off, n, ko, nc):
         """CBC-MAC of (nonce, aad, buf[off:off+n]) (RFC 3610 2.2); the MAC is left at
         WM[q-16:q], q returned. With ko >= 0, buf[off:off+n] is first decrypted with
-        the keystream at WC[ko:] (all of it must be there)."""
+        the keystream at WC[ko:] (all of it must be there); else, with nc, the counter
+        blocks A_0..A_nc-1 are also put in WC (sealing: one kernel call less)."""
         k = self._k
         wm = self._wm
         cbc = self._cbc
@@ -77,10 +82,11 @@ class CCM:
         if la < 0xFF00 and head < _WM:
             m = n if n < _WM - head else _WM - head
             q = k.ccm_b0(wm, self._h, flags, nonce, 15 - L, L, n, aad, la, buf, off, m,
-                         self._wc, ko)
+                         self._wc, ko, nc)
         else:
             m = 0
-            k.ccm_b0(wm, self._h, flags, nonce, 15 - L, L, n, aad, 0, buf, off, 0, None, -1)
+            k.ccm_b0(wm, self._h, flags, nonce, 15 - L, L, n, aad, 0, buf, off, 0,
+                     self._wc, ko, nc)
             q = self._long_aad(aad, la)
         if ko >= 0 and m < n:
             k.xor(buf, off + m, self._wc, ko + m, n - m)
@@ -132,19 +138,17 @@ class CCM:
             self._cbc(wm, wm)            # WM is full: whole blocks
             q = 0
 
-    def _first(self, nonce, n):
-        """Counter blocks A_0 .. A_nb into WC and through ECB; returns nb, the
-        keystream blocks made after S_0."""
+    def _blocks(self, n):
+        """Keystream blocks after S_0 that the first ECB call makes for n bytes."""
         nb = (n + 15) >> 4
-        if nb > (_WC >> 4) - 1:
-            nb = (_WC >> 4) - 1
-        L = self._l
-        self._k.ctr(self._wc, nb + 1, L - 1, nonce, 15 - L, L, 0)
+        return nb if nb < (_WC >> 4) - 1 else (_WC >> 4) - 1
+
+    def _ecb_first(self, nb):
+        """E(A_0 .. A_nb) in place in WC: S_0, then the first keystream blocks."""
         v = self._vc[nb]
         if v is None:
             v = self._vc[nb] = self._wc[0:16 * nb + 16]
         self._ecb(v, v)
-        return nb
 
     def _rest(self, nonce, buf, off, n, c):
         """buf[off:off+n] ^= the keystream from counter c on (messages past CHUNK)."""
@@ -169,8 +173,9 @@ class CCM:
     def seal(self, nonce, aad, buf, off, n):
         """Encrypt buf[off:off+n] in place; the M-byte tag goes to buf[off+n:off+n+M]."""
         self._check(nonce, buf, off, n, off + n + self._m)
-        q = self._mac(nonce, aad, buf, off, n, -1)
-        nb = self._first(nonce, n)
+        nb = self._blocks(n)
+        q = self._mac(nonce, aad, buf, off, n, -1, nb + 1)
+        self._ecb_first(nb)
         m = n if n < 16 * nb else 16 * nb
         # U = T xor first-M-bytes(S_0) (RFC 3610 2.3), T (the MAC) kept in H; then the
         # keystream S_1.. over the message
@@ -186,15 +191,18 @@ class CCM:
         if mlen < 0:
             return False
         self._check(nonce, buf, off, mlen, off + n)
-        nb = self._first(nonce, mlen)
         k = self._k
+        L = self._l
+        nb = self._blocks(mlen)
+        k.ctr(self._wc, nb + 1, L - 1, nonce, 15 - L, L, 0)
+        self._ecb_first(nb)
         s0 = self._wc
         if mlen <= 16 * nb:              # the keystream is all in WC: decrypt as staged
-            q = self._mac(nonce, aad, buf, off, mlen, 16)
+            q = self._mac(nonce, aad, buf, off, mlen, 16, 0)
         else:
             s0 = self._t
             k.copy(s0, 0, self._wc, 0, 16)
             k.xor(buf, off, self._wc, 16, 16 * nb)
             self._rest(nonce, buf, off + 16 * nb, mlen - 16 * nb, nb + 1)
-            q = self._mac(nonce, aad, buf, off, mlen, -1)
+            q = self._mac(nonce, aad, buf, off, mlen, -1, 0)
         return k.mac_check(self._h, self._wm, q - 16, s0, buf, off + mlen, M) == 0

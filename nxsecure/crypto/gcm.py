@@ -232,8 +232,10 @@ class GCM:
 
     def _check(self, nonce, buf, off, n, end):
         # the kernels do not check (they may be machine code): every span here
-        if len(nonce) != 12 or off < 0 or n < 0 or end > len(buf) or type(buf) is bytes:
+        if len(nonce) != 12 or off < 0 or n < 0 or end > len(buf):
             raise ValueError("GCM: bad nonce or span")
+        if end > off:
+            buf[off] = buf[off]          # TypeError for a read-only buffer, before any write
 
     def _first(self, nonce, n):
         """J_0, inc32(J_0), .. (SP 800-38D 7.1 steps 2-3) into W and through ECB:

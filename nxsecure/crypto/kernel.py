@@ -25,13 +25,16 @@
 #                                        c+j big-endian in L bytes (CCM A_i, RFC 3610
 #                                        2.3; GCM inc32, SP 800-38D 6.2, L = 4);
 #                                        0 <= c + nb < 2**30
-#   ccm_b0(w, h, flags, nonce, nl, L, mlen, aad, la, buf, off, m, ks, ko) -> q
+#   ccm_b0(w, h, flags, nonce, nl, L, mlen, aad, la, buf, off, m, ks, ko, nc) -> q
 #                                        CCM's MAC input from w[0]: B_0 = flags ||
 #                                        nonce || mlen in L bytes, XORed with h; if la,
 #                                        la in 2 bytes || aad; then buf[off:off+m]; each
 #                                        part zero-padded to a block (RFC 3610 2.2).
 #                                        With ko >= 0, buf[off:off+m] ^= ks[ko:ko+m]
-#                                        first (decrypting). q: bytes written.
+#                                        first (decrypting); else, with nc, also the
+#                                        counter blocks A_0..A_nc-1 into ks (sealing:
+#                                        ctr(ks, nc, L - 1, nonce, nl, L, 0)).
+#                                        q: bytes written.
 #   seal_out(h, w, wo, s, buf, off, n, m, M)
 #                                        h <- w[wo:wo+16] (the MAC); the tag
 #                                        buf[off+n:off+n+M] = h ^ s[0:M];
@@ -120,9 +123,11 @@ def ctr(w, nb, flags, nonce, nl, L, c):
             v >>= 8
 
 
-def ccm_b0(w, h, flags, nonce, nl, L, mlen, aad, la, buf, off, m, ks, ko):
+def ccm_b0(w, h, flags, nonce, nl, L, mlen, aad, la, buf, off, m, ks, ko, nc):
     if ko >= 0:
         xor(buf, off, ks, ko, m)
+    elif nc:
+        ctr(ks, nc, L - 1, nonce, nl, L, 0)
     w[0] = flags
     for i in range(nl):
         w[1 + i] = nonce[i]
@@ -247,10 +252,12 @@ def _agrees(a, b):
         k.xor3(d, 60, src, 2, src, 40, 19)
         k.ctr(d, 2, 2, src, 12, 3, 0xFEFF)
         e = bytearray(src)
-        q = k.ccm_b0(d, src, 0x5A, src, 13, 2, 300, src, 13, e, 7, 21, src, 30)
+        q = k.ccm_b0(d, src, 0x5A, src, 13, 2, 300, src, 13, e, 7, 21, src, 30, 0)
+        f = bytearray(48)
+        k.ccm_b0(d, src, 0x5A, src, 13, 2, 300, src, 13, e, 7, 21, f, -1, 3)
         h = bytearray(16)
         k.seal_out(h, d, 16, src, d, 90, 8, 7, 8)
         c = k.mac_check(h, d, 16, src, d, 98, 8)
-        outs.append((bytes(d), bytes(e), bytes(h), q, c,
+        outs.append((bytes(d), bytes(e), bytes(f), bytes(h), q, c,
                      k.diff(src, 0, src, 16, d, 0, 16), k.diff(src, 0, src, 0, d, 79, 1)))
     return outs[0] == outs[1]

@@ -70,19 +70,35 @@ def diff(a, ao: int, b, bo: int, c, co: int, n: int) -> int:
 def ctr(w, nb: int, flags: int, nonce, nl: int, L: int, c: int):
     d = ptr8(w)
     t = ptr8(nonce)
+    p = 0
+    if flags >= 0:
+        d[0] = flags
+        p = 1
+    i = 0
+    while i < nl:
+        d[p + i] = t[i]
+        i += 1
+    b0 = uint(d)
+    words = (b0 & uint(3)) == uint(0)
     j = 0
     while j < nb:
-        p = 16 * j
-        if flags >= 0:
-            d[p] = flags
-            p += 1
-        i = 0
-        while i < nl:
-            d[p + i] = t[i]
-            i += 1
+        q = 16 * j
+        if j:                   # blocks after the first: its bytes, then the counter
+            if words:
+                o32 = ptr32(b0 + q)
+                s32 = ptr32(b0)
+                o32[0] = s32[0]
+                o32[1] = s32[1]
+                o32[2] = s32[2]
+                o32[3] = s32[3]
+            else:
+                i = 0
+                while i < 16:
+                    d[q + i] = d[i]
+                    i += 1
         v = c + j
-        i = 16 * j + 15
-        while i >= p + nl:
+        i = q + 15
+        while i >= q + p + nl:
             d[i] = v & 0xFF
             v = v >> 8
             i -= 1
@@ -90,9 +106,11 @@ def ctr(w, nb: int, flags: int, nonce, nl: int, L: int, c: int):
 
 @micropython.viper
 def ccm_b0(w, h, flags: int, nonce, nl: int, L: int, mlen: int, aad, la: int, buf,
-           off: int, m: int, ks, ko: int) -> int:
+           off: int, m: int, ks, ko: int, nc: int) -> int:
     if ko >= 0:
         xor(buf, off, ks, ko, m)
+    elif nc:
+        ctr(ks, nc, L - 1, nonce, nl, L, 0)
     d = ptr8(w)
     hp = ptr8(h)
     t = ptr8(nonce)
