@@ -388,6 +388,22 @@ def test_cbc_rejects_partial_block():
 
 # --- AES engines and kernels --------------------------------------------------------
 
+def test_kernels_without_their_viper_source_fall_back_to_python():
+    # a profile that does not install kernel_viper.py gets the Python kernels, no error
+    # (CPython only: there a None in sys.modules is what a missing module imports as)
+    if sys.implementation.name == "micropython":
+        return
+    saved = sys.modules.get("nxsecure.crypto.kernel_viper")
+    sys.modules["nxsecure.crypto.kernel_viper"] = None      # "not installed"
+    try:
+        assert not kernel._compile("CORE", {})
+    finally:
+        if saved is None:
+            del sys.modules["nxsecure.crypto.kernel_viper"]
+        else:
+            sys.modules["nxsecure.crypto.kernel_viper"] = saved
+
+
 def test_pure_aes_engine_behaves_like_cryptolib():
     # nxsecure.crypto.aes.new mirrors cryptolib.aes: one direction per object, whole
     # blocks, CBC carrying its IV from call to call; engine_works accepts it

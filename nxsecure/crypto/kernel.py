@@ -185,9 +185,13 @@ def python():
 
 def _compile(part, ns):
     """exec kernel_viper.<part> into ns; False when this firmware cannot (no native
-    emitter or compiler, or no room). The source module is dropped again after."""
+    emitter or compiler, or no room) or kernel_viper.py is not installed. The source
+    module is dropped again after."""
     import sys
-    from . import kernel_viper
+    try:
+        from . import kernel_viper
+    except ImportError:         # a profile may leave the native kernels out
+        return False
     try:
         exec(getattr(kernel_viper, part), ns)
         return True

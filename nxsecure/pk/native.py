@@ -44,7 +44,10 @@ def _compile():
     dropped again after, so its text costs no heap once compiled."""
     import array
     import sys
-    from nxsecure.pk import native_viper
+    try:
+        from nxsecure.pk import native_viper
+    except ImportError:         # a profile may leave the native arithmetic out
+        return None
     ns = {"_T": array.array("I", bytes(128))}
     try:
         for src in native_viper.SRC:
@@ -65,19 +68,50 @@ _NS = None      # None: not tried; False: not available
 
 def available():
     """True when this firmware compiled the native code and it gives ec.py's answers
-    (checked once: a doubling, an addition and a multiplication of G)."""
+    (checked once: a doubling, additions, and the X25519 field operations)."""
     global _NS
     if _NS is None:
         _NS = False
         ns = _compile()
         if ns is not None and _agrees(ns):
             _NS = ns
+            _give(_take(_WS))        # the workspaces are made now and kept: a board's
+            _give(_take(_WX))        # heap may later have no 1.3 KB block to spare
     return bool(_NS)
 
 
+# One kept workspace per size (P-256: _WS, X25519: _WX), lent to one operation at a
+# time; an operation that finds it lent (another thread) gets a fresh one.
+_SPARE = []
+
+
+def _take(size):
+    for i in range(len(_SPARE)):
+        if len(_SPARE[i]) == size:
+            return _SPARE.pop(i)
+    w = bytearray(size)
+    if size == _WS:
+        _put(w, _PS, _P)
+    else:
+        _put(w, 256, _P25519)
+    return w
+
+
+def _give(w):
+    for x in _SPARE:
+        if len(x) == len(w):
+            return
+    _SPARE.append(w)
+
+
+_Z32 = bytes(32)
+_Z128 = bytes(128)
+
+
 def _ws():
-    w = bytearray(_WS)
-    _put(w, _PS, _P)
+    """The P-256 workspace with R = O (Z = 0); hand it back with _give."""
+    w = _take(_WS)
+    w[_R + 64:_R + 96] = _Z32
     return w
 
 
@@ -113,6 +147,13 @@ def mul_point(k, qx, qy):
     """k*(qx, qy) as Jacobian ints (ec.mul_point's recoding and contract)."""
     ns = _NS
     w = _ws()
+    try:
+        return _mul_point(ns, w, k, qx, qy)
+    finally:
+        _give(w)
+
+
+def _mul_point(ns, w, k, qx, qy):
     _odd_multiples(ns, w, qx, qy)
     c = ec.P256
     dig = ec._regular4(c, k)
@@ -143,20 +184,29 @@ def mul_base(k):
     """k*G as Jacobian ints (ec.mul_base's comb and contract)."""
     ns = _NS
     c = ec.P256
-    w = _ws()
     cols = ec._comb_columns(c, k)
     dbl = ns["dbl"]
-    for j in range(c.spacing - 1, -1, -1):
-        dbl(w, _R)
-        _comb_step(ns, w, c.comb, cols, j)
-    return _jac(w, _R)
+    w = _ws()
+    try:
+        for j in range(c.spacing - 1, -1, -1):
+            dbl(w, _R)
+            _comb_step(ns, w, c.comb, cols, j)
+        return _jac(w, _R)
+    finally:
+        _give(w)
 
 
 def shamir(u1, u2, qx, qy):
     """u1*G + u2*Q as Jacobian ints (ec._shamir's method and contract)."""
-    ns = _NS
-    c = ec.P256
     w = _ws()
+    try:
+        return _shamir(_NS, w, u1, u2, qx, qy)
+    finally:
+        _give(w)
+
+
+def _shamir(ns, w, u1, u2, qx, qy):
+    c = ec.P256
     _odd_multiples(ns, w, qx, qy)
     cols = ec._comb_columns(c, u1)
     naf = ec._naf5(u2)
@@ -183,7 +233,8 @@ def _agrees(ns):
     formulas (a start-up check that the compiled code computes what the Python does)."""
     c = ec.P256
     p = c.p
-    w = _ws()
+    w = bytearray(_WS)
+    _put(w, _PS, p)
     _put(w, _R, c.gx)
     _put(w, _R + 32, c.gy)
     _put(w, _R + 64, 1)
@@ -218,15 +269,21 @@ def _agrees(ns):
 def x25519(k, u):
     """X25519(k, u) (RFC 7748 5) with k already clamped and u's top bit masked, both
     32 bytes little-endian: the ladder in one native call, the inversion with pow."""
-    ns = _NS
     q = _P25519
-    w = bytearray(_WX)
-    w[256:288] = q.to_bytes(32, "little")
-    w[288:320] = (121665).to_bytes(32, "little")       # a24 = (486662 - 2) / 4
-    w[320:352] = u
-    w[352] = 1                                         # x2 = 1, z2 = 0
-    w[416:448] = u                                     # x3 = u, z3 = 1
-    w[448] = 1
-    ns["ladder"](w, k, 254)
-    x2 = _get(w, 352, q)
-    return (x2 * pow(_get(w, 384, q), q - 2, q) % q).to_bytes(32, "little")
+    w = _take(_WX)
+    try:
+        w[288:320] = _A24
+        w[320:352] = u
+        w[352:480] = _Z128
+        w[352] = 1                                     # x2 = 1, z2 = 0
+        w[416:448] = u                                 # x3 = u, z3 = 1
+        w[448] = 1
+        _NS["ladder"](w, k, 254)
+        x2 = _get(w, 352, q)
+        z2 = _get(w, 384, q)
+    finally:
+        _give(w)
+    return (x2 * pow(z2, q - 2, q) % q).to_bytes(32, "little")
+
+
+_A24 = (121665).to_bytes(32, "little")                 # (486662 - 2) / 4, RFC 7748 5
