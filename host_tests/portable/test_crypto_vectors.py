@@ -458,6 +458,17 @@ def _table(k, h):
     return T
 
 
+def test_native_kernels_are_used_where_the_port_compiles_them():
+    # the unix, RP2040 and ESP32 ports have MicroPython's native emitter: there the
+    # compiled kernels must load (a silent fall-back to Python would only show as time)
+    if sys.implementation.name != "micropython" or sys.platform not in ("linux", "rp2",
+                                                                         "esp32"):
+        return
+    k = kernel.native()
+    assert k is not None and k.native
+    assert k.gcm().ghash is not kernel.python().gcm().ghash
+
+
 def test_kernels_agree_with_python():
     # every native kernel against the Python one on many offsets and lengths
     py = kernel.python().gcm()

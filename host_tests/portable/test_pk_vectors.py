@@ -522,6 +522,15 @@ def _both(fn):
     return outs
 
 
+def test_native_arithmetic_is_used_where_the_port_compiles_it():
+    # as for the crypto kernels: on the unix, RP2040 and ESP32 ports it must load
+    import sys
+    if sys.implementation.name != "micropython" or sys.platform not in ("linux", "rp2",
+                                                                         "esp32"):
+        return
+    assert ec.native() is not None
+
+
 def test_native_field_arithmetic_matches_big_ints():
     # the native field operations on edge and pseudo-random values below 2^256 (the
     # native code keeps values "lazy": below 2^256, not always below p)

@@ -190,10 +190,11 @@ def _compile(part, ns):
     import sys
     try:
         from . import kernel_viper
-    except ImportError:         # a profile may leave the native kernels out
+    except (ImportError, MemoryError):  # left out of the profile, or no room to load
         return False
     try:
-        exec(getattr(kernel_viper, part), ns)
+        for src in getattr(kernel_viper, part):
+            exec(src, ns)
         return True
     except Exception:           # SyntaxError / ValueError / MemoryError
         return False

@@ -3,9 +3,11 @@
 # and indexing it is a raw access; locals are machine words (uint: unsigned, so >> is
 # logical). Data loops are unrolled by four (each loop test costs as much as a byte
 # copy). kernel.py documents each function; gcm.py holds the Python twins of GCM's.
-# No bounds checks here: the modes check every caller-supplied span before a call.
+# No bounds checks here: the modes check every caller-supplied span before a call. One
+# string per function: loading this module or compiling never needs a large free block.
 
-CORE = """
+CORE = (
+    """
 @micropython.viper
 def copy(dst, do: int, src, so: int, n: int):
     d = ptr8(uint(ptr8(dst)) + do)
@@ -20,7 +22,8 @@ def copy(dst, do: int, src, so: int, n: int):
     while i < n:
         d[i] = s[i]
         i += 1
-
+""",
+    """
 @micropython.viper
 def zero(dst, do: int, n: int):
     d = ptr8(uint(ptr8(dst)) + do)
@@ -28,7 +31,8 @@ def zero(dst, do: int, n: int):
     while i < n:
         d[i] = 0
         i += 1
-
+""",
+    """
 @micropython.viper
 def xor(dst, do: int, src, so: int, n: int):
     d = ptr8(uint(ptr8(dst)) + do)
@@ -43,7 +47,8 @@ def xor(dst, do: int, src, so: int, n: int):
     while i < n:
         d[i] ^= s[i]
         i += 1
-
+""",
+    """
 @micropython.viper
 def xor3(dst, do: int, a, ao: int, b, bo: int, n: int):
     d = ptr8(uint(ptr8(dst)) + do)
@@ -53,7 +58,8 @@ def xor3(dst, do: int, a, ao: int, b, bo: int, n: int):
     while i < n:
         d[i] = x[i] ^ y[i]
         i += 1
-
+""",
+    """
 @micropython.viper
 def diff(a, ao: int, b, bo: int, c, co: int, n: int) -> int:
     x = ptr8(uint(ptr8(a)) + ao)
@@ -65,7 +71,8 @@ def diff(a, ao: int, b, bo: int, c, co: int, n: int) -> int:
         d |= x[i] ^ y[i] ^ u[i]
         i += 1
     return d
-
+""",
+    """
 @micropython.viper
 def ctr(w, nb: int, flags: int, nonce, nl: int, L: int, c: int):
     d = ptr8(w)
@@ -103,7 +110,8 @@ def ctr(w, nb: int, flags: int, nonce, nl: int, L: int, c: int):
             v = v >> 8
             i -= 1
         j += 1
-
+""",
+    """
 @micropython.viper
 def ccm_b0(w, h, flags: int, nonce, nl: int, L: int, mlen: int, aad, la: int, buf,
            off: int, m: int, ks, ko: int, nc: int) -> int:
@@ -158,7 +166,8 @@ def ccm_b0(w, h, flags: int, nonce, nl: int, L: int, mlen: int, aad, la: int, bu
         d[q] = 0
         q += 1
     return q
-
+""",
+    """
 @micropython.viper
 def seal_out(h, w, wo: int, s, buf, off: int, n: int, m: int, M: int):
     hp = ptr8(h)
@@ -174,7 +183,8 @@ def seal_out(h, w, wo: int, s, buf, off: int, n: int, m: int, M: int):
         o[i] = hp[i] ^ sp[i]
         i += 1
     xor(buf, off, s, 16, m)
-
+""",
+    """
 @micropython.viper
 def mac_check(h, w, wo: int, s, buf, at: int, M: int) -> int:
     hp = ptr8(h)
@@ -191,16 +201,18 @@ def mac_check(h, w, wo: int, s, buf, at: int, M: int) -> int:
         d |= hp[i] ^ sp[i] ^ o[i]
         i += 1
     return d
-
-"""
+""",
+)
 
 # GCM: GHASH over a table that ghash_prep turns into native 32-bit words (T must be
 # 4-byte aligned; gcm.GCM places it by misalign), _RH/_RL and _ZERO16 from gcm.py.
-GCM = """
+GCM = (
+    """
 @micropython.viper
 def misalign(b) -> int:
     return int(uint(ptr8(b)) & uint(3))
-
+""",
+    """
 @micropython.viper
 def ghash_prep(T):
     t = ptr8(T)
@@ -210,7 +222,8 @@ def ghash_prep(T):
         p = 4 * i
         w[i] = (t[p] << 24) | (t[p + 1] << 16) | (t[p + 2] << 8) | t[p + 3]
         i += 1
-
+""",
+    """
 @micropython.viper
 def _blocks(T, z, src, so: int, n: int):
     t = ptr32(T)
@@ -284,7 +297,8 @@ def _blocks(T, z, src, so: int, n: int):
         i += 1
 
 ghash = _blocks
-
+""",
+    """
 @micropython.viper
 def gcm_mac(T, z, aad, la: int, buf, off: int, n: int):
     zp = ptr8(z)
@@ -304,4 +318,5 @@ def gcm_mac(T, z, aad, la: int, buf, off: int, n: int):
         n = n >> 8
         i -= 1
     _blocks(T, z, _ZERO16, 0, 16)
-"""
+""",
+)

@@ -46,7 +46,7 @@ def _compile():
     import sys
     try:
         from nxsecure.pk import native_viper
-    except ImportError:         # a profile may leave the native arithmetic out
+    except (ImportError, MemoryError):  # left out of the profile, or no room to load
         return None
     ns = {"_T": array.array("I", bytes(128))}
     try:
