@@ -288,6 +288,7 @@ def replay(path, precompile):
         kernel.best()
         ec.native()
         precompile = _diff(_us(), t)
+    pk_us = _time_pk()
     gc.collect()
     free = gc.mem_free() if IS_MP else 0
     m0 = gc.mem_alloc() if IS_MP else 0
@@ -298,7 +299,7 @@ def replay(path, precompile):
     out = {"impl": sys.implementation.name, "status": st, "us": us, "free_before": free,
            "alloc_net_of_gc": alloc, "sent": len(net.sent), "received": net.received,
            "retransmits_ignored": net.retransmits, "complete": net.i == len(events),
-           "precompile_us": precompile}
+           "precompile_us": precompile, "pk_us": pk_us}
     try:
         from nxsecure.pk import ec
         out["pk_native"] = ec.native() is not None
@@ -306,6 +307,29 @@ def replay(path, precompile):
         pass
     print("REPLAY " + _json().dumps(out))
     assert st == NX_SUCCESS, hex(st)
+
+
+def _time_pk():
+    """Time spent in the public-key operations (key pair, ECDH, verification), by name:
+    wraps the backend kx uses."""
+    from nxsecure import kx
+    b = kx.backend() if hasattr(kx, "backend") else None
+    spent = {}
+    if b is None:
+        return spent
+    for name in ("ecdh_keypair", "ecdh", "ecdsa_verify", "ecdsa_sign"):
+        f = getattr(b, name, None)
+        if f is None:
+            continue
+
+        def timed(*a, _f=f, _n=name):
+            t = _us()
+            try:
+                return _f(*a)
+            finally:
+                spent[_n] = spent.get(_n, 0) + _diff(_us(), t)
+        setattr(b, name, timed)
+    return spent
 
 
 def main(argv):
