@@ -106,6 +106,23 @@ def test_ccm_general_parameters_match_pyca(tag, nlen):
         assert bytes(buf) == AESCCM(key, tag_length=tag).encrypt(nonce, pt, aad)
 
 
+@pytest.mark.parametrize("la", [0, 1, 13, 14, 15, 30, 200, 239, 240, 300])
+def test_ccm_one_call_bounds_match_pyca(la):
+    # seal and open format a short MAC input themselves and leave longer ones to _mac:
+    # both sides of that line, for each shape of associated data, against pyca
+    r, rb = _rng(la)
+    for n in (0, 95, 96, 111, 112, 113, 127, 128, 129, 143, 144, 145, 160):
+        key, nonce, aad, pt = rb(16), rb(12), rb(la), rb(n)
+        for backend in BACKENDS:
+            ctx = backend.aes_128_ccm_8.init(key)
+            buf = bytearray(3) + bytearray(pt) + bytearray(8)
+            ctx.seal(nonce, aad, buf, 3, n)
+            assert bytes(buf[3:]) == AESCCM(key, tag_length=8).encrypt(nonce, pt, aad), n
+            assert ctx.open(nonce, aad, buf, 3, n + 8) and bytes(buf[3:3 + n]) == pt
+            buf[3 + n // 2] ^= 1
+            assert not ctx.open(nonce, aad, buf, 3, n + 8)
+
+
 def test_ccm_long_aad_encoding_matches_pyca():
     # RFC 3610 2.2: aad of 2^16-2^8 bytes or more uses the 0xFFFE + 32-bit form.
     _, rb = _rng("long")

@@ -47,8 +47,11 @@ class NX_CRYPTO_METHOD:
     """One algorithm: sizes, the metadata bytes one context needs, and init()."""
 
     def __init__(self, name, algorithm, key_bits, iv_bits, icv_bits, block_bytes,
-                 metadata_size, init_fn, key_fixed=True):
+                 metadata_size, init_fn, key_fixed=True, load=None):
         self.name = name
+        # load(): bring in what init() needs (a mode's module, the kernels compiled);
+        # make_tls_crypto calls it, so that start-up pays for that, not a first handshake
+        self.load = load
         self.nx_crypto_algorithm = algorithm
         self.nx_crypto_key_size_in_bits = key_bits
         self.nx_crypto_IV_size_in_bits = iv_bits
@@ -156,27 +159,45 @@ def portable_backend(aes_new=None):
     else:
         tag = "portable+platform-aes"
 
+    # The modes are imported, and the kernels compiled, when a table with a suite of
+    # theirs is made (load) or, failing that, at the first context (init).
+    def load_ccm():
+        from .ccm import CCM
+        from . import kernel
+        kernel.best()
+        return CCM
+
+    def load_gcm():
+        from .gcm import GCM
+        from . import kernel
+        kernel.best().gcm()
+        return GCM
+
+    def load_cbc():
+        from .cbc import CBC
+        from . import kernel
+        kernel.best()
+        return CBC
+
     def ccm_method(key_bits, tag_len, algorithm):
         def init(key, md):
-            from .ccm import CCM
-            return CCM(aes_new, key, tag_len, 3, md)
+            return load_ccm()(aes_new, key, tag_len, 3, md)
         return NX_CRYPTO_METHOD("AES-%d-CCM%s" % (key_bits, "-8" if tag_len == 8 else ""),
                                 algorithm, key_bits, AEAD_NONCE_BITS, tag_len * 8, 16,
-                                _CCM_SCRATCH, init)
+                                _CCM_SCRATCH, init, load=load_ccm)
 
     def gcm_method(key_bits):
         def init(key, md):
-            from .gcm import GCM
-            return GCM(aes_new, key, 16, md)
+            return load_gcm()(aes_new, key, 16, md)
         return NX_CRYPTO_METHOD("AES-%d-GCM" % key_bits, NX_CRYPTO_ENCRYPTION_AES_GCM_16,
-                                key_bits, AEAD_NONCE_BITS, 128, 16, _GCM_SCRATCH, init)
+                                key_bits, AEAD_NONCE_BITS, 128, 16, _GCM_SCRATCH, init,
+                                load=load_gcm)
 
     def cbc_method(key_bits):
         def init(key, md):
-            from .cbc import CBC
-            return CBC(aes_new, key, md)
+            return load_cbc()(aes_new, key, md)
         return NX_CRYPTO_METHOD("AES-%d-CBC" % key_bits, NX_CRYPTO_ENCRYPTION_AES_CBC,
-                                key_bits, 128, 0, 16, _CBC_SCRATCH, init)
+                                key_bits, 128, 0, 16, _CBC_SCRATCH, init, load=load_cbc)
 
     def hmac_method(name, algorithm, new, digest_bits):
         def init(key, md):

@@ -92,12 +92,8 @@ class CCM:
             k.xor(buf, off + m, self._wc, ko + m, n - m)
         off += m
         n -= m
-        vm = self._vm
         while True:
-            v = vm[(q >> 4) - 1]
-            if v is None:
-                v = vm[(q >> 4) - 1] = wm[0:q]
-            cbc(v, v)
+            self._cbc_m(q)
             if n <= 0:
                 return q
             m = n if n < _WM else _WM
@@ -106,6 +102,14 @@ class CCM:
             k.zero(wm, m, q - m)
             off += m
             n -= m
+
+    def _cbc_m(self, q):
+        """CBC-MAC over WM[0:q] (whole blocks), the chain going on from H."""
+        vm = self._vm
+        v = vm[(q >> 4) - 1]
+        if v is None:
+            v = vm[(q >> 4) - 1] = self._wm[0:q]
+        self._cbc(v, v)
 
     def _long_aad(self, aad, la):
         """l(a) || aad after B_0 when it does not fit WM at once (RFC 3610 2.2: 0xFFFE
@@ -174,7 +178,16 @@ class CCM:
         """Encrypt buf[off:off+n] in place; the M-byte tag goes to buf[off+n:off+n+M]."""
         self._check(nonce, buf, off, n, off + n + self._m)
         nb = self._blocks(n)
-        q = self._mac(nonce, aad, buf, off, n, -1, nb + 1)
+        la = len(aad)
+        if la < 240 and n <= _WM - 16 - ((17 + la) & ~15 if la else 0):
+            # a record's MAC input fits WM: formatted and chained here, not in _mac
+            # (MicroPython puts a frame as big as _mac's on the heap at every call)
+            L = self._l
+            q = self._k.ccm_b0(self._wm, self._h, self._flags | (64 if la else 0), nonce,
+                               15 - L, L, n, aad, la, buf, off, n, self._wc, -1, nb + 1)
+            self._cbc_m(q)
+        else:
+            q = self._mac(nonce, aad, buf, off, n, -1, nb + 1)
         self._ecb_first(nb)
         m = n if n < 16 * nb else 16 * nb
         # U = T xor first-M-bytes(S_0) (RFC 3610 2.3), T (the MAC) kept in H; then the
@@ -197,7 +210,13 @@ class CCM:
         k.ctr(self._wc, nb + 1, L - 1, nonce, 15 - L, L, 0)
         self._ecb_first(nb)
         s0 = self._wc
-        if mlen <= 16 * nb:              # the keystream is all in WC: decrypt as staged
+        la = len(aad)
+        if mlen <= 16 * nb and la < 240 and mlen <= _WM - 16 - ((17 + la) & ~15 if la else 0):
+            # as in seal, the ciphertext decrypted as it is staged
+            q = k.ccm_b0(self._wm, self._h, self._flags | (64 if la else 0), nonce, 15 - L,
+                         L, mlen, aad, la, buf, off, mlen, s0, 16, 0)
+            self._cbc_m(q)
+        elif mlen <= 16 * nb:            # the keystream is all in WC: decrypt as staged
             q = self._mac(nonce, aad, buf, off, mlen, 16, 0)
         else:
             s0 = self._t

@@ -252,7 +252,9 @@ class GCM:
 
     def _crypt(self, nonce, buf, off, n, nb):
         """buf[off:off+n] ^= the keystream (SP 800-38D 6.5): its first nb blocks are in
-        W after _first, the rest made here from counter nb + 2 on."""
+        W after _first, the rest made here from counter nb + 2 on. (seal and open do a
+        short message's one xor themselves: a call to a frame this big costs MicroPython
+        a heap allocation.)"""
         k = self._k
         w = self._w
         m = n if n < 16 * nb else 16 * nb
@@ -284,7 +286,10 @@ class GCM:
         if n > 16 * nb:                  # W is needed again: keep E(K, J_0)
             s0 = self._j
             k.copy(s0, 0, self._w, 0, 16)
-        self._crypt(nonce, buf, off, n, nb)
+        if n <= 16 * nb:                 # a record: its keystream is all in W
+            k.xor(buf, off, self._w, 16, n)
+        else:
+            self._crypt(nonce, buf, off, n, nb)
         k.gcm_mac(self._tab, self._z, aad, len(aad), buf, off, n)
         k.xor3(buf, off + n, self._z, 0, s0, 0, self.tag_size)       # 7.1 step 6
 
@@ -302,5 +307,8 @@ class GCM:
         nb = self._first(nonce, mlen)
         if k.diff(self._z, 0, self._w, 0, buf, off + mlen, T):
             return False
-        self._crypt(nonce, buf, off, mlen, nb)
+        if mlen <= 16 * nb:
+            k.xor(buf, off, self._w, 16, mlen)
+        else:
+            self._crypt(nonce, buf, off, mlen, nb)
         return True

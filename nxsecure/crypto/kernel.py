@@ -187,7 +187,9 @@ def _compile(part, ns):
     """exec kernel_viper.<part> into ns; False when this firmware cannot (no native
     emitter or compiler, or no room) or kernel_viper.py is not installed. The source
     module is dropped again after."""
+    import gc
     import sys
+    gc.collect()            # once a boot: the source and the code find the emptiest heap
     try:
         from . import kernel_viper
     except (ImportError, MemoryError):  # left out of the profile, or no room to load

@@ -161,6 +161,9 @@ def make_tls_crypto(backend, suites=None, strict=True):
             if explicit:
                 raise ValueError("backend lacks a method of suite 0x%04X" % sid)
             continue
+        load = getattr(cipher, "load", None)
+        if load is not None:
+            load()              # the mode's code in now, not at a first handshake
         rows.append(NX_SECURE_TLS_CIPHERSUITE_INFO(sid, kx, auth, cipher, iv, ks, mac, prf))
     return NX_SECURE_TLS_CRYPTO(rows, _method(backend, "sha256"), _method(backend, "prf_sha256"),
                                 _method(backend, "hmac_sha256"), _method(backend, "sha1"),

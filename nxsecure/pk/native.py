@@ -43,7 +43,9 @@ def _compile():
     native emitter or compiler, or no room). The source module, native_viper, is
     dropped again after, so its text costs no heap once compiled."""
     import array
+    import gc
     import sys
+    gc.collect()            # once a boot: the source and the code find the emptiest heap
     try:
         from nxsecure.pk import native_viper
     except (ImportError, MemoryError):  # left out of the profile, or no room to load
@@ -75,8 +77,9 @@ def available():
         ns = _compile()
         if ns is not None and _agrees(ns):
             _NS = ns
-            _give(_take(_WS))        # the workspaces are made now and kept: a board's
-            _give(_take(_WX))        # heap may later have no 1.3 KB block to spare
+            _give(_take(_WS))        # P-256's workspace is made now and kept: a board's
+            # heap may later have no 1.3 KB block to spare (X25519's, 480 B, is made at
+            # its first use: a P-256-only application never pays for it)
     return bool(_NS)
 
 
