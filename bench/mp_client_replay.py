@@ -300,6 +300,9 @@ def replay(path, precompile):
            "alloc_net_of_gc": alloc, "sent": len(net.sent), "received": net.received,
            "retransmits_ignored": net.retransmits, "complete": net.i == len(events),
            "precompile_us": precompile, "pk_us": pk_us}
+    e = getattr(getattr(session, "_engine", None), "last_exception", None)
+    if st != NX_SUCCESS and e is not None:      # what the stack caught, if anything
+        out["defect"] = "%s: %s" % (type(e).__name__, e)
     try:
         from nxsecure.pk import ec
         out["pk_native"] = ec.native() is not None
