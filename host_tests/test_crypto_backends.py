@@ -13,7 +13,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESCCM  # noqa: E402
 from nxsecure.const import (  # noqa: E402
     TLS_PSK_WITH_AES_128_CCM_8, TLS_PSK_WITH_AES_128_CBC_SHA256, NX_SUCCESS,
 )
-from nxsecure.crypto import portable_backend, engine_works  # noqa: E402
+from nxsecure.crypto import portable_backend  # noqa: E402
+from nxsecure.crypto.engine import engine_works  # noqa: E402
 from nxsecure.crypto.ccm import CCM  # noqa: E402
 from nxsecure.crypto import aes  # noqa: E402
 from nxsecure.crypto.table import (  # noqa: E402

@@ -26,6 +26,8 @@ package("nxsecure", files=[
     "crypto/cbc.py",
     "crypto/kernel.py",
     "crypto/kernel_viper.py",
+    "crypto/engine.py",
+    "crypto/aes.py",
     "port/__init__.py",
     "port/micropython.py",
     "port/rngcheck.py",

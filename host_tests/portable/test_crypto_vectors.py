@@ -14,7 +14,8 @@ from nxsecure.const import (
     TLS_PSK_WITH_AES_128_CCM_8, TLS_PSK_WITH_AES_128_CCM,
     TLS_PSK_WITH_AES_128_GCM_SHA256, TLS_PSK_WITH_AES_128_CBC_SHA256,
 )
-from nxsecure.crypto import portable_backend, engine_works, kernel
+from nxsecure.crypto import portable_backend, kernel
+from nxsecure.crypto.engine import engine_works
 from nxsecure.crypto import aes
 from nxsecure.crypto.aes import AES
 from nxsecure.crypto.ccm import CCM
@@ -445,6 +446,24 @@ def test_engine_without_iv_carry_over_is_refused():
         def encrypt(self, src, dst):
             aes.new(self.key, self.mode, self.iv).encrypt(src, dst)
     assert not engine_works(Restarting)
+
+
+def test_a_module_used_once_is_forgotten():
+    # kernel.forget (the engine check, the viper sources): gone from sys.modules and
+    # from its package, so its code is garbage; importing it again brings it back
+    from nxsecure import crypto
+    from nxsecure.crypto import engine
+    kernel.forget(engine)
+    assert "nxsecure.crypto.engine" not in sys.modules
+    assert not hasattr(crypto, "engine")
+    from nxsecure.crypto import engine as again
+    assert again.engine_works(aes.new)
+    kernel.forget(again)
+    if sys.implementation.name == "micropython":
+        # the port checks cryptolib once and keeps no part of the check
+        from nxsecure import port
+        assert port.crypto_backend().sha256 is not None
+        assert "nxsecure.crypto.engine" not in sys.modules
 
 
 def _table(k, h):

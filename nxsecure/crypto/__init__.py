@@ -112,28 +112,6 @@ class CryptoBackend:
         return "<CryptoBackend " + self.name + ">"
 
 
-def engine_works(aes_new):
-    """True when aes_new behaves as the modes need (see portable_backend): ECB, and CBC
-    whose IV carries over from one call to the next, both in place. Checked with
-    FIPS-197 C.1 and NIST SP 800-38A F.2.1 (first two blocks, one call each)."""
-    from binascii import unhexlify
-    try:
-        b = bytearray(unhexlify("00112233445566778899aabbccddeeff"))
-        aes_new(bytes(range(16)), 1).encrypt(b, b)
-        if b != unhexlify("69c4e0d86a7b0430d8cdb78070b4c55a"):
-            return False
-        c = aes_new(unhexlify("2b7e151628aed2a6abf7158809cf4f3c"), 2, bytes(range(16)))
-        b = bytearray(unhexlify("6bc1bee22e409f96e93d7e117393172a"
-                                "ae2d8a571e03ac9c9eb76fac45af8e51"))
-        v = memoryview(b)
-        c.encrypt(v[0:16], v[0:16])
-        c.encrypt(v[16:32], v[16:32])
-        return b == unhexlify("7649abac8119b246cee98e9b12e9197d"
-                              "5086cb9b507219ee95db113a917678b2")
-    except (ValueError, TypeError, OSError):
-        return False
-
-
 # Metadata bytes one context of each mode needs (the modes' SCRATCH_SIZE; a test checks
 # they agree): here so that a backend can be described without importing the modes,
 # which are loaded when a context of theirs is first made.

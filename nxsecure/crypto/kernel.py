@@ -183,12 +183,26 @@ def python():
     return _PYTHON
 
 
+def forget(mod):
+    """Drop a module imported for one use (a source to compile, a start-up check) from
+    sys.modules and its package: its code is freed at the next collection."""
+    import sys
+    name = mod.__name__
+    sys.modules.pop(name, None)
+    i = name.rfind(".")
+    pkg = sys.modules.get(name[:i])
+    if pkg is not None:
+        try:
+            delattr(pkg, name[i + 1:])
+        except AttributeError:
+            pass
+
+
 def _compile(part, ns):
     """exec kernel_viper.<part> into ns; False when this firmware cannot (no native
     emitter or compiler, or no room) or kernel_viper.py is not installed. The source
     module is dropped again after."""
     import gc
-    import sys
     gc.collect()            # once a boot: the source and the code find the emptiest heap
     try:
         from . import kernel_viper
@@ -201,12 +215,7 @@ def _compile(part, ns):
     except Exception:           # SyntaxError / ValueError / MemoryError
         return False
     finally:
-        sys.modules.pop(kernel_viper.__name__, None)
-        from nxsecure import crypto
-        try:
-            del crypto.kernel_viper
-        except AttributeError:
-            pass
+        forget(kernel_viper)
 
 
 _NATIVE = None      # None: not tried yet; False: this firmware cannot compile it

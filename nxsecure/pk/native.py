@@ -44,7 +44,6 @@ def _compile():
     dropped again after, so its text costs no heap once compiled."""
     import array
     import gc
-    import sys
     gc.collect()            # once a boot: the source and the code find the emptiest heap
     try:
         from nxsecure.pk import native_viper
@@ -56,12 +55,8 @@ def _compile():
             exec(src, ns)
     except Exception:
         ns = None
-    sys.modules.pop(native_viper.__name__, None)
-    from nxsecure import pk
-    try:
-        del pk.native_viper
-    except AttributeError:
-        pass
+    from nxsecure.crypto.kernel import forget
+    forget(native_viper)
     return ns
 
 

@@ -254,7 +254,7 @@ def crypto_backend():
     with ECB and CBC and it passes the start-up check, else over the pure-Python AES.
     (CTR mode, where built, is not used: a cryptolib object's counter cannot be reset,
     so each record would need a new object.)"""
-    from nxsecure.crypto import portable_backend, engine_works
+    from nxsecure.crypto import portable_backend
     try:
         import cryptolib
     except ImportError:
@@ -262,8 +262,12 @@ def crypto_backend():
             import ucryptolib as cryptolib
         except ImportError:
             cryptolib = None
-    if cryptolib is not None and engine_works(cryptolib.aes):
-        return portable_backend(cryptolib.aes)
+    if cryptolib is not None:
+        from nxsecure.crypto import engine, kernel
+        works = engine.engine_works(cryptolib.aes)
+        kernel.forget(engine)
+        if works:
+            return portable_backend(cryptolib.aes)
     return portable_backend()
 
 
