@@ -5,9 +5,10 @@ where the firmware compiles the native arithmetic (nxsecure.pk.native).
 
     # emulated RP2040 (../shared/firmware/rp2040, after `npm ci` there), .mpy tree on flash:
     node run.js --put build/mpy/nxsecure:/lib/nxsecure --put bench/mp_crypto.py:/lib/ \\
+        --put tools/mp_test_runner.py:/lib/ \\
         -c "import sys; sys.argv[:] = ['x', 'records']" -c "import mp_crypto"
     # 32-bit unix MicroPython, .mpy tree from `python tools/mpy_sizes.py --out DIR`:
-    MICROPYPATH=DIR:bench micropython-v1.27.0-unix-i386-static bench/mp_crypto.py records
+    MICROPYPATH=DIR:bench:tools micropython-v1.27.0-unix-i386-static bench/mp_crypto.py records
     # WebAssembly build (no cryptolib: pure-Python AES):
     node tools/mp_run.js --seed-random bench/mp_crypto.py records
     python bench/mp_crypto.py records              # CPython, for comparison
@@ -43,6 +44,8 @@ IS_MP = sys.implementation.name == "micropython"
 if not IS_MP:
     import os
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
+        __file__))), "tools"))
 
 OUT = {"impl": sys.implementation.name}
 
@@ -253,16 +256,9 @@ def prf(n):
 # --- public key -----------------------------------------------------------------------
 
 def _rand(seed):
-    import hashlib
-    st = [0]
-
-    def rand(k):
-        out = b""
-        while len(out) < k:
-            st[0] += 1
-            out += hashlib.sha256(seed + st[0].to_bytes(4, "big")).digest()
-        return out[:k]
-    return rand
+    """Scalars from the TEST-ONLY deterministic source (the same every run)."""
+    from mp_test_runner import TestOnlyDRBG
+    return TestOnlyDRBG(seed)
 
 
 def p256(n, want_peak):
