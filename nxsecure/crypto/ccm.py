@@ -156,9 +156,23 @@ class CCM:
 
     def _rest(self, nonce, buf, off, n, c):
         """buf[off:off+n] ^= the keystream from counter c on (messages past CHUNK)."""
+        k = self._k
+        wc = self._wc
         L = self._l
-        kernel.ctr_stream(self._k, self._ecb, self._wc, self._vc, L - 1, nonce, 15 - L, L,
-                          c, buf, off, n)
+        while n > 0:
+            nb = (n + 15) >> 4
+            if nb > _WC >> 4:
+                nb = _WC >> 4
+            k.ctr(wc, nb, L - 1, nonce, 15 - L, L, c)
+            v = self._vc[nb - 1]
+            if v is None:
+                v = self._vc[nb - 1] = wc[0:16 * nb]
+            self._ecb(v, v)
+            m = n if n < 16 * nb else 16 * nb
+            k.xor(buf, off, wc, 0, m)
+            c += nb
+            off += m
+            n -= m
 
     def seal(self, nonce, aad, buf, off, n):
         """Encrypt buf[off:off+n] in place; the M-byte tag goes to buf[off+n:off+n+M]."""

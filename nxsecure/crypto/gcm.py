@@ -259,8 +259,23 @@ class GCM:
         w = self._w
         m = n if n < 16 * nb else 16 * nb
         k.xor(buf, off, w, 16, m)
-        kernel.ctr_stream(k, self._ecb, w, self._v, -1, nonce, 12, 4, nb + 2, buf, off + m,
-                          n - m)
+        c = nb + 2
+        off += m
+        n -= m
+        while n > 0:
+            nb = (n + 15) >> 4
+            if nb > _W >> 4:
+                nb = _W >> 4
+            k.ctr(w, nb, -1, nonce, 12, 4, c)
+            v = self._v[nb - 1]
+            if v is None:
+                v = self._v[nb - 1] = w[0:16 * nb]
+            self._ecb(v, v)
+            m = n if n < 16 * nb else 16 * nb
+            k.xor(buf, off, w, 0, m)
+            c += nb
+            off += m
+            n -= m
 
     def seal(self, nonce, aad, buf, off, n):
         """Encrypt buf[off:off+n] in place; the tag goes to buf[off+n:off+n+tag]."""

@@ -183,28 +183,6 @@ def python():
     return _PYTHON
 
 
-def ctr_stream(k, ecb, w, views, flags, nonce, nl, L, c, buf, off, n):
-    """buf[off:off+n] ^= the CTR keystream from counter c on (CCM's A_i, GCM's inc32):
-    counter blocks made in w (whole of it at most: k.ctr's flags, nonce, nl, L), then
-    encrypted in place by ecb, through views (w's views by block count - 1, made on
-    first use). The modes' loop for messages past their scratch."""
-    cap = len(w) >> 4
-    while n > 0:
-        nb = (n + 15) >> 4
-        if nb > cap:
-            nb = cap
-        k.ctr(w, nb, flags, nonce, nl, L, c)
-        v = views[nb - 1]
-        if v is None:
-            v = views[nb - 1] = w[0:16 * nb]
-        ecb(v, v)
-        m = n if n < 16 * nb else 16 * nb
-        k.xor(buf, off, w, 0, m)
-        c += nb
-        off += m
-        n -= m
-
-
 def forget(mod):
     """Drop a module imported for one use (a source to compile, a start-up check) from
     sys.modules and its package: its code is freed at the next collection."""
