@@ -161,10 +161,11 @@ test: setup
 # The DTLS interop matrix (also part of `make test`): our client and server against
 # OpenSSL, GnuTLS, Mbed TLS, tinydtls, libcoap and aiocoap; then the optional features
 # (issue 14) against the peers that have them, and tshark on Connection ID records;
+# then issue 15's (server names, ALPN, secp384r1, a P-384 chain at MTU 400);
 # -rA prints the matrices.
 interop: setup
 	$(PYTEST_CMD) -rA host_tests/test_interop_matrix.py host_tests/test_features_interop.py \
-	  host_tests/test_connection_id_udp.py | grep -v '^PASSED '
+	  host_tests/test_connection_id_udp.py host_tests/test_identity_interop.py | grep -v '^PASSED '
 
 run: venv
 	$(VPY) examples/psk_echo.py

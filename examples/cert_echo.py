@@ -23,6 +23,8 @@ from cryptography.x509.oid import NameOID                         # noqa: E402
 
 from nxsecure import *                     # noqa: E402,F403
 from nxsecure.x509 import *                # noqa: E402,F403
+from nxsecure.sni import *                 # noqa: E402,F403
+from nxsecure.session_info import *        # noqa: E402,F403
 from nxsecure.crypto.table import make_tls_crypto   # noqa: E402
 from nxsecure import port, netx                          # noqa: E402
 
@@ -75,6 +77,7 @@ client_session = NX_SECURE_DTLS_SESSION()
 client_socket = NX_UDP_SOCKET()
 client_packet_buffer = bytearray(4000)
 trusted_certificate = NX_SECURE_X509_CERT()
+server_dns_name = NX_SECURE_X509_DNS_NAME()
 remote_certificate_buffer = bytearray(2 * 1000)   # room for the server's chain
 connected, readable = [], []
 
@@ -191,13 +194,13 @@ def main(argv):
                                                            trusted_certificate, 1)
     say("client", "nx_secure_dtls_session_trusted_certificate_add: 0x%X" % status)
 
-    def check_name(session, certificate):
-        st = nx_secure_x509_common_name_dns_check(certificate, SERVER_NAME, len(SERVER_NAME))
-        say("client", "server certificate verified; name check for %s: 0x%X"
-            % (SERVER_NAME, st))
-        return st
-
-    nxsecure_dtls_session_certificate_callback_set(client_session, check_name)
+    # Name the server: the ClientHello says which server we want (server_name) and the
+    # handshake fails unless the certificate is issued to that name (RFC 6125).
+    status = nx_secure_x509_dns_name_initialize(server_dns_name, SERVER_NAME,
+                                                len(SERVER_NAME))
+    say("client", "nx_secure_x509_dns_name_initialize: 0x%X" % status)
+    status = nxsecure_dtls_session_sni_extension_set(client_session, server_dns_name)
+    say("client", "nxsecure_dtls_session_sni_extension_set(%s): 0x%X" % (SERVER_NAME, status))
     server_address = NXD_ADDRESS(target)
     status = nx_secure_dtls_client_session_start(client_session, client_socket,
                                                  server_address, server_port, NX_NO_WAIT)
@@ -211,7 +214,14 @@ def main(argv):
     wait_for(started, 10 * NX_IP_PERIODIC_RATE)
     say("client", "nx_secure_dtls_client_session_start: 0x%X" % results[0])
     if results[0] != NX_SUCCESS:
+        st, flags = nxsecure_dtls_session_certificate_flags_get(client_session)
+        say("client", "certificate flags: 0x%X" % flags)
         return 1
+    st, suite = nxsecure_dtls_session_ciphersuite_get(client_session)
+    st, group = nxsecure_dtls_session_key_exchange_group_get(client_session)
+    st, chain = nxsecure_dtls_session_remote_chain_get(client_session)
+    say("client", "suite 0x%04X, group %d, server chain of %d certificate(s), flags 0x%X"
+        % (suite, group, len(chain), nxsecure_dtls_session_certificate_flags_get(client_session)[1]))
     for i in range(messages):
         text = b"reading %d: 21.%d C" % (i, i)
         status, packet = nx_secure_dtls_packet_allocate(client_session, pool_0, NX_NO_WAIT)

@@ -2,6 +2,7 @@
 and leaves (P-256 or RSA-2048), valid or broken on purpose, as DER plus the key in
 the DER form nx_secure_x509_certificate_initialize takes (SEC 1 / PKCS#1)."""
 import datetime
+import ipaddress
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -50,8 +51,9 @@ class Cert:
 
 
 def make(cn, kind="ec", issuer=None, ca=False, path_len=None, days=(-1, 30), san=None,
-         eku=None, key_usage=True, bad_signature=False):
-    """A certificate for `cn`, signed by issuer (a Cert) or self-signed."""
+         eku=None, key_usage=True, bad_signature=False, san_ip=None, hash_name="sha256"):
+    """A certificate for `cn`, signed by issuer (a Cert) or self-signed, with SHA-256
+    (hash_name "sha384": SHA-384). kind: "ec" (P-256), "ec384" (P-384), "rsa"."""
     key = new_key(kind)
     now = datetime.datetime.now(datetime.timezone.utc)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
@@ -70,11 +72,13 @@ def make(cn, kind="ec", issuer=None, ca=False, path_len=None, days=(-1, 30), san
     else:
         b = b.add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         if key_usage:
-            b = b.add_extension(x509.KeyUsage(True, False, kind != "ec", False, kind == "ec",
+            ec_ = kind != "rsa"
+            b = b.add_extension(x509.KeyUsage(True, False, not ec_, False, ec_,
                                               False, False, False, False), critical=True)
-    if san:
-        b = b.add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in san]),
-                            critical=False)
+    if san or san_ip:
+        names = [x509.DNSName(n) for n in san or ()]
+        names += [x509.IPAddress(ipaddress.ip_address(a)) for a in san_ip or ()]
+        b = b.add_extension(x509.SubjectAlternativeName(names), critical=False)
     if eku is not None:
         b = b.add_extension(x509.ExtendedKeyUsage(eku), critical=False)
     # Key identifiers, as CA tools write them (RFC 5280 4.2.1.1-2; the verifier wants them).
@@ -84,7 +88,7 @@ def make(cn, kind="ec", issuer=None, ca=False, path_len=None, days=(-1, 30), san
         b = b.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
             issuer.key.public_key()), critical=False)
     signer = issuer.key if issuer else key
-    cert = b.sign(signer, hashes.SHA256())
+    cert = b.sign(signer, hashes.SHA384() if hash_name == "sha384" else hashes.SHA256())
     c = Cert(cert, key)
     if bad_signature:
         d = bytearray(c.der)
@@ -98,10 +102,11 @@ CLIENT_AUTH = [ExtendedKeyUsageOID.CLIENT_AUTH]
 
 
 def chain(kind="ec", leaf_cn="server.example", san=("server.example",), eku=None,
-          intermediate=True):
+          intermediate=True, hash_name="sha256"):
     """root -> [intermediate ->] leaf; returns (root, intermediate or None, leaf)."""
-    root = make("Test Root CA", kind, ca=True)
-    inter = make("Test Intermediate CA", kind, issuer=root, ca=True, path_len=0) \
-        if intermediate else None
-    leaf = make(leaf_cn, kind, issuer=inter or root, san=list(san) if san else None, eku=eku)
+    root = make("Test Root CA", kind, ca=True, hash_name=hash_name)
+    inter = make("Test Intermediate CA", kind, issuer=root, ca=True, path_len=0,
+                 hash_name=hash_name) if intermediate else None
+    leaf = make(leaf_cn, kind, issuer=inter or root, san=list(san) if san else None, eku=eku,
+                hash_name=hash_name)
     return root, inter, leaf

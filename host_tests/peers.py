@@ -61,6 +61,21 @@ SUITES = {
              ("RSA", "AES-128-CBC", "SHA1")),
     0x003C: ("RSA-CBC-SHA256", "rsa", "AES128-SHA256", "TLS-RSA-WITH-AES-128-CBC-SHA256",
              ("RSA", "AES-128-CBC", "SHA256")),
+    # the AES-256 suites (issue 15; nxsecure/crypto/suites384.py)
+    0xC02C: ("ECDHE-ECDSA-GCM-SHA384", "ec", "ECDHE-ECDSA-AES256-GCM-SHA384",
+             "TLS-ECDHE-ECDSA-WITH-AES-256-GCM-SHA384", ("ECDHE-ECDSA", "AES-256-GCM", "AEAD")),
+    0xC030: ("ECDHE-RSA-GCM-SHA384", "rsa", "ECDHE-RSA-AES256-GCM-SHA384",
+             "TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384", ("ECDHE-RSA", "AES-256-GCM", "AEAD")),
+    0x00A9: ("PSK-GCM-SHA384", "psk", "PSK-AES256-GCM-SHA384", "TLS-PSK-WITH-AES-256-GCM-SHA384",
+             ("PSK", "AES-256-GCM", "AEAD")),
+    0xC0AD: ("ECDHE-ECDSA-CCM-256", "ec", "ECDHE-ECDSA-AES256-CCM",
+             "TLS-ECDHE-ECDSA-WITH-AES-256-CCM", ("ECDHE-ECDSA", "AES-256-CCM", "AEAD")),
+    0xC0AF: ("ECDHE-ECDSA-CCM8-256", "ec", "ECDHE-ECDSA-AES256-CCM8",
+             "TLS-ECDHE-ECDSA-WITH-AES-256-CCM-8", ("ECDHE-ECDSA", "AES-256-CCM-8", "AEAD")),
+    0xC0A5: ("PSK-CCM-256", "psk", "PSK-AES256-CCM", "TLS-PSK-WITH-AES-256-CCM",
+             ("PSK", "AES-256-CCM", "AEAD")),
+    0xC0A9: ("PSK-CCM8-256", "psk", "PSK-AES256-CCM8", "TLS-PSK-WITH-AES-256-CCM-8",
+             ("PSK", "AES-256-CCM-8", "AEAD")),
 }
 ALL_SUITES = tuple(SUITES)
 PSK_SUITES = (0xC0A8, 0xC0A4, 0x00A8, 0x00AE)
@@ -110,13 +125,15 @@ class Proc(OpenSSL):
 
 
 def write_certs(directory):
-    """root -> leaf chains (P-256 and RSA-2048) as PEM and DER files in directory;
+    """root -> leaf chains (P-256, RSA-2048, P-384 signed with SHA-384) as PEM and DER
+    files in directory;
     returns {kind: {"root_der", "leaf_der", "key_der", "root", "leaf", "key"}} (the last
     three are PEM file paths)."""
     import cert_helpers as ch
     out = {}
-    for k in ("ec", "rsa"):
-        root, _, leaf = ch.chain(k, intermediate=False)
+    for k in ("ec", "rsa", "ec384"):
+        root, _, leaf = ch.chain(k, intermediate=False,
+                                 hash_name="sha384" if k == "ec384" else "sha256")
         d = {"root_der": root.der, "leaf_der": leaf.der, "key_der": leaf.key_der}
         for what, data in (("root", root.pem), ("leaf", leaf.pem), ("key", leaf.key_pem),
                            ("root.der", root.der), ("leaf.der", leaf.der),
@@ -213,12 +230,13 @@ def coap_client(build, dtls_port, suite, certs, path="temperature"):
 
 
 # ---- Python peers (this file as a script) ----------------------------------------------
-def script(mode, udp_port, suite=None, certs_dir=None):
+def script(mode, udp_port, suite=None, certs_dir=None, extra=()):
     args = [sys.executable, os.path.abspath(__file__), mode, "--port", str(udp_port)]
     if suite is not None:
         args += ["--suite", "%04X" % suite]
     if certs_dir is not None:
         args += ["--certs", certs_dir]
+    args += list(extra)
     env = dict(os.environ, PYTHONUNBUFFERED="1", AIOCOAP_DTLSSERVER_ENABLED="1")
     return Proc(args, env=env)
 
@@ -227,17 +245,29 @@ def _say(*a):
     print(*a, flush=True)
 
 
-def _mbedtls_config(suite, server, certs_dir):
+def _mbedtls_config(suite, server, certs_dir, a=None):
     from mbedtls import tls, x509, pk
     kw = dict(ciphers=[SUITES[suite][3]],
               lowest_supported_version=tls.DTLSVersion.DTLSv1_2,
               highest_supported_version=tls.DTLSVersion.DTLSv1_2)
+    if a is not None and a.alpn:
+        # ALPN (RFC 7301): python-mbedtls reads each name's .value (its NextProtocol enum
+        # has no "coap"); a stand-in with the bytes does the same
+        class _Proto:
+            def __init__(self, name):
+                self.value = name.encode()
+        kw["inner_protocols"] = [_Proto(n) for n in a.alpn.split(",")]
+    if a is not None and server and a.sni:
+        def sni(conn, name):
+            _say("SNI", name)                               # what the client asked for
+            return None
+        kw["sni_callback"] = sni
     if not uses_psk(suite):
-        k = cert_kind(suite)
+        k = a.kind if a is not None and a.kind else cert_kind(suite)
         if server:
             crt = x509.CRT.from_DER(open(os.path.join(certs_dir, k + "-leaf.der.bin"), "rb").read())
             key_der = open(os.path.join(certs_dir, k + "-key.der.bin"), "rb").read()
-            key = pk.ECC.from_DER(key_der) if k == "ec" else pk.RSA.from_DER(key_der)
+            key = pk.ECC.from_DER(key_der) if k != "rsa" else pk.RSA.from_DER(key_der)
             kw["certificate_chain"] = ([crt], key)
             kw["validate_certificates"] = False         # no client certificate asked for
         else:
@@ -253,10 +283,15 @@ def _mbedtls_config(suite, server, certs_dir):
     return tls.DTLSConfiguration(**kw)
 
 
+def _alpn_name(conn):
+    p = conn.negotiated_protocol()
+    return p.decode() if isinstance(p, bytes) else getattr(p, "value", p)
+
+
 def run_mbedtls_server(a):
     import socket
     from mbedtls import tls
-    ctx = tls.ServerContext(_mbedtls_config(a.suite, True, a.certs))
+    ctx = tls.ServerContext(_mbedtls_config(a.suite, True, a.certs, a))
     listener = ctx.wrap_socket(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # accept() rebinds
     listener.bind(("127.0.0.1", a.port))
@@ -270,8 +305,10 @@ def run_mbedtls_server(a):
     conn2, addr = conn.accept()
     conn.close()
     conn2.setcookieparam(addr[0].encode("ascii"))
+    if a.mtu:
+        conn2.setmtu(a.mtu)
     conn2.do_handshake()
-    _say("HANDSHAKE", conn2.cipher())
+    _say("HANDSHAKE", conn2.cipher(), "ALPN", _alpn_name(conn2))
     data = conn2.recv(2048)
     conn2.send(data)
     _say("ECHOED", len(data))
@@ -285,13 +322,16 @@ def run_mbedtls_server(a):
 def run_mbedtls_client(a):
     import socket
     from mbedtls import tls
-    ctx = tls.ClientContext(_mbedtls_config(a.suite, False, a.certs))
+    ctx = tls.ClientContext(_mbedtls_config(a.suite, False, a.certs, a))
+    name = a.servername or (None if uses_psk(a.suite) else "server.example")
     sock = ctx.wrap_socket(socket.socket(socket.AF_INET, socket.SOCK_DGRAM),
-                           server_hostname=None if uses_psk(a.suite) else "server.example")
+                           server_hostname=name)
     sock.settimeout(5)
+    if a.mtu:
+        sock.setmtu(a.mtu)
     sock.connect(("127.0.0.1", a.port))
     sock.do_handshake()
-    _say("HANDSHAKE", sock.cipher())
+    _say("HANDSHAKE", sock.cipher(), "ALPN", _alpn_name(sock))
     sock.send(MESSAGE)
     got = sock.recv(2048)
     _say("ECHO OK" if got == MESSAGE else "ERROR echo %r" % got)
@@ -442,6 +482,11 @@ def main(argv):
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--suite", type=lambda s: int(s, 16), default=0xC0A8)
     p.add_argument("--certs", default=None)
+    p.add_argument("--alpn", default=None, help="mbedtls: ALPN protocols, comma-separated")
+    p.add_argument("--sni", action="store_true", help="mbedtls server: print the SNI name")
+    p.add_argument("--servername", default=None, help="mbedtls client: SNI and name check")
+    p.add_argument("--kind", default=None, help="mbedtls: certificate kind (ec, ec384, rsa)")
+    p.add_argument("--mtu", type=int, default=0, help="mbedtls: its MTU")
     a = p.parse_args(argv[1:])
     try:
         return MODES[a.mode](a)

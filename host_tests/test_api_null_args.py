@@ -22,12 +22,19 @@ CONTROL_BLOCKS = {"ip", "pool", "packet", "socket", "dtls_session", "session_ptr
                   "crypto_table"}
 PREFIXES = ("nx_secure_", "nx_", "nxd_", "tx_", "nxsecure_")
 # __all__, not dir(): the services that load on first use (netx_ext) are in __all__ only
-# and the services of the optional features (issue 14), each in its own module
+# and the services of the optional features (issues 14, 15), each in its own module,
+# and the credential loaders of nxsecure.x509
 FEATURE_SERVICES = {}
-for _m in ("small_records", "heartbeat", "resumption", "connection_id"):
+for _m in ("small_records", "heartbeat", "resumption", "connection_id", "sni",
+           "session_info", "alpn"):
     _mod = __import__("nxsecure." + _m, None, None, ("__all__",), 0)
     for _n in _mod.__all__:
-        FEATURE_SERVICES[_n] = getattr(_mod, _n)
+        if inspect.isfunction(getattr(_mod, _n)):
+            FEATURE_SERVICES[_n] = getattr(_mod, _n)
+import nxsecure.x509  # noqa: E402
+for _n in ("nxsecure_x509_certificate_load", "nxsecure_x509_chain_load",
+           "nx_secure_x509_dns_name_initialize"):
+    FEATURE_SERVICES[_n] = getattr(nxsecure.x509, _n)
 
 
 def _fn(name):

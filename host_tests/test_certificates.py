@@ -279,20 +279,22 @@ def test_x25519_is_used_when_preferred(net, ec, rsa, monkeypatch, suite):
 
 
 def test_client_offering_only_secp256r1_gets_secp256r1(net, ec, monkeypatch):
-    # The mirror: x25519 is our first choice but the client's supported_groups (sent
-    # from kx.GROUPS too) lists only secp256r1.
+    # The mirror: x25519 is the server's first choice (nx_secure_dtls_server_ecc_initialize)
+    # but the client's supported_groups (nx_secure_dtls_ecc_initialize) lists only
+    # secp256r1.
     root, inter, leaf = ec
     srv = CertServer(net, [0xC0AE], local=[(leaf, True), (inter, False)])
+    assert nx_secure_dtls_server_ecc_initialize(srv.server, [kx.GROUP_X25519, kx.GROUP_SECP256R1],
+                                                2, None) == NX_SUCCESS
     session, sock = cert_client(net, [0xC0AE], trusted=[root])
+    assert nx_secure_dtls_ecc_initialize(session, [0x00060017], 1, None) == NX_SUCCESS
     groups = []
     original = kx.choose_group
 
-    def choose(peer_groups):
+    def choose(e, peer_groups):
         groups.append(bytes(peer_groups))
-        monkeypatch.setattr(kx, "GROUPS", (kx.GROUP_X25519, kx.GROUP_SECP256R1))
-        return original(peer_groups)
+        return original(e, peer_groups)
 
-    monkeypatch.setattr(kx, "GROUPS", (kx.GROUP_SECP256R1,))
     monkeypatch.setattr(kx, "choose_group", choose)
     assert connect(session, sock, srv) == NX_SUCCESS
     assert groups and groups[0] == b"\x00\x17"       # the client offered secp256r1 only
@@ -599,6 +601,7 @@ def test_cert_echo_example_runs():
     out = proc.stdout
     assert proc.returncode == 0, out + proc.stderr
     assert "nx_secure_dtls_client_session_start: 0x0" in out
-    assert "name check for sensor-gw.example: 0x0" in out
+    assert "nxsecure_dtls_session_sni_extension_set(sensor-gw.example): 0x0" in out
+    assert "suite 0xC0AE, group 23, server chain of 1 certificate(s), flags 0x0" in out
     assert out.count("client echo: b'reading") == 3
     assert "disconnect_notify" in out

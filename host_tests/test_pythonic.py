@@ -275,7 +275,15 @@ def test_the_server_name_is_checked(server, pki):
     with pytest.raises(DTLSError) as e:
         _client(srv, psk=None, cafile=pki["ca"], server_hostname="other.example")
     assert e.value.name == "NX_SECURE_X509_CERTIFICATE_DNS_MISMATCH"
-    assert _client(srv, psk=None, cafile=pki["ca"], server_hostname="gw.example").connected
+    # every reason the chain fails, and the chain itself, come with the error
+    assert e.value.certificate_errors == ("bad-identity",)
+    assert [c.common_name for c in e.value.peer_certificate_chain] == ["gw.example"]
+    assert "certificate: bad-identity" in str(e.value)
+    conn = _client(srv, psk=None, cafile=pki["ca"], server_hostname="gw.example")
+    assert conn.connected
+    assert conn.key_exchange_group == "secp256r1"
+    assert [c.common_name for c in conn.peer_certificate_chain] == ["gw.example"]
+    assert conn.info()["key_exchange_group"] == "secp256r1"
 
 
 def test_arguments_are_checked_with_clear_errors(pki):

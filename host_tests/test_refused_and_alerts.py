@@ -123,7 +123,7 @@ def test_status_names_cover_every_code_of_const():
     skip = ("NX_IP_", "NX_NO_WAIT", "NX_WAIT_FOREVER", "NX_FRAGMENT_OKAY", "NX_DONT_FRAGMENT",
             "NX_ANY_PORT", "NX_PHYSICAL_HEADER", "NX_IPv4_", "NX_IPv6_", "NX_UDP_PACKET",
             "NX_RECEIVE_PACKET", "NX_PACKET_ALIGNMENT", "NX_MAX_PORT", "NX_SEARCH_PORT_START",
-            "NX_NULL", "NX_SECURE_X509_MAX_CHAIN_DEPTH")
+            "NX_NULL", "NX_SECURE_X509_MAX_CHAIN_DEPTH", "NX_SECURE_X509_DNS_NAME_MAX")
     names = [(c, n) for c in (c0, c1, c2) for n in dir(c)]
     for c, name in names:
         v = getattr(c, name)
@@ -133,6 +133,8 @@ def test_status_names_cover_every_code_of_const():
         assert status.known(v), name
         assert status.name(v) == name or name in status.ALIASES.get(v, ()) or \
             name.endswith("_SUCCESS"), (name, status.name(v))
+    from nxsecure.x509.cert import NX_SECURE_X509_PRIVATE_KEY_MISMATCH
+    assert status.name(NX_SECURE_X509_PRIVATE_KEY_MISMATCH) == "NX_SECURE_X509_PRIVATE_KEY_MISMATCH"
     assert status.describe(0x114).startswith("NX_SECURE_TLS_ALERT_RECEIVED (0x114): ")
     assert "NX_SECURE_TLS_HANDSHAKE_TIMEOUT" in status.describe(NX_SECURE_TLS_HANDSHAKE_TIMEOUT)
     assert status.name(0x7777) == "unknown status 0x7777"

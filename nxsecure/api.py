@@ -70,6 +70,10 @@ class DTLSError(OSError):
         self.name = _status.name(code)
         self.meaning = _status.meaning(code)
         self.alert = alert
+        # a refused peer chain (handshake errors): what was received and every reason
+        # it fails, as GTlsCertificateFlags-style names ("unknown-ca", "expired", ...)
+        self.peer_certificate_chain = []
+        self.certificate_errors = ()
         text = "%s (0x%X): %s" % (self.name, code, self.meaning)
         if what:
             text = what + ": " + text
@@ -109,7 +113,8 @@ def check(code, what=""):
 # ================================================================ suites and credentials
 # nxsecure's suites under their RFC names and OpenSSL's names.
 SUITES = {}
-for _m in (_const, _const_ext):
+from .crypto import suites384 as _suites384   # noqa: E402  (the AES-256 suites)
+for _m in (_const, _const_ext, _suites384):
     for _n in dir(_m):
         if _n.startswith("TLS_") and _n != "TLS_EMPTY_RENEGOTIATION_INFO_SCSV":
             SUITES[_n] = getattr(_m, _n)
@@ -120,8 +125,17 @@ _OPENSSL_NAMES = {
     "ECDHE-ECDSA-AES128-GCM-SHA256": 0xC02B, "ECDHE-ECDSA-AES128-SHA256": 0xC023,
     "ECDHE-RSA-AES128-GCM-SHA256": 0xC02F, "ECDHE-RSA-AES128-SHA256": 0xC027,
     "AES128-SHA": 0x002F, "AES128-SHA256": 0x003C,
+    "ECDHE-ECDSA-AES256-GCM-SHA384": 0xC02C, "ECDHE-RSA-AES256-GCM-SHA384": 0xC030,
+    "PSK-AES256-GCM-SHA384": 0x00A9, "ECDHE-ECDSA-AES256-CCM": 0xC0AD,
+    "ECDHE-ECDSA-AES256-CCM8": 0xC0AF, "PSK-AES256-CCM": 0xC0A5, "PSK-AES256-CCM8": 0xC0A9,
 }
 SUITE_NAMES = dict((v, k) for k, v in SUITES.items())
+# TLS NamedGroup numbers (RFC 8422 5.1.1) of the ECDHE groups
+GROUP_NAMES = {23: "secp256r1", 24: "secp384r1", 29: "x25519"}
+# nxsecure/session_info.py's NXSECURE_CERT_* bits, as GLib names its flags
+CERTIFICATE_ERROR_NAMES = ((0x01, "unknown-ca"), (0x02, "bad-identity"),
+                           (0x04, "not-activated"), (0x08, "expired"), (0x10, "revoked"),
+                           (0x20, "insecure"), (0x40, "generic-error"))
 OPENSSL_SUITE_NAMES = dict((v, k) for k, v in _OPENSSL_NAMES.items())
 
 
@@ -532,6 +546,20 @@ class DTLSConnection:
         return i["ems"] if i else None
 
     @property
+    def key_exchange_group(self):
+        """The ECDHE group's name ("secp256r1", "secp384r1", "x25519"), None for a suite
+        without one (PSK, RSA) or before the handshake."""
+        i = self._info
+        return GROUP_NAMES.get(i["group"]) if i else None
+
+    @property
+    def peer_certificate_chain(self):
+        """The peer's chain as sent (its own certificate first), Certificate objects;
+        [] without one. After a refused chain: DTLSError.peer_certificate_chain."""
+        i = self._info
+        return [Certificate(d) for d in i["chain"]] if i else []
+
+    @property
     def max_record_size(self):
         """The largest plaintext one send() takes (the MTU minus the record overhead)."""
         s = self._session
@@ -549,6 +577,7 @@ class DTLSConnection:
         return {"address": self.address, "version": self.version,
                 "cipher_suite": self.cipher_suite, "psk_identity": self.psk_identity,
                 "extended_master_secret": self.extended_master_secret,
+                "key_exchange_group": self.key_exchange_group,
                 "peer_certificate": self.peer_certificate, "max_record_size":
                 self.max_record_size}
 
@@ -829,7 +858,6 @@ def _new_client(host_, port_, config, bind=None, cls=DTLSConnection):
 
 def _client_certificates(conn, config):
     from . import certs as _certs
-    from .x509 import nx_secure_x509_common_name_dns_check
     s = conn._session
     keep = []
     for i, der in enumerate(config.trusted, 1):
@@ -847,11 +875,13 @@ def _client_certificates(conn, config):
             check(_certs.nx_secure_dtls_session_local_certificate_add(s, c, i), "certificate")
     name = config.server_hostname
     if name:
+        # the stack sends it (server_name, RFC 6066 3) and checks the certificate for it
+        from .sni import nxsecure_dtls_session_sni_extension_set
+        from .x509 import NX_SECURE_X509_DNS_NAME, nx_secure_x509_dns_name_initialize
         n = name.encode()
-
-        def check_name(session, certificate):
-            return nx_secure_x509_common_name_dns_check(certificate, n, len(n))
-        _certs.nxsecure_dtls_session_certificate_callback_set(s, check_name)
+        d = NX_SECURE_X509_DNS_NAME()
+        check(nx_secure_x509_dns_name_initialize(d, n, len(n)), "server name")
+        check(nxsecure_dtls_session_sni_extension_set(s, d), "server name")
     conn._certs = keep
 
 
@@ -876,6 +906,12 @@ def _client_result(conn, st):
     s = conn._session
     alert = _status.last_alert(s) if s is not None else None
     err = error_for(st, "handshake with %s:%d" % conn.address, alert)
+    if s is not None:
+        flags = _certificate_flags(s)
+        err.certificate_errors = tuple(n for b, n in CERTIFICATE_ERROR_NAMES if flags & b)
+        err.peer_certificate_chain = [Certificate(d) for d in _peer_chain(s)]
+        if err.certificate_errors:
+            err.args = (err.args[0] + "; certificate: " + ", ".join(err.certificate_errors),)
     log.info("%s", err)
     conn._ended(err)
     if s is not None:
@@ -1515,13 +1551,30 @@ def _max_plaintext(session):
 
 
 def _negotiated(session):
-    """What the handshake agreed, read from the engine."""
+    """What the handshake agreed (nxsecure/session_info.py), and the peer's chain."""
+    from . import session_info as si
     e = _engine(session)
-    suite = e.suite
     ident = e.psk_identity
-    return {"suite": suite.nx_secure_tls_ciphersuite if suite is not None else None,
-            "ems": bool(e.ems),
-            "psk_identity": bytes(ident) if ident is not None else None}
+    st, suite = si.nxsecure_dtls_session_ciphersuite_get(session)
+    return {"suite": suite if st == NX_SUCCESS else None,
+            "ems": si.nxsecure_dtls_session_extended_master_secret_get(session)[1] == 1,
+            "group": si.nxsecure_dtls_session_key_exchange_group_get(session)[1],
+            "psk_identity": bytes(ident) if ident is not None else None,
+            "chain": _peer_chain(session)}
+
+
+def _peer_chain(session):
+    """The peer's chain (DER copies), [] without one."""
+    from . import session_info as si
+    st, ders = si.nxsecure_dtls_session_remote_chain_get(session)
+    return [bytes(d) for d in ders] if st == NX_SUCCESS else []
+
+
+def _certificate_flags(session):
+    """GTlsCertificateFlags-style bits of a refused peer chain (0: none refused)."""
+    from . import session_info as si
+    st, flags = si.nxsecure_dtls_session_certificate_flags_get(session)
+    return flags if st == NX_SUCCESS else 0
 
 
 def _peer_certificate_der(session):

@@ -8,6 +8,13 @@ from .const import (
 from . import netx
 from . import session as _s
 from . import server as _sv
+# The AES-256 suites (SHA-384 and CCM) join the crypto table's descriptions and the
+# default table nx_crypto_tls_ciphers wherever the certificate code is installed.
+from .crypto.suites384 import (  # noqa: F401
+    TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+    TLS_PSK_WITH_AES_256_GCM_SHA384, TLS_ECDHE_ECDSA_WITH_AES_256_CCM,
+    TLS_ECDHE_ECDSA_WITH_AES_256_CCM_8, TLS_PSK_WITH_AES_256_CCM, TLS_PSK_WITH_AES_256_CCM_8,
+)
 
 
 # ---------------------------------------------------------------- stores
@@ -62,37 +69,54 @@ def client_verify(session):
     return session._server is not None and session._server._client_verify
 
 
+def _now():
+    """The verification time: the application's clock (nx_secure_x509_time_function_set)
+    when set, else the port's (the host clock on CPython; None on a board)."""
+    from .x509 import verify as _v
+    if _v._time_function is None and port.time_source is not None:
+        return port.time_source()
+    return None
+
+
+def server_name(session):
+    """The name a client session gave its server (nxsecure_dtls_session_sni_extension_set,
+    nxsecure/server_name.py), as bytes; None when it named none."""
+    return getattr(session, "_server_name", None)
+
+
 def verify_chain(session, body, lst, peer_is_server):
     """Copy the peer's chain (offsets into the Certificate message) into the remote
-    space, then verify it: (status, alert)."""
+    space, then verify it: (status, alert). A client that named its server checks the
+    server's certificate for that name (RFC 6125 6.4, RFC 6066 3). The result stays on
+    the session for nxsecure_dtls_session_certificate_flags_get."""
     from .x509 import (store_remote_reset, store_remote_add, store_remote_get,
                        x509_chain_verify, x509_error_to_alert, X509_ROLE_SERVER,
                        X509_ROLE_CLIENT)
     st = store(session)
     store_remote_reset(st)
+    session._verify_status = None
+    session._verify_flags = None
     for off, n in lst:
         status = store_remote_add(st, body, off, n)
         if status:
             return status, x509_error_to_alert(status)
-    now = None
-    from .x509 import verify as _v
-    if _v._time_function is None and port.time_source is not None:
-        now = port.time_source()
-    status, alert = x509_chain_verify(st, 0, now=now,
+    status, alert = x509_chain_verify(st, 0, now=_now(),
                                       role=X509_ROLE_SERVER if peer_is_server else X509_ROLE_CLIENT,
+                                      dns_name=server_name(session) if peer_is_server else None,
                                       strict_name=session._strict_names)
-    if status:
-        return status, alert
-    fn = session._certificate_callback
-    if fn is not None:
-        try:
-            status = fn(session, store_remote_get(st, 0)[1])
-        except Exception:
-            # a callback that fails counts as a rejection, never as an acceptance
-            status = NX_SECURE_X509_CHAIN_VERIFY_FAILURE
-        if status:
-            return status, AD_BAD_CERTIFICATE
-    return NX_SUCCESS, 0
+    if status == NX_SUCCESS:
+        fn = session._certificate_callback
+        if fn is not None:
+            try:
+                status = fn(session, store_remote_get(st, 0)[1])
+            except Exception:
+                # a callback that fails counts as a rejection, never as an acceptance
+                status = NX_SECURE_X509_CHAIN_VERIFY_FAILURE
+            if status:
+                alert = AD_BAD_CERTIFICATE
+    session._verify_status = status
+    session._verify_peer_is_server = peer_is_server
+    return status, alert
 
 
 def remote_leaf(session):
@@ -150,6 +174,10 @@ def _session_cert_add(session_ptr, op, certificate, cert_id):
         return status
     if not _cert_ok(certificate):
         return NX_PTR_ERROR
+    if op == "store_local_add":
+        status = _key_check(certificate)
+        if status:
+            return status
     return _session_store_op(session_ptr, op, certificate, cert_id)
 
 
@@ -158,6 +186,16 @@ def _server_store_op(server_ptr, op, *args):
         return NX_PTR_ERROR
     from . import x509
     return getattr(x509, op)(_server_store(server_ptr), *args)
+
+
+def _key_check(certificate):
+    """A local certificate's private key must be its public key's (kx.local_key_check):
+    a key that does not match is refused here, with
+    NX_SECURE_X509_PRIVATE_KEY_MISMATCH, not at the first handshake."""
+    if not _cert_ok(certificate) or not certificate._valid:
+        return NX_SUCCESS                  # the store says what is wrong with it
+    from . import kx
+    return kx.local_key_check(certificate)
 
 
 @netx.serialized
@@ -188,7 +226,31 @@ def nx_secure_dtls_session_trusted_certificate_remove(session_ptr, common_name,
 def nx_secure_dtls_server_local_certificate_add(server_ptr, certificate, cert_id):
     if not _cert_ok(certificate):
         return NX_PTR_ERROR
-    return _server_store_op(server_ptr, "store_local_add", certificate, cert_id)
+    if _sv._live(server_ptr):
+        return NX_PTR_ERROR
+    status = _key_check(certificate)
+    if status:
+        return status
+    status = _server_store_op(server_ptr, "store_local_add", certificate, cert_id)
+    if status == NX_SUCCESS and certificate._private_key is not None:
+        _choose_by_name(server_ptr)
+    return status
+
+
+def _choose_by_name(server):
+    """A server with two identity certificates (or more) picks, for each client, the
+    one issued to the name it asks for (nxsecure/sni.py; RFC 6066 3), when the
+    server-name feature is installed."""
+    n = 0
+    for c in _server_store(server).nx_secure_x509_local_certificates:
+        if c._private_key is not None:
+            n += 1
+    if n > 1:
+        try:
+            from . import sni
+        except ImportError:
+            return
+        sni.server_side(server)
 
 
 @netx.serialized
@@ -308,3 +370,57 @@ def nxsecure_dtls_server_crl_add(server_ptr, crl_data, crl_length):
 def nxsecure_dtls_server_crl_remove(server_ptr, crl_data):
     """nxsecure extension: stop using a CRL given to nxsecure_dtls_server_crl_add."""
     return _server_store_op(server_ptr, "store_crl_remove", crl_data)
+
+
+# ---------------------------------------------------------------- ECDHE groups
+def _groups(supported_groups, supported_group_count):
+    """TLS NamedGroup ids from NetX's list (NX_CRYPTO_EC_SECP256R1 = 0x00060017 or the
+    TLS number 23 alike: the low 16 bits), or None when one is not ours."""
+    from . import kx
+    try:
+        if not isinstance(supported_group_count, int) or supported_group_count < 1 or \
+                supported_group_count > len(supported_groups):
+            return None
+        out = []
+        for g in supported_groups[:supported_group_count]:
+            g &= 0xFFFF
+            if g not in kx.SUPPORTED_GROUPS:
+                return None
+            if g not in out:
+                out.append(g)
+    except TypeError:
+        return None
+    return tuple(out)
+
+
+@netx.serialized
+def nx_secure_dtls_ecc_initialize(dtls_session, supported_groups, supported_group_count, curves):
+    """NetX service: the ECDHE groups this session offers (client) or accepts (server
+    sessions take their server's), in preference order: secp256r1 (23 or NetX's
+    NX_CRYPTO_EC_SECP256R1), secp384r1 (24), x25519 (29). `curves` (NetX's curve method
+    table) is not needed: the platform's public-key backend does the arithmetic; None
+    or a list is accepted. Default: secp256r1, x25519, secp384r1."""
+    status = _s._live(dtls_session)
+    if status:
+        return status
+    if supported_groups is None:
+        return NX_PTR_ERROR
+    g = _groups(supported_groups, supported_group_count)
+    if g is None:
+        return NX_INVALID_PARAMETERS
+    dtls_session._ecc_groups = g
+    return NX_SUCCESS
+
+
+@netx.serialized
+def nx_secure_dtls_server_ecc_initialize(dtls_server, supported_groups, supported_group_count,
+                                         curves):
+    """NetX service: nx_secure_dtls_ecc_initialize for every session of the server."""
+    if _sv._live(dtls_server) or supported_groups is None:
+        return NX_PTR_ERROR
+    g = _groups(supported_groups, supported_group_count)
+    if g is None:
+        return NX_INVALID_PARAMETERS
+    for s in dtls_server._sessions:
+        s._ecc_groups = g
+    return NX_SUCCESS

@@ -17,8 +17,8 @@ from .dtls import (
     C_KEY_EXCHANGE, C_WAIT_CCS, C_WAIT_FINISHED, C_CERTIFICATE, C_CERT_REQUEST, CONNECTED,
 )
 from .handshake import (
-    push_client_hello, pull_server_hello, pull_hello_verify_request, check_initial_reneg_info,
-    push_cert_extensions,
+    push_client_hello, pull_server_hello, pull_hello_verify_request, check_reneg_info,
+    push_cert_extensions, reneg_ours,
 )
 from . import crypto
 
@@ -83,13 +83,13 @@ def _client_hello(e):
             if ecc or certs:
                 from . import kx
                 # RFC 8422 5.1 / RFC 5246 7.4.1.4.1
-                push_cert_extensions(w, kx.GROUPS if ecc else None,
+                push_cert_extensions(w, kx.groups(e) if ecc else None,
                                      kx.VERIFY_ALGS if certs else None, ecc)
             if x is not None:
                 for f in x:
                     f.hello(e, w)           # the features' extensions
     push_client_hello(w, e.client_random, e.cookie_buf[:e.cookie_len], suites, extra=extra,
-                      session_id=e.session_id)
+                      session_id=e.session_id, reneg=reneg_ours(True, e.reneg_bind))
     e.flight.end(w, _HT_CLIENT_HELLO)
 
 
@@ -113,7 +113,6 @@ def _on_hello_verify_request(e, body, whole, seq, now):
 
 
 def _on_server_hello(e, body, whole, seq, now):
-    e.transcript.update(whole)
     # The timer keeps running until the server's flight is complete: if the rest of it
     # is lost, our repeated ClientHello makes the server resend it.
     e._sh_seq = seq
@@ -125,7 +124,7 @@ def _on_server_hello(e, body, whole, seq, now):
         raise NxError(NX_SECURE_TLS_UNKNOWN_CIPHERSUITE, _AD_ILLEGAL_PARAMETER)
     if not h.compression_ok:
         raise NxError(NX_SECURE_TLS_BAD_COMPRESSION_METHOD, _AD_ILLEGAL_PARAMETER)
-    check_initial_reneg_info(h)
+    check_reneg_info(h, e.reneg_bind)
     if e.x is not None:
         for f in e.x:
             f.peer_hello(e, h)              # each takes the extensions it offered
@@ -137,7 +136,8 @@ def _on_server_hello(e, body, whole, seq, now):
     if h.point_formats is not None and not has_byte(h.point_formats, 0):
         # RFC 8422 5.2: uncompressed must be among the server's point formats.
         raise NxError(NX_SECURE_TLS_HANDSHAKE_FAILURE, _AD_ILLEGAL_PARAMETER)
-    e.choose_suite(row)
+    e.choose_suite(row)                     # a SHA-384 suite's transcript starts here
+    e.transcript.update(whole)
     e.ems = h.ems
     e.secure_reneg = h.secure_reneg
     e.server_random[:] = h.random

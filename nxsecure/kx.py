@@ -16,8 +16,17 @@ from .const import (
 GROUP_SECP256R1 = 23
 GROUP_SECP384R1 = 24
 GROUP_X25519 = 29
-# Groups we offer and accept for ECDHE, in preference order (RFC 8422 5.1.1).
-GROUPS = (GROUP_SECP256R1, GROUP_X25519)
+# Groups we offer and accept for ECDHE, in preference order (RFC 8422 5.1.1), unless the
+# application chose its own (nx_secure_dtls_ecc_initialize): the fastest on a board first.
+GROUPS = (GROUP_SECP256R1, GROUP_X25519, GROUP_SECP384R1)
+SUPPORTED_GROUPS = (GROUP_SECP256R1, GROUP_SECP384R1, GROUP_X25519)
+
+
+def groups(e):
+    """The engine's ECDHE groups in preference order: its session's (the application's
+    nx_secure_dtls_ecc_initialize / nx_secure_dtls_server_ecc_initialize), else GROUPS."""
+    g = getattr(e.owner, "_ecc_groups", None)
+    return GROUPS if g is None else g
 
 # SignatureScheme values (RFC 5246 7.4.1.4.1 hash||signature, RFC 8446 4.2.3 for PSS).
 ECDSA_SHA256 = 0x0403
@@ -58,6 +67,9 @@ def _hash_name(alg):
 
 def digest(hash_name, data):
     h = getattr(hashlib, hash_name, None)
+    if h is None and hash_name in ("sha384", "sha512"):
+        from nxsecure.crypto import sha512      # MicroPython's hashlib has neither
+        h = getattr(sha512, hash_name)
     if h is None:
         raise NxError(NX_SECURE_TLS_MISSING_CRYPTO_ROUTINE, AD_INTERNAL_ERROR)
     return h(data).digest()
@@ -67,23 +79,29 @@ def is_ec(key):
     return hasattr(key, "curve")
 
 
-def choose_sign_alg(key, peer_algs):
+def choose_sign_alg(key, peer_algs, hash_name=None):
     """The scheme we sign with: ours in preference order, among the peer's list
     (RFC 5246 7.4.1.4.1: absent means SHA-1, which we do not sign with; a peer that
-    sends no list gets SHA-256)."""
+    sends no list gets SHA-256). hash_name: only a scheme with that hash (a
+    CertificateVerify signs the transcript's digest, RFC 5246 7.4.8)."""
     mine = _SIGN_EC if is_ec(key) else _SIGN_RSA
     if is_ec(key) and key.curve == GROUP_SECP384R1:
         mine = (ECDSA_SHA384, ECDSA_SHA256)
-    if peer_algs is None:
-        return mine[0]
     for a in mine:
-        if u16_list_has(peer_algs, a):
+        if hash_name is not None and _hash_name(a) != hash_name:
+            continue
+        if peer_algs is None:
+            if _hash_name(a) == "sha256":
+                return a
+        elif u16_list_has(peer_algs, a):
             return a
     return None
 
 
-def sha256_scheme(alg):
-    return _hash_name(alg) == "sha256"
+def transcript_hash(e):
+    """The hash of the engine's handshake transcript (the suite's PRF hash, RFC 5246
+    7.4.9): what a CertificateVerify can be signed and checked with."""
+    return getattr(e.transcript, "hash_name", "sha256")
 
 
 def sign(alg, key, data, d=None):
@@ -125,12 +143,13 @@ def verify(alg, key, data, sig, code=NX_SECURE_TLS_CERTIFICATE_SIG_CHECK_FAILED,
         raise NxError(code, AD_DECRYPT_ERROR)
 
 
-def choose_group(peer_groups):
-    """Server: the first of our groups the client lists; RFC 8422 4: no list means
-    the client supports secp256r1."""
+def choose_group(e, peer_groups):
+    """Server: the first of our groups the client lists; RFC 8422 4: a client that
+    sends no list leaves the choice to the server (secp256r1 when we have it)."""
+    mine = groups(e)
     if peer_groups is None:
-        return GROUP_SECP256R1
-    for g in GROUPS:
+        return GROUP_SECP256R1 if GROUP_SECP256R1 in mine else mine[0]
+    for g in mine:
         if u16_list_has(peer_groups, g):
             return g
     return 0
@@ -149,9 +168,9 @@ def ecdh_keypair(group):
     return kp
 
 
-def ecdh_shared(group, priv, peer_point):
+def ecdh_shared(e, group, priv, peer_point):
     """RFC 8422 5.10: the shared secret; an invalid peer point is illegal_parameter."""
-    if group not in GROUPS:
+    if group not in groups(e):
         raise NxError(NX_SECURE_TLS_HANDSHAKE_FAILURE, AD_ILLEGAL_PARAMETER)
     z = backend().ecdh(group, priv, bytes(peer_point))
     if z is None:
@@ -183,28 +202,49 @@ def peer_key(cert):
 
 def local_key(cert):
     """The private key given with a local certificate (nx_secure_x509_certificate_initialize),
-    parsed once and kept on the certificate."""
+    parsed and checked against the certificate once (local_key_check, which the local
+    certificate add services run) and kept on the certificate; None when it has none
+    or it is not the certificate's key."""
     key = getattr(cert, "_pk_key", None)
-    if key is not None:
-        return key
-    from nxsecure import pk
-    der = cert._private_key
-    if der is None:
-        return None
-    if is_ec_cert(cert):
-        status, key = pk.parse_ec_private_key(der, cert_curve(cert))
-        if status == 0 and key is not None and key.pub is None:
-            key.pub = bytes(peer_key(cert).pub)
-    else:
-        status, key = pk.parse_rsa_private_key(der)
-    if status:
-        return None
-    cert._pk_key = key
+    if key is None and cert._private_key is not None and local_key_check(cert) == 0:
+        key = cert._pk_key
     return key
 
 
-def is_ec_cert(cert):
-    return peer_key_type(cert) == "ec"
+def local_key_check(cert):
+    """Is the certificate's private key the key of its public key? A status:
+    NX_SUCCESS (no key, or a hardware/user key we cannot see, counts as one), the
+    parse error of a key that does not parse, or NX_SECURE_X509_PRIVATE_KEY_MISMATCH.
+    An EC key's public point is computed from its scalar (one scalar multiplication)
+    and compared with the certificate's, whatever public key the key file carries; an
+    RSA key must have the certificate's modulus and exponent."""
+    from nxsecure import pk
+    from nxsecure.x509.cert import NX_SECURE_X509_PRIVATE_KEY_MISMATCH
+    der = cert._private_key
+    if der is None:
+        return 0
+    try:
+        pub = peer_key(cert)
+    except NxError as x:
+        return x.code
+    if is_ec(pub):
+        status, key = pk.parse_ec_private_key(der, pub.curve)
+        if status:
+            return status
+        from nxsecure.pk.keys import EcKey
+        mine = backend().ec_public(EcKey(pub.curve, None, key.d))
+        if mine is None or bytes(mine) != bytes(pub.pub):       # both SEC 1 uncompressed
+            return NX_SECURE_X509_PRIVATE_KEY_MISMATCH
+        key.pub = bytes(mine)
+    else:
+        status, key = pk.parse_rsa_private_key(der)
+        if status:
+            return status
+        if key.n != pub.n or key.e != pub.e:
+            return NX_SECURE_X509_PRIVATE_KEY_MISMATCH
+    cert._pub_key = pub
+    cert._pk_key = key
+    return 0
 
 
 def peer_key_type(cert):
@@ -213,11 +253,6 @@ def peer_key_type(cert):
         k = peer_key(cert)
         cert._pub_key = k
     return "ec" if is_ec(k) else "rsa"
-
-
-def cert_curve(cert):
-    k = getattr(cert, "_pub_key", None) or peer_key(cert)
-    return k.curve if is_ec(k) else 0
 
 
 # ================================================================ key exchange objects
@@ -258,8 +293,8 @@ class _Kx:
             t = CERT_TYPE_ECDSA_SIGN if is_ec(key) else CERT_TYPE_RSA_SIGN
             if not has_byte(types, t):
                 continue
-            alg = choose_sign_alg(key, algs)
-            if alg is not None and sha256_scheme(alg):
+            alg = choose_sign_alg(key, algs, transcript_hash(e))
+            if alg is not None:
                 e.local_cert = c
                 e.sign_alg = alg
                 return
@@ -289,10 +324,14 @@ class _Kx:
             from .handshake import push_certificate_request, CERT_TYPE_RSA_SIGN, \
                 CERT_TYPE_ECDSA_SIGN
             w = e.flight.message()
-            # Only SHA-256 schemes: the transcript is hashed with SHA-256 alone, so a
-            # CertificateVerify can only be checked in one of these.
-            push_certificate_request(w, (CERT_TYPE_ECDSA_SIGN, CERT_TYPE_RSA_SIGN),
-                                     (ECDSA_SHA256, RSA_PSS_RSAE_SHA256, RSA_PKCS1_SHA256))
+            # Only schemes with the transcript's hash (SHA-256, or the SHA-384 suites'):
+            # the transcript is kept as that one running hash, so a CertificateVerify
+            # can only be checked in one of these (RFC 5246 7.4.8).
+            if transcript_hash(e) == "sha384":
+                algs = (ECDSA_SHA384, RSA_PSS_RSAE_SHA384, RSA_PKCS1_SHA384)
+            else:
+                algs = (ECDSA_SHA256, RSA_PSS_RSAE_SHA256, RSA_PKCS1_SHA256)
+            push_certificate_request(w, (CERT_TYPE_ECDSA_SIGN, CERT_TYPE_RSA_SIGN), algs)
             e.flight.end(w, _HT_CERTIFICATE_REQUEST)
             e.cert_requested = True
 
@@ -313,7 +352,7 @@ class _Kx:
         r = Reader(body)
         alg, sig = pull_digitally_signed(r)
         r.done()
-        if not sha256_scheme(alg):
+        if _hash_name(alg) != transcript_hash(e):
             raise NxError(NX_SECURE_TLS_CERTIFICATE_VERIFY_FAILURE, AD_ILLEGAL_PARAMETER)
         verify(alg, e.peer_key, None, sig, NX_SECURE_TLS_CERTIFICATE_VERIFY_FAILURE,
                e.session_hash)
@@ -342,7 +381,7 @@ class EcdheKx(_Kx):
     def server_key_exchange(self, e):
         """RFC 8422 5.4: fresh ECDHE parameters, signed with the certificate key."""
         from .handshake import push_ec_params
-        e.group = choose_group(e.peer_groups)
+        e.group = choose_group(e, e.peer_groups)
         e.kx_priv, pub = ecdh_keypair(e.group)
         w = e.flight.message()
         start = w.pos
@@ -358,7 +397,7 @@ class EcdheKx(_Kx):
     def on_client_key_exchange(self, e, r):
         point = r.vec8()                           # RFC 8422 5.7
         r.done()
-        z = ecdh_shared(e.group, e.kx_priv, point)
+        z = ecdh_shared(e, e.group, e.kx_priv, point)
         e.kx_priv = None
         return z
 
@@ -410,7 +449,7 @@ class EcdhePskKx(EcdheKx):
 
     def server_messages(self, e, hello):
         from .handshake import push_ec_params
-        e.group = choose_group(e.peer_groups)
+        e.group = choose_group(e, e.peer_groups)
         e.kx_priv, pub = ecdh_keypair(e.group)
         w = e.flight.message()
         from .handshake import push_psk_vector
@@ -428,7 +467,7 @@ def _server_params(e, r):
     """RFC 8422 5.4 ServerECDHParams: a group of ours and the server's point."""
     from .handshake import pull_ec_params
     group, point = pull_ec_params(r)
-    if group not in GROUPS:
+    if group not in groups(e):
         raise NxError(NX_SECURE_TLS_HANDSHAKE_FAILURE, AD_ILLEGAL_PARAMETER)
     e.group = group
     e.peer_point = bytes(point)
@@ -437,7 +476,7 @@ def _server_params(e, r):
 def _client_ecdh(e):
     """Our ephemeral key pair on the server's group: (our public point, the secret)."""
     priv, pub = ecdh_keypair(e.group)
-    return pub, ecdh_shared(e.group, priv, e.peer_point)
+    return pub, ecdh_shared(e, e.group, priv, e.peer_point)
 
 
 _KX = {}
@@ -459,15 +498,28 @@ def _auth_ecdsa():
 
 
 def server_cert_for(e, row):
-    """The first local certificate whose key suits the row's authentication."""
-    mine = certs.local_certs(e.owner)
-    if not mine:
-        return None
+    """Our identity certificate for a row: the one the application chose for this
+    handshake (nxsecure_dtls_active_certificate_set), else among the local certificates
+    with their keys whose key suits the row's authentication the first issued to the
+    name the client asked for (server_name, RFC 6066 3: nxsecure/sni.py), else the
+    first of them."""
     want = "ec" if row.nx_secure_tls_public_auth == _auth_ecdsa() else "rsa"
-    for c in mine:
+    chosen = getattr(e, "sni_cert", None)
+    if chosen is not None:
+        return chosen if peer_key_type(chosen) == want and local_key(chosen) is not None \
+            else None
+    name = getattr(e, "sni", None)
+    first = None
+    for c in certs.local_certs(e.owner):
         if peer_key_type(c) == want and local_key(c) is not None:
-            return c
-    return None
+            if name is None:
+                return c
+            if first is None:
+                first = c
+            from nxsecure.x509 import names
+            if names.host_check(c, name, len(name)) == 0:
+                return c
+    return first
 
 
 def server_can_meet(e, row, h):
@@ -478,7 +530,7 @@ def server_can_meet(e, row, h):
     certificate's key (a client limited to x25519 cannot take a P-256 one)."""
     from nxsecure import crypto
     k = row.nx_secure_tls_public_cipher
-    if (k == crypto.TLS_KX_ECDHE or k == crypto.TLS_KX_ECDHE_PSK) and choose_group(h.groups) == 0:
+    if (k == crypto.TLS_KX_ECDHE or k == crypto.TLS_KX_ECDHE_PSK) and choose_group(e, h.groups) == 0:
         return False
     if k == crypto.TLS_KX_ECDHE:
         key = local_key(server_cert_for(e, row))

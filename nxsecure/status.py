@@ -202,11 +202,14 @@ _TABLE = {
                                              "with nx_secure_x509_time_function_set"),
     0x1AC: ("NX_SECURE_X509_CRL_NOT_CURRENT", "a CRL that applies is not current (before its "
                                               "thisUpdate or after its nextUpdate)"),
+    0x1AD: ("NX_SECURE_X509_PRIVATE_KEY_MISMATCH", "the private key is not the key of the "
+                                                   "certificate it was given with"),
 }
 
 # nxsecure's descriptive second names for NetX codes (nxsecure/const.py)
 ALIASES = {
     0x29: ("NX_SECURE_TLS_HANDSHAKE_TIMEOUT",),
+    0x136: ("NXSECURE_DTLS_NO_APPLICATION_PROTOCOL",),
     0x13B: ("NX_SECURE_TLS_MISSING_CRYPTOROUTINE", "NX_SECURE_TLS_NO_RANDOM_SOURCE"),
 }
 
@@ -278,20 +281,12 @@ def last_alert(session):
     return getattr(e, "last_alert", None) if e is not None else None
 
 
-def nxsecure_dtls_session_alert_value_get(session_ptr):
-    """nxsecure extension in NetX's style (NetX Secure TLS has
-    nx_secure_tls_session_alert_value_get): -> (status, alert_level, alert_value) of the
-    last alert received; NX_PTR_ERROR for no session, NX_NOT_FOUND when none came."""
-    if session_ptr is None or getattr(session_ptr, "_engine", None) is None:
-        return NX_PTR_ERROR, 0, 0
-    a = last_alert(session_ptr)
-    if a is None:
-        return NX_NOT_FOUND, 0, 0
-    return NX_SUCCESS, a[0], a[1]
-
-
 def _hex(code):
     try:
         return "0x%X" % code
     except TypeError:
         return repr(code)
+
+
+# Board-capable since issue 15 (a server's error_notify asks it): nxsecure/session_info.py.
+from .session_info import nxsecure_dtls_session_alert_value_get  # noqa: E402,F401

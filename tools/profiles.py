@@ -54,6 +54,10 @@ SERVER = (
 CERTS = (
     "nxsecure/certs.py",
     "nxsecure/kx.py",
+    "nxsecure/crypto/suites384.py",     # the AES-256 suites (described to the table)
+    "nxsecure/crypto/sha384_prf.py",    # their SHA-384 PRF and transcript, on first use
+    "nxsecure/crypto/sha512.py",        # SHA-384/512 where hashlib has none (SHA-384 suites,
+    "nxsecure/crypto/sha512_viper.py",  # ECDSA-SHA384): its native compression's source
 )
 # Optional features of issue 14 (sleepy, roaming devices), each loaded only when the
 # application turns it on (nxsecure/feature.py is the hooks' base). The full profile
@@ -63,6 +67,16 @@ FEATURES = {
     "keep-alive": ("nxsecure/feature.py", "nxsecure/heartbeat.py"),
     "resumption": ("nxsecure/feature.py", "nxsecure/resumption.py"),
     "connection-id": ("nxsecure/feature.py", "nxsecure/connection_id.py"),
+    "renegotiation": ("nxsecure/feature.py", "nxsecure/renegotiation.py"),
+    # issue 15: server names (SNI, RFC 6066 3) and the host name a client checks; what a
+    # handshake negotiated and the peer's chain (getters, no hooks)
+    "server-name": ("nxsecure/feature.py", "nxsecure/sni.py"),
+    "session-info": ("nxsecure/session_info.py",),
+    "alpn": ("nxsecure/feature.py", "nxsecure/alpn.py"),    # RFC 7301, PSK or certificates
+    # the AES-256 suites for a PSK board (TLS_PSK_WITH_AES_256_GCM_SHA384, _CCM, _CCM_8);
+    # the certificate code installs them anyway
+    "aes-256": ("nxsecure/crypto/suites384.py", "nxsecure/crypto/sha384_prf.py",
+                "nxsecure/crypto/sha512.py", "nxsecure/crypto/sha512_viper.py"),
 }
 # The module an application imports to turn each feature on.
 FEATURE_MODULE = {
@@ -70,6 +84,11 @@ FEATURE_MODULE = {
     "keep-alive": "nxsecure.heartbeat",
     "resumption": "nxsecure.resumption",
     "connection-id": "nxsecure.connection_id",
+    "renegotiation": "nxsecure.renegotiation",
+    "server-name": "nxsecure.sni",
+    "session-info": "nxsecure.session_info",
+    "alpn": "nxsecure.alpn",
+    "aes-256": "nxsecure.crypto.suites384",
 }
 
 
@@ -106,8 +125,12 @@ def _tree(top):
 
 def profiles():
     """name -> tuple of repository-relative .py paths."""
-    full = (CORE + CLIENT + SERVER + CERTS + _tree("nxsecure/x509") + _tree("nxsecure/pk")
-            + _features())
+    full = []
+    for f in (CORE + CLIENT + SERVER + CERTS + _tree("nxsecure/x509") + _tree("nxsecure/pk")
+              + _features()):
+        if f not in full:           # the aes-256 feature's files are CERTS' too
+            full.append(f)
+    full = tuple(full)
     return {
         "psk-client": CORE + CLIENT,
         "psk-server": CORE + SERVER,
@@ -138,16 +161,25 @@ NAMES = tuple(BUDGET)
 CEILING = {
     # + issue 14's hooks for the optional features (psk-client +1.2 KB .mpy, +0.8 KB heap;
     # psk-server +1.4 KB .mpy, +0.9 KB heap: docs/BOARDS.md)
+    # + the renegotiation hooks (epoch base, old epoch's keys, the binding: psk-client
+    # +0.6 KB .mpy, +0.6 KB heap; psk-server the same: docs/BOARDS.md)
     # + issue 17's crypto kernels (kernel.py, the viper source kernel_viper.py the board
     # compiles once and drops, the engine check): +13.0 KB .mpy installed; `import
     # nxsecure` -160 B heap (the engine check left the package)
-    "psk-client": {"heap": 83550, "mpy": 101500},
-    "psk-server": {"heap": 94450, "mpy": 110700},
+    # (measured after both: psk-client 83 872 B heap, 101 477 B .mpy; psk-server 94 864 /
+    # 110 709: tools/footprint.py)
+    "psk-client": {"heap": 84300, "mpy": 102100},
+    "psk-server": {"heap": 95300, "mpy": 111300},
     # + issue 18's verifier (name constraints, CRLs); + issue 14's optional features'
-    # files (installed, loaded on use: +19.6 KB .mpy) and the core's hooks (+0.6 KB heap);
+    # files (installed, loaded on use: +19.6 KB .mpy) and the core's hooks (+0.6 KB heap)
+    # + renegotiation's file (+5.4 KB .mpy)
+    # + issue 15's certificate-side modules (server names, session getters, PEM/PKCS#8,
+    # SHA-384/512 for boards, ALPN, P-384 groups, the AES-256 suites: installed, loaded on
+    # use; +24.9 KB .mpy) and what the certificate code loads with `import nxsecure` (the
+    # AES-256 suites described to the table, the NetX group services: +3.0 KB heap)
     # + issue 17's kernels and P-256/X25519 native code (native.py, native_viper.py):
-    # +31.6 KB .mpy
-    "full": {"heap": 117500, "mpy": 213800},
+    # +31.6 KB .mpy (measured 118 848 B heap, 242 728 B .mpy: tools/footprint.py)
+    "full": {"heap": 121500, "mpy": 244200},
 }
 
 

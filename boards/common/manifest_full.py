@@ -37,6 +37,10 @@ package("nxsecure", files=[
     "dtls_server.py",
     "certs.py",
     "kx.py",
+    "crypto/suites384.py",
+    "crypto/sha384_prf.py",
+    "crypto/sha512.py",
+    "crypto/sha512_viper.py",
     "x509/__init__.py",
     "x509/cert.py",
     "x509/crl.py",
@@ -59,6 +63,10 @@ package("nxsecure", files=[
     "heartbeat.py",
     "resumption.py",
     "connection_id.py",
+    "renegotiation.py",
+    "sni.py",
+    "session_info.py",
+    "alpn.py",
     "port/memnet.py",
 ], base_path="../..")
 module("nxboard.py")       # board_config lookups and the crypto table for the examples

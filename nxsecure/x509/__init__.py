@@ -1,7 +1,8 @@
 """X.509 certificates for nxsecure (RFC 5280): in-place DER parsing, certificate
 stores with ids, path validation, name constraints, CRLs and host-name checks.
-Optional: a PSK-only application never imports this package. PEM loading is in
-nxsecure.x509.pem (host)."""
+Optional: a PSK-only application never imports this package. Certificates and keys
+in PEM or DER, chains and PKCS#8 keys: nxsecure_x509_certificate_load and
+nxsecure_x509_chain_load (nxsecure/x509/pem.py)."""
 from nxsecure.x509.cert import (  # noqa: F401
     NX_SECURE_X509_CERT,
     NX_SECURE_X509_CERTIFICATE,
@@ -11,6 +12,7 @@ from nxsecure.x509.cert import (  # noqa: F401
     NX_SECURE_X509_KEY_TYPE_EC_DER,
     NX_SECURE_X509_KEY_TYPE_HARDWARE,
     NX_SECURE_X509_KEY_TYPE_USER_DEFINED_MASK,
+    NX_SECURE_X509_PRIVATE_KEY_MISMATCH,
     nx_secure_x509_certificate_initialize,
     x509_parse_in_place,
     dn_equal,
@@ -31,6 +33,9 @@ from nxsecure.x509.verify import (  # noqa: F401
     X509_ROLE_ANY, X509_ROLE_SERVER, X509_ROLE_CLIENT,
     nx_secure_x509_time_function_set,
     nx_secure_x509_common_name_dns_check,
+    NX_SECURE_X509_DNS_NAME,
+    NX_SECURE_X509_DNS_NAME_MAX,
+    nx_secure_x509_dns_name_initialize,
     x509_chain_verify,
     x509_default_verify_signature,
     x509_error_to_alert,
@@ -38,6 +43,8 @@ from nxsecure.x509.verify import (  # noqa: F401
     x509_pk_backend_set,
     nxsecure_x509_minimum_rsa_key_size_set,
 )
+
+from nxsecure.x509.pem import nxsecure_x509_certificate_load, nxsecure_x509_chain_load  # noqa
 
 
 def nx_secure_x509_crl_revocation_check(crl_data, crl_length, store, certificate):

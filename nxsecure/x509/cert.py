@@ -76,6 +76,14 @@ NX_SECURE_TLS_X509_TYPE_ECDSA_SHA_512 = const(62)
 # AlgorithmIdentifier's parameters (RFC 4055 3.1).
 NX_SECURE_TLS_X509_TYPE_RSASSA_PSS = const(63)
 
+# nxsecure's own X.509 status (after NetX's range; NO_TIME_SOURCE and CRL_NOT_CURRENT are
+# 0x1AB and 0x1AC, verify.py): the private key given with a certificate is not the
+# key of the certificate's public key (another key, or another curve). NetX has no
+# code for it; returned by nx_secure_x509_certificate_initialize (RSA, and an EC key
+# that names another curve) and by the local certificate add services (an EC key
+# whose public point is not the certificate's).
+NX_SECURE_X509_PRIVATE_KEY_MISMATCH = const(0x1AD)
+
 NX_SECURE_TLS_X509_EC_SECP256R1 = const(0x00060017)
 NX_SECURE_TLS_X509_EC_SECP384R1 = const(0x00060018)
 NX_SECURE_TLS_X509_EC_SECP521R1 = const(0x00060019)
@@ -266,6 +274,8 @@ class NX_SECURE_X509_CERT:
         self.nx_secure_x509_private_key_type = NX_SECURE_X509_KEY_TYPE_NONE
         self._private_key = None                           # memoryview of the key DER
         self._private_key_fields = None                    # offsets, see _parse_*_key
+        self._pk_key = None                                # key objects (nxsecure/kx.py)
+        self._pub_key = None
         self.nx_secure_ec_private_key = 0
         self.nx_secure_ec_private_key_length = 0
         self.nx_secure_x509_issuer._clear()
@@ -762,11 +772,14 @@ def _parse_rsa_private_key(cert, key):
         raise NxError(NX_SECURE_PKCS1_INVALID_PRIVATE_KEY)
     if cert.nx_secure_x509_public_algorithm != NX_SECURE_TLS_X509_TYPE_RSA:
         _fail(NX_SECURE_X509_INVALID_PRIVATE_KEY_TYPE)
-    # The modulus must be the certificate's.
-    if not der.same(key, fields[0], fields[1], cert.nx_secure_x509_certificate_data,
-                    cert.nx_secure_rsa_public_modulus,
-                    cert.nx_secure_rsa_public_modulus + cert.nx_secure_rsa_public_modulus_length):
-        _fail(NX_SECURE_PKCS1_INVALID_PRIVATE_KEY)
+    # The modulus and the public exponent must be the certificate's.
+    cd = cert.nx_secure_x509_certificate_data
+    m = cert.nx_secure_rsa_public_modulus
+    x = cert.nx_secure_rsa_public_exponent
+    if not der.same(key, fields[0], fields[1], cd, m, m + cert.nx_secure_rsa_public_modulus_length) \
+            or not der.same(key, fields[2], fields[3], cd, x,
+                            x + cert.nx_secure_rsa_public_exponent_length):
+        _fail(NX_SECURE_X509_PRIVATE_KEY_MISMATCH)
     cert._private_key_fields = tuple(fields)
 
 
@@ -799,10 +812,51 @@ def _parse_ec_private_key(cert, key):
     if cert.nx_secure_x509_public_algorithm != NX_SECURE_TLS_X509_TYPE_EC:
         _fail(NX_SECURE_X509_INVALID_PRIVATE_KEY_TYPE)
     if curve and curve != cert.nx_secure_ec_named_curve:
-        _fail(NX_SECURE_PKCS1_INVALID_PRIVATE_KEY)
+        _fail(NX_SECURE_X509_PRIVATE_KEY_MISMATCH)
     cert.nx_secure_ec_private_key = ks
     cert.nx_secure_ec_private_key_length = ke - ks
     cert._private_key_fields = (ks, ke)
+
+
+def _pkcs8_inner(cert, key, rsa):
+    """The key inside a PKCS#8 PrivateKeyInfo / OneAsymmetricKey (RFC 5208 5, RFC 5958
+    2: what `openssl genpkey` and most tools write), or `key` itself when it is a bare
+    PKCS#1 RSAPrivateKey (RFC 8017 A.1.2) or SEC 1 ECPrivateKey (RFC 5915 3). The two
+    are told apart by what follows the version INTEGER: the AlgorithmIdentifier
+    SEQUENCE in PKCS#8. The algorithm must be the certificate's (rsaEncryption, or
+    id-ecPublicKey on the certificate's named curve)."""
+    try:
+        s, e = der.expect(key, 0, len(key), TAG_SEQUENCE)
+        vs, ve = der.expect(key, s, e, TAG_INTEGER)
+        if ve >= e or key[ve] != TAG_SEQUENCE:
+            return key                                  # PKCS#1 or SEC 1
+        if e != len(key) or der.small_uint(key, vs, ve, 1) > 1:
+            _fail(NX_SECURE_PKCS1_INVALID_PRIVATE_KEY)
+        as_, ae = der.expect(key, ve, e, TAG_SEQUENCE)
+        os_, oe = der.expect(key, as_, ae, TAG_OID)
+        ks, ke = der.expect(key, ae, e, TAG_OCTET_STRING)
+        # attributes [0] and publicKey [1] may follow; they are not needed
+        if der.equal(key, os_, oe, OID_RSA_ENCRYPTION):
+            if not rsa:
+                _fail(NX_SECURE_X509_INVALID_PRIVATE_KEY_TYPE)
+        elif der.equal(key, os_, oe, OID_EC_PUBLIC_KEY):
+            if rsa:
+                _fail(NX_SECURE_X509_INVALID_PRIVATE_KEY_TYPE)
+            cs, ce = der.expect(key, oe, ae, TAG_OID)
+            row = _lookup(key, cs, ce, _CURVES)
+            if row is None or ce != ae:
+                _fail(NX_SECURE_X509_INVALID_PRIVATE_KEY_TYPE)
+            if cert.nx_secure_x509_public_algorithm == NX_SECURE_TLS_X509_TYPE_EC and \
+                    row[1] != cert.nx_secure_ec_named_curve:
+                _fail(NX_SECURE_X509_PRIVATE_KEY_MISMATCH)
+        else:
+            _fail(NX_SECURE_X509_INVALID_PRIVATE_KEY_TYPE)
+    except NxError as err:
+        if err.code in (NX_SECURE_X509_INVALID_PRIVATE_KEY_TYPE,
+                        NX_SECURE_X509_PRIVATE_KEY_MISMATCH):
+            raise
+        raise NxError(NX_SECURE_PKCS1_INVALID_PRIVATE_KEY)
+    return key[ks:ke]
 
 
 def _as_view(data):
@@ -866,8 +920,10 @@ def nx_secure_x509_certificate_initialize(certificate, certificate_data, length,
     try:
         _x509_parse(certificate, buf)
         if private_key_type == NX_SECURE_X509_KEY_TYPE_RSA_PKCS1_DER:
+            key = _pkcs8_inner(certificate, key, True)
             _parse_rsa_private_key(certificate, key)
         elif private_key_type == NX_SECURE_X509_KEY_TYPE_EC_DER:
+            key = _pkcs8_inner(certificate, key, False)
             _parse_ec_private_key(certificate, key)
         elif private_key_type == NX_SECURE_X509_KEY_TYPE_HARDWARE:
             pass

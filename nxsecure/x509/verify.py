@@ -46,6 +46,7 @@ from nxsecure.const import (
     NX_SECURE_X509_WRONG_SIGNATURE_METHOD,
     NX_SECURE_X509_CERTIFICATE_NOT_FOUND,
     NX_SECURE_X509_CRL_CERTIFICATE_REVOKED,
+    NX_SECURE_X509_NAME_STRING_TOO_LONG,
     AD_BAD_CERTIFICATE,
     AD_UNSUPPORTED_CERTIFICATE,
     AD_CERTIFICATE_EXPIRED,
@@ -286,6 +287,47 @@ def x509_default_verify_signature(sig_alg_id, spki, tbs, signature):
 # --- host names (RFC 6125 6.4; the rules are in names.py) -------------------------------
 # names.py is imported where it is used, so that an application that loads nxsecure.x509
 # without verifying anything (a server without client certificates) does not carry it.
+
+# Longest name an NX_SECURE_X509_DNS_NAME holds (NetX's build option, there 100 by
+# default): a whole DNS name, RFC 1035 2.3.4.
+NX_SECURE_X509_DNS_NAME_MAX = const(253)
+
+
+class NX_SECURE_X509_DNS_NAME:
+    """A host name (or IP address text) in the control block's own array, as NetX's
+    struct holds it: nx_secure_x509_dns_name[:nx_secure_x509_dns_name_length]."""
+
+    def __init__(self):
+        self.nx_secure_x509_dns_name = bytearray(NX_SECURE_X509_DNS_NAME_MAX)
+        self.nx_secure_x509_dns_name_length = 0
+
+    def name(self):
+        """The name as bytes (a copy)."""
+        return bytes(self.nx_secure_x509_dns_name[:self.nx_secure_x509_dns_name_length])
+
+
+def nx_secure_x509_dns_name_initialize(dns_name, name_string, length):
+    """NetX service: copy name_string[:length] into dns_name (for
+    nxsecure_dtls_session_sni_extension_set). A name longer than
+    NX_SECURE_X509_DNS_NAME_MAX is refused with NX_SECURE_X509_NAME_STRING_TOO_LONG
+    (NetX cuts it short, which would check another name than the one asked for)."""
+    if dns_name is None or name_string is None or \
+            not isinstance(dns_name, NX_SECURE_X509_DNS_NAME):
+        return NX_PTR_ERROR
+    if isinstance(name_string, str):
+        name_string = name_string.encode()
+    try:
+        src = memoryview(name_string)
+    except TypeError:
+        return NX_PTR_ERROR
+    if not isinstance(length, int) or length < 0 or length > len(src):
+        return NX_INVALID_PARAMETERS
+    if length > NX_SECURE_X509_DNS_NAME_MAX:
+        return NX_SECURE_X509_NAME_STRING_TOO_LONG
+    dns_name.nx_secure_x509_dns_name[:length] = src[:length]
+    dns_name.nx_secure_x509_dns_name_length = length
+    return NX_SUCCESS
+
 
 def nx_secure_x509_common_name_dns_check(certificate, dns_tld, length):
     """Does the certificate identify host `dns_tld[:length]`? A host name is matched
