@@ -231,8 +231,12 @@ class Flight:
                     break
         if pos:
             e._emit(pos)
-        self.transmissions += 1
-        if arm_timer or e.deadline is not None:     # a running timer restarts
+        if arm_timer:
+            # A resend that answers the peer's repeated flight (arm_timer False) neither
+            # moves the timer nor counts toward giving up: the schedule, and so the
+            # time until the handshake is given up, is the same however often the
+            # peer repeats itself.
+            self.transmissions += 1
             e._arm(e.ticks_add(now, self.timeout))
 
     def expired(self, now):
