@@ -91,8 +91,9 @@ def key(state, msg_type):
 # Memory one engine takes from its session's slice of the caller's buffer.
 _RANDOMS = 32 + 32 + 48           # client random, server random, master secret
 _COOKIE_ROOM = 256
+_EARLY = config.NX_SECURE_DTLS_EARLY_RECORDS * config.NX_SECURE_DTLS_EARLY_RECORD_SIZE
 MEMORY_SIZE = (config.NX_SECURE_DTLS_MAX_DATAGRAM + config.NX_SECURE_DTLS_FLIGHT_BUFFER_SIZE
-               + _RANDOMS + _COOKIE_ROOM + SCRATCH_SIZE)
+               + _RANDOMS + _COOKIE_ROOM + SCRATCH_SIZE + _EARLY)
 _MAX_FLIGHT_ENTRIES = 8
 
 
@@ -354,6 +355,9 @@ class Dtls:
         self.cookie_buf = mem[p:p + _COOKIE_ROOM]
         p += _COOKIE_ROOM
         self.record = RecordLayer(mem[p:p + SCRATCH_SIZE])
+        p += SCRATCH_SIZE
+        self.early_mem = mem[p:p + _EARLY]
+        self.early = None            # early.Early, made when the first early record comes
         self.metadata = metadata
         self.reasm = Reassembler(reassembly)
         self.transcript = Transcript(table.sha256)
@@ -389,6 +393,8 @@ class Dtls:
         self.last_exception = None
         self.last_alert = None       # (level, description) of the last alert received
         self.hello_verifies = 0      # client: HelloVerifyRequests taken this handshake
+        if self.early is not None:
+            self.early.reset()
         self.offered_ecc = False     # client: our ClientHello carried ec_point_formats
         # certificate suites (nxsecure/kx.py)
         self.session_hash = None
@@ -463,6 +469,8 @@ class Dtls:
                     # alerts for invalid records) instead of timing out minutes later.
                     self._fail(NX_SECURE_TLS_HASH_MAC_VERIFY_FAILURE, _AD_BAD_RECORD_MAC)
                     return
+                if status == NX_SECURE_TLS_INVALID_EPOCH and rl.r_epoch == 1:
+                    self._early_record(_CT_APP, buf, off, nxt)    # before the peer's CCS
                 off = nxt
                 continue
             try:
@@ -494,9 +502,11 @@ class Dtls:
         if ctype == _CT_CCS:
             nxt = _CCS_NEXT.get(self.state)
             if nxt is None or epoch != 0:
-                # A ChangeCipherSpec out of place (e.g. before the key exchange,
-                # RFC 5246 7.1) is dropped: records may be reordered, so it is not
-                # proof of an attack, and acting on it would be.
+                # A ChangeCipherSpec out of place is not acted on (RFC 5246 7.1). Records
+                # may be reordered: one that overtook the end of the peer's flight is
+                # kept and takes effect once that has come (early.py).
+                if epoch == 0:
+                    self._early_record(_CT_CCS, buf, off, off + n)
                 rl.discarded += 1
                 return
             if n != 1 or buf[off] != 1:
@@ -504,6 +514,8 @@ class Dtls:
             rl.accept()
             rl.activate_read()
             self._set_state(nxt, _CT_CCS)
+            if self.early is not None:
+                self.early.replay(self, now)    # the new epoch's records that came first
             return
         # handshake records: one or more fragments (RFC 6347 4.2.3). An epoch-1 record
         # authenticated and marks the replay window. An epoch-0 one never does: it is
@@ -544,6 +556,18 @@ class Dtls:
             if m is None:
                 break
             self._on_message(m[0], m[1], m[2], m[3], now)
+        if self.early is not None:
+            self.early.ready(self, now)     # a ChangeCipherSpec that came early
+
+    def _early_record(self, ctype, buf, off, end):
+        """A record that may have overtaken what it follows (a ChangeCipherSpec, or a
+        record of the next epoch): kept during a handshake, until the peer's CCS
+        (nxsecure/early.py, imported when the first such record comes)."""
+        if self.record.read_epoch == 0 and self.kx is not None and self.state < CONNECTED:
+            if self.early is None:
+                from .early import Early
+                self.early = Early(self.early_mem)
+            self.early.keep(self, ctype, buf, off, end)
 
     def _wrong_epoch(self, msg_type, epoch):
         """Finished is the only handshake message of the new epoch; every other one
@@ -677,6 +701,8 @@ class Dtls:
             ws = CipherState(s, skey, smac, siv, w_md, wm_md)
             rs = CipherState(s, ckey, cmac, civ, r_md, rm_md)
         self.record.set_pending(rs, ws)
+        if self.early is not None:
+            self.early.verify(self)     # records that came before the keys
 
     def _verify_data(self, label):
         # RFC 5246 7.4.9: PRF(master_secret, finished_label, Hash(handshake_messages))[0..11]

@@ -26,6 +26,7 @@ CORE = (
     "nxsecure/reassembly.py",
     "nxsecure/handshake.py",
     "nxsecure/dtls.py",
+    "nxsecure/early.py",                # loaded on the first early record only
     "nxsecure/psk.py",
     "nxsecure/session.py",
     "nxsecure/crypto/__init__.py",

@@ -1,0 +1,142 @@
+"""Records of the next epoch that arrive before the peer's ChangeCipherSpec, and an early ChangeCipherSpec, kept until the engine can take them (RFC 6347 4.1)."""
+# RFC 6347 4.1: reordering can bring a record of the next epoch before the
+# ChangeCipherSpec that starts it; the receiver may discard it or keep it for later.
+# Flights 5 and 6 are often sent as one datagram per record, so on a link that
+# reorders, the Finished overtakes the ChangeCipherSpec, or the ChangeCipherSpec the
+# ClientKeyExchange, and every record of the flight was received but the attempt is
+# lost. Kept here instead, in the engine's slice of the caller's session memory:
+# NX_SECURE_DTLS_EARLY_RECORDS slots of NX_SECURE_DTLS_EARLY_RECORD_SIZE bytes (whole
+# protected records; a Finished of every suite fits) and one flag for a
+# ChangeCipherSpec that came before the state it belongs to.
+#
+# Nothing unauthenticated is believed: a kept record is opened (decrypted and
+# authenticated, in its slot) only with the epoch's own read keys, as soon as they are
+# derived (the client derives them before it sends flight 5; the server when it
+# processes the ClientKeyExchange), and it is processed only once the ChangeCipherSpec
+# made them current. A record that fails to open is dropped in silence: it may be
+# anybody's. The slots are shared out so that a spoofer can neither block the genuine
+# records nor push them out:
+# - once the keys exist, only a record that authenticates takes a slot, and a record
+#   that authenticated is never given up for another (a replayed copy, same sequence
+#   number, is not kept twice);
+# - before the keys exist (a server given the Finished before the ClientKeyExchange),
+#   records cannot be told apart: a new one takes a free slot or else replaces the
+#   oldest unopened one, so nothing planted early holds a slot for good. A spoofer who
+#   outpaces the peer can then push its record out; that costs what keeping nothing
+#   costs: the peer's retransmission.
+# This module is imported on the first early record only.
+from . import config
+from .const import NX_SUCCESS
+from .dtls import CONNECTED, ERROR, _CCS_NEXT
+
+_SEALED = 1      # the record as received, not yet opened
+_OPEN = 2        # opened with the epoch's keys: authenticated plaintext in the slot
+
+
+class Early:
+    def __init__(self, mem):
+        k = config.NX_SECURE_DTLS_EARLY_RECORD_SIZE
+        # per slot: [state (0: free), arrival number, plaintext start, end, the slot]
+        self.meta = [[0, 0, 0, 0, mem[i:i + k]] for i in range(0, len(mem) - k + 1, k)]
+        self.reset()
+
+    def reset(self):
+        self.ccs = False
+        self.count = 0
+        for m in self.meta:
+            _free(m)
+
+    def keep(self, e, ctype, buf, off, end):
+        """A ChangeCipherSpec (20; its body is buf[off:end]) out of place, or a whole
+        record of the next epoch (the record layer parsed its header: r_seq) before the
+        peer's ChangeCipherSpec."""
+        if ctype == 20:
+            if end - off == 1 and buf[off] == 1:
+                self.ccs = True
+            return
+        n = end - off
+        seq = e.record.r_seq
+        pick = None
+        for m in self.meta:
+            if m[0] == _OPEN:
+                if _seq(m) == seq:
+                    return                # a copy of a record we hold authenticated
+            elif pick is None or m[0] < pick[0] or m[0] == pick[0] and m[1] < pick[1]:
+                pick = m                  # a free slot, else the oldest unopened record
+        if pick is None or n > len(pick[4]):
+            return                        # every slot holds an authenticated record
+        _free(pick)
+        pick[4][:n] = buf[off:end]
+        pick[0] = _SEALED
+        pick[1] = self.count
+        self.count += 1
+        self.verify(e)
+
+    def verify(self, e):
+        """Open every unopened record with the next epoch's read keys if they exist
+        (called again when the engine derives them); drop those that do not
+        authenticate."""
+        rl = e.record
+        if rl.pending_read is None or rl.read_epoch:
+            return
+        for m in self.meta:
+            if m[0] == _SEALED:
+                # the keys are pending (the peer's ChangeCipherSpec has not made them
+                # current yet): open with them, then put the read epoch back
+                rl.activate_read()
+                ok = rl.open(m[4], 0, len(m[4])) == NX_SUCCESS
+                rl.read_epoch = 0
+                rl.read1 = None
+                if ok:
+                    m[0] = _OPEN
+                    m[2] = rl.r_off
+                    m[3] = rl.r_off + rl.r_len
+                else:
+                    _free(m)
+
+    def ready(self, e, now):
+        """The handshake moved on: if it now waits for the peer's ChangeCipherSpec and
+        one came early, take it (RFC 6347 4.1: the read epoch advances), then the
+        records of the new epoch that came before it."""
+        nxt = _CCS_NEXT.get(e.state)
+        if self.ccs and nxt is not None:
+            self.ccs = False
+            e.record.activate_read()
+            e._set_state(nxt, 20)
+            self.replay(e, now)
+
+    def replay(self, e, now):
+        """The peer's ChangeCipherSpec made the keys current: process the kept records
+        (all opened by now: the keys came before the state that takes a CCS), lowest
+        sequence number first, as if they arrived now."""
+        rl = e.record
+        while e.state != ERROR:
+            pick = None
+            for m in self.meta:
+                if m[0] == _OPEN and (pick is None or _seq(m) < _seq(pick)):
+                    pick = m
+            if pick is None:
+                return
+            s = pick[4]
+            seq = _seq(pick)
+            if rl.w1.check(seq):          # not a copy of a record taken already
+                rl.r_epoch = 1                # what accept() marks
+                rl.r_seq = seq
+                n = pick[3] - pick[2]
+                if s[0] != 23:
+                    e._on_record(s[0], 1, s, pick[2], n, now)
+                elif e.state == CONNECTED and e.owner._dtls_app_data(s, pick[2], n, None):
+                    rl.w1.mark(seq)
+            _free(pick)
+
+
+def _free(m):
+    if m[0]:
+        m[0] = 0
+        s = m[4]
+        n = 13 + ((s[11] << 8) | s[12])
+        s[:n] = bytes(n)                  # no plaintext stays behind
+
+
+def _seq(m):
+    return int.from_bytes(m[4][5:11], "big")
