@@ -38,7 +38,8 @@ MPY_ARGS ?=
 # command is missing, and only when we are root (a developer without root installs them
 # by hand; the tests that need them then say so).
 APT_NEEDS := openssl:openssl node:nodejs npm:npm gnutls-cli:gnutls-bin \
-  coap-client-openssl:libcoap3-bin autoreconf:autoconf automake:automake libtoolize:libtool
+  coap-client-openssl:libcoap3-bin autoreconf:autoconf automake:automake libtoolize:libtool \
+  tshark:tshark
 
 VENV_STAMP := $(VENV)/.nxsecure-requirements
 NODE_STAMP := node_modules/.nxsecure-npm
@@ -88,8 +89,10 @@ mpy: venv
 
 # ---- boards (docs/BOARDS.md) ---------------------------------------------------------
 # deploy: compile with mpy-cross, stage build/deploy/$(BOARD)/ and copy it with mpremote:
-# the .mpy tree (PSK-only; FULL=1 adds nxsecure/x509 and nxsecure/pk) and the board's
-# board_config.py with the example helpers to :/lib, the two example scripts to :/
+# the .mpy files of the feature profile (tools/profiles.py; PROFILE=psk-client, psk-server,
+# psk -- both roles, the default --, or full; MAIN=server/client pick psk-server/-client,
+# FULL=1 means full) and the board's board_config.py with the example helpers to :/lib,
+# the two example scripts to :/
 # (MAIN=server|client also installs one as :/main.py, run at boot; NET_CONFIG=file.json
 # copies WLAN and server settings to :/net_config.json). PORT is what mpremote connects
 # to: /dev/ttyUSB0, /dev/ttyACM0, COM3, or socket://127.0.0.1:NNNN (the emulated board).
@@ -99,12 +102,11 @@ PORT ?=
 MAIN ?=
 NET_CONFIG ?=
 FULL ?=
+PROFILE ?= $(if $(FULL),full,$(if $(filter server,$(MAIN)),psk-server,$(if $(filter client,$(MAIN)),psk-client,psk)))
 BRIDGE_PORT ?= 8266
 RP2040_BRIDGE_PORT ?= 8267
 MPREMOTE = $(VENV)/bin/mpremote connect $(PORT)
 DEPLOY = $(BUILD)/deploy/$(BOARD)
-# tools/profiles.py HOST_ONLY: CPython-only modules, never copied to a board
-HOST_ONLY_MPY = $(shell $(PYTHON) -c "import sys; sys.path.insert(0, 'tools'); import profiles; print(' '.join(p[:-3] + '.mpy' for p in profiles.HOST_ONLY))")
 MAIN_server := dtls_echo_server.py
 MAIN_client := dtls_sensor_client.py
 
@@ -115,9 +117,9 @@ board-stage: venv
 	@test -z "$(MAIN)" -o -n "$(MAIN_$(MAIN))" || { echo "make deploy: MAIN=server or MAIN=client"; exit 2; }
 	$(MPY_CMD) --quiet
 	rm -rf $(DEPLOY) && mkdir -p $(DEPLOY)/lib
-	cp -r $(BUILD)/mpy/nxsecure $(DEPLOY)/lib/
-	$(if $(FULL),,rm -rf $(DEPLOY)/lib/nxsecure/x509 $(DEPLOY)/lib/nxsecure/pk)
-	rm -f $(addprefix $(DEPLOY)/lib/,$(HOST_ONLY_MPY))
+	@files="$$($(PYTHON) tools/profiles.py --mpy $(PROFILE))" || exit 2; \
+	echo "== stage: profile $(PROFILE), $$(echo $$files | wc -w) modules"; \
+	cd $(BUILD)/mpy && cp --parents $$files $(CURDIR)/$(DEPLOY)/lib/
 	cp boards/$(BOARD)/board_config.py boards/common/nxboard.py boards/common/net.py $(DEPLOY)/lib/
 	cp boards/common/dtls_echo_server.py boards/common/dtls_sensor_client.py $(DEPLOY)/
 	$(if $(MAIN),cp boards/common/$(MAIN_$(MAIN)) $(DEPLOY)/main.py)
@@ -157,9 +159,12 @@ test: setup
 	if [ $$test_rc -ne 0 ]; then exit $$test_rc; fi; exit $$mpy_rc
 
 # The DTLS interop matrix (also part of `make test`): our client and server against
-# OpenSSL, GnuTLS, Mbed TLS, tinydtls, libcoap and aiocoap; -rA prints the matrix.
+# OpenSSL, GnuTLS, Mbed TLS, tinydtls, libcoap and aiocoap; then the optional features
+# (issue 14) against the peers that have them, and tshark on Connection ID records;
+# -rA prints the matrices.
 interop: setup
-	$(PYTEST_CMD) -rA host_tests/test_interop_matrix.py | grep -v '^PASSED '
+	$(PYTEST_CMD) -rA host_tests/test_interop_matrix.py host_tests/test_features_interop.py \
+	  host_tests/test_connection_id_udp.py | grep -v '^PASSED '
 
 run: venv
 	$(VPY) examples/psk_echo.py

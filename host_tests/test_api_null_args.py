@@ -22,8 +22,21 @@ CONTROL_BLOCKS = {"ip", "pool", "packet", "socket", "dtls_session", "session_ptr
                   "crypto_table"}
 PREFIXES = ("nx_secure_", "nx_", "nxd_", "tx_", "nxsecure_")
 # __all__, not dir(): the services that load on first use (netx_ext) are in __all__ only
-SERVICES = sorted(n for n in nxsecure.__all__
-                  if n.startswith(PREFIXES) and inspect.isfunction(getattr(nxsecure, n)))
+# and the services of the optional features (issue 14), each in its own module
+FEATURE_SERVICES = {}
+for _m in ("small_records", "heartbeat", "resumption", "connection_id"):
+    _mod = __import__("nxsecure." + _m, None, None, ("__all__",), 0)
+    for _n in _mod.__all__:
+        FEATURE_SERVICES[_n] = getattr(_mod, _n)
+
+
+def _fn(name):
+    return FEATURE_SERVICES.get(name) or getattr(nxsecure, name)
+
+
+SERVICES = sorted([n for n in nxsecure.__all__
+                   if n.startswith(PREFIXES) and inspect.isfunction(getattr(nxsecure, n))]
+                  + list(FEATURE_SERVICES))
 
 
 def _status(r):
@@ -123,12 +136,12 @@ def test_services_are_enumerated():
 
 
 CASES = [(n, p) for n in SERVICES
-         for p in inspect.signature(getattr(nxsecure, n)).parameters if p in CONTROL_BLOCKS]
+         for p in inspect.signature(_fn(n)).parameters if p in CONTROL_BLOCKS]
 
 
 @pytest.mark.parametrize("name,param", CASES, ids=["%s:%s" % c for c in CASES])
 def test_none_control_block_is_ptr_error(env, name, param):
-    fn = getattr(nxsecure, name)
+    fn = _fn(name)
     params = list(inspect.signature(fn).parameters)
     args = [None if p == param else env.value(p) for p in params]
     assert _status(fn(*args)) == NX_PTR_ERROR
@@ -136,7 +149,7 @@ def test_none_control_block_is_ptr_error(env, name, param):
 
 @pytest.mark.parametrize("name", SERVICES)
 def test_every_argument_none_or_wrong_type_never_raises(env, name):
-    fn = getattr(nxsecure, name)
+    fn = _fn(name)
     params = list(inspect.signature(fn).parameters)
     if name in ("nxsecure_ip_thread_start",):
         pytest.skip("starts a thread; no arguments")
@@ -171,7 +184,7 @@ def test_never_created_control_blocks(env):
 
 
 SESSION_SERVICES = [n for n in SERVICES
-                    if list(inspect.signature(getattr(nxsecure, n)).parameters)[:1]
+                    if list(inspect.signature(_fn(n)).parameters)[:1]
                     in (["dtls_session"], ["session_ptr"]) and n != "nx_secure_dtls_session_create"]
 
 
@@ -179,7 +192,7 @@ SESSION_SERVICES = [n for n in SERVICES
 def test_every_session_service_reports_a_never_created_session_the_same_way(env, name):
     # The checking layer's one answer for a session control block that was never created
     # (or was deleted): NX_SECURE_TLS_SESSION_UNINITIALIZED, from every session service.
-    fn = getattr(nxsecure, name)
+    fn = _fn(name)
     params = list(inspect.signature(fn).parameters)
     for s in (NX_SECURE_DTLS_SESSION(), _deleted_session(env)):
         args = [s] + [env.value(p) for p in params[1:]]

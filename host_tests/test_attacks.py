@@ -504,3 +504,31 @@ def test_services_called_from_callbacks_do_not_recurse_into_the_pump():
     nx_secure_dtls_server_stop(w.server)
     assert w.pool.nx_packet_pool_available == w.pool.nx_packet_pool_total
     w.close()
+
+
+def test_a_client_session_moves_to_another_server_without_ending_first():
+    # Found by the Pythonic layer's work: starting a session for another server while it
+    # was still attached to the first, on a socket the session had bound itself, unbound
+    # that socket and failed with NX_SECURE_TLS_TCP_SEND_FAILED.
+    w = World(sessions=2)
+    try:
+        c = w.client()
+        assert c.status == NX_SUCCESS
+        # a second server on another port of the same world
+        srv2 = NX_SECURE_DTLS_SERVER()
+        sbuf, md, rs = bytearray(sizeof(NX_SECURE_DTLS_SESSION)), bytearray(400), bytearray(2000)
+        assert nx_secure_dtls_server_create(srv2, w.ip, SERVER_PORT + 1, 100, sbuf, len(sbuf),
+                                            nx_crypto_tls_ciphers, md, 400, rs, 2000,
+                                            lambda s, a, p: nx_secure_dtls_server_session_start(
+                                                s, NX_NO_WAIT), lambda s: 0) == NX_SUCCESS
+        assert nx_secure_dtls_server_psk_add(srv2, PSK, len(PSK), IDENTITY, len(IDENTITY),
+                                             None, 0) == NX_SUCCESS
+        assert nx_secure_dtls_server_start(srv2) == NX_SUCCESS
+        st = nx_secure_dtls_client_session_start(c.sess, c.sock, c.server_addr, SERVER_PORT + 1,
+                                                 3 * NX_IP_PERIODIC_RATE)
+        assert st == NX_SUCCESS, hex(st)
+        assert c.sock.nx_udp_socket_port
+        nx_secure_dtls_server_stop(srv2)
+        nx_secure_dtls_server_delete(srv2)
+    finally:
+        w.close()

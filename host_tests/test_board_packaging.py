@@ -57,6 +57,9 @@ def test_board_examples_echo_on_the_host():
                               kwargs=dict(run_ticks=300, settings=settings, bind="127.0.0.1"))
     server.start()
     try:
+        # a client that starts before the server is bound is refused at once (ICMP port
+        # unreachable) and counts a failure: start it once the server listens
+        _wait_until_bound(free_port)
         stats = dtls_sensor_client.main(readings=3, period_s=0, settings=settings, bind="127.0.0.1")
     finally:
         server.join()
@@ -87,6 +90,7 @@ def test_board_echo_server_recovers_sessions_of_clients_that_vanished():
                               kwargs=dict(run_ticks=500, settings=settings, bind="127.0.0.1"))
     server.start()
     try:
+        _wait_until_bound(free_port)
         net = _Net()
         vanished = []
         for i in range(sessions):
@@ -163,3 +167,19 @@ def test_every_example_server_recovers_sessions_of_vanished_clients():
                 found.append(name)
                 assert "nxsecure_dtls_server_idle_timeout_set(" in src, name
     assert {"psk_echo.py", "cert_echo.py", "coap_dtls.py", "dtls_echo_server.py"} <= set(found)
+
+
+def _wait_until_bound(udp_port, seconds=10):
+    import socket
+    import time
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            probe.bind(("127.0.0.1", udp_port))
+        except OSError:
+            return                                # the server holds it
+        finally:
+            probe.close()
+        time.sleep(0.01)
+    raise AssertionError("the server never bound UDP %d" % udp_port)

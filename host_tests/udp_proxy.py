@@ -7,9 +7,11 @@ of the same direction) or delayed according to a xorshift PRNG seeded with
 `seed`: the decisions for the n-th datagram depend only on the seed and n.
 `drop(data, direction)` (direction 'up' = to the server, 'down' = to the client)
 drops chosen datagrams explicitly. Counters: forwarded, dropped, duplicated,
-reordered. `log` keeps every datagram the proxy took in, in arrival order, as
-[arrival time, direction, bytes, dropped, [times a copy was sent on]] (time.monotonic()
-seconds): what tools/loss_report.py classifies failures from."""
+reordered. `rebind()` is a NAT rebinding: each client's datagrams leave from a new
+port from then on (counted in `rebinds`). `log` keeps every datagram the proxy took
+in, in arrival order, as [arrival time, direction, bytes, dropped, [times a copy was
+sent on]] (time.monotonic() seconds): what tools/loss_report.py classifies failures
+from."""
 import select
 import socket
 import threading
@@ -39,6 +41,8 @@ class UdpProxy:
         self.later = []         # [(due, sock, data, addr, log entry)] delayed datagrams
         self.log = []
         self.forwarded = self.dropped = self.duplicated = self.reordered = 0
+        self.rebinds = 0
+        self._rebind = False
         self._run = True
         self._t = threading.Thread(target=self._loop, daemon=True)
         self._t.start()
@@ -55,6 +59,26 @@ class UdpProxy:
 
     def __exit__(self, *a):
         self.close()
+
+    def rebind(self):
+        """NAT rebinding: from the next datagram on, each client's traffic to the server
+        leaves from a new port; the old one is closed (what the server sends there is
+        lost, as after a NAT mapping changed). Returns once the proxy thread did it."""
+        self._rebind = True
+        end = time.monotonic() + 2
+        while self._rebind and time.monotonic() < end:
+            time.sleep(0.001)
+
+    def _do_rebind(self):
+        self._rebind = False
+        for client, old in list(self.up.items()):
+            new = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            new.bind((self.host, 0))
+            del self.down[old]
+            old.close()
+            self.up[client] = new
+            self.down[new] = client
+            self.rebinds += 1
 
     def _upstream(self, client):
         s = self.up.get(client)
@@ -105,6 +129,8 @@ class UdpProxy:
 
     def _loop(self):
         while self._run:
+            if self._rebind:
+                self._do_rebind()
             socks = [self.front] + list(self.down)
             try:
                 ready, _, _ = select.select(socks, [], [], 0.005)

@@ -25,7 +25,8 @@ _EXT = ("nx_packet_pool_info_get", "nx_packet_data_retrieve", "nxd_ipv6_enable",
         "nxd_ipv6_address_set", "nx_ip_address_get", "nx_ip_status_check", "nx_icmp_enable",
         "nx_udp_socket_receive_notify", "nx_udp_socket_send", "nxd_udp_socket_send",
         "nx_udp_socket_receive", "nx_udp_source_extract", "nxd_udp_source_extract",
-        "nxsecure_ip_thread_start", "nxsecure_ip_thread_stop")
+        "nxsecure_ip_thread_start", "nxsecure_ip_thread_stop",
+        "nxsecure_dtls_session_disconnect_reason_get")
 
 
 _TABLES = ("nx_crypto_tls_ciphers", "nx_crypto_tls_ciphers_psk")

@@ -141,6 +141,10 @@ NX_SECURE_TLS_MISSING_CRYPTOROUTINE = const(0x13B)   # spelling used in chapter 
 #   "no response" code;
 # - the platform has no secure random source: the crypto table's routine is missing.
 NX_SECURE_TLS_HANDSHAKE_TIMEOUT = NX_NO_RESPONSE
+# - the peer went silent after the handshake (the server's idle timeout, or keep-alive
+#   heartbeats unanswered): nxsecure_dtls_session_disconnect_reason_get tells it
+#   from its close_notify.
+NXSECURE_DTLS_PEER_TIMEOUT = NX_NO_RESPONSE
 NX_SECURE_TLS_NO_RANDOM_SOURCE = NX_SECURE_TLS_MISSING_CRYPTO_ROUTINE
 
 # --- PSK cipher suites (RFC 6655, RFC 5487) ---------------------------------------

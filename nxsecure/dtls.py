@@ -21,7 +21,7 @@ from .const import (
     NX_SECURE_TLS_HANDSHAKE_TIMEOUT, NX_SECURE_TLS_PACKET_BUFFER_TOO_SMALL,
     NX_SECURE_TLS_BAD_CIPHERSPEC, NX_SECURE_TLS_TCP_SEND_FAILED,
     NX_SECURE_TLS_CLOSE_NOTIFY_RECEIVED, NX_SECURE_TLS_HASH_MAC_VERIFY_FAILURE,
-    NX_SECURE_TLS_INVALID_EPOCH,
+    NX_SECURE_TLS_INVALID_EPOCH, NX_SECURE_TLS_INVALID_PACKET,
 )
 from .handshake import HANDSHAKE_HEADER, push_handshake_header, pull_psk_vector, push_psk_vector
 from .record import RecordLayer, CipherState, RECORD_HEADER, SCRATCH_SIZE
@@ -38,6 +38,7 @@ _FATAL = const(2)
 _AD_CLOSE_NOTIFY = const(0)
 _AD_UNEXPECTED_MESSAGE = const(10)
 _AD_BAD_RECORD_MAC = const(20)
+_AD_RECORD_OVERFLOW = const(22)
 _AD_HANDSHAKE_FAILURE = const(40)
 _AD_DECODE_ERROR = const(50)
 _AD_DECRYPT_ERROR = const(51)
@@ -220,6 +221,8 @@ class Flight:
                 frag = body_len - done
                 if frag > room:
                     frag = room
+                if frag > e.max_send - HANDSHAKE_HEADER:    # RFC 6066 4
+                    frag = e.max_send - HANDSHAKE_HEADER
                 q = pos + rl.write_prefix(epoch)
                 _copy_segments(segs, 0, tx, q, HANDSHAKE_HEADER)
                 # rewrite fragment_offset / fragment_length (RFC 6347 4.2.3)
@@ -366,6 +369,10 @@ class Dtls:
         self.deadline = None
         self.hs_deadline = None
         self.trace = None            # nxsecure_dtls_session_trace_set: fn(old, new, msg)
+        # The optional features the application turned on (nxsecure/feature.py: small
+        # records, keep-alive, ...): None, or a list of objects the core calls at its
+        # hooks. They keep what they negotiated on the engine.
+        self.x = None
         self.reset()
 
     def reset(self):
@@ -392,6 +399,13 @@ class Dtls:
         self.held_hello = False
         self.last_exception = None
         self.last_alert = None       # (level, description) of the last alert received
+        self.resumed = None          # the resumption feature, when this handshake resumes
+        self.session_id = b""        # RFC 5246 7.4.1.2 session_id: offered / given
+        self.end_reason = 0          # why the peer is gone: its close_notify, or
+                                     # NXSECURE_DTLS_PEER_TIMEOUT (server idle, keep-alive)
+        # largest record plaintext we send / accept (RFC 5246 6.2.1; smaller when a
+        # feature negotiated a limit)
+        self.max_send = self.max_recv = 16384
         self.hello_verifies = 0      # client: HelloVerifyRequests taken this handshake
         if self.early is not None:
             self.early.reset()
@@ -474,6 +488,9 @@ class Dtls:
                 off = nxt
                 continue
             try:
+                if rl.r_len > self.max_recv and rl.r_epoch:
+                    # RFC 6066 4 / RFC 8449 4: larger than the limit we announced
+                    raise NxError(NX_SECURE_TLS_INVALID_PACKET, _AD_RECORD_OVERFLOW)
                 if rl.r_type == _CT_APP:
                     # RFC 6347 4.1: application data only in the epoch the handshake
                     # established, and only once the handshake is finished; the replay
@@ -498,6 +515,14 @@ class Dtls:
         rl = self.record
         if ctype == _CT_ALERT:
             self._on_alert(epoch, buf, off, n)
+            return
+        if ctype > _CT_APP:
+            # a feature's content type (heartbeat, RFC 6520 3): protected only
+            if self.x is None or epoch != 1 or self.state != CONNECTED:
+                rl.discarded += 1
+                return
+            for f in self.x:
+                f.record(self, ctype, buf, off, n, now)
             return
         if ctype == _CT_CCS:
             nxt = _CCS_NEXT.get(self.state)
@@ -584,7 +609,7 @@ class Dtls:
         lost: send our last flight again (at most once per received datagram)."""
         if self._rtx_at == self._rx_count:
             return
-        if self.is_client and self.state == CONNECTED:
+        if self.is_client and self.state == CONNECTED and self.resumed is None:
             return      # the server's Finished arrived, so it has our whole flight
         if self.flight.n and self.state not in (IDLE, S_HELLO, S_WAIT_HELLO, ERROR, CLOSED):
             self._rtx_at = self._rx_count
@@ -606,6 +631,9 @@ class Dtls:
         nxt = entry[0](self, body, whole, message_seq, now)
         self._set_state(entry[1] if nxt is None else nxt, msg_type)
         if self.state == CONNECTED:
+            if self.x is not None:
+                for f in self.x:
+                    f.connected(self, now)
             self.owner._dtls_event(NX_SUCCESS)
 
     def _suite_is(self, cond):
@@ -641,6 +669,7 @@ class Dtls:
         self.last_alert = (level, desc)
         if desc == _AD_CLOSE_NOTIFY:
             # RFC 5246 7.2.1: answer close_notify with close_notify.
+            self.end_reason = NX_SECURE_TLS_CLOSE_NOTIFY_RECEIVED
             if not self.sent_close:
                 self.send_alert(_WARNING, _AD_CLOSE_NOTIFY)
             self._stop()
@@ -651,6 +680,7 @@ class Dtls:
             self.error = NX_SECURE_TLS_ALERT_RECEIVED
             self._stop()
             self._set_state(ERROR)
+            self._fatal()
             self.owner._dtls_event(NX_SECURE_TLS_ALERT_RECEIVED)
         # other warnings (e.g. no_renegotiation) need no action
 
@@ -658,15 +688,17 @@ class Dtls:
     def derive_keys(self, pms):
         """Master secret (RFC 7627 4 / RFC 5246 8.1) from the premaster, key block
         (RFC 5246 6.3). Consumes the first transcript digest: the session hash, which
-        is also what CertificateVerify signs."""
-        session_hash = self.transcript.digest()
-        self.session_hash = session_hash
-        if self.ems:
-            ms = self.table.prf(pms, b"extended master secret", session_hash, 48)
-        else:
-            ms = self.table.prf(pms, b"master secret",
-                                bytes(self.client_random) + bytes(self.server_random), 48)
-        self.master[:] = ms
+        is also what CertificateVerify signs. pms None: a resumed session's master
+        secret is already in place (RFC 5246 7.3, nxsecure/resumption.py)."""
+        if pms is not None:
+            session_hash = self.transcript.digest()
+            self.session_hash = session_hash
+            if self.ems:
+                ms = self.table.prf(pms, b"extended master secret", session_hash, 48)
+            else:
+                ms = self.table.prf(pms, b"master secret",
+                                    bytes(self.client_random) + bytes(self.server_random), 48)
+            self.master[:] = ms
         self.owner._dtls_keylog(self.client_random, self.master)
         s = self.suite
         mac_n = s.nx_secure_tls_hash_size
@@ -762,8 +794,10 @@ class Dtls:
         return status
 
     def max_plaintext(self):
-        """Largest application record plaintext that fits the MTU."""
-        return self.mtu - self.record.overhead1
+        """Largest application record plaintext that fits the MTU and the record size
+        the peer accepts."""
+        n = self.mtu - self.record.overhead1
+        return n if n < self.max_send else self.max_send
 
     def _emit(self, n):
         if self.owner._dtls_output(self.tx[:n]) != NX_SUCCESS:
@@ -781,7 +815,16 @@ class Dtls:
         except NxError:
             pass
         self._set_state(ERROR)
+        if alert is not None:
+            self._fatal()
         self.owner._dtls_event(code)
+
+    def _fatal(self):
+        """RFC 5246 7.2.2: after a fatal alert, sent or received, the session is not to
+        be resumed: the features hear of it."""
+        if self.x is not None:
+            for f in self.x:
+                f.failed(self)
 
     def _internal_error(self, exc):
         """An exception that is not a protocol error is a defect of ours: end this
@@ -835,6 +878,13 @@ class Dtls:
             self._timer_changed()        # woken early (for the other deadline)
             return
         try:
+            if self.state == CONNECTED:
+                # no flight to resend: the deadline is a feature's (keep-alive)
+                self._arm(None)
+                if self.x is not None:
+                    for f in self.x:
+                        f.timer(self, now)
+                return
             self.flight.expired(now)
         except NxError as e:
             self._fail(e.code, e.alert)

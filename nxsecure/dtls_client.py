@@ -44,6 +44,9 @@ def start(e, now):
     """Send the first ClientHello (RFC 6347 4.2.1)."""
     e.reset()
     e.random_into(e.client_random)
+    if e.x is not None:
+        for f in e.x:
+            f.start(e)                      # e.g. the session id to offer
     e.flight.begin()
     _client_hello(e)
     e._set_state(C_HELLO)
@@ -74,14 +77,19 @@ def _client_hello(e):
             certs = True
     extra = None
     e.offered_ecc = ecc
-    if ecc or certs:
-        from . import kx
-
+    x = e.x
+    if ecc or certs or x is not None:
         def extra(w):
-            # RFC 8422 5.1 / RFC 5246 7.4.1.4.1
-            push_cert_extensions(w, kx.GROUPS if ecc else None,
-                                 kx.VERIFY_ALGS if certs else None, ecc)
-    push_client_hello(w, e.client_random, e.cookie_buf[:e.cookie_len], suites, extra=extra)
+            if ecc or certs:
+                from . import kx
+                # RFC 8422 5.1 / RFC 5246 7.4.1.4.1
+                push_cert_extensions(w, kx.GROUPS if ecc else None,
+                                     kx.VERIFY_ALGS if certs else None, ecc)
+            if x is not None:
+                for f in x:
+                    f.hello(e, w)           # the features' extensions
+    push_client_hello(w, e.client_random, e.cookie_buf[:e.cookie_len], suites, extra=extra,
+                      session_id=e.session_id)
     e.flight.end(w, _HT_CLIENT_HELLO)
 
 
@@ -118,7 +126,10 @@ def _on_server_hello(e, body, whole, seq, now):
     if not h.compression_ok:
         raise NxError(NX_SECURE_TLS_BAD_COMPRESSION_METHOD, _AD_ILLEGAL_PARAMETER)
     check_initial_reneg_info(h)
-    if h.unknown_ext or h.groups is not None or h.sig_algs is not None or (
+    if e.x is not None:
+        for f in e.x:
+            f.peer_hello(e, h)              # each takes the extensions it offered
+    if h.exts or h.groups is not None or h.sig_algs is not None or (
             h.point_formats is not None and not e.offered_ecc):
         # RFC 5246 7.4.1.4: a server sends only extensions the client offered
         # (supported_groups and signature_algorithms are the client's alone)
@@ -130,6 +141,8 @@ def _on_server_hello(e, body, whole, seq, now):
     e.ems = h.ems
     e.secure_reneg = h.secure_reneg
     e.server_random[:] = h.random
+    if e.resumed is not None:
+        return e.resumed.client_resumes(e, h)   # abbreviated handshake (RFC 5246 7.3)
 
 
 def _on_certificate(e, body, whole, seq, now):

@@ -97,6 +97,12 @@ def _server_flight(e, body, now):
     if not h.compression_ok:
         raise NxError(NX_SECURE_TLS_BAD_COMPRESSION_METHOD, _AD_ILLEGAL_PARAMETER)
     check_initial_reneg_info(h)
+    x = e.x
+    if x is not None:
+        for f in x:
+            f.peer_hello(e, h)      # before our flight overwrites the hello's bytes
+        if e.resumed is not None:
+            return e.resumed.server_resumes(e, h, now)    # abbreviated (RFC 5246 7.3)
     suite = None
     for row in e.table.nx_secure_tls_ciphersuite_lookup_table:   # server preference
         if client_hello_offers(h, row.nx_secure_tls_ciphersuite) and e.usable(row) and \
@@ -118,10 +124,15 @@ def _server_flight(e, body, now):
     f.begin()
     w = f.message()
     extra = None
-    if (k == crypto.TLS_KX_ECDHE or k == crypto.TLS_KX_ECDHE_PSK) and h.point_formats is not None:
+    ecc = (k == crypto.TLS_KX_ECDHE or k == crypto.TLS_KX_ECDHE_PSK) and h.point_formats is not None
+    if ecc or x is not None:
         def extra(w):
-            push_cert_extensions(w, None, None, True)    # RFC 8422 5.2
-    push_server_hello(w, e.server_random, b"", suite.nx_secure_tls_ciphersuite, e.ems,
+            if ecc:
+                push_cert_extensions(w, None, None, True)    # RFC 8422 5.2
+            if x is not None:
+                for g in x:
+                    g.hello(e, w)
+    push_server_hello(w, e.server_random, e.session_id, suite.nx_secure_tls_ciphersuite, e.ems,
                       e.secure_reneg, extra=extra)
     f.end(w, _HT_SERVER_HELLO)
     e.kx.server_messages(e, h)             # [Certificate, ServerKeyExchange, CertificateRequest]
@@ -170,6 +181,9 @@ def _on_finished(e, body, whole, seq, now):
     # message on) now means.
     f = e.flight
     f.begin()
+    if e.x is not None:
+        for g in e.x:
+            g.last_flight(e)        # e.g. NewSessionTicket (RFC 5077 3.3)
     f.ccs()
     e.push_finished(b"server finished")
     f.send(now, False)

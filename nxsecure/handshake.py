@@ -40,7 +40,8 @@ class Hello:
     groups = None           # supported_groups list (RFC 8422 5.1.1), when present
     point_formats = None    # ec_point_formats list (RFC 8422 5.1.2), when present
     sig_algs = None         # signature_algorithms list (RFC 5246 7.4.1.4.1), when present
-    unknown_ext = False     # an extension type not listed above came
+    exts = None             # extensions of a type not listed above: [(type, Reader of
+                            # its data)], for the features (nxsecure/feature.py)
 
 
 def _pull_extensions(r, hello):
@@ -72,7 +73,9 @@ def _pull_extensions(r, hello):
         elif etype == _EXT_SIGNATURE_ALGORITHMS:
             hello.sig_algs = _u16_list(data)
         else:
-            hello.unknown_ext = True
+            if hello.exts is None:
+                hello.exts = []
+            hello.exts.append((etype, data))
     r.done()
 
 
@@ -145,10 +148,10 @@ def _push_flag_extensions(w, ems, reneg):
         w.u8(0)
 
 
-def push_client_hello(w, random, cookie, suites, ems=True, extra=None):
+def push_client_hello(w, random, cookie, suites, ems=True, extra=None, session_id=b""):
     w.u16(_DTLS_1_2)
     w.put(random)
-    w.u8(0)                      # no session id: resumption is not offered
+    w.vec8(session_id)           # empty unless a session is offered for resumption
     w.vec8(cookie)
     m = w.begin16()
     for s in suites:

@@ -338,3 +338,16 @@ def nxsecure_ip_thread_stop():
     while _ip_thread_run[1] and _port.ticks_diff(_port.ticks_ms(), start) < 1000:
         _port.sleep_ms(5)
     return NX_SUCCESS
+
+
+# --- DTLS: rarely asked, so kept out of session.py ------------------------------------
+def nxsecure_dtls_session_disconnect_reason_get(session_ptr):
+    """nxsecure extension: -> (status, reason): why the peer is gone, for a
+    disconnect_notify (whose signature NetX fixes): NX_SECURE_TLS_CLOSE_NOTIFY_RECEIVED
+    (it closed), NXSECURE_DTLS_PEER_TIMEOUT (it went silent: the server's idle timeout,
+    or keep-alives unanswered), 0 while it is there."""
+    from nxsecure.session import _live
+    status = _live(session_ptr)
+    if status:
+        return status, 0
+    return NX_SUCCESS, session_ptr._engine.end_reason

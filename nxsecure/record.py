@@ -13,6 +13,8 @@ _DTLS_1_2 = const(0xFEFD)  # RFC 6347 4.1
 _DTLS_1_0 = const(0xFEFF)
 _CT_CHANGE_CIPHER_SPEC = const(20)  # RFC 5246 6.2.1
 _CT_APPLICATION_DATA = const(23)
+_CT_HEARTBEAT = const(24)  # RFC 6520 3 (handled by a feature, nxsecure/heartbeat.py)
+_CT_TLS12_CID = const(25)  # RFC 9146 4 (the record format of nxsecure/connection_id.py)
 
 import sys
 
@@ -121,6 +123,10 @@ class RecordLayer:
         self.overhead1 = RECORD_HEADER    # as numbers for the per-record path
         self.pending_read = None
         self.pending_write = None
+        # Connection ID (RFC 9146): the feature's tls12_cid format for the records we
+        # seal (the peer asked for a CID) and open (we asked for one); None: plain
+        self.cidw = None
+        self.cidr = None
         self.seq = [0, 0]        # next write sequence number per epoch
         self.w0.reset()
         self.w1.reset()
@@ -152,6 +158,8 @@ class RecordLayer:
         _fixed_iv(self.wnonce, st)
         self.prefix1 = RECORD_HEADER + st.riv
         self.overhead1 = RECORD_HEADER + st.overhead()
+        if self.cidw is not None:
+            self.cidw.activated(self)         # its header carries the CID
 
     def write_overhead(self, epoch):
         """Bytes a record of the epoch adds to its plaintext, at most."""
@@ -166,6 +174,8 @@ class RecordLayer:
         """Protect the record whose plaintext (n bytes) sits at off + write_prefix(epoch).
         Writes header, explicit nonce/IV, ciphertext and tag/MAC in place; returns the
         record's total length."""
+        if epoch and self.cidw is not None:
+            return self.cidw.seal(self, buf, off, ctype, n)
         seq = self.seq[epoch]
         if seq > MAX_SEQ:
             raise NxError(NX_NOT_SUCCESSFUL)
@@ -210,23 +220,7 @@ class RecordLayer:
             st.ctx.seal(nonce, aad, buf, p + 8, n)
             total = 8 + n + st.tag
         else:
-            # RFC 5246 6.2.3.2: explicit IV. NIST SP 800-38A Appendix C: the IV is
-            # the block cipher applied, under the record key, to a unique nonce
-            # (epoch || seq), which is unpredictable to the peer and allocation-free.
-            for i in range(8):
-                buf[p + i] = buf[off + 3 + i]
-                buf[p + 8 + i] = 0
-            st.ctx.encrypt(_ZERO16, buf, p, 16)
-            # MAC-then-encrypt (RFC 5246 6.2.3.1)
-            m = st.mac_size
-            st.mac.mac(aad, buf, p + 16, n, buf, p + 16 + n)
-            padlen = 15 - ((n + m) & 15)
-            q = p + 16 + n + m
-            for i in range(padlen + 1):
-                buf[q + i] = padlen
-            clen = n + m + padlen + 1
-            st.ctx.encrypt(buf[p:p + 16], buf, p + 16, clen)
-            total = 16 + clen
+            total = seal_cbc(st, aad, buf, off, p, n)
         buf[off + 11] = total >> 8
         buf[off + 12] = total & 0xFF
         return RECORD_HEADER + total
@@ -241,6 +235,8 @@ class RecordLayer:
         if end - off < RECORD_HEADER:
             self.r_next = end
             return NX_SECURE_TLS_INVALID_PACKET
+        if buf[off] == _CT_TLS12_CID and self.cidr is not None:
+            return self.cidr.open(self, buf, off, end)
         if _STRUCT:
             ctype, version, es, length = _HEADER.unpack_from(buf, off)
             epoch = es >> 48
@@ -256,7 +252,7 @@ class RecordLayer:
             self.r_next = end
             return NX_SECURE_TLS_INVALID_PACKET
         self.r_next = nxt
-        if ctype < _CT_CHANGE_CIPHER_SPEC or ctype > _CT_APPLICATION_DATA:
+        if ctype < _CT_CHANGE_CIPHER_SPEC or ctype > _CT_HEARTBEAT:
             return NX_SECURE_TLS_INVALID_PACKET
         if version != _DTLS_1_2 and version != _DTLS_1_0:
             return NX_SECURE_TLS_UNKNOWN_TLS_VERSION
@@ -299,9 +295,12 @@ class RecordLayer:
             self.r_len = n
             return NX_SUCCESS
         _head(aad, buf, off)
-        return self._open_cbc(st, buf, p, length)
+        return self.open_cbc(st, buf, p, length)
 
-    def _open_cbc(self, st, buf, p, length):
+    def open_cbc(self, st, buf, p, length, cid=None, off=0):
+        """MAC-then-encrypt (RFC 5246 6.2.3.2) opened in place; the MAC's header is
+        self.aad, or for a tls12_cid record the one cid.mac_head(buf, off, n) gives
+        (RFC 9146 5)."""
         m = st.mac_size
         clen = length - 16
         # RFC 5246 6.2.3.2: at least the MAC and the padding_length byte, whole blocks
@@ -321,9 +320,12 @@ class RecordLayer:
         for i in range(pad + 1):
             bad |= buf[last - i] ^ pad
         n = clen - pad - 1 - m
-        aad = self.aad
-        aad[11] = n >> 8
-        aad[12] = n & 0xFF
+        if cid is None:
+            aad = self.aad
+            aad[11] = n >> 8
+            aad[12] = n & 0xFF
+        else:
+            aad = cid.mac_head(buf, off, n)
         mb = self.macbuf
         st.mac.mac(aad, buf, q, n, mb, 0)
         for i in range(m):
@@ -343,6 +345,27 @@ class RecordLayer:
 
 
 _ZERO16 = bytes(16)
+
+
+def seal_cbc(st, head, buf, off, p, n):
+    """MAC-then-encrypt in place (RFC 5246 6.2.3.1/6.2.3.2) of the n plaintext bytes at
+    p + 16, the record's header at off, head the MAC's header. -> bytes from p on."""
+    # RFC 5246 6.2.3.2: explicit IV. NIST SP 800-38A Appendix C: the IV is the block
+    # cipher applied, under the record key, to a unique nonce (epoch || seq), which is
+    # unpredictable to the peer and allocation-free.
+    for i in range(8):
+        buf[p + i] = buf[off + 3 + i]
+        buf[p + 8 + i] = 0
+    st.ctx.encrypt(_ZERO16, buf, p, 16)
+    m = st.mac_size
+    st.mac.mac(head, buf, p + 16, n, buf, p + 16 + n)
+    padlen = 15 - ((n + m) & 15)
+    q = p + 16 + n + m
+    for i in range(padlen + 1):
+        buf[q + i] = padlen
+    clen = n + m + padlen + 1
+    st.ctx.encrypt(buf[p:p + 16], buf, p + 16, clen)
+    return 16 + clen
 
 
 def _fixed_iv(nonce, st):

@@ -10,7 +10,7 @@ from .codec import Reader
 from .const import (
     NxError, NX_SUCCESS, NX_PTR_ERROR, NX_INVALID_PARAMETERS, NX_STILL_BOUND,
     NX_NOT_CONNECTED, NX_IP_NORMAL, NX_FRAGMENT_OKAY, NX_IP_TIME_TO_LIVE,
-    NX_SECURE_TLS_NO_FREE_DTLS_SESSIONS,
+    NX_SECURE_TLS_NO_FREE_DTLS_SESSIONS, NXSECURE_DTLS_PEER_TIMEOUT,
 )
 _CT_HANDSHAKE = const(22)
 _HT_CLIENT_HELLO = const(1)
@@ -168,6 +168,7 @@ def nx_secure_dtls_server_create(server_ptr, ip_ptr, port_, timeout, session_buf
     server_ptr._due = None
     server_ptr._hs_ms = config.NX_SECURE_DTLS_HANDSHAKE_TIMEOUT_MS
     server_ptr._idle_ms = 0                    # nxsecure_dtls_server_idle_timeout_set: off
+    server_ptr._cid = None                     # the Connection ID feature, when on
     server_ptr.nxsecure_idle_timeouts = 0
     # certificates (nxsecure/certs.py): the store is made on first use
     server_ptr._store = None
@@ -370,6 +371,7 @@ def _idle_sweep(server, now):
             s._engine.close()                  # close_notify, state CLOSED
         except NxError:
             pass
+        s._engine.end_reason = NXSECURE_DTLS_PEER_TIMEOUT
         q.unlink(s)
         server.nxsecure_idle_timeouts += 1
         _call(server, server._disconnect_notify, s)
@@ -479,12 +481,18 @@ def _receive(server, packet, addr):
     """The server socket's receive hook: one datagram, one path."""
     now = port.ticks_ms()
     s = _find(server, addr)
+    roam = None
+    if s is None and server._cid is not None:
+        # RFC 9146 6: an address we do not know, with a Connection ID we gave
+        s = roam = server._cid.find(packet)
     if s is not None:
         if not _new_hello(s, packet):
             s._receive_datagram(packet, now)
             # authenticated epoch-1 traffic moves the replay window's top (the peer's
             # record numbers only grow): that restarts the session's idle clock
             top = s._engine.record.w1.top
+            if roam is not None and top > s._idle_top:
+                server._cid.moved(server, s, addr)   # newer and authentic: it moved
             if top != s._idle_top:
                 s._idle_top = top
                 s._idle_at = now

@@ -89,7 +89,8 @@ class NX_SECURE_DTLS_SESSION:
     def _dtls_event(self, code):
         if code == NX_SUCCESS:
             return
-        if code == NX_SECURE_TLS_CLOSE_NOTIFY_RECEIVED:
+        if code == self._engine.end_reason:
+            # the peer is gone: its close_notify, or it went silent (keep-alive)
             self._notify_disconnect = True
         else:
             self._notify_error = code
@@ -356,13 +357,15 @@ def nx_secure_dtls_client_session_start(dtls_session, udp_socket, ip_address, po
         # failed. To start over, end or reset the session first (as NetX requires).
         _wait_state(dtls_session, wait_option, _handshake_over)
         return _handshake_result(dtls_session)
+    # the previous association goes first: a socket it bound itself is unbound with it,
+    # and bound afresh below (in the other order the new handshake lost its socket)
+    _detach(dtls_session)
     bound_here = False
     if not udp_socket.nx_udp_socket_port:
         status = netx.nx_udp_socket_bind(udp_socket, NX_ANY_PORT, wait_option)
         if status:
             return status
         bound_here = True
-    _detach(dtls_session)
     dtls_session._bound_here = bound_here
     dtls_session._socket = udp_socket
     dtls_session._peer = peer
@@ -407,7 +410,8 @@ def _send(session, packet):
     start = packet.nx_packet_prepend_ptr - rl.prefix1
     end = packet.nx_packet_append_ptr
     n = end - packet.nx_packet_prepend_ptr
-    if start < 0 or end + _TAIL_ROOM > len(buf) or n > e.mtu - rl.overhead1:
+    if start < 0 or end + _TAIL_ROOM > len(buf) or n > e.mtu - rl.overhead1 or \
+            n > e.max_send:
         return NX_INVALID_PARAMETERS
     lock = netx._lock               # netx.serialized, inline on the per-record path
     lock.acquire()

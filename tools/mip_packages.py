@@ -1,16 +1,18 @@
-"""Write the mip package files boards/mip/*.json from the source tree (run after adding
-or removing a module; host_tests/test_board_packaging.py checks they are current).
+"""Write the board packages from the feature profiles (tools/profiles.py): the mip
+package files boards/mip/*.json and the freeze manifests boards/common/manifest*.py
+(run after adding or removing a module; host_tests/test_board_packaging.py checks they
+are current).
 
     python3 tools/mip_packages.py [--check]
 
-Packages (urls relative to the .json, so the same file installs from GitHub or a
-checkout; each lists all of its files):
-  psk.json       the core stack with PSK: nxsecure/ without x509/ and pk/, and the
-                 MicroPython port (nxsecure/port/__init__, micropython, memnet)
-  full.json      psk.json + nxsecure/x509 and nxsecure/pk (certificates, ECC, RSA)
+mip packages (urls relative to the .json, so the same file installs from GitHub or a
+checkout; each lists all of its files, with the in-memory network the self-test uses):
+  psk-client.json, psk-server.json, psk.json (both roles), full.json   one per profile
   examples.json  the board examples and helpers (nxboard, net, echo server, sensor
                  client, self-test)
   esp32.json, rp2040.json   psk + examples + that board's board_config.py
+Freeze manifests: boards/common/manifest.py (the psk profile, what the board manifests
+include) and boards/common/manifest_full.py (the full profile).
 """
 import json
 import os
@@ -18,24 +20,13 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "boards", "mip")
-OPTIONAL = ("nxsecure/x509/", "nxsecure/pk/")
-# CPython-only modules (the port's CPython half, the Pythonic layer): never on a board
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from profiles import HOST_ONLY  # noqa: E402
+import profiles  # noqa: E402
 EXAMPLES = ("boards/common/nxboard.py", "boards/common/net.py",
             "boards/common/dtls_echo_server.py", "boards/common/dtls_sensor_client.py",
             "boards/common/selftest.py")
 VERSION = "0.1.0"
-
-
-def _sources(top):
-    found = []
-    for dirpath, dirnames, filenames in os.walk(os.path.join(ROOT, top)):
-        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__" and not d.startswith("."))
-        for name in sorted(filenames):
-            if name.endswith(".py"):
-                found.append(os.path.relpath(os.path.join(dirpath, name), ROOT).replace(os.sep, "/"))
-    return found
+MANIFESTS = {"manifest.py": "psk", "manifest_full.py": "full"}
 
 
 def _url(rel):
@@ -45,20 +36,37 @@ def _url(rel):
 def packages():
     # No "deps": mip resolves a dependency's relative path against the current
     # directory, not against the .json, so each package lists all of its files.
-    core = [r for r in _sources("nxsecure") if not r.startswith(OPTIONAL) and r not in HOST_ONLY]
-    extra = [r for r in _sources("nxsecure") if r.startswith(OPTIONAL)]
     ex = [[os.path.basename(r), _url(r)] for r in EXAMPLES]
-    out = {
-        "psk.json": {"urls": [[r, _url(r)] for r in core], "version": VERSION},
-        "full.json": {"urls": [[r, _url(r)] for r in core + extra], "version": VERSION},
-        "examples.json": {"urls": ex, "version": VERSION},
-    }
+    out = {"examples.json": {"urls": ex, "version": VERSION}}
+    for name in profiles.profiles():
+        out[name + ".json"] = {"urls": [[r, _url(r)] for r in profiles.deploy_files(name)],
+                               "version": VERSION}
     for board in ("esp32", "rp2040"):
         out[board + ".json"] = {
-            "urls": [[r, _url(r)] for r in core] + ex
+            "urls": [[r, _url(r)] for r in profiles.deploy_files("psk")] + ex
             + [["board_config.py", _url("boards/%s/board_config.py" % board)]],
             "version": VERSION}
     return out
+
+
+def manifest(profile):
+    files = [r[len("nxsecure/"):] for r in profiles.deploy_files(profile)]
+    lines = [
+        "# The nxsecure stack for a MicroPython freeze manifest: the %s profile of" % profile,
+        "# tools/profiles.py (written by tools/mip_packages.py: do not edit). boards/<board>/",
+        "# manifest.py include()s it; paths are relative to this file, as MicroPython's",
+        "# manifest functions resolve them. Frozen bytecode stays in flash and costs no heap",
+        "# until imported.",
+        "package(\"nxsecure\", files=[",
+    ]
+    for f in files:
+        lines.append("    \"%s\"," % f)
+    lines += [
+        "], base_path=\"../..\")",
+        "module(\"nxboard.py\")       # board_config lookups and the crypto table for the examples",
+        "module(\"net.py\")           # WLAN station bring-up from /net_config.json",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def _text(obj):
@@ -68,9 +76,11 @@ def _text(obj):
 def main(argv):
     check = "--check" in argv
     stale = []
-    for name, obj in sorted(packages().items()):
-        path = os.path.join(OUT, name)
-        text = _text(obj)
+    outputs = [(os.path.join(OUT, n), _text(o)) for n, o in sorted(packages().items())]
+    outputs += [(os.path.join(ROOT, "boards", "common", n), manifest(p))
+                for n, p in sorted(MANIFESTS.items())]
+    for path, text in outputs:
+        name = os.path.relpath(path, ROOT)
         try:
             with open(path) as f:
                 current = f.read()
@@ -86,7 +96,8 @@ def main(argv):
         print("mip_packages: out of date: %s (run python3 tools/mip_packages.py)" % ", ".join(stale))
         return 1
     print("mip_packages: %s %s" % ("wrote" if stale and not check else "current:",
-                                   ", ".join(stale) if stale and not check else "boards/mip/*.json"))
+                                   ", ".join(stale) if stale and not check
+                                   else "boards/mip/*.json, boards/common/manifest*.py"))
     return 0
 
 

@@ -53,6 +53,33 @@ CERTS = (
     "nxsecure/certs.py",
     "nxsecure/kx.py",
 )
+# Optional features of issue 14 (sleepy, roaming devices), each loaded only when the
+# application turns it on (nxsecure/feature.py is the hooks' base). The full profile
+# installs them all; tools/footprint.py --features measures each on every profile.
+FEATURES = {
+    "small-records": ("nxsecure/feature.py", "nxsecure/small_records.py"),
+    "keep-alive": ("nxsecure/feature.py", "nxsecure/heartbeat.py"),
+    "resumption": ("nxsecure/feature.py", "nxsecure/resumption.py"),
+    "connection-id": ("nxsecure/feature.py", "nxsecure/connection_id.py"),
+}
+# The module an application imports to turn each feature on.
+FEATURE_MODULE = {
+    "small-records": "nxsecure.small_records",
+    "keep-alive": "nxsecure.heartbeat",
+    "resumption": "nxsecure.resumption",
+    "connection-id": "nxsecure.connection_id",
+}
+
+
+def _features():
+    out = []
+    for files in FEATURES.values():
+        for f in files:
+            if f not in out:
+                out.append(f)
+    return tuple(out)
+
+
 # Only where the firmware has no cryptolib (the WebAssembly build): the AES in Python.
 PURE_AES = ("nxsecure/crypto/aes.py",)
 # Tests and the board self-test: the in-memory network.
@@ -79,12 +106,20 @@ def _tree(top):
 
 def profiles():
     """name -> tuple of repository-relative .py paths."""
-    full = CORE + CLIENT + SERVER + CERTS + _tree("nxsecure/x509") + _tree("nxsecure/pk")
+    full = (CORE + CLIENT + SERVER + CERTS + _tree("nxsecure/x509") + _tree("nxsecure/pk")
+            + _features())
     return {
         "psk-client": CORE + CLIENT,
         "psk-server": CORE + SERVER,
+        "psk": CORE + CLIENT + SERVER,      # both roles: what the two board examples need
         "full": full,
     }
+
+
+def deploy_files(name):
+    """What `make deploy PROFILE=name` and the mip packages install: the profile, and
+    the in-memory network the on-board self-test runs its handshake over."""
+    return profiles()[name] + TEST
 
 
 # The footprint budget (issue #13): 32-bit MicroPython, .mpy loaded from the
@@ -101,7 +136,20 @@ NAMES = tuple(BUDGET)
 # footprint.py) plus 2%. host_tests/test_footprint.py fails when a profile grows past it,
 # so no change makes a board's fit worse unnoticed; lower it as the profile shrinks.
 CEILING = {
-    "psk-client": {"heap": 83700, "mpy": 87200},
-    "psk-server": {"heap": 94600, "mpy": 96300},
-    "full": {"heap": 115200, "mpy": 162800},   # + issue 18's verifier (name constraints, CRLs)
+    # + issue 14's hooks for the optional features (psk-client +1.2 KB .mpy, +0.8 KB heap;
+    # psk-server +1.4 KB .mpy, +0.9 KB heap: docs/BOARDS.md)
+    "psk-client": {"heap": 83700, "mpy": 88500},
+    "psk-server": {"heap": 94600, "mpy": 97800},
+    # + issue 18's verifier (name constraints, CRLs); + issue 14's optional features'
+    # files (installed, loaded on use: +19.6 KB .mpy) and the core's hooks (+0.6 KB heap)
+    "full": {"heap": 117500, "mpy": 183800},
 }
+
+
+if __name__ == "__main__":
+    # python tools/profiles.py --mpy PROFILE: the profile's .mpy paths under build/mpy/
+    import sys
+    if len(sys.argv) == 3 and sys.argv[1] == "--mpy" and sys.argv[2] in profiles():
+        print(" ".join(p[:-3] + ".mpy" for p in deploy_files(sys.argv[2])))
+    else:
+        sys.exit("usage: python tools/profiles.py --mpy %s" % "|".join(profiles()))

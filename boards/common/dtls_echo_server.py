@@ -7,7 +7,23 @@ boot (`make deploy ... MAIN=server`). On the host: python3 boards/common/dtls_ec
 """
 import sys
 
-from nxsecure import *        # noqa: F403  (the NetX API, as C's #include "nx_secure_dtls_api.h")
+# The NetX API, as C's #include "nx_secure_dtls_api.h" -- by name: on a board every
+# name a program imports costs heap, and a star import also loads what the stack keeps
+# for first use (the default crypto tables, the rarely used services).
+from nxsecure import (
+    NX_CONTINUE, NX_IP, NX_IP_PERIODIC_RATE, NX_NO_WAIT, NX_PACKET, NX_PACKET_POOL,
+    NX_SECURE_DTLS_SERVER, NX_SECURE_DTLS_SESSION, NX_SUCCESS, nx_ip_create,
+    nx_ip_delete, nx_packet_data_append, nx_packet_data_extract_offset,
+    nx_packet_pool_create, nx_packet_pool_delete, nx_packet_release,
+    nx_secure_dtls_packet_allocate, nx_secure_dtls_server_create,
+    nx_secure_dtls_server_delete, nx_secure_dtls_server_notify_set,
+    nx_secure_dtls_server_psk_add, nx_secure_dtls_server_session_send,
+    nx_secure_dtls_server_session_start, nx_secure_dtls_server_start,
+    nx_secure_dtls_server_stop, nx_secure_dtls_session_client_info_get,
+    nx_secure_dtls_session_receive, nx_secure_tls_initialize,
+    nx_secure_tls_metadata_size_calculate, nx_system_initialize, nx_udp_enable,
+    nxsecure_dtls_server_idle_timeout_set, sizeof, tx_thread_sleep,
+)
 import net
 import nxboard
 

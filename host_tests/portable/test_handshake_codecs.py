@@ -47,7 +47,7 @@ def test_server_hello():
     want = u16(0xFEFD) + RANDOM + b"\x00" + u16(0xC0A8) + b"\x00" + u16(len(exts)) + exts
     assert got == want
     h = H.pull_server_hello(memoryview(got))
-    assert h.suite == 0xC0A8 and h.ems and h.secure_reneg and not h.unknown_ext
+    assert h.suite == 0xC0A8 and h.ems and h.secure_reneg and h.exts is None
     assert written(H.push_server_hello, h.random, h.session_id, h.suite, h.ems,
                    h.secure_reneg) == got
     bare = written(H.push_server_hello, RANDOM, b"", 0xC0A8, False, False)
