@@ -483,8 +483,11 @@ class Dtls:
                     # alerts for invalid records) instead of timing out minutes later.
                     self._fail(NX_SECURE_TLS_HASH_MAC_VERIFY_FAILURE, _AD_BAD_RECORD_MAC)
                     return
-                if status == NX_SECURE_TLS_INVALID_EPOCH and rl.r_epoch == 1:
-                    self._early_record(_CT_APP, buf, off, nxt)    # before the peer's CCS
+                if (status == NX_SECURE_TLS_INVALID_EPOCH and buf[off + 3] == 0
+                        and buf[off + 4] == 1):
+                    # before the peer's CCS (the header's epoch: a tls12_cid record
+                    # is refused before the record layer notes it)
+                    self._early_record(_CT_APP, buf, off, nxt)
                 off = nxt
                 continue
             try:

@@ -28,6 +28,7 @@
 from . import config
 from .const import NX_SUCCESS
 from .dtls import CONNECTED, ERROR, _CCS_NEXT
+from .record import _get48
 
 _SEALED = 1      # the record as received, not yet opened
 _OPEN = 2        # opened with the epoch's keys: authenticated plaintext in the slot
@@ -36,8 +37,10 @@ _OPEN = 2        # opened with the epoch's keys: authenticated plaintext in the 
 class Early:
     def __init__(self, mem):
         k = config.NX_SECURE_DTLS_EARLY_RECORD_SIZE
-        # per slot: [state (0: free), arrival number, plaintext start, end, the slot]
-        self.meta = [[0, 0, 0, 0, mem[i:i + k]] for i in range(0, len(mem) - k + 1, k)]
+        # per slot: [state (0: free), arrival number, plaintext start, end, the slot,
+        # bytes held, content type once opened]
+        self.meta = [[0, 0, 0, 0, mem[i:i + k], 0, 0]
+                     for i in range(0, len(mem) - k + 1, k)]
         self.reset()
 
     def reset(self):
@@ -48,14 +51,15 @@ class Early:
 
     def keep(self, e, ctype, buf, off, end):
         """A ChangeCipherSpec (20; its body is buf[off:end]) out of place, or a whole
-        record of the next epoch (the record layer parsed its header: r_seq) before the
-        peer's ChangeCipherSpec."""
+        record of the next epoch, in either record format (plain or RFC 9146
+        tls12_cid: the sequence number is at the same place), before the peer's
+        ChangeCipherSpec."""
         if ctype == 20:
             if end - off == 1 and buf[off] == 1:
                 self.ccs = True
             return
         n = end - off
-        seq = e.record.r_seq
+        seq = _get48(buf, off + 5)
         pick = None
         for m in self.meta:
             if m[0] == _OPEN:
@@ -67,6 +71,7 @@ class Early:
             return                        # every slot holds an authenticated record
         _free(pick)
         pick[4][:n] = buf[off:end]
+        pick[5] = n
         pick[0] = _SEALED
         pick[1] = self.count
         self.count += 1
@@ -84,13 +89,14 @@ class Early:
                 # the keys are pending (the peer's ChangeCipherSpec has not made them
                 # current yet): open with them, then put the read epoch back
                 rl.activate_read()
-                ok = rl.open(m[4], 0, len(m[4])) == NX_SUCCESS
+                ok = rl.open(m[4], 0, m[5]) == NX_SUCCESS
                 rl.read_epoch = 0
                 rl.read1 = None
                 if ok:
                     m[0] = _OPEN
                     m[2] = rl.r_off
                     m[3] = rl.r_off + rl.r_len
+                    m[6] = rl.r_type          # the inner type of a tls12_cid record
                 else:
                     _free(m)
 
@@ -123,8 +129,8 @@ class Early:
                 rl.r_epoch = 1                # what accept() marks
                 rl.r_seq = seq
                 n = pick[3] - pick[2]
-                if s[0] != 23:
-                    e._on_record(s[0], 1, s, pick[2], n, now)
+                if pick[6] != 23:
+                    e._on_record(pick[6], 1, s, pick[2], n, now)
                 elif e.state == CONNECTED and e.owner._dtls_app_data(s, pick[2], n, None):
                     rl.w1.mark(seq)
             _free(pick)
@@ -133,10 +139,10 @@ class Early:
 def _free(m):
     if m[0]:
         m[0] = 0
-        s = m[4]
-        n = 13 + ((s[11] << 8) | s[12])
-        s[:n] = bytes(n)                  # no plaintext stays behind
+        n = m[5]
+        m[4][:n] = bytes(n)               # no plaintext stays behind
+        m[5] = 0
 
 
 def _seq(m):
-    return int.from_bytes(m[4][5:11], "big")
+    return _get48(m[4], 5)
