@@ -16,7 +16,7 @@ import os
 import pytest
 
 from nxsecure import *
-from nxsecure import netx, config
+from nxsecure import netx
 from nxsecure.dtls import S_WAIT_CKE, S_WAIT_CCS, C_WAIT_CCS
 
 from memworld import SERVER_PORT, World, IDENTITY, PSK, _no_errors_raised
@@ -106,14 +106,12 @@ def test_early_plaintext_does_not_stay_in_session_memory():
 
 def test_early_records_live_in_the_session_memory_it_was_given():
     # sizeof(NX_SECURE_DTLS_SESSION) counts the slots; the engine's view is into it
-    assert sizeof(NX_SECURE_DTLS_SESSION) >= (config.NX_SECURE_DTLS_EARLY_RECORDS
-                                              * config.NX_SECURE_DTLS_EARLY_RECORD_SIZE)
+    assert sizeof(NX_SECURE_DTLS_SESSION) >= 2 * 128
     w = World(sessions=1)
     try:
         s = w.server._sessions[0]
         mem = s._engine.early_mem
-        assert len(mem) == (config.NX_SECURE_DTLS_EARLY_RECORDS
-                            * config.NX_SECURE_DTLS_EARLY_RECORD_SIZE)
+        assert len(mem) == 2 * 128
         assert mem.obj is w.sbuf
     finally:
         w.close()
@@ -128,7 +126,7 @@ def test_junk_planted_before_the_keys_neither_blocks_the_finished_nor_ends_the_h
     try:
         raw, (cke, ccs, fin) = _to_flight5(w)
         s = _session(w)
-        for seq in range(config.NX_SECURE_DTLS_EARLY_RECORDS + 3):
+        for seq in range(2 + 3):
             _send(w, _junk(50 + seq))
         assert s._engine.state == S_WAIT_CKE
         _send(w, fin)
@@ -198,7 +196,7 @@ def test_a_flood_between_an_early_finished_and_the_keys_costs_a_retransmission_o
         raw, (cke, ccs, fin) = _to_flight5(w)
         s = _session(w)
         _send(w, fin)
-        for i in range(config.NX_SECURE_DTLS_EARLY_RECORDS):
+        for i in range(2):
             _send(w, _junk(100 + i))
         _send(w, cke)
         out = _send(w, ccs)

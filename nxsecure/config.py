@@ -36,12 +36,6 @@ NX_SECURE_DTLS_COOKIE_LENGTH = 16
 # Out-of-order handshake messages buffered per session (beyond the next expected).
 NX_SECURE_DTLS_MAX_FUTURE_FRAGMENTS = 8
 
-# Records of the next epoch that arrive before the peer's ChangeCipherSpec, kept per
-# session until it comes (RFC 6347 4.1; nxsecure/early.py), and the bytes of each
-# (a whole protected record: the Finished of every suite fits in 128).
-NX_SECURE_DTLS_EARLY_RECORDS = 2
-NX_SECURE_DTLS_EARLY_RECORD_SIZE = 128
-
 # Board overrides: a module `board_config` on the import path (boards/<board>/
 # board_config.py, which `make deploy` copies to the board's /lib) may set any NX_* name
 # above. It is read here, when nxsecure is first imported, because the sizes are used

@@ -92,9 +92,9 @@ def key(state, msg_type):
 # Memory one engine takes from its session's slice of the caller's buffer.
 _RANDOMS = 32 + 32 + 48           # client random, server random, master secret
 _COOKIE_ROOM = 256
-_EARLY = config.NX_SECURE_DTLS_EARLY_RECORDS * config.NX_SECURE_DTLS_EARLY_RECORD_SIZE
 MEMORY_SIZE = (config.NX_SECURE_DTLS_MAX_DATAGRAM + config.NX_SECURE_DTLS_FLIGHT_BUFFER_SIZE
-               + _RANDOMS + _COOKIE_ROOM + SCRATCH_SIZE + _EARLY)
+               + _RANDOMS + _COOKIE_ROOM + SCRATCH_SIZE
+               + 256)    # nxsecure/early.py: two 128-byte slots
 _MAX_FLIGHT_ENTRIES = 8
 
 
@@ -358,8 +358,7 @@ class Dtls:
         self.cookie_buf = mem[p:p + _COOKIE_ROOM]
         p += _COOKIE_ROOM
         self.record = RecordLayer(mem[p:p + SCRATCH_SIZE])
-        p += SCRATCH_SIZE
-        self.early_mem = mem[p:p + _EARLY]
+        self.early_mem = mem[p + SCRATCH_SIZE:]    # the rest: early.py's slots
         self.early = None            # early.Early, made when the first early record comes
         self.metadata = metadata
         self.reasm = Reassembler(reassembly)
@@ -483,11 +482,8 @@ class Dtls:
                     # alerts for invalid records) instead of timing out minutes later.
                     self._fail(NX_SECURE_TLS_HASH_MAC_VERIFY_FAILURE, _AD_BAD_RECORD_MAC)
                     return
-                if (status == NX_SECURE_TLS_INVALID_EPOCH and buf[off + 3] == 0
-                        and buf[off + 4] == 1):
-                    # before the peer's CCS (the header's epoch: a tls12_cid record
-                    # is refused before the record layer notes it)
-                    self._early_record(_CT_APP, buf, off, nxt)
+                if status == NX_SECURE_TLS_INVALID_EPOCH:
+                    self._early(buf, off, nxt)      # next epoch, before the peer's CCS?
                 off = nxt
                 continue
             try:
@@ -505,6 +501,9 @@ class Dtls:
                         rl.discarded += 1
                 else:
                     self._on_record(rl.r_type, rl.r_epoch, buf, rl.r_off, rl.r_len, now)
+                    if self.early is not None:
+                        # state or keys may be ready for what came early (early.py)
+                        self.early.ready(self, now)
             except NxError as e:
                 self._fail(e.code, e.alert)
                 return
@@ -533,8 +532,7 @@ class Dtls:
                 # A ChangeCipherSpec out of place is not acted on (RFC 5246 7.1). Records
                 # may be reordered: one that overtook the end of the peer's flight is
                 # kept and takes effect once that has come (early.py).
-                if epoch == 0:
-                    self._early_record(_CT_CCS, buf, off, off + n)
+                self._early(buf, off - RECORD_HEADER, off + n)
                 rl.discarded += 1
                 return
             if n != 1 or buf[off] != 1:
@@ -542,8 +540,6 @@ class Dtls:
             rl.accept()
             rl.activate_read()
             self._set_state(nxt, _CT_CCS)
-            if self.early is not None:
-                self.early.replay(self, now)    # the new epoch's records that came first
             return
         # handshake records: one or more fragments (RFC 6347 4.2.3). An epoch-1 record
         # authenticated and marks the replay window. An epoch-0 one never does: it is
@@ -584,18 +580,18 @@ class Dtls:
             if m is None:
                 break
             self._on_message(m[0], m[1], m[2], m[3], now)
-        if self.early is not None:
-            self.early.ready(self, now)     # a ChangeCipherSpec that came early
 
-    def _early_record(self, ctype, buf, off, end):
-        """A record that may have overtaken what it follows (a ChangeCipherSpec, or a
-        record of the next epoch): kept during a handshake, until the peer's CCS
-        (nxsecure/early.py, imported when the first such record comes)."""
-        if self.record.read_epoch == 0 and self.kx is not None and self.state < CONNECTED:
+    def _early(self, buf, off, end):
+        """The record at buf[off:end] was refused (a next-epoch record before the
+        peer's ChangeCipherSpec) or is out of place (a ChangeCipherSpec): it may have
+        overtaken what it follows; nxsecure/early.py, imported on the first one, keeps
+        it if so. Only during a handshake: junk sent to a connected session loads
+        nothing."""
+        if self.state < CONNECTED:
             if self.early is None:
                 from .early import Early
                 self.early = Early(self.early_mem)
-            self.early.keep(self, ctype, buf, off, end)
+            self.early.keep(self, buf, off, end)
 
     def _wrong_epoch(self, msg_type, epoch):
         """Finished is the only handshake message of the new epoch; every other one
@@ -736,8 +732,6 @@ class Dtls:
             ws = CipherState(s, skey, smac, siv, w_md, wm_md)
             rs = CipherState(s, ckey, cmac, civ, r_md, rm_md)
         self.record.set_pending(rs, ws)
-        if self.early is not None:
-            self.early.verify(self)     # records that came before the keys
 
     def _verify_data(self, label):
         # RFC 5246 7.4.9: PRF(master_secret, finished_label, Hash(handshake_messages))[0..11]

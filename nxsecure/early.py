@@ -5,17 +5,20 @@
 # reorders, the Finished overtakes the ChangeCipherSpec, or the ChangeCipherSpec the
 # ClientKeyExchange, and every record of the flight was received but the attempt is
 # lost. Kept here instead, in the engine's slice of the caller's session memory:
-# NX_SECURE_DTLS_EARLY_RECORDS slots of NX_SECURE_DTLS_EARLY_RECORD_SIZE bytes (whole
-# protected records; a Finished of every suite fits) and one flag for a
-# ChangeCipherSpec that came before the state it belongs to.
+# two slots of 128 bytes (dtls.MEMORY_SIZE counts them; whole protected records, plain
+# or RFC 9146 tls12_cid: a Finished of every suite fits, the longest being CBC with
+# SHA-384 and an 8-byte CID, 117 bytes) and one flag for a ChangeCipherSpec that came
+# before the state it belongs to. Only these 256 bytes and two small lists on the
+# heap when the first early record comes; nothing of this on the steady path.
 #
-# Nothing unauthenticated is believed: a kept record is opened (decrypted and
-# authenticated, in its slot) only with the epoch's own read keys, as soon as they are
-# derived (the client derives them before it sends flight 5; the server when it
-# processes the ClientKeyExchange), and it is processed only once the ChangeCipherSpec
-# made them current. A record that fails to open is dropped in silence: it may be
-# anybody's. The slots are shared out so that a spoofer can neither block the genuine
-# records nor push them out:
+# The core calls keep() with a record it refused or found out of place, and ready()
+# after each record it processed. Nothing unauthenticated is believed: a kept record
+# is opened (decrypted and authenticated, in its slot) only with the epoch's own read
+# keys, as soon as they are derived (the client derives them before it sends flight
+# 5; the server when it processes the ClientKeyExchange), and it is processed only
+# once the ChangeCipherSpec made them current. A record that fails to open is dropped
+# in silence: it may be anybody's. The slots are shared out so that a spoofer can
+# neither block the genuine records nor push them out:
 # - once the keys exist, only a record that authenticates takes a slot, and a record
 #   that authenticated is never given up for another (a replayed copy, same sequence
 #   number, is not kept twice);
@@ -25,22 +28,21 @@
 #   outpaces the peer can then push its record out; that costs what keeping nothing
 #   costs: the peer's retransmission.
 # This module is imported on the first early record only.
-from . import config
 from .const import NX_SUCCESS
 from .dtls import CONNECTED, ERROR, _CCS_NEXT
 from .record import _get48
 
+SLOT = 128
 _SEALED = 1      # the record as received, not yet opened
 _OPEN = 2        # opened with the epoch's keys: authenticated plaintext in the slot
 
 
 class Early:
     def __init__(self, mem):
-        k = config.NX_SECURE_DTLS_EARLY_RECORD_SIZE
         # per slot: [state (0: free), arrival number, plaintext start, end, the slot,
         # bytes held, content type once opened]
-        self.meta = [[0, 0, 0, 0, mem[i:i + k], 0, 0]
-                     for i in range(0, len(mem) - k + 1, k)]
+        self.meta = [[0, 0, 0, 0, mem[i * SLOT:(i + 1) * SLOT], 0, 0]
+                     for i in range(len(mem) // SLOT)]
         self.reset()
 
     def reset(self):
@@ -49,16 +51,22 @@ class Early:
         for m in self.meta:
             _free(m)
 
-    def keep(self, e, ctype, buf, off, end):
-        """A ChangeCipherSpec (20; its body is buf[off:end]) out of place, or a whole
-        record of the next epoch, in either record format (plain or RFC 9146
-        tls12_cid: the sequence number is at the same place), before the peer's
-        ChangeCipherSpec."""
-        if ctype == 20:
-            if end - off == 1 and buf[off] == 1:
+    def keep(self, e, buf, off, end):
+        """buf[off:end], a whole record the engine refused or found out of place: keep
+        it if it is a ChangeCipherSpec (epoch 0) or a record of the next epoch (either
+        record format: the epoch and sequence number are at the same places) and the
+        engine is in a handshake that has not taken the peer's ChangeCipherSpec."""
+        if e.record.read_epoch or e.state >= CONNECTED or buf[off + 3]:
+            return
+        epoch = buf[off + 4]
+        if buf[off] == 20:
+            if epoch == 0 and end - off == 14 and buf[off + 13] == 1:
                 self.ccs = True
             return
         n = end - off
+        if epoch != 1 or n > SLOT:
+            return
+        self.verify(e)                    # a slot that can be opened is not up for grabs
         seq = _get48(buf, off + 5)
         pick = None
         for m in self.meta:
@@ -67,7 +75,7 @@ class Early:
                     return                # a copy of a record we hold authenticated
             elif pick is None or m[0] < pick[0] or m[0] == pick[0] and m[1] < pick[1]:
                 pick = m                  # a free slot, else the oldest unopened record
-        if pick is None or n > len(pick[4]):
+        if pick is None:
             return                        # every slot holds an authenticated record
         _free(pick)
         pick[4][:n] = buf[off:end]
@@ -78,20 +86,22 @@ class Early:
         self.verify(e)
 
     def verify(self, e):
-        """Open every unopened record with the next epoch's read keys if they exist
-        (called again when the engine derives them); drop those that do not
-        authenticate."""
+        """Open every unopened record with the next epoch's read keys if they exist;
+        drop those that do not authenticate."""
         rl = e.record
-        if rl.pending_read is None or rl.read_epoch:
+        cur = rl.read_epoch
+        if not cur and rl.pending_read is None:
             return
         for m in self.meta:
             if m[0] == _SEALED:
-                # the keys are pending (the peer's ChangeCipherSpec has not made them
-                # current yet): open with them, then put the read epoch back
-                rl.activate_read()
+                if not cur:
+                    # the keys are pending (the peer's ChangeCipherSpec has not made
+                    # them current yet): open with them, then put the read epoch back
+                    rl.activate_read()
                 ok = rl.open(m[4], 0, m[5]) == NX_SUCCESS
-                rl.read_epoch = 0
-                rl.read1 = None
+                if not cur:
+                    rl.read_epoch = 0
+                    rl.read1 = None
                 if ok:
                     m[0] = _OPEN
                     m[2] = rl.r_off
@@ -101,21 +111,23 @@ class Early:
                     _free(m)
 
     def ready(self, e, now):
-        """The handshake moved on: if it now waits for the peer's ChangeCipherSpec and
-        one came early, take it (RFC 6347 4.1: the read epoch advances), then the
-        records of the new epoch that came before it."""
-        nxt = _CCS_NEXT.get(e.state)
-        if self.ccs and nxt is not None:
-            self.ccs = False
-            e.record.activate_read()
-            e._set_state(nxt, 20)
-            self.replay(e, now)
-
-    def replay(self, e, now):
-        """The peer's ChangeCipherSpec made the keys current: process the kept records
-        (all opened by now: the keys came before the state that takes a CCS), lowest
-        sequence number first, as if they arrived now."""
+        """The engine processed a record: open what the new keys open; if the
+        handshake now waits for the peer's ChangeCipherSpec and one came early, take
+        it (RFC 6347 4.1: the read epoch advances); once the read epoch advanced,
+        process the kept records of the new epoch, lowest sequence number first, as
+        if they arrived now."""
+        if e.state >= CONNECTED:
+            return
+        self.verify(e)
         rl = e.record
+        if not rl.read_epoch:
+            nxt = _CCS_NEXT.get(e.state)
+            if not self.ccs or nxt is None:
+                return
+            self.ccs = False
+            rl.activate_read()
+            e._set_state(nxt, 20)
+            self.verify(e)
         while e.state != ERROR:
             pick = None
             for m in self.meta:
