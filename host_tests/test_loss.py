@@ -184,33 +184,20 @@ def test_every_handshake_datagram_lost_once_still_connects():
 
 
 # ============================================================== the handshake deadline (virtual time)
-class _VirtualNet(MemoryNetwork):
-    """memnet on a virtual clock: a wait with nothing to deliver moves the clock on
-    instead of sleeping, so the real 1 s..60 s timers and the 40 s handshake deadline
-    run in milliseconds and always the same way."""
-
-    def __init__(self, clock, **kw):
-        MemoryNetwork.__init__(self, **kw)
-        self.clock = clock
-
-    def poll(self, handles, timeout_ms):
-        ready = self._ready(handles)
-        if ready or timeout_ms == 0:
-            return ready
-        if self.held:
-            self._release_held(None)
-            ready = self._ready(handles)
-            if ready:
-                return ready
-        self.clock[0] += timeout_ms if timeout_ms > 0 else 1000
-        return []
-
-
 @pytest.fixture
 def virtual_time(monkeypatch):
+    """The port's and memnet's clock made virtual: a wait moves the clock on instead of
+    sleeping, so the real 1 s..60 s timers and the 40 s handshake deadline run in
+    milliseconds and always the same way."""
+    from nxsecure.port import memnet
     clock = [0]
-    monkeypatch.setattr(port, "ticks_ms", lambda: clock[0])
-    monkeypatch.setattr(port, "sleep_ms", lambda ms: clock.__setitem__(0, clock[0] + max(ms, 0)))
+
+    def sleep(ms):
+        clock[0] += max(ms, 0)
+
+    for mod in (port, memnet):
+        monkeypatch.setattr(mod, "ticks_ms" if mod is port else "_ticks_ms", lambda: clock[0])
+        monkeypatch.setattr(mod, "sleep_ms" if mod is port else "_sleep_ms", sleep)
     return clock
 
 
@@ -221,7 +208,7 @@ def test_a_slow_but_live_client_finishes_within_the_default_deadline(virtual_tim
     clock = virtual_time
     assert config.NX_SECURE_DTLS_HANDSHAKE_TIMEOUT_MS == 40000
     assert config.NX_SECURE_DTLS_RETRANSMIT_TIMEOUT_MS == 1000
-    w = World(sessions=1, net=_VirtualNet(clock, capture=True))
+    w = World(sessions=1, net=MemoryNetwork(capture=True))
     try:
         c = w.client(connect=False)
         began = []
@@ -252,7 +239,7 @@ def test_a_slow_but_live_client_finishes_within_the_default_deadline(virtual_tim
 
 def test_a_dead_half_open_handshake_frees_its_slot_at_the_default_deadline(virtual_time):
     clock = virtual_time
-    w = World(sessions=1, net=_VirtualNet(clock, capture=True))
+    w = World(sessions=1, net=MemoryNetwork(capture=True))
     try:
         c = w.client(connect=False)
 
