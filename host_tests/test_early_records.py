@@ -46,9 +46,14 @@ def _to_flight5(w, raw=None):
     assert len(out) == 1 and raw.on_datagram(out[0]) == [R.HT_HVR]
     out = _send(w, raw.hello())
     assert any(R.HT_SHD in raw.on_datagram(d) for d in out)
-    recs = [R.record(t, e, s, b) for t, e, s, b in R.split_records(raw.final_flight())]
+    recs = _records(raw.final_flight())
     assert len(recs) == 3
     return raw, recs
+
+
+def _records(data):
+    """The records of a datagram, each as its own bytes."""
+    return [R.record(t, e, s, b) for t, e, s, b in R.split_records(data)]
 
 
 def _session(w):
@@ -244,29 +249,13 @@ def test_a_wrong_key_is_still_reported_when_its_finished_came_early():
 
 
 # ======================================================================== client side
-def _split_server_datagrams(w, reverse=True, hold=None):
-    """Tamper: the server's datagrams to the client, split into one datagram per
-    record (reversed: last record first); `hold` (a list) keeps them back instead."""
-    def tamper(data, src, dst):
-        if tuple(src[:2]) != SERVER:
-            return None
-        recs = [R.record(t, e, s, b) for t, e, s, b in R.split_records(data)]
-        if len(recs) < 2:
-            return None
-        if hold is not None:
-            hold.extend(recs)
-            return []
-        return recs[::-1] if reverse else recs
-    w.tamper = tamper
-
-
 def test_client_takes_the_servers_final_flight_finished_first():
     w = World(sessions=1)
     try:
         seen = []
 
         def tamper(data, src, dst):
-            recs = [R.record(t, e, s, b) for t, e, s, b in R.split_records(data)]
+            recs = _records(data)
             if tuple(src[:2]) != SERVER or recs[0][0] != R.CT_CCS:
                 return None
             seen.append([r[0] for r in recs])
@@ -308,7 +297,7 @@ def test_client_keeps_application_data_that_overtook_the_servers_finished():
         assert len(held) == 2
         w.tamper = None
         flight6, app = held
-        recs = [R.record(t, e, q, b) for t, e, q, b in R.split_records(flight6)]
+        recs = _records(flight6)
         for d in [app, recs[1], recs[0]]:      # data, Finished, ChangeCipherSpec
             w.inject(d, SERVER, tuple(c.addr()))
         st = c.start(NX_IP_PERIODIC_RATE)
