@@ -372,3 +372,42 @@ def test_reordered_final_flight_with_connection_ids(from_server):
         assert p.errors == []
     finally:
         p.close()
+
+
+# ======================================================================== resumption
+def test_resumed_handshake_takes_the_servers_flight_finished_first():
+    # The abbreviated handshake (RFC 5246 7.3): the server's one flight is ServerHello,
+    # ChangeCipherSpec, Finished. Delivered last record first, the client gets the
+    # Finished before it has keys (kept unopened), the ChangeCipherSpec before the state
+    # that takes it, then the ServerHello: it finishes at once.
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "portable"))
+    from dtls_pair import SERVER_PORT as PAIR_PORT
+    from test_resumption import _pair, _again, _resumed
+    from nxsecure.port.memnet import MemoryNetwork
+    net = MemoryNetwork()
+    seen = []
+
+    def hook(data, src, dst):
+        if seen or src[1] != PAIR_PORT or data[0] != R.CT_HS:
+            return False
+        recs = _records(data)
+        if [r[0] for r in recs] != [R.CT_HS, R.CT_CCS, R.CT_HS]:
+            return False
+        seen.append(1)
+        h = net._find(4, dst[0], dst[1])
+        for r in recs[::-1]:
+            net._deliver(h, r, src)
+        return True
+
+    p = _pair(net=net)
+    try:
+        assert p.connect() == NX_SUCCESS and not _resumed(p.client)
+        net.drop = hook
+        assert _again(p) == NX_SUCCESS
+        assert seen and _resumed(p.client)
+        assert p.client._engine.retransmits == 0
+        assert p.echo(b"resumed after a reordered flight") == b"resumed after a reordered flight"
+        assert p.errors == []
+    finally:
+        p.close()
