@@ -122,7 +122,7 @@ class Early:
         rl = e.record
         if not rl.read_epoch:
             nxt = _CCS_NEXT.get(e.state)
-            if not self.ccs or nxt is None:
+            if not self.ccs or nxt is None or rl.pending_read is None:
                 return
             self.ccs = False
             rl.activate_read()
