@@ -1,7 +1,7 @@
 """The board programs, as deployed, under each board's heap: boards/common/dtls_echo_server.py
 and dtls_sensor_client.py run unchanged as processes of MicroPython v1.27's 32-bit unix
 port (tools/mp_unix.py; its objects have an ESP32's or RP2040's sizes) from the tree
-`make deploy` copies to a board (`make board-stage`: the PSK-only .mpy tree, the board's
+`make deploy MAIN=server|client` copies to a board (`make board-stage`: the psk-server or psk-client profile's .mpy tree, the board's
 board_config.py, nxboard.py, net.py), with `-X heapsize` set to the board's free heap as
 docs/BOARDS.md states it: a hard limit, as on the chip. Real UDP on 127.0.0.1; the
 network config (net_config.json in the program's directory) says "wlan": false, the unix
@@ -64,21 +64,28 @@ def _make_env():
 
 @pytest.fixture(scope="module")
 def stage():
-    """build/deploy/<board>/ as `make deploy` stages it, per board (made once)."""
+    """What `make deploy BOARD=<board> MAIN=<main>` puts on a board (MAIN=server installs
+    the psk-server profile, MAIN=client the psk-client one), staged once per pair and kept
+    in build/board-programs/<board>-<main>/."""
     try:
         mp_unix.binary(32)
     except FileNotFoundError as e:
         pytest.fail(str(e))
     made = {}
 
-    def get(board):
-        if board not in made:
-            p = subprocess.run(["make", "--no-print-directory", "board-stage", "BOARD=" + board],
+    def get(board, main):
+        if (board, main) not in made:
+            p = subprocess.run(["make", "--no-print-directory", "board-stage", "BOARD=" + board,
+                                "MAIN=" + main],
                                cwd=ROOT, env=_make_env(), stdin=subprocess.DEVNULL,
                                capture_output=True, text=True, timeout=300)
             assert p.returncode == 0, p.stdout + p.stderr
-            made[board] = os.path.join(ROOT, "build", "deploy", board)
-        return made[board]
+            assert "profile psk-%s," % main in p.stdout, p.stdout
+            keep = os.path.join(ROOT, "build", "board-programs", "%s-%s" % (board, main))
+            shutil.rmtree(keep, ignore_errors=True)
+            shutil.copytree(os.path.join(ROOT, "build", "deploy", board), keep)
+            made[board, main] = keep
+        return made[board, main]
     return get
 
 
@@ -207,7 +214,8 @@ def _heap_cases():
 def test_echo_server_serves_four_clients_handshaking_at_once(stage, tmp_path, board, heap):
     if shutil.which("openssl") is None:
         pytest.fail("openssl is needed: run `make setup`")
-    stage_dir = stage(board)
+    stage_dir = stage(board, "server")
+    client_dir = stage(board, "client")
     port = free_udp_port()
     _config(str(tmp_path), port)
     server = _micropython("echo server, %s config" % board, stage_dir, "dtls_echo_server.py",
@@ -222,9 +230,9 @@ def test_echo_server_serves_four_clients_handshaking_at_once(stage, tmp_path, bo
         # are then all in it at once (the clients retransmit after 1 s if need be).
         server.proc.send_signal(signal.SIGSTOP)
         clients = [_cpython("client 1", "dtls_sensor_client.py", str(tmp_path)),
-                   _micropython("client 2", stage_dir, "dtls_sensor_client.py", ROOMY,
+                   _micropython("client 2", client_dir, "dtls_sensor_client.py", ROOMY,
                                 str(tmp_path)),
-                   _micropython("client 3", stage_dir, "dtls_sensor_client.py", ROOMY,
+                   _micropython("client 3", client_dir, "dtls_sensor_client.py", ROOMY,
                                 str(tmp_path))]
         ossl = _openssl(port)
         for c in clients:
@@ -254,7 +262,7 @@ def test_echo_server_serves_four_clients_handshaking_at_once(stage, tmp_path, bo
 
 @pytest.mark.parametrize("board,heap", _heap_cases())
 def test_sensor_client_runs_on_the_boards_heap(stage, tmp_path, board, heap):
-    stage_dir = stage(board)
+    stage_dir = stage(board, "client")
     port = free_udp_port()
     _config(str(tmp_path), port)
     server = _cpython("echo server", "dtls_echo_server.py", str(tmp_path))

