@@ -10,7 +10,7 @@ import pytest
 
 from dtls_helpers import (
     HINT, IDENTITY, PSK, OpenSSL, free_udp_port, make_client, packet_bytes, receive_all,
-    send_data, v4,
+    send_data, suite_table, v4,
 )
 from peers import Proc
 from test_openssl_interop import OurServer, pump_until, TIMEOUT
@@ -346,6 +346,165 @@ def test_our_client_resumes_with_gnutls_serv(net, procs, tmp_path, mode):
     assert got == [False, True], srv.transcript()
     ticket_len = (state[86] << 8) | state[87]
     assert (ticket_len > 0) == (mode == "ticket")
+
+
+# ====================================================================== renegotiation
+def _reneg_feature(session):
+    from nxsecure.feature import installed
+    from nxsecure.renegotiation import Renegotiation
+    return installed(session._engine, Renegotiation)
+
+
+def _reneg_server(net):
+    from nxsecure.renegotiation import nxsecure_dtls_server_renegotiation_enable
+    ours = OurServer(net)
+    n = len(ours.server._sessions)
+    md = len(ours.server._sessions[0]._engine.metadata)
+    ours.md2 = bytearray(n * md)
+    assert nxsecure_dtls_server_renegotiation_enable(ours.server, ours.md2, n * md) == NX_SUCCESS
+    return ours
+
+
+def _reneg_client(net):
+    from nxsecure.renegotiation import nxsecure_dtls_session_renegotiation_enable
+    session, sock = make_client(net, table=suite_table(CCM8))
+    md = len(session._engine.metadata)
+    session._md2 = bytearray(md)
+    assert nxsecure_dtls_session_renegotiation_enable(session, session._md2, md) == NX_SUCCESS
+    return session, sock
+
+
+def _renegotiated(session, n=1):
+    e = session._engine
+    return e.state == 20 and e.reneg is None and _reneg_feature(session).count >= n
+
+
+def _both_ways_with_our_server(ours, cli, tag):
+    msg = b"ours after %s\n" % tag
+    assert ours.send(msg) == NX_SUCCESS
+    assert cli.wait_output(msg, TIMEOUT), cli.transcript()
+    line = b"peer after %s\n" % tag
+    cli.write(line)
+    assert pump_until(lambda: line in b"".join(ours.got)), cli.transcript()
+
+
+def _s_client_with_our_server(net, procs):
+    """s_client (its stdin commands on) connected to our server, data both ways."""
+    ours = _reneg_server(net)
+    cli = OpenSSL.s_client("127.0.0.1", ours.port, CCM8, quiet=False)
+    procs.append(cli)
+    assert pump_until(ours.connected), cli.transcript()
+    _both_ways_with_our_server(ours, cli, b"handshake")
+    return ours, cli
+
+
+@cell('renegotiation', 'OpenSSL 3.0', 's_client "R" / our server')
+def test_openssl_s_client_renegotiates_with_our_server(net, procs):
+    ours, cli = _s_client_with_our_server(net, procs)
+    cli.write(b"R\n")
+    assert pump_until(lambda: _renegotiated(ours.session())), cli.transcript()
+    assert ours.session()._engine.record.base == 1          # epoch 2 now
+    _both_ways_with_our_server(ours, cli, b"renegotiation")
+    assert ours.events.errors == []
+
+
+@cell('renegotiation', 'OpenSSL 3.0', 'our server HelloRequest / s_client')
+def test_our_server_renegotiates_with_openssl_s_client(net, procs):
+    from nxsecure.renegotiation import nxsecure_dtls_session_renegotiate
+    ours, cli = _s_client_with_our_server(net, procs)
+    st = nxsecure_dtls_session_renegotiate(ours.session(), TIMEOUT * NX_IP_PERIODIC_RATE)
+    assert st == NX_SUCCESS, "%s %s" % (hex(st), cli.transcript())
+    assert _renegotiated(ours.session())
+    _both_ways_with_our_server(ours, cli, b"renegotiation")
+    assert ours.events.errors == []
+
+
+def _both_ways_with_our_client(session, net, udp_port, srv, tag, echo=False):
+    msg = b"ours after %s\n" % tag
+    assert send_data(session, net.pool, msg, v4(), udp_port) == NX_SUCCESS
+    if echo:
+        got = receive_all(session, TIMEOUT * NX_IP_PERIODIC_RATE, lambda b: len(b) >= len(msg))
+        assert got == msg, srv.transcript()
+        return
+    assert srv.wait_output(msg, TIMEOUT), srv.transcript()
+    line = b"peer after %s\n" % tag
+    srv.write(line)
+    got = receive_all(session, TIMEOUT * NX_IP_PERIODIC_RATE, lambda b: len(b) >= len(line))
+    assert got == line, srv.transcript()
+
+
+def _our_client_with(net, udp_port, srv, echo=False):
+    """Our client (renegotiation on) connected to the peer server, data both ways."""
+    session, sock = _reneg_client(net)
+    st = nx_secure_dtls_client_session_start(session, sock, v4(), udp_port,
+                                             TIMEOUT * NX_IP_PERIODIC_RATE)
+    assert st == NX_SUCCESS, "%s %s" % (hex(st), srv.transcript())
+    _both_ways_with_our_client(session, net, udp_port, srv, b"handshake", echo)
+    return session
+
+
+@pytest.mark.parametrize("mode", ["allowed", "default"])
+@cell('renegotiation', 'OpenSSL 3.0', 'our client / s_server')
+def test_our_client_renegotiates_with_openssl_s_server(net, procs, mode):
+    # OpenSSL 3 servers decline a client's renegotiation unless -client_renegotiation
+    # (SSL_OP_ALLOW_CLIENT_RENEGOTIATION): then our client keeps its session and keys
+    from nxsecure.renegotiation import nxsecure_dtls_session_renegotiate
+    udp_port = free_udp_port()
+    srv = OpenSSL.s_server(udp_port, CCM8,
+                           extra=("-client_renegotiation",) if mode == "allowed" else ())
+    procs.append(srv)
+    assert srv.wait_output(b"ACCEPT", TIMEOUT), srv.transcript()
+    session = _our_client_with(net, udp_port, srv)
+    st = nxsecure_dtls_session_renegotiate(session, TIMEOUT * NX_IP_PERIODIC_RATE)
+    if mode == "allowed":
+        assert st == NX_SUCCESS, "%s %s" % (hex(st), srv.transcript())
+        assert session._engine.record.base == 1
+    else:
+        assert st == NX_SECURE_TLS_NO_RENEGOTIATION_ERROR, "%s %s" % (hex(st), srv.transcript())
+        assert session._engine.record.base == 0 and session._engine.last_alert == (1, 100)
+    _both_ways_with_our_client(session, net, udp_port, srv, b"renegotiation")
+    nx_secure_dtls_session_end(session, NX_NO_WAIT)
+
+
+@cell('renegotiation', 'OpenSSL 3.0', 's_server "r" HelloRequest / our client')
+def test_openssl_s_server_renegotiates_with_our_client(net, procs):
+    udp_port = free_udp_port()
+    srv = OpenSSL.s_server(udp_port, CCM8)
+    procs.append(srv)
+    assert srv.wait_output(b"ACCEPT", TIMEOUT), srv.transcript()
+    session = _our_client_with(net, udp_port, srv)
+    srv.write(b"r\n")
+    assert pump_until(lambda: _renegotiated(session)), srv.transcript()
+    _both_ways_with_our_client(session, net, udp_port, srv, b"renegotiation")
+    nx_secure_dtls_session_end(session, NX_NO_WAIT)
+
+
+@cell('renegotiation', 'GnuTLS 3.7', 'gnutls-cli --rehandshake / our server')
+def test_gnutls_cli_rehandshake_with_our_server(net, procs):
+    ours = _reneg_server(net)
+    cli = Proc(["gnutls-cli", "--udp", "--port", str(ours.port), "--priority", GNUTLS_PRIORITY,
+                "--pskusername", IDENTITY.decode(), "--pskkey", PSK.hex(), "--rehandshake",
+                "127.0.0.1"])
+    procs.append(cli)
+    assert pump_until(lambda: ours.session() is not None and _renegotiated(ours.session())), \
+        cli.transcript()
+    _both_ways_with_our_server(ours, cli, b"renegotiation")
+    assert ours.events.errors == []
+
+
+@cell('renegotiation', 'GnuTLS 3.7', 'our client / gnutls-serv')
+def test_our_client_renegotiates_with_gnutls_serv(net, procs, tmp_path):
+    from nxsecure.renegotiation import nxsecure_dtls_session_renegotiate
+    udp_port = free_udp_port()
+    srv = Proc(["gnutls-serv", "--udp", "--port", str(udp_port), "--priority", GNUTLS_PRIORITY,
+                "--echo", "--pskpasswd", _psk_file(tmp_path), "--pskhint", HINT.decode()])
+    procs.append(srv)
+    assert _serv_ready(srv), srv.transcript()
+    session = _our_client_with(net, udp_port, srv, echo=True)
+    st = nxsecure_dtls_session_renegotiate(session, TIMEOUT * NX_IP_PERIODIC_RATE)
+    assert st == NX_SUCCESS, "%s %s" % (hex(st), srv.transcript())
+    _both_ways_with_our_client(session, net, udp_port, srv, b"renegotiation", echo=True)
+    nx_secure_dtls_session_end(session, NX_NO_WAIT)
 
 
 def test_zz_result_table():

@@ -196,18 +196,17 @@ class Flight:
         for i in range(self.n):
             ctype, epoch, segs, size = self.entries[i]
             if ctype == _CT_CCS:
-                if pos + RECORD_HEADER + 1 > mtu:
+                if pos + rl.write_overhead(0) + 1 > mtu:
                     e._emit(pos)
                     pos = 0
-                tx[pos + RECORD_HEADER] = 1
+                tx[pos + rl.write_prefix(0)] = 1
                 pos += rl.seal(tx, pos, _CT_CCS, 0, 1)
                 # RFC 6347 4.1: after sending ChangeCipherSpec the write epoch advances.
                 if rl.write_epoch == 0:
                     rl.activate_write()
                 continue
             body_len = size - HANDSHAKE_HEADER
-            overhead = RECORD_HEADER + HANDSHAKE_HEADER + (
-                0 if epoch == 0 else rl.write_overhead(1) - RECORD_HEADER)
+            overhead = HANDSHAKE_HEADER + rl.write_overhead(epoch)
             if mtu - overhead < 1:
                 raise NxError(NX_SECURE_TLS_PACKET_BUFFER_TOO_SMALL, _AD_INTERNAL_ERROR)
             done = 0
@@ -372,16 +371,26 @@ class Dtls:
         # records, keep-alive, ...): None, or a list of objects the core calls at its
         # hooks. They keep what they negotiated on the engine.
         self.x = None
+        self.reneg = None
         self.reset()
 
     def reset(self):
+        if self.reneg is None or self.state != CONNECTED:
+            # A renegotiation (nxsecure/renegotiation.py) starts from CONNECTED with
+            # e.reneg set: the new handshake runs under the current keys, which stay.
+            self.reneg = None
+            self.reneg_bind = None   # else (our renegotiation_info, the peer's expected)
+            self.record.reset()
+            # (a renegotiating ClientHello repeats the cookie: OpenSSL 3's s_server does
+            # not authenticate our Finished after one without it -- RFC 6347 4.2.6 leaves
+            # a cookie-less first ClientHello out of the handshake hash)
+            self.cookie_len = 0
         self.state = IDLE
         self.error = NX_SUCCESS
         self.suite = None
         self.kx = None
         self.ems = False
         self.secure_reneg = False
-        self.cookie_len = 0
         self.send_seq = 0            # next handshake message_seq we send
         self.flight.reset()
         self.peer_flight_seq = -1    # first message_seq of the peer's last complete flight
@@ -392,7 +401,6 @@ class Dtls:
         self.psk_identity = None
         self.hint = None
         self.retransmits = 0
-        self.record.reset()
         self.reasm.reset(0)
         self.transcript.reset()
         self.held_hello = False
@@ -494,9 +502,12 @@ class Dtls:
                     # RFC 6347 4.1: application data only in the epoch the handshake
                     # established, and only once the handshake is finished; the replay
                     # window is marked once the owner took the record.
-                    if (self.state == CONNECTED and rl.r_epoch == 1 and self.owner._dtls_app_data(
-                            buf, rl.r_off, rl.r_len, packet if nxt >= end else None)):
-                        rl.w1.mark(rl.r_seq)
+                    # (open() takes it only protected; during a renegotiation it may
+                    # come in the old epoch or the new one)
+                    if ((self.state == CONNECTED or self.reneg is not None)
+                            and self.owner._dtls_app_data(
+                                buf, rl.r_off, rl.r_len, packet if nxt >= end else None)):
+                        rl.accept()
                     else:
                         rl.discarded += 1
                 else:
@@ -560,6 +571,11 @@ class Dtls:
                 frag = r.take(frag_len)
                 if self._wrong_epoch(msg_type, epoch):
                     continue
+                if (self.state == CONNECTED and msg_type <= _HT_CLIENT_HELLO
+                        and message_seq < self.reasm.next_seq):
+                    # a hello the peer renegotiates with (epoch 1, _wrong_epoch): a new
+                    # handshake numbers its messages from 0 again (RFC 6347 4.2.2)
+                    self.reasm.reset(message_seq)
                 if epoch == 0 and rl.read_epoch and message_seq >= self.reasm.next_seq:
                     # RFC 6347 4.1: once the peer's ChangeCipherSpec is in, every new
                     # handshake message comes protected; an unprotected one is spoofed
@@ -597,6 +613,8 @@ class Dtls:
         """Finished is the only handshake message of the new epoch; every other one
         belongs to epoch 0. After the handshake, epoch-1 hello messages are
         renegotiation attempts, answered by _on_message."""
+        if msg_type == _HT_HELLO_REQUEST and self.state != CONNECTED:
+            return True     # RFC 5246 7.4.1.1: ignored while a handshake is under way
         if msg_type == _HT_FINISHED:
             return epoch != 1
         if self.state == CONNECTED and epoch == 1:
@@ -620,8 +638,13 @@ class Dtls:
         lists it, and only under that entry's condition on the suite."""
         state = self.state
         if state == CONNECTED:
-            # RFC 5746 / RFC 5246 7.4.1.1: renegotiation is declined with a warning.
+            # RFC 5746 / RFC 5246 7.4.1.1: renegotiation is declined with a warning,
+            # unless the application allowed it (nxsecure/renegotiation.py)
             if msg_type == _HT_HELLO_REQUEST or msg_type == _HT_CLIENT_HELLO:
+                if self.x is not None:
+                    for f in self.x:
+                        if f.peer_renegotiates(self, msg_type, whole, message_seq, now):
+                            return
                 self.send_alert(_WARNING, _AD_NO_RENEGOTIATION)
             return
         entry = self.role.TABLE.get(key(state, msg_type))
@@ -681,7 +704,9 @@ class Dtls:
             self._set_state(ERROR)
             self._fatal()
             self.owner._dtls_event(NX_SECURE_TLS_ALERT_RECEIVED)
-        # other warnings (e.g. no_renegotiation) need no action
+        elif desc == _AD_NO_RENEGOTIATION and self.reneg is not None:
+            self.reneg.declined(self)    # the peer keeps the session (RFC 5246 7.2.2)
+        # other warnings need no action
 
     # ================================================================ both roles' steps
     def derive_keys(self, pms):
@@ -739,6 +764,7 @@ class Dtls:
 
     def push_finished(self, label):
         vd = self._verify_data(label)
+        self.vd_sent = vd            # RFC 5746 3.1: what a renegotiation binds to
         w = self.flight.message(epoch=1)
         w.put(vd)
         self.flight.end(w, _HT_FINISHED)
@@ -752,6 +778,7 @@ class Dtls:
                 d |= expect[i] ^ body[i]
         if d:
             raise NxError(NX_SECURE_TLS_FINISHED_HASH_FAILURE, _AD_DECRYPT_ERROR)
+        self.vd_peer = expect
         self.transcript.update(whole)
         self.hs_deadline = None
         self._arm(None)
@@ -772,11 +799,12 @@ class Dtls:
 
     def send_app(self, buf, start, n):
         """Protect buf[start + prefix:...] (n bytes of plaintext) as one application
-        record in place and send it (RFC 6347 4.1: only in epoch 1, only once
-        connected). -> a NetX code."""
-        if self.state != CONNECTED:
+        record in place and send it (RFC 6347 4.1: only protected, once connected; during
+        a renegotiation in the epoch we write). -> a NetX code."""
+        if self.state != CONNECTED and self.reneg is None:
             return NX_NOT_CONNECTED
-        total = self.record.seal(buf, start, _CT_APP, 1, n)
+        rl = self.record
+        total = rl.seal(buf, start, _CT_APP, rl.write_epoch, n)
         if self.owner._dtls_output(buf[start:start + total]) != NX_SUCCESS:
             return NX_SECURE_TLS_TCP_SEND_FAILED
         return NX_SUCCESS
@@ -844,7 +872,9 @@ class Dtls:
 
     # ================================================================ timers
     def _stop(self):
-        """No more timers: the handshake is over one way or another."""
+        """No more timers: the handshake is over one way or another (a renegotiation
+        too: no more data in its epochs)."""
+        self.reneg = None
         self.hs_deadline = None
         self._arm(None)
 

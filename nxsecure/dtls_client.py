@@ -17,8 +17,8 @@ from .dtls import (
     C_KEY_EXCHANGE, C_WAIT_CCS, C_WAIT_FINISHED, C_CERTIFICATE, C_CERT_REQUEST, CONNECTED,
 )
 from .handshake import (
-    push_client_hello, pull_server_hello, pull_hello_verify_request, check_initial_reneg_info,
-    push_cert_extensions,
+    push_client_hello, pull_server_hello, pull_hello_verify_request, check_reneg_info,
+    push_cert_extensions, reneg_ours,
 )
 from . import crypto
 
@@ -89,7 +89,7 @@ def _client_hello(e):
                 for f in x:
                     f.hello(e, w)           # the features' extensions
     push_client_hello(w, e.client_random, e.cookie_buf[:e.cookie_len], suites, extra=extra,
-                      session_id=e.session_id)
+                      session_id=e.session_id, reneg=reneg_ours(True, e.reneg_bind))
     e.flight.end(w, _HT_CLIENT_HELLO)
 
 
@@ -125,7 +125,7 @@ def _on_server_hello(e, body, whole, seq, now):
         raise NxError(NX_SECURE_TLS_UNKNOWN_CIPHERSUITE, _AD_ILLEGAL_PARAMETER)
     if not h.compression_ok:
         raise NxError(NX_SECURE_TLS_BAD_COMPRESSION_METHOD, _AD_ILLEGAL_PARAMETER)
-    check_initial_reneg_info(h)
+    check_reneg_info(h, e.reneg_bind)
     if e.x is not None:
         for f in e.x:
             f.peer_hello(e, h)              # each takes the extensions it offered

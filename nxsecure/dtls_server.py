@@ -17,7 +17,7 @@ from .dtls import (
 )
 from .handshake import (
     HANDSHAKE_HEADER, pull_client_hello, push_server_hello, client_hello_offers,
-    check_initial_reneg_info, push_cert_extensions,
+    check_reneg_info, push_cert_extensions, reneg_ours,
 )
 from . import crypto
 
@@ -96,7 +96,7 @@ def _server_flight(e, body, now):
             raise NxError(NX_SECURE_TLS_UNSUPPORTED_TLS_VERSION, _AD_PROTOCOL_VERSION)
     if not h.compression_ok:
         raise NxError(NX_SECURE_TLS_BAD_COMPRESSION_METHOD, _AD_ILLEGAL_PARAMETER)
-    check_initial_reneg_info(h)
+    check_reneg_info(h, e.reneg_bind)
     x = e.x
     if x is not None:
         for f in x:
@@ -133,7 +133,7 @@ def _server_flight(e, body, now):
                 for g in x:
                     g.hello(e, w)
     push_server_hello(w, e.server_random, e.session_id, suite.nx_secure_tls_ciphersuite, e.ems,
-                      e.secure_reneg, extra=extra)
+                      reneg_ours(e.secure_reneg, e.reneg_bind), extra=extra)
     f.end(w, _HT_SERVER_HELLO)
     e.kx.server_messages(e, h)             # [Certificate, ServerKeyExchange, CertificateRequest]
     w = f.message()

@@ -18,6 +18,10 @@
 #                               a protected record of a content type above 23
 #   timer(e, now)               the engine's deadline passed while connected (arm it with
 #                               e._arm(ticks))
+#   peer_renegotiates(e, msg_type, whole, seq, now)
+#                               connected, the peer's HelloRequest or ClientHello came:
+#                               True when the feature takes it (nxsecure/renegotiation.py),
+#                               else the core declines with no_renegotiation
 # The resumption feature also sets e.resumed to itself when the peer's hello resumes a
 # session: the client's core then calls e.resumed.client_resumes(e, h) for the next
 # state, the server's e.resumed.server_resumes(e, h, now) for its whole flight.
@@ -52,6 +56,9 @@ class Feature:
 
     def timer(self, e, now):
         pass
+
+    def peer_renegotiates(self, e, msg_type, whole, seq, now):
+        return False
 
 
 def install(e, feature, cls):

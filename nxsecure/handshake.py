@@ -137,18 +137,31 @@ def client_hello_offers(hello, suite):
 
 
 def _push_flag_extensions(w, ems, reneg):
-    """extended_master_secret (RFC 7627 4) and an empty renegotiation_info (RFC 5746
-    3.4: the initial handshake's), each when asked for."""
+    """extended_master_secret (RFC 7627 4) and renegotiation_info (RFC 5746 3.2), each
+    when asked for: reneg True is the initial handshake's empty one (3.4), bytes a
+    renegotiation's verify_data (3.5, 3.7)."""
     if ems:
         w.u16(_EXT_EXTENDED_MASTER_SECRET)
         w.u16(0)
     if reneg:
         w.u16(_EXT_RENEGOTIATION_INFO)
-        w.u16(1)
-        w.u8(0)
+        if reneg is True:
+            reneg = b""
+        w.u16(1 + len(reneg))
+        w.vec8(reneg)
 
 
-def push_client_hello(w, random, cookie, suites, ems=True, extra=None, session_id=b""):
+def reneg_ours(secure, bind):
+    """What our hello's renegotiation_info carries: nothing (not `secure`), empty (an
+    initial handshake: bind None) or bind[0] (a renegotiation, nxsecure/renegotiation.py:
+    RFC 5746 3.5 client_verify_data, 3.7 client_ then server_verify_data)."""
+    if not secure:
+        return False
+    return True if bind is None else bind[0]
+
+
+def push_client_hello(w, random, cookie, suites, ems=True, extra=None, session_id=b"",
+                      reneg=True):
     w.u16(_DTLS_1_2)
     w.put(random)
     w.vec8(session_id)           # empty unless a session is offered for resumption
@@ -160,7 +173,7 @@ def push_client_hello(w, random, cookie, suites, ems=True, extra=None, session_i
     w.u8(1)
     w.u8(0)                      # null compression only
     m = w.begin16()
-    _push_flag_extensions(w, ems, True)     # a client always signals RFC 5746
+    _push_flag_extensions(w, ems, reneg)    # a client always signals RFC 5746
     if extra is not None:
         extra(w)
     w.end16(m)
@@ -188,9 +201,16 @@ def push_server_hello(w, random, session_id, suite, ems, secure_reneg, extra=Non
         w.end16(m)
 
 
-def check_initial_reneg_info(hello):
-    """RFC 5746 3.4/3.6: in an initial handshake renegotiated_connection is empty."""
-    if hello.reneg_info is not None and len(hello.reneg_info) != 0:
+def check_reneg_info(hello, bind):
+    """RFC 5746 3.4/3.6: in an initial handshake (bind None) renegotiated_connection is
+    empty; 3.5/3.7: in a renegotiation it came and is bind[1], the verify_data of the
+    handshake before (else handshake_failure)."""
+    got = hello.reneg_info
+    if bind is None:
+        bad = got is not None and len(got) != 0
+    else:
+        bad = got is None or bytes(got) != bind[1]
+    if bad:
         raise NxError(NX_SECURE_TLS_RENEGOTIATION_EXTENSION_ERROR, _AD_HANDSHAKE_FAILURE)
 
 

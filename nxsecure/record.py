@@ -100,8 +100,13 @@ class CipherState:
 
 
 class RecordLayer:
-    """Protects and unprotects records in place. Epoch 0 is plaintext; epoch 1 is the
-    negotiated suite (no renegotiation, so no epoch beyond 1)."""
+    """Protects and unprotects records in place. The engine numbers epochs 0 and 1: the
+    one its handshake runs in and the one the handshake establishes. In the first
+    handshake those are the wire's epochs 0 (plaintext) and 1. A renegotiation
+    (RFC 5746, nxsecure/renegotiation.py, which shifts them) has wire epoch `base` for
+    the one the new handshake runs in, protected with the current keys (read0 /
+    write0), and base + 1 for the one it establishes (RFC 6347 4.1: the epoch grows
+    with every cipher state change)."""
 
     def __init__(self, scratch):
         # AEAD nonces, one per direction: the fixed IV part is written once when the
@@ -117,8 +122,14 @@ class RecordLayer:
     def reset(self):
         self.read_epoch = 0
         self.write_epoch = 0
+        self.base = 0            # wire epoch of the engine's epoch 0
+        self.read0 = None        # CipherState of the engine's epoch 0 (None: plaintext)
+        self.write0 = None
         self.read1 = None        # CipherState for reading epoch 1
         self.write1 = None
+        self.rcur = None         # the state whose fixed IV is in rnonce / wnonce
+        self.wcur = None
+        self.prefix0 = self.overhead0 = RECORD_HEADER
         self.prefix1 = RECORD_HEADER      # write_prefix(1) and write_overhead(1), kept
         self.overhead1 = RECORD_HEADER    # as numbers for the per-record path
         self.pending_read = None
@@ -150,12 +161,14 @@ class RecordLayer:
         self.read1 = st
         self.read_epoch = 1
         _fixed_iv(self.rnonce, st)
+        self.rcur = st
 
     def activate_write(self):
         st = self.pending_write
         self.write1 = st
         self.write_epoch = 1
         _fixed_iv(self.wnonce, st)
+        self.wcur = st
         self.prefix1 = RECORD_HEADER + st.riv
         self.overhead1 = RECORD_HEADER + st.overhead()
         if self.cidw is not None:
@@ -163,11 +176,11 @@ class RecordLayer:
 
     def write_overhead(self, epoch):
         """Bytes a record of the epoch adds to its plaintext, at most."""
-        return self.overhead1 if epoch else RECORD_HEADER
+        return self.overhead1 if epoch else self.overhead0
 
     def write_prefix(self, epoch):
         """Bytes between the record start and its plaintext."""
-        return self.prefix1 if epoch else RECORD_HEADER
+        return self.prefix1 if epoch else self.prefix0
 
     # --- sending --------------------------------------------------------------------
     def seal(self, buf, off, ctype, epoch, n):
@@ -180,13 +193,17 @@ class RecordLayer:
         if seq > MAX_SEQ:
             raise NxError(NX_NOT_SUCCESSFUL)
         self.seq[epoch] = seq + 1
-        if _STRUCT and epoch:
-            st = self.write1
+        st = self.write1 if epoch else self.write0
+        wire = self.base + epoch
+        if st is not None and st is not self.wcur:
+            _fixed_iv(self.wnonce, st)      # old and new epoch alternate (renegotiation)
+            self.wcur = st
+        if _STRUCT and st is not None:
             if st.aead:
                 # RFC 5288 3 / RFC 6655 3: nonce = fixed IV (4) || explicit (8) =
                 # epoch || seq; the additional data is RFC 5246 6.2.3.3's with the
                 # DTLS seq_num (RFC 6347 4.1.2.1)
-                es = (1 << 48) | seq
+                es = (wire << 48) | seq
                 total = 8 + n + st.tag
                 p = off + RECORD_HEADER
                 _HEADER.pack_into(buf, off, ctype, _DTLS_1_2, es, total)
@@ -198,14 +215,13 @@ class RecordLayer:
         buf[off] = ctype
         buf[off + 1] = 0xFE
         buf[off + 2] = 0xFD
-        buf[off + 3] = 0
-        buf[off + 4] = epoch
+        buf[off + 3] = wire >> 8
+        buf[off + 4] = wire & 0xFF
         _put48(buf, off + 5, seq)
-        if epoch == 0:
+        if st is None:
             buf[off + 11] = n >> 8
             buf[off + 12] = n & 0xFF
             return RECORD_HEADER + n
-        st = self.write1
         aad = self.aad
         _head(aad, buf, off)
         aad[11] = n >> 8
@@ -256,6 +272,7 @@ class RecordLayer:
             return NX_SECURE_TLS_INVALID_PACKET
         if version != _DTLS_1_2 and version != _DTLS_1_0:
             return NX_SECURE_TLS_UNKNOWN_TLS_VERSION
+        epoch -= self.base
         self.r_type = ctype
         self.r_epoch = epoch
         self.r_seq = seq
@@ -263,17 +280,23 @@ class RecordLayer:
         if epoch == 0:
             if not self.w0.check(seq):
                 return NX_SECURE_TLS_REPEAT_MESSAGE_RECEIVED
-            if ctype == _CT_APPLICATION_DATA:
-                # RFC 6347 4.1: application data is never sent unprotected.
+            st = self.read0
+            if st is None:
+                if ctype == _CT_APPLICATION_DATA or self.base:
+                    # RFC 6347 4.1: application data is never sent unprotected.
+                    return NX_SECURE_TLS_INVALID_EPOCH
+                self.r_off = p
+                self.r_len = length
+                return NX_SUCCESS
+        else:
+            if epoch != 1 or self.read_epoch != 1:
                 return NX_SECURE_TLS_INVALID_EPOCH
-            self.r_off = p
-            self.r_len = length
-            return NX_SUCCESS
-        if epoch != 1 or self.read_epoch != 1:
-            return NX_SECURE_TLS_INVALID_EPOCH
-        if seq <= self.w1.top and not self.w1.check(seq):    # above the window: new
-            return NX_SECURE_TLS_REPEAT_MESSAGE_RECEIVED
-        st = self.read1
+            if seq <= self.w1.top and not self.w1.check(seq):    # above the window: new
+                return NX_SECURE_TLS_REPEAT_MESSAGE_RECEIVED
+            st = self.read1
+        if st is not self.rcur:
+            _fixed_iv(self.rnonce, st)      # old and new epoch alternate (renegotiation)
+            self.rcur = st
         aad = self.aad
         if st.aead:
             n = length - 8 - st.tag

@@ -35,7 +35,7 @@ from .const import (
 from .codec import Reader
 from .dtls import key, ANY, CONNECTED, C_WAIT_CCS, _CCS_NEXT
 from .feature import Feature, install, installed, take, exact
-from .handshake import push_server_hello, client_hello_offers
+from .handshake import push_server_hello, client_hello_offers, reneg_ours
 
 EXT_SESSION_TICKET = 35           # RFC 5077 3.2
 _HT_SERVER_HELLO = 2
@@ -436,7 +436,8 @@ class ServerResumption(Feature):
         f = e.flight
         f.begin()
         w = f.message()
-        push_server_hello(w, e.server_random, e.session_id, suite, True, e.secure_reneg,
+        push_server_hello(w, e.server_random, e.session_id, suite, True,
+                          reneg_ours(e.secure_reneg, e.reneg_bind),
                           extra=extra)
         f.end(w, _HT_SERVER_HELLO)
         e.derive_keys(None)

@@ -463,7 +463,7 @@ def _place(server, s):
         server._free.push(s)
         return
     st = s._engine.state
-    if st == CONNECTED:
+    if st == CONNECTED or s._engine.reneg is not None:     # (renegotiating: still connected)
         if s._q is not server._connected:
             server._connected.push(s)
             if server._idle_ms and server._connected.head is s:

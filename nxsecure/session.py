@@ -128,7 +128,7 @@ class NX_SECURE_DTLS_SESSION:
         try:
             e.receive(packet._buf, packet.nx_packet_prepend_ptr, end, now, packet)
         finally:
-            if e.record.read_epoch:
+            if e.record.read_epoch or e.record.base:
                 # records were (or could have been) decrypted in place: the plaintext
                 # is cleared when the packet goes back to its pool
                 packet._wipe = end
@@ -401,7 +401,7 @@ def _send(session, packet):
     """Protect the packet's data as one application record and send it to the peer.
     On success the stack has released the packet (NetX ownership rule)."""
     e = session._engine
-    if e.state != CONNECTED:
+    if e.state != CONNECTED and e.reneg is None:     # (data flows during a renegotiation)
         return NX_NOT_CONNECTED
     if not isinstance(packet, netx.NX_PACKET) or not packet._allocated:
         return NX_PTR_ERROR

@@ -55,6 +55,7 @@ package("nxsecure", files=[
     "heartbeat.py",
     "resumption.py",
     "connection_id.py",
+    "renegotiation.py",
     "port/memnet.py",
 ], base_path="../..")
 module("nxboard.py")       # board_config lookups and the crypto table for the examples

@@ -203,8 +203,9 @@ def test_resumption_without_extended_master_secret_is_refused():
     try:
         assert p.connect() == NX_SUCCESS
 
-        def no_ems(w, random, cookie, suites, ems=True, extra=None, session_id=b""):
-            push(w, random, cookie, suites, False, extra, session_id)
+        def no_ems(w, random, cookie, suites, ems=True, extra=None, session_id=b"",
+                   reneg=True):
+            push(w, random, cookie, suites, False, extra, session_id, reneg)
         dtls_client.push_client_hello = no_ems
         st = _again(p)
         assert st != NX_SUCCESS and not _resumed(p.client)
