@@ -55,8 +55,11 @@ class Early:
         """buf[off:end], a whole record the engine refused or found out of place: keep
         it if it is a ChangeCipherSpec (epoch 0) or a record of the next epoch (either
         record format: the epoch and sequence number are at the same places) and the
-        engine is in a handshake that has not taken the peer's ChangeCipherSpec."""
-        if e.record.read_epoch or e.state >= CONNECTED or buf[off + 3]:
+        engine is in a handshake that has not taken the peer's ChangeCipherSpec. Not in
+        a renegotiation (nxsecure/renegotiation.py: the record layer's epoch base is
+        not 0): its records are protected, and the wire epochs are not 0 and 1."""
+        rl = e.record
+        if rl.read_epoch or rl.base or e.state >= CONNECTED or buf[off + 3]:
             return
         epoch = buf[off + 4]
         if buf[off] == 20:
@@ -94,6 +97,7 @@ class Early:
             return
         for m in self.meta:
             if m[0] == _SEALED:
+                rc = rl.rcur
                 if not cur:
                     # the keys are pending (the peer's ChangeCipherSpec has not made
                     # them current yet): open with them, then put the read epoch back
@@ -102,6 +106,7 @@ class Early:
                 if not cur:
                     rl.read_epoch = 0
                     rl.read1 = None
+                    rl.rcur = rc
                 if ok:
                     m[0] = _OPEN
                     m[2] = rl.r_off
