@@ -29,10 +29,12 @@ BUILD = os.path.join(ROOT, "build", "bench-board")
 
 
 def _compile(log):
-    """build/mpy (the stack) and BUILD/{mp_bench,mp_test_runner}.mpy."""
+    """build/mpy (the stack) and BUILD/{mp_bench,mp_crypto,mp_client_replay,
+    mp_test_runner}.mpy."""
     assert mpy_sizes.main(["--out", os.path.join(ROOT, "build", "mpy"), "--quiet"]) == 0
     binary = mpy_sizes.mpy_cross_binary()
-    for rel in ("bench/mp_bench.py", "tools/mp_test_runner.py"):
+    for rel in ("bench/mp_bench.py", "bench/mp_crypto.py", "bench/mp_client_replay.py",
+                "tools/mp_test_runner.py"):
         dst, err = mpy_sizes.compile_one(binary, rel, BUILD)
         if dst is None:
             raise RuntimeError("mpy-cross %s: %s" % (rel, err))
@@ -54,19 +56,20 @@ def runs(cert_args, records):
 MARK = "MPBENCH-RUN "
 
 
-def _program(name, args):
-    return ("print(%r)\nimport sys\nsys.argv[:] = %r\nimport mp_bench\n"
-            % (MARK + name, ["mp_bench"] + args))
+def _program(name, args, script="mp_bench"):
+    return ("print(%r)\nimport sys\nsys.argv[:] = %r\nimport %s\n"
+            % (MARK + name, [script] + args, script))
 
 
-def _split(text, names):
+def _split(text, names, tag="MPBENCH "):
     """{name: its result dict, or {"error": the end of what it printed}} from the output
-    of runs marked by _program (stdout and tracebacks in order)."""
+    of runs marked by _program (stdout and tracebacks in order): the last line starting
+    with `tag` carries the result as JSON."""
     out = {}
     parts = text.split(MARK)
     for part in parts[1:]:
         name, _, rest = part.partition("\n")
-        got = [json.loads(ln[8:]) for ln in rest.splitlines() if ln.startswith("MPBENCH ")]
+        got = [json.loads(ln[len(tag):]) for ln in rest.splitlines() if ln.startswith(tag)]
         tail = "\n".join(ln for ln in rest.splitlines() if not ln.startswith(("[rp2040js]",
                                                                                "Read from")))
         out[name.strip()] = got[-1] if got else {"error": tail.strip()[-600:] or "no output"}
@@ -151,6 +154,7 @@ def board_part(log, cert_args, records=20):
     except FileNotFoundError as e:
         out["notes"].append("unix 32-bit: %s" % e)
         log("  %s" % e)
+    out["crypto"] = crypto_part(log, tree, libdir, records)
     why = mp_rp2040.available()
     if why:
         out["notes"].append("RP2040: %s" % why)
@@ -172,6 +176,72 @@ def board_part(log, cert_args, records=20):
         for name, res in out[where].items():
             if "error" in res:
                 log("  %s %s: %s" % (where, name, res["error"].splitlines()[-1]))
+    return out
+
+
+# ---- crypto on the chip: bench/mp_crypto.py and bench/mp_client_replay.py --------------
+REPLAY = os.path.join(BUILD, "replay.json")
+_TAGS = {"crypto": "MPCRYPTO ", "pk": "MPCRYPTO ", "replay": "REPLAY "}
+
+
+def crypto_runs(n, replay_path):
+    """(name, script, arguments): the crypto micro-bench (records and PRF; then the
+    native code's compile costs, P-256 and X25519), and the ECDHE-ECDSA client replayed
+    against the recording of a CPython server (the native code compiled first, as a board
+    does at start-up)."""
+    return [("crypto", "mp_crypto", ["prf", "records", "--n", str(n)]),
+            ("pk", "mp_crypto", ["kernels", "p256", "x25519", "--n", str(max(1, n // 4))]),
+            ("replay", "mp_client_replay", ["replay", replay_path, "--precompile"])]
+
+
+def _split_tags(text):
+    out = {}
+    for name, tag in _TAGS.items():
+        got = _split(text, [name], tag)
+        out[name] = got[name]
+    return out
+
+
+def crypto_part(log, tree, libdir, n):
+    """{"rp2040": {name: result}, "unix32": {...}}: crypto_runs on both, each run in a
+    fresh interpreter, the unix port with the RP2040's free heap."""
+    import subprocess
+    out = {"rp2040": {}, "unix32": {}}
+    log("== crypto on the chip: records, PRF, P-256, X25519, the ECDHE-ECDSA client")
+    p = subprocess.run([sys.executable, os.path.join(HERE, "mp_client_replay.py"), "record",
+                        REPLAY], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    if p.returncode:
+        log("  recording failed: %s" % (p.stderr or p.stdout)[-600:])
+    try:
+        mp_unix.binary(32)
+        text = ""
+        for name, script, args in crypto_runs(n, REPLAY):
+            q = mp_unix.run(["-c", _program(name, args, script)], bits=32, heap=BOARD_HEAP,
+                            path=[libdir, os.path.join(ROOT, "tools")], mpy=tree, timeout=900)
+            text += q.stdout + q.stderr
+        out["unix32"] = _split_tags(text)
+    except FileNotFoundError as e:
+        log("  %s" % e)
+    if mp_rp2040.available():
+        return out
+    items = []
+    for i, (name, script, args) in enumerate(crypto_runs(n, "/replay.json")):
+        if i:
+            items.append("--soft-reset")
+        items += ["-c", _program(name, args, script)]
+    report = os.path.join(BUILD, "rp2040-crypto.txt")
+    puts = [(os.path.join(tree, "nxsecure"), "/lib/nxsecure")]
+    for f in ("mp_crypto.mpy", "mp_client_replay.mpy", "mp_test_runner.mpy"):
+        puts.append((os.path.join(libdir, f), "/lib/"))
+    if os.path.exists(REPLAY):
+        puts.append((REPLAY, "/replay.json"))
+    mp_rp2040.run(items, puts=puts, report=report, timeout=1800)
+    with open(report) as f:
+        out["rp2040"] = _split_tags(f.read())
+    for where in ("unix32", "rp2040"):
+        for name, res in out[where].items():
+            if "error" in res:
+                log("  crypto %s %s: %s" % (where, name, res["error"].splitlines()[-1]))
     return out
 
 
@@ -299,4 +369,95 @@ def report(w, data):
     for n in data.get("notes", []):
         w("")
         w("Not run: %s." % n)
+    w("")
+    if data.get("crypto"):
+        crypto_report(w, data["crypto"])
+
+
+def _pair(d, key, a="seal_us", b="open_us"):
+    """'x + y' (ms) of two figures of one micro-bench row."""
+    r = d.get(key) if isinstance(d, dict) else None
+    if not isinstance(r, dict) or a not in r or b not in r:
+        return None
+    return (r[a] / 1000.0, r[b] / 1000.0)
+
+
+def crypto_report(w, data):
+    """The crypto rows: bench/mp_crypto.py and bench/mp_client_replay.py."""
+    rp, ux = data.get("rp2040", {}), data.get("unix32", {})
+    w("### Crypto on the chip")
+    w("")
+    w("bench/mp_crypto.py (the PSK part of the stack imported, the collector on; means of "
+      "repeated operations) and bench/mp_client_replay.py (an ECDHE-ECDSA P-256 client, "
+      "TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8, against the recorded datagrams of our server on "
+      "CPython: the client's TEST-ONLY seeded randomness makes it send the same bytes, "
+      "checked one by one), each in a fresh interpreter, same firmware and heap as above. "
+      "\"native\": the byte kernels and P-256/X25519 arithmetic compiled by the firmware's "
+      "native emitter; \"Python\": the same code where there is none. docs/BOARDS.md, "
+      "\"Crypto on the chip\", says what the figures are made of.")
+    w("")
+    w("| figure | RP2040 (emulated, 125 MHz) | unix 32-bit (this host) |")
+    w("|---|---|---|")
+
+    def num(fmt, v):
+        # a host's figures are 100x smaller: three significant digits there
+        return fmt % v if v >= 0.1 or v == 0 else "%.3g" % v
+
+    def cell(v, unit, fmt, sep):
+        if v is None or isinstance(v, tuple) and None in v:
+            return "n/a"
+        if isinstance(v, tuple):
+            return ("%s%s%s %s" % (num(fmt, v[0]), sep, num(fmt, v[1]), unit)).strip()
+        return ("%s %s" % (num(fmt, v), unit)).strip()
+
+    def row(label, f, unit="ms", fmt="%.2f", sep=" + "):
+        w("| %s | %s | %s |" % (label, cell(f(rp.get("crypto", {})), unit, fmt, sep),
+                                 cell(f(ux.get("crypto", {})), unit, fmt, sep)))
+
+    def pkrow(label, f, unit="s", fmt="%.3f", sep=" / "):
+        w("| %s | %s | %s |" % (label, cell(f(rp.get("pk", {})), unit, fmt, sep),
+                                 cell(f(ux.get("pk", {})), unit, fmt, sep)))
+
+    def us(d, key, field="us", scale=1000.0):
+        r = d.get(key) if isinstance(d, dict) else None
+        return r[field] / scale if isinstance(r, dict) and r.get(field) is not None else None
+
+    for label, key in (("native kernels", "native kernels"),
+                       ("GCM's native kernels", "native gcm kernels"),
+                       ("P-256 + X25519 native", "native p256+x25519")):
+        pkrow(label + ": compile once (ms) / heap kept (bytes)",
+              lambda d, k=key: (us(d, k, "compile_us"), us(d, k, "live", 1)), "", "%.0f", " / ")
+    for label, key in (("CCM_8 record seal + open, 100 B", "record ccm8 native 100B"),
+                       ("CCM_8 context (cipher alone) seal + open",
+                        "ctx aes_128_ccm_8 native 100B"),
+                       ("GCM record seal + open", "record gcm native 100B"),
+                       ("CBC-HMAC-SHA256 record seal + open", "record cbc native 100B"),
+                       ("CCM_8 record seal + open, Python kernels", "record ccm8 python 100B")):
+        row(label, lambda d, k=key: _pair(d, k))
+    row("allocated per CCM_8 record, seal + open (bytes)",
+        lambda d: us(d, "record ccm8 native 100B", "alloc", 1), "", "%.0f")
+    row("PRF 48 B (master secret) / 12 B (Finished)",
+        lambda d: (us(d, "prf 48B"), us(d, "prf 12B")), sep=" / ")
+    for label, key in (("P-256 key pair", "p256 keypair"), ("P-256 ECDH", "p256 ecdh"),
+                       ("P-256 ECDSA sign", "p256 sign"), ("P-256 ECDSA verify", "p256 verify"),
+                       ("X25519 shared secret", "x25519 shared")):
+        pkrow(label, lambda d, k=key: us(d, k, "us", 1e6))
+    pkrow("P-256 ECDH / verify allocated (bytes)",
+          lambda d: (us(d, "p256 ecdh", "alloc", 1), us(d, "p256 verify", "alloc", 1)), "",
+          "%.0f")
+
+    def replay_cell(r):
+        if not isinstance(r, dict) or "error" in r or "us" not in r:
+            return "**fails**: %s" % _where((r or {}).get("error", "no output"))
+        if r.get("status"):
+            return "**fails** after %.3g s: 0x%X, %s (%d B free before it; public-key code %s)" % (
+                r["us"] / 1e6, r["status"], r.get("defect") or "no defect caught",
+                r.get("free_before", 0), "native" if r.get("pk_native") else "on big ints")
+        pk = r.get("pk_us") or {}
+        parts = ", ".join("%s %.3g s" % (k, v / 1e6) for k, v in sorted(pk.items()))
+        return "%.3g s (%s; public-key code %s%s)" % (
+            r["us"] / 1e6, "complete" if r.get("complete") else "incomplete",
+            "native" if r.get("pk_native") else "on big ints", (": " + parts) if parts else "")
+    w("| ECDHE-ECDSA P-256 client against a CPython server (replayed) | %s | %s |"
+      % (replay_cell(rp.get("replay")), replay_cell(ux.get("replay"))))
     w("")

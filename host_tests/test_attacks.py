@@ -353,6 +353,42 @@ def test_fragmented_client_hellos_are_not_locked_out_by_a_fragment_flood():
         w.close()
 
 
+def test_hello_fragmented_inside_its_cipher_suites_gets_a_cookie_and_connects():
+    # A client offering many suites at a small MTU cuts its ClientHello inside the
+    # suite list. The cookie is made and checked from the fields before it (random,
+    # session_id), so the first fragment always suffices: such a hello used to be
+    # dropped without an answer, and the client never connected.
+    w = World(sessions=2)
+    try:
+        raw = R.RawPskClient(PSK, IDENTITY)
+        suites = tuple(range(0xFE00, 0xFE00 + 60)) + (R.PSK_CCM_8,)
+
+        def fragmented(body, cut):
+            seq = raw.msg_seq
+            raw.msg_seq += 1
+            return [raw._rec(R.CT_HS, R.handshake(R.HT_CLIENT_HELLO, seq, body[:cut],
+                                                  length=len(body))),
+                    raw._rec(R.CT_HS, R.handshake(R.HT_CLIENT_HELLO, seq, body[cut:],
+                                                  length=len(body), frag_off=cut))]
+
+        first, rest = fragmented(R.client_hello_body(raw.client_random, suites=suites), 50)
+        out = exchange(w, ATTACKER, first)
+        assert len(out) == 1 and raw.on_datagram(out[0]) == [R.HT_HVR]
+        assert len(raw.cookie) == 16
+        body = R.client_hello_body(raw.client_random, raw.cookie, suites=suites)
+        raw.transcript = R.handshake(R.HT_CLIENT_HELLO, raw.msg_seq, body)
+        first, rest = fragmented(body, 60)          # 54 bytes reach the suite list
+        assert exchange(w, ATTACKER, first) == []   # a session waits for the rest
+        seen = [t for d in exchange(w, ATTACKER, rest) for t in raw.on_datagram(d)]
+        assert R.HT_SERVER_HELLO in seen and R.HT_SHD in seen, seen
+        seen = [t for d in exchange(w, ATTACKER, raw.final_flight()) for t in raw.on_datagram(d)]
+        assert R.HT_FINISHED in seen, seen
+        assert [e[0] for e in w.events] == ["connect"]
+        _no_errors_raised(w)
+    finally:
+        w.close()
+
+
 # ---------------------------------------------------------------- defect 6
 def test_spoofed_epoch0_fragment_cannot_block_the_finished():
     # An unauthenticated epoch-0 fragment planted at the message_seq of the client's

@@ -68,6 +68,19 @@ def test_bench_runs_and_writes_every_table(tmp_path):
     assert ecdsa, board
     for cell in ecdsa.groups():
         assert re.match(r"%s s$|\*\*fails\*\*.*MemoryError" % NUMBER, cell), cell
+    # crypto on the chip (issue #17): records, PRF and P-256 on both, the replayed client
+    chip = board[board.index("### Crypto on the chip"):]
+    for label in ("CCM_8 record seal \\+ open, 100 B", "GCM record seal \\+ open",
+                  "CBC-HMAC-SHA256 record seal \\+ open"):
+        row = r"\| %s \| %s \+ %s ms \| %s \+ %s ms \|" % (label, NUMBER, NUMBER, NUMBER, NUMBER)
+        assert re.search(row, chip), (row, chip)
+    for label in ("P-256 ECDH", "P-256 ECDSA verify", "X25519 shared secret"):
+        assert re.search(r"\| %s \| %s s \| %s s \|" % (label, NUMBER, NUMBER), chip), chip
+    replay = re.search(r"\| ECDHE-ECDSA P-256 client against a CPython server \(replayed\) \| "
+                       r"(.*) \| (.*) \|", chip)
+    assert replay, chip
+    for cell in replay.groups():     # the full stack's heap at the edge: done, or out of memory
+        assert re.match(r"%s s \(complete|\*\*fails\*\*.*MemoryError" % NUMBER, cell), cell
     # and the verdicts, one row per target figure
     targets = text[text.index("## Targets"):]
     assert len(re.findall(r"\| (yes|no) \|", targets)) >= 10, targets

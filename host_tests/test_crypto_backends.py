@@ -13,9 +13,10 @@ from cryptography.hazmat.primitives.ciphers.aead import AESCCM  # noqa: E402
 from nxsecure.const import (  # noqa: E402
     TLS_PSK_WITH_AES_128_CCM_8, TLS_PSK_WITH_AES_128_CBC_SHA256, NX_SUCCESS,
 )
-from nxsecure.crypto import portable_backend, ecb_block_cipher_factory  # noqa: E402
+from nxsecure.crypto import portable_backend  # noqa: E402
+from nxsecure.crypto.engine import engine_works  # noqa: E402
 from nxsecure.crypto.ccm import CCM  # noqa: E402
-from nxsecure.crypto.aes import AES  # noqa: E402
+from nxsecure.crypto import aes  # noqa: E402
 from nxsecure.crypto.table import (  # noqa: E402
     make_tls_crypto, nx_secure_tls_metadata_size_calculate, define_suite, SUITE_SPECS,
     nx_crypto_tls_ciphers,
@@ -28,31 +29,33 @@ AEADS = ["aes_128_ccm_8", "aes_128_ccm", "aes_128_gcm", "aes_256_ccm_8", "aes_25
 LENGTHS = [0, 1, 15, 16, 17, 31, 32, 33, 100, 255, 256, 300]
 
 
-class _FakeEcb:
-    """Stands in for MicroPython's cryptolib.aes(key, 1): encrypt/decrypt(in, out)
-    on whole buffers, one direction per object (as the mbedTLS-based cryptolib)."""
+class _FakeCryptolib:
+    """Stands in for MicroPython's cryptolib.aes(key, mode[, iv]) with its exact rules,
+    checked: ECB (1) or CBC (2), encrypt/decrypt(in_buf, out_buf) over whole blocks of
+    in_buf into an out_buf at least as long, one direction per object (as the
+    mbedTLS-based cryptolib), CBC carrying its IV over from call to call."""
+    made = 0
 
-    def __init__(self, key, mode):
-        assert mode == 1
-        self._aes = AES(key, None, True)
+    def __init__(self, key, mode, iv=None):
+        assert mode in (1, 2) and (iv is None) == (mode == 1)
+        _FakeCryptolib.made += 1
+        self._c = aes.new(bytes(key), mode, iv)
         self._dir = None
 
     def _go(self, which, src, dst):
         assert self._dir in (None, which), "cryptolib cannot switch direction"
         self._dir = which
-        assert len(src) == len(dst) and len(src) % 16 == 0
-        fn = self._aes.encrypt_block if which == "e" else self._aes.decrypt_block
-        for i in range(0, len(src), 16):
-            fn(src, i, dst, i)
+        assert len(src) % 16 == 0 and len(dst) >= len(src)
+        getattr(self._c, which)(src, dst)
 
     def encrypt(self, src, dst):
-        self._go("e", src, dst)
+        self._go("encrypt", src, dst)
 
     def decrypt(self, src, dst):
-        self._go("d", src, dst)
+        self._go("decrypt", src, dst)
 
 
-PLATFORM = portable_backend(ecb_block_cipher_factory(_FakeEcb))
+PLATFORM = portable_backend(_FakeCryptolib)
 BACKENDS = [PORTABLE, PLATFORM]
 
 
@@ -98,10 +101,27 @@ def test_ccm_general_parameters_match_pyca(tag, nlen):
     r, rb = _rng(tag * 100 + nlen)
     for n in (0, 5, 16, 40):
         key, nonce, aad, pt = rb(16), rb(nlen), rb(r.randrange(0, 40)), rb(n)
-        ccm = CCM(AES(key), tag, 15 - nlen, None)
+        ccm = CCM(aes.new, key, tag, 15 - nlen)
         buf = bytearray(pt) + bytearray(tag)
         ccm.seal(nonce, aad, buf, 0, n)
         assert bytes(buf) == AESCCM(key, tag_length=tag).encrypt(nonce, pt, aad)
+
+
+@pytest.mark.parametrize("la", [0, 1, 13, 14, 15, 30, 200, 239, 240, 300])
+def test_ccm_one_call_bounds_match_pyca(la):
+    # seal and open format a short MAC input themselves and leave longer ones to _mac:
+    # both sides of that line, for each shape of associated data, against pyca
+    r, rb = _rng(la)
+    for n in (0, 95, 96, 111, 112, 113, 127, 128, 129, 143, 144, 145, 160):
+        key, nonce, aad, pt = rb(16), rb(12), rb(la), rb(n)
+        for backend in BACKENDS:
+            ctx = backend.aes_128_ccm_8.init(key)
+            buf = bytearray(3) + bytearray(pt) + bytearray(8)
+            ctx.seal(nonce, aad, buf, 3, n)
+            assert bytes(buf[3:]) == AESCCM(key, tag_length=8).encrypt(nonce, pt, aad), n
+            assert ctx.open(nonce, aad, buf, 3, n + 8) and bytes(buf[3:3 + n]) == pt
+            buf[3 + n // 2] ^= 1
+            assert not ctx.open(nonce, aad, buf, 3, n + 8)
 
 
 def test_ccm_long_aad_encoding_matches_pyca():
@@ -110,7 +130,7 @@ def test_ccm_long_aad_encoding_matches_pyca():
     key, nonce, pt = rb(16), rb(12), rb(20)
     for la in (0xFEFF, 0xFF00, 0x10001):
         aad = rb(la)
-        ccm = CCM(AES(key), 8, 3, None)
+        ccm = CCM(aes.new, key, 8, 3)
         buf = bytearray(pt) + bytearray(8)
         ccm.seal(nonce, aad, buf, 0, len(pt))
         assert bytes(buf) == AESCCM(key, tag_length=8).encrypt(nonce, pt, aad)
@@ -205,7 +225,13 @@ def test_later_rows_slot_in_without_rewrites():
                         (TLS_PSK_WITH_AES_128_CCM_8,))
 
 
-def test_platform_block_cipher_path_is_used():
-    # With a block_cipher_factory the portable modes keep no round keys in metadata.
-    assert PLATFORM.aes_128_ccm_8.nx_crypto_metadata_area_size < \
-        PORTABLE.aes_128_ccm_8.nx_crypto_metadata_area_size
+def test_platform_engine_is_used_and_checked():
+    # the modes run over the engine they are given (here a checked stand-in for
+    # cryptolib: every call within its rules), and the start-up check accepts it
+    assert engine_works(_FakeCryptolib)
+    before = _FakeCryptolib.made
+    ctx = PLATFORM.aes_128_ccm_8.init(bytes(16))
+    assert _FakeCryptolib.made == before + 2             # ECB for CTR, CBC for the MAC
+    buf = bytearray(300)
+    ctx.seal(bytes(12), bytes(13), buf, 0, 290)
+    assert ctx.open(bytes(12), bytes(13), buf, 0, 298) and buf[:290] == bytes(290)

@@ -57,3 +57,26 @@ def test_psk_profiles_install_no_certificate_and_no_host_code():
             assert rel not in profiles.HOST_ONLY, (name, rel)
     assert "nxsecure/dtls_server.py" not in profiles.profiles()["psk-client"]
     assert "nxsecure/dtls_client.py" not in profiles.profiles()["psk-server"]
+
+
+_CCM_ONLY_BOARD = """
+import sys
+import nxsecure
+from nxsecure import port, make_tls_crypto, TLS_PSK_WITH_AES_128_CCM_8
+t = make_tls_crypto(port.crypto_backend(), [TLS_PSK_WITH_AES_128_CCM_8])
+print('SUITES', t.nx_secure_tls_ciphersuite_lookup_table_size)
+print('MODULES', ' '.join(sorted(k for k in sys.modules if k.startswith('nxsecure.crypto'))))
+"""
+
+
+def test_a_ccm_only_board_loads_ccm_alone():
+    # issue #17: with cryptolib (the unix port has it), a board whose table has the one
+    # CCM_8 suite loads CCM and the kernels when it makes the table, and nothing of GCM,
+    # CBC, the pure-Python AES or the engine check (that one is forgotten after it ran)
+    tree = measure("psk-client")["tree"]
+    out = footprint.run_mp(tree, _CCM_ONLY_BOARD)
+    assert "SUITES 1" in out, out
+    mods = [ln for ln in out.splitlines() if ln.startswith("MODULES ")][-1].split()[1:]
+    assert "nxsecure.crypto.ccm" in mods and "nxsecure.crypto.kernel" in mods, mods
+    for gone in ("gcm", "cbc", "aes", "engine", "kernel_viper"):
+        assert "nxsecure.crypto." + gone not in mods, mods

@@ -512,30 +512,45 @@ def test_micropython_receive_converts_a_peer_address_once():
     assert h.recvfrom_into(mv) == (1, ("127.0.0.1", 5684)) and bytes(mv[:1]) == b"e"
 
 
-def test_micropython_aes_block_wrapper_is_exact():
-    # nxsecure/port/micropython.py's cryptolib wrapper, driven by a fake ECB engine on CPython
+def test_micropython_port_picks_cryptolib_only_when_it_works():
+    # nxsecure/port/micropython.py on CPython with a fake `cryptolib` module: a working
+    # one is used (the modes run over it), a broken one (CBC that does not carry its IV
+    # over between calls) is refused in favour of the pure-Python AES
     mp = _micropython_port()
+    from nxsecure.crypto import aes
+    made = []
 
-    class FakeAes:
-        def __init__(self, key, mode):
-            assert mode == 1
-            self.key = key
+    class Good:
+        def __init__(self, key, mode, iv=None):
+            made.append(mode)
+            self._c = aes.new(key, mode, iv)
+            self.encrypt = self._c.encrypt
+            self.decrypt = self._c.decrypt
 
-        def encrypt(self, src, dst):
-            for i in range(16):
-                dst[i] = src[i] ^ self.key[i]
+    class Restarting(Good):
+        def __init__(self, key, mode, iv=None):
+            Good.__init__(self, key, mode, iv)
+            self.key, self.mode, self.iv = key, mode, iv
+            self.encrypt = lambda src, dst: aes.new(self.key, self.mode, self.iv).encrypt(
+                src, dst)
 
-    from nxsecure.crypto import ecb_block_cipher_factory   # what port.micropython uses
-    block = ecb_block_cipher_factory(FakeAes)(bytes(range(16)))
-    src = bytearray(b"\xff" * 40)
-    dst = bytearray(40)
-    block.encrypt_block(src, 3, dst, 20)
-    assert dst[20:36] == bytes(0xFF ^ i for i in range(16))
-    assert dst[:20] == bytes(20) and dst[36:] == bytes(4)
-    whole = bytearray(16)
-    out = bytearray(16)
-    block.encrypt_block(whole, 0, out, 0)
-    assert out == bytes(range(16))
+    saved = sys.modules.get("cryptolib")
+    try:
+        for fake, platform in ((Good, True), (Restarting, False)):
+            sys.modules["cryptolib"] = types.SimpleNamespace(aes=fake)
+            b = mp.crypto_backend()
+            assert (b.name == "portable+platform-aes") == platform, b.name
+            del made[:]
+            ctx = b.aes_128_ccm_8.init(bytes(16))
+            assert bool(made) == platform
+            buf = bytearray(40)
+            ctx.seal(bytes(12), bytes(13), buf, 0, 32)
+            assert ctx.open(bytes(12), bytes(13), buf, 0, 40)
+    finally:
+        if saved is None:
+            sys.modules.pop("cryptolib", None)
+        else:
+            sys.modules["cryptolib"] = saved
 
 
 def test_background_ip_thread_delivers_without_a_waiter(stack):

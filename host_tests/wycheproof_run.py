@@ -20,12 +20,12 @@ _unhex = binascii.unhexlify
 
 
 def _block_factory(kind):
-    """'pure': nxsecure's pure-Python AES; 'cryptolib': the platform AES-ECB (boards).
-    Returns blocks(key, decrypt) -> a block cipher object."""
+    """The AES engine the modes run over: 'pure', nxsecure's pure-Python AES;
+    'cryptolib', the platform's (boards). Both are called as engine(key, mode, iv)."""
     if kind == "cryptolib":
         import cryptolib
-        return lambda key, decrypt: _aes.EcbBlock(cryptolib.aes, key)
-    return lambda key, decrypt: _aes.AES(key, None, decrypt)
+        return cryptolib.aes
+    return _aes.new
 
 
 def _aead_unsupported(g, aes):
@@ -83,8 +83,8 @@ def _aead(tally, g, tests, blocks, aes):
                                       _unhex(ct), _unhex(tag))
         n = len(msg)
         try:
-            block = blocks(key, False)
-            ctx = _gcm.GCM(block, tl, None) if gcm else _ccm.CCM(block, tl, 15 - len(iv), None)
+            ctx = (_gcm.GCM(blocks, key, tl) if gcm
+                   else _ccm.CCM(blocks, key, tl, 15 - len(iv)))
             buf = bytearray(n + tl)
             buf[:n] = msg
             ctx.seal(iv, aad, buf, 0, n)
@@ -115,7 +115,7 @@ def _cbc_pkcs5(tally, g, tests, blocks, aes):
     for tc, result, key, iv, msg, ct in tests:
         key, iv, msg, ct = _unhex(key), _unhex(iv), _unhex(msg), _unhex(ct)
         try:
-            ctx = _cbc.CBC(blocks(key, True), None)
+            ctx = _cbc.CBC(blocks, key)
             p = 16 - len(msg) % 16
             buf = bytearray(msg + bytes([p]) * p)
             ctx.encrypt(iv, buf, 0, len(buf))

@@ -54,9 +54,11 @@ class CookieJar:
     @staticmethod
     def _material(addr, hello):
         # Bind the cookie to the client's transport address and to the hello
-        # parameters that the second ClientHello must repeat (RFC 6347 4.2.1).
-        return (repr(addr).encode() + bytes(hello.random) + bytes(hello.session_id)
-                + bytes(hello.suites))
+        # parameters that the second ClientHello must repeat (RFC 6347 4.2.1): its
+        # random and session_id, which come before the cookie and so are in any first
+        # fragment that holds the cookie. The session that the cookie opens checks that
+        # the reassembled hello has the same random.
+        return repr(addr).encode() + bytes(hello.random) + bytes(hello.session_id)
 
     def make(self, now_ms, addr, hello):
         self._tick(now_ms)

@@ -99,25 +99,23 @@ def _pull_hello_start(body):
     return r, h
 
 
-def _pull_client_hello_prefix(body):
+def pull_client_hello_prefix(frag):
+    """A ClientHello's fields up to its cookie (version, random, session_id, cookie),
+    from the message's first fragment: what a cookie is made from and checked against
+    (RFC 6347 4.2.1), before any state is kept. Nothing after the cookie is needed, so
+    a first fragment cut anywhere in the cipher suites still gets its answer."""
+    r, h = _pull_hello_start(frag)
+    h.cookie = r.vec8()
+    return h
+
+
+def pull_client_hello(body):
+    """RFC 6347 4.2.1 ClientHello (with the DTLS cookie field)."""
     r, h = _pull_hello_start(body)
     h.cookie = r.vec8()
     h.suites = r.vec16()
     if len(h.suites) < 2 or len(h.suites) & 1:
         raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, _AD_DECODE_ERROR)
-    return r, h
-
-
-def pull_client_hello_prefix(frag):
-    """A ClientHello's fields up to its cipher suites (version, random, session_id,
-    cookie, suites), from the message's first fragment: what a cookie is made from
-    and checked against (RFC 6347 4.2.1), before any state is kept."""
-    return _pull_client_hello_prefix(frag)[1]
-
-
-def pull_client_hello(body):
-    """RFC 6347 4.2.1 ClientHello (with the DTLS cookie field)."""
-    r, h = _pull_client_hello_prefix(body)
     comp = r.vec8()
     if len(comp) < 1:
         raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, _AD_DECODE_ERROR)

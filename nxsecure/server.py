@@ -554,8 +554,8 @@ def _new_hello(s, packet):
 def _stateless(server, packet, addr, now, existing):
     """RFC 6347 4.2.1: answer a ClientHello without a valid cookie with a
     HelloVerifyRequest and keep nothing; only a valid cookie gets a session. The
-    cookie is checked in the hello's first fragment (its fields up to the cipher
-    suites), so a fragmented hello needs no state before the cookie either: the
+    cookie is checked in the hello's first fragment (its fields up to the cookie),
+    so a fragmented hello needs no state before the cookie either: the
     session it gets reassembles the rest. Returns the session that takes the
     datagram, or None (the caller releases the packet)."""
     buf = packet._buf

@@ -1,6 +1,12 @@
 # Published known-answer vectors for the portable crypto (AES, CCM, GCM, CBC, HMAC, the
 # TLS 1.2 PRF) and the crypto table. Runs under pytest on CPython and inside MicroPython
 # (tools/mp_test_runner.py calls every test_* function): plain asserts, small buffers.
+# The modes run over every AES engine this interpreter has (the pure-Python one, and
+# MicroPython's cryptolib where it passes the start-up check) and with every kernel set
+# (Python, and the native one where the firmware compiles it): each combination must
+# give the published answers.
+import gc
+import sys
 from binascii import hexlify, unhexlify
 
 from nxsecure.const import (
@@ -8,7 +14,9 @@ from nxsecure.const import (
     TLS_PSK_WITH_AES_128_CCM_8, TLS_PSK_WITH_AES_128_CCM,
     TLS_PSK_WITH_AES_128_GCM_SHA256, TLS_PSK_WITH_AES_128_CBC_SHA256,
 )
-from nxsecure.crypto import portable_backend
+from nxsecure.crypto import portable_backend, kernel
+from nxsecure.crypto.engine import engine_works
+from nxsecure.crypto import aes
 from nxsecure.crypto.aes import AES
 from nxsecure.crypto.ccm import CCM
 from nxsecure.crypto.gcm import GCM
@@ -34,6 +42,42 @@ def _pb():
     if _backend is None:
         _backend = portable_backend()
     return _backend
+
+
+def _engines():
+    """The AES engines here: pure Python, and cryptolib.aes where it works."""
+    found = [aes.new]
+    try:
+        import cryptolib
+        if engine_works(cryptolib.aes):
+            found.append(cryptolib.aes)
+    except ImportError:
+        pass
+    return found
+
+
+def _kernels():
+    n = kernel.native()
+    return [kernel.python()] + ([n] if n else [])
+
+
+def _variants():
+    """(engine, kernels) pairs: every combination available here."""
+    return [(e, k) for e in _engines() for k in _kernels()]
+
+
+def _backends():
+    """(backend, kernels) pairs; contexts made from a backend use kernel.best(), so the
+    caller makes them inside `with_kernels`."""
+    return [(portable_backend(None if e is aes.new else e), k) for e, k in _variants()]
+
+
+def _with_kernels(k, fn):
+    kernel.use(k)
+    try:
+        return fn()
+    finally:
+        kernel.use(None)
 
 
 # --- AES (FIPS-197 Appendix B and C) ---------------------------------------------------
@@ -88,8 +132,13 @@ def test_aes_rejects_bad_key_size():
 # --- CCM (RFC 3610 section 8, NIST SP 800-38C Appendix C) -----------------------------
 
 def _ccm_kat(key, nonce, aad, pt, expect, M):
+    for engine, k in _variants():
+        _ccm_kat_one(CCM(engine, _h(key), M, 15 - len(_h(nonce)), None, k), key, nonce, aad,
+                     pt, expect, M)
+
+
+def _ccm_kat_one(ccm, key, nonce, aad, pt, expect, M):
     nonce = _h(nonce)
-    ccm = CCM(AES(_h(key)), M, 15 - len(nonce), None)
     p = _h(pt)
     buf = bytearray(len(p) + M)
     buf[0:len(p)] = p
@@ -155,11 +204,16 @@ def _aead_roundtrip(method, n, off=5):
 
 
 def test_ccm8_tls_roundtrip_and_tamper_rejection():
-    m = _pb().aes_128_ccm_8
+    for b, k in _backends():
+        _with_kernels(k, lambda: _ccm8_roundtrip(b.aes_128_ccm_8))
+
+
+def _ccm8_roundtrip(m):
     assert m.nx_crypto_ICV_size_in_bits == 64
-    for n in (0, 1, 15, 16, 17, 100):
+    for n in (0, 1, 15, 16, 17, 100, 200, 300):
         ctx, nonce, aad, buf, tag = _aead_roundtrip(m, n)
-    # Tampered tag, ciphertext, aad and nonce are each rejected.
+    # Tampered tag, ciphertext, aad and nonce are each rejected, and the context keeps
+    # working afterwards (the CBC-MAC chain stays in step).
     ctx.seal(nonce, aad, buf, 5, 100)
     buf[5 + 100 + tag - 1] ^= 0x80
     assert not ctx.open(nonce, aad, buf, 5, 100 + tag)
@@ -174,15 +228,51 @@ def test_ccm8_tls_roundtrip_and_tamper_rejection():
     badn = bytearray(nonce)
     badn[11] ^= 1
     assert not ctx.open(badn, aad, buf, 5, 100 + tag)
+    ctx.seal(nonce, aad, buf, 5, 100)
+    assert ctx.open(nonce, aad, buf, 5, 100 + tag)
     # Shorter than a tag: rejected, not an exception.
     assert not ctx.open(nonce, aad, buf, 5, tag - 1)
+    # A span past the buffer, or a read-only buffer, is refused before anything is
+    # written (the kernels may be machine code with no bounds checks of their own).
+    for bad_off in (-1, len(buf) - 100 - tag + 1):
+        try:
+            ctx.seal(nonce, aad, buf, bad_off, 100)
+        except ValueError:
+            continue
+        assert False, "seal past the buffer accepted"
+    frozen = bytes(buf)
+    for ro in (frozen, memoryview(frozen)):
+        try:
+            ctx.seal(nonce, aad, ro, 5, 100)
+        except TypeError:
+            continue
+        assert False, "seal into a read-only buffer accepted"
+    assert frozen == bytes(buf)
 
 
 def test_ccm16_tls_roundtrip_and_tamper_rejection():
-    ctx, nonce, aad, buf, tag = _aead_roundtrip(_pb().aes_128_ccm, 33)
-    assert tag == 16
-    buf[5] ^= 0x04
-    assert not ctx.open(nonce, aad, buf, 5, 33 + tag)
+    for b, k in _backends():
+        ctx, nonce, aad, buf, tag = _with_kernels(k, lambda: _aead_roundtrip(b.aes_128_ccm, 33))
+        assert tag == 16
+        buf[5] ^= 0x04
+        assert not ctx.open(nonce, aad, buf, 5, 33 + tag)
+
+
+def test_ccm_long_associated_data_spans_chunks():
+    # 300 bytes of associated data pass through the scratch in several CBC calls; the
+    # tag is the one a single pass gives (all variants agree, and each opens its own).
+    key = bytes(range(16))
+    nonce = _h("00000003020100a0a1a2a3a4a5")
+    aad = bytes((i * 3) & 0xFF for i in range(300))
+    outs = []
+    for engine, k in _variants():
+        c = CCM(engine, key, 8, 2, None, k)
+        buf = bytearray(bytes(range(40))) + bytearray(8)
+        c.seal(nonce, aad, buf, 0, 40)
+        assert c.open(nonce, aad, buf, 0, 48) and buf[:40] == bytes(range(40))
+        c.seal(nonce, aad, buf, 0, 40)
+        outs.append(bytes(buf))
+    assert len(set(outs)) == 1
 
 
 # --- GCM (McGrew & Viega, "The GCM mode of operation", test cases 1-4) ----------------
@@ -196,7 +286,11 @@ _GCM_C = ("42831ec2217774244b7221b784d0d49ce3aa212f2c02a4e035c17e2329aca12e"
 
 
 def _gcm_kat(key, iv, aad, pt, ct, tag):
-    g = GCM(AES(_h(key)), 16, None)
+    for engine, k in _variants():
+        _gcm_kat_one(GCM(engine, _h(key), 16, None, k), iv, aad, pt, ct, tag)
+
+
+def _gcm_kat_one(g, iv, aad, pt, ct, tag):
     p = _h(pt)
     buf = bytearray(len(p) + 16)
     buf[0:len(p)] = p
@@ -227,10 +321,16 @@ def test_gcm_test_case_4_with_aad():
 
 
 def test_gcm_tls_roundtrip_and_tamper_rejection():
-    for n in (0, 1, 16, 31, 100):
-        ctx, nonce, aad, buf, tag = _aead_roundtrip(_pb().aes_128_gcm, n)
-    buf[5 + 99] ^= 0x10
-    assert not ctx.open(nonce, aad, buf, 5, 100 + tag)
+    for b, k in _backends():
+        for n in (0, 1, 16, 31, 100, 200, 300):
+            ctx, nonce, aad, buf, tag = _with_kernels(
+                k, lambda: _aead_roundtrip(b.aes_128_gcm, n))
+        ctx.seal(nonce, aad, buf, 5, 100)
+        sealed = bytes(buf)
+        buf[5 + 99] ^= 0x10
+        assert not ctx.open(nonce, aad, buf, 5, 100 + tag)
+        # verified before decrypting: a rejected record is left as it came
+        assert bytes(buf[5:5 + 99]) == sealed[5:5 + 99]
 
 
 # --- CBC (NIST SP 800-38A F.2.1-F.2.2 and F.2.5-F.2.6) ------------------------------------
@@ -240,24 +340,39 @@ _CBC_P = ("6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51"
           "30c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710")
 
 
-def _cbc_kat(method, key, ct):
-    ctx = method.init(_h(key))
-    buf = bytearray(3) + bytearray(_h(_CBC_P)) + bytearray(2)
-    ctx.encrypt(_h(_CBC_IV), buf, 3, 64)
-    assert _hex(buf[3:67]) == ct
-    assert buf[0:3] == bytearray(3) and buf[67:] == bytearray(2)
-    ctx.decrypt(_h(_CBC_IV), buf, 3, 64)
-    assert _hex(buf[3:67]) == _CBC_P
+def _cbc_kat(name, key, ct):
+    for b, k in _backends():
+        ctx = _with_kernels(k, lambda: getattr(b, name).init(_h(key)))
+        # twice: the second call must not depend on the first (each record has its IV)
+        for _ in range(2):
+            buf = bytearray(3) + bytearray(_h(_CBC_P)) + bytearray(2)
+            ctx.encrypt(_h(_CBC_IV), buf, 3, 64)
+            assert _hex(buf[3:67]) == ct
+            assert buf[0:3] == bytearray(3) and buf[67:] == bytearray(2)
+            ctx.decrypt(_h(_CBC_IV), buf, 3, 64)
+            assert _hex(buf[3:67]) == _CBC_P
+        # one call per block, each with the previous ciphertext as its IV
+        buf = bytearray(_h(_CBC_P))
+        iv = _h(_CBC_IV)
+        for p in range(0, 64, 16):
+            ctx.encrypt(iv, buf, p, 16)
+            iv = bytes(buf[p:p + 16])
+        assert _hex(buf) == ct
+        # longer than the scratch: several AES calls per record
+        big = bytearray(bytes(range(256)) * 2)
+        ctx.encrypt(iv, big, 0, 512)
+        ctx.decrypt(iv, big, 0, 512)
+        assert big == bytes(range(256)) * 2
 
 
 def test_cbc_aes128_sp800_38a_f21_f22():
-    _cbc_kat(_pb().aes_128_cbc, "2b7e151628aed2a6abf7158809cf4f3c",
+    _cbc_kat("aes_128_cbc", "2b7e151628aed2a6abf7158809cf4f3c",
              "7649abac8119b246cee98e9b12e9197d5086cb9b507219ee95db113a917678b2"
              "73bed6b8e3c1743b7116e69e222295163ff1caa1681fac09120eca307586e1a7")
 
 
 def test_cbc_aes256_sp800_38a_f25_f26():
-    _cbc_kat(_pb().aes_256_cbc,
+    _cbc_kat("aes_256_cbc",
              "603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4",
              "f58c4c04d6e5f1ba779eabfb5f7bfbd69cfc4e967edb808d679f777bc6702c7d"
              "39f23369a9d9bacfa530e26304231461b2eb05e2c39be9fcda6c19078c6a9d1b")
@@ -270,6 +385,201 @@ def test_cbc_rejects_partial_block():
     except ValueError:
         return
     assert False, "CBC accepted 20 bytes"
+
+
+# --- AES engines and kernels --------------------------------------------------------
+
+def test_kernels_without_their_viper_source_fall_back_to_python():
+    # a profile that does not install kernel_viper.py gets the Python kernels, no error
+    # (CPython only: there a None in sys.modules is what a missing module imports as)
+    if sys.implementation.name == "micropython":
+        return
+    saved = sys.modules.get("nxsecure.crypto.kernel_viper")
+    sys.modules["nxsecure.crypto.kernel_viper"] = None      # "not installed"
+    try:
+        assert not kernel._compile("CORE", {})
+    finally:
+        if saved is None:
+            del sys.modules["nxsecure.crypto.kernel_viper"]
+        else:
+            sys.modules["nxsecure.crypto.kernel_viper"] = saved
+
+
+def test_pure_aes_engine_behaves_like_cryptolib():
+    # nxsecure.crypto.aes.new mirrors cryptolib.aes: one direction per object, whole
+    # blocks, CBC carrying its IV from call to call; engine_works accepts it
+    assert engine_works(aes.new)
+    e = aes.new(bytes(16), 1)
+    out = bytearray(16)
+    e.encrypt(bytes(16), out)
+    try:
+        e.decrypt(bytes(16), out)
+    except TypeError:
+        pass
+    else:
+        assert False, "an engine switched direction"
+    try:
+        aes.new(bytes(16), 1).encrypt(bytes(15), bytearray(16))
+    except ValueError:
+        pass
+    else:
+        assert False, "partial block accepted"
+    for engine in _engines():
+        # SP 800-38A F.2.2, one block per call: the IV carries over
+        d = engine(_h("2b7e151628aed2a6abf7158809cf4f3c"), 2, _h(_CBC_IV))
+        out = bytearray(16)
+        d.decrypt(_h("7649abac8119b246cee98e9b12e9197d"), out)
+        assert _hex(out) == _CBC_P[0:32]
+        d.decrypt(_h("5086cb9b507219ee95db113a917678b2"), out)
+        assert _hex(out) == _CBC_P[32:64]
+
+
+def test_engine_without_iv_carry_over_is_refused():
+    # a CBC engine that restarts from its first IV on every call would break the
+    # modes' chaining: the start-up check must see it
+    class Restarting:
+        def __init__(self, key, mode, iv=None):
+            self.key = key
+            self.mode = mode
+            self.iv = iv
+
+        def encrypt(self, src, dst):
+            aes.new(self.key, self.mode, self.iv).encrypt(src, dst)
+    assert not engine_works(Restarting)
+
+
+def test_a_module_used_once_is_forgotten():
+    # kernel.forget (the engine check, the viper sources): gone from sys.modules and
+    # from its package, so its code is garbage; importing it again brings it back
+    from nxsecure import crypto
+    from nxsecure.crypto import engine
+    kernel.forget(engine)
+    assert "nxsecure.crypto.engine" not in sys.modules
+    assert not hasattr(crypto, "engine")
+    from nxsecure.crypto import engine as again
+    assert again.engine_works(aes.new)
+    kernel.forget(again)
+    if sys.implementation.name == "micropython":
+        # the port checks cryptolib once and keeps no part of the check
+        from nxsecure import port
+        assert port.crypto_backend().sha256 is not None
+        assert "nxsecure.crypto.engine" not in sys.modules
+
+
+def _table(k, h):
+    """A GHASH table for kernels k (4-byte aligned, in k's layout)."""
+    from nxsecure.crypto.gcm import table
+    raw = memoryview(bytearray(516))
+    pad = (4 - k.misalign(raw)) & 3
+    T = raw[pad:pad + 512]
+    table(T, h)
+    k.ghash_prep(T)
+    return T
+
+
+def test_native_kernels_are_used_where_the_port_compiles_them():
+    # the unix, RP2040 and ESP32 ports have MicroPython's native emitter: there the
+    # compiled kernels must load (a silent fall-back to Python would only show as time)
+    if sys.implementation.name != "micropython" or sys.platform not in ("linux", "rp2",
+                                                                         "esp32"):
+        return
+    k = kernel.native()
+    assert k is not None and k.native
+    assert k.gcm().ghash is not kernel.python().gcm().ghash
+
+
+def test_kernels_agree_with_python():
+    # every native kernel against the Python one on many offsets and lengths
+    py = kernel.python().gcm()
+    src = bytes((i * 29 + 3) & 0xFF for i in range(200))
+    for k in _kernels():
+        k.gcm()
+        Tk = _table(k, src[0:16])
+        Tp = _table(py, src[0:16])
+        for n in (0, 1, 3, 4, 5, 15, 16, 17, 33, 100):
+            res = []
+            for kk, T in ((k, Tk), (py, Tp)):
+                a = bytearray(src)
+                kk.xor(a, 3, src, 50, n)
+                kk.xor3(a, 120, src, 7, src, 90, n // 2)
+                kk.copy(a, 60, src, 1, n)
+                kk.zero(a, 11, n // 3)
+                d = kk.diff(src, 0, a, 0, src, 9, n)
+                z = bytearray(16)
+                kk.ghash(T, z, src, 9, n)
+                g = bytearray(16)
+                kk.gcm_mac(T, g, src, n // 3, src, 40, n)
+                w = bytearray(200)
+                e = bytearray(src)
+                ks = bytearray(src) if n & 1 else bytearray(80)
+                q = kk.ccm_b0(w, src, 0x5A, src, 13, 2, 1000 + n, src[100:], n % 15, e, 5, n,
+                              ks, 60 if n & 1 else -1, 5)
+                h = bytearray(16)
+                kk.seal_out(h, w, 16, src, a, 40, 100, n, 8)
+                c = kk.mac_check(h, w, 16, src, a, 140, 8)
+                c2 = kk.mac_check(h, w, 0, src, a, 140, 8)
+                res.append((bytes(a), d, bytes(z), bytes(g), bytes(w), bytes(e), bytes(ks), q,
+                            bytes(h), c, c2))
+            assert res[0] == res[1], (k.native, n)
+            assert res[0][9] == 0 and res[0][10] != 0          # mac_check: 0 iff equal
+        for flags, nl, L in ((2, 12, 3), (7, 7, 8), (-1, 12, 4)):
+            a = bytearray(64)
+            b = bytearray(64)
+            k.ctr(a, 4, flags, src, nl, L, 254)
+            py.ctr(b, 4, flags, src, nl, L, 254)
+            assert a == b
+            assert a[16 - L:16] == bytes(L - 1) + b"\xfe"
+            assert a[32 - L:32] == bytes(L - 1) + b"\xff" and a[48 - 2:48] == b"\x01\x00"
+            if flags >= 0:
+                assert a[16] == flags and a[17:17 + nl] == src[0:nl]
+            else:
+                assert a[16:16 + nl] == src[0:nl]
+
+
+def _alloc(fn):
+    """Bytes fn() allocates with the GC held (MicroPython's heap counter)."""
+    held = not gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        m0 = gc.mem_alloc()
+        fn()
+        return gc.mem_alloc() - m0
+    finally:
+        if not held:
+            gc.enable()
+
+
+def test_seal_and_open_allocate_nothing():
+    # the record path's promise: no heap allocation per record (MicroPython only:
+    # CPython has no heap counter), for every mode, engine and kernel set
+    if sys.implementation.name != "micropython":
+        return
+    nonce = bytes(12)
+    aad = bytes(13)
+    buf = bytearray(200)
+    for b, k in _backends():
+        for name in ("aes_128_ccm_8", "aes_128_ccm", "aes_128_gcm"):
+            ctx = _with_kernels(k, lambda: getattr(b, name).init(bytes(16)))
+            ctx.seal(nonce, aad, buf, 21, 100)          # first calls may bind things
+            ctx.open(nonce, aad, buf, 21, 100 + ctx.tag_size)
+
+            def records():
+                for _ in range(3):
+                    ctx.seal(nonce, aad, buf, 21, 100)
+                    assert ctx.open(nonce, aad, buf, 21, 100 + ctx.tag_size)
+            used = _alloc(records)
+            assert used == 0, (name, k.native, used)
+        ctx = _with_kernels(k, lambda: b.aes_128_cbc.init(bytes(16)))
+        iv = bytes(16)
+        ctx.encrypt(iv, buf, 16, 112)
+        ctx.decrypt(iv, buf, 16, 112)
+
+        def cbc_records():
+            ctx.encrypt(iv, buf, 16, 112)
+            ctx.decrypt(iv, buf, 16, 112)
+        used = _alloc(cbc_records)
+        assert used == 0, ("cbc", k.native, used)
 
 
 # --- HMAC-SHA256 (RFC 4231 test cases 1-4, 6, 7) -----------------------------------------

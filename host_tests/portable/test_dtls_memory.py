@@ -112,11 +112,12 @@ def test_record_seal_open_and_tamper():
     from nxsecure.record import CipherState, SCRATCH_SIZE
     key = bytes(range(16))
     iv = b"\xa0\xa1\xa2\xa3"
-    md = bytearray(1024)
+    m = row.nx_secure_tls_session_cipher.nx_crypto_metadata_area_size   # one direction
+    md = memoryview(bytearray(2 * m))
     a = RecordLayer(memoryview(bytearray(SCRATCH_SIZE)))
     b = RecordLayer(memoryview(bytearray(SCRATCH_SIZE)))
-    a.set_pending(None, CipherState(row, key, b"", iv, memoryview(md)[0:256], None))
-    b.set_pending(CipherState(row, key, b"", iv, memoryview(md)[256:512], None), None)
+    a.set_pending(None, CipherState(row, key, b"", iv, md[0:m], None))
+    b.set_pending(CipherState(row, key, b"", iv, md[m:2 * m], None), None)
     a.activate_write()
     b.activate_read()
     buf = bytearray(100)

@@ -37,8 +37,10 @@ def test_client_hello():
     assert h.ems and h.secure_reneg and h.compression_ok
     assert written(H.push_client_hello, h.random, h.cookie,
                    [0xC0A8, 0x00A8]) == got
-    p = H.pull_client_hello_prefix(memoryview(got)[:2 + 32 + 1 + 17 + 6])
-    assert bytes(p.cookie) == cookie and bytes(p.suites) == u16(0xC0A8) + u16(0x00A8)
+    # the cookie path's prefix ends at the cookie: a first fragment cut one byte into
+    # the suite list still gives it
+    p = H.pull_client_hello_prefix(memoryview(got)[:2 + 32 + 1 + 17 + 1])
+    assert bytes(p.cookie) == cookie and bytes(p.random) == bytes(h.random)
 
 
 def test_server_hello():

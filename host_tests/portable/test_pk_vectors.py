@@ -520,6 +520,102 @@ def test_scalar_edge_cases():
     assert ec._affine(x, y, z, c.p) == (c.gx, c.p - c.gy)
 
 
+# --- native arithmetic (nxsecure.pk.native) against the big-int code ----------------
+
+def _both(fn):
+    """[fn() with the big-int arithmetic] plus [fn() with the native one] where this
+    firmware compiles it (CPython and the WebAssembly build: the big-int one only)."""
+    outs = []
+    for on in ((False, True) if ec.native() is not None else (False,)):
+        ec.use_native(on)
+        try:
+            outs.append(fn())
+        finally:
+            ec.use_native(True)
+    return outs
+
+
+def test_native_arithmetic_is_used_where_the_port_compiles_it():
+    # as for the crypto kernels: on the unix, RP2040 and ESP32 ports it must load
+    import sys
+    if sys.implementation.name != "micropython" or sys.platform not in ("linux", "rp2",
+                                                                         "esp32"):
+        return
+    assert ec.native() is not None
+
+
+def test_native_field_arithmetic_matches_big_ints():
+    # the native field operations on edge and pseudo-random values below 2^256 (the
+    # native code keeps values "lazy": below 2^256, not always below p)
+    m = ec.native()
+    if m is None:
+        return                  # no native emitter here: the big-int code is what runs
+    ns = m._NS
+    rand = _rng(b'field')
+    for q, mul, ws in ((ec.P256.p, "fmul", m._WS), (2 ** 255 - 19, "gmul", m._WX)):
+        w = bytearray(ws)
+        m._put(w, 256, q)
+        vals = [0, 1, q - 1, q, q + 1, 2 ** 256 - 1, 2 ** 256 - q, 2 ** 255, 2 ** 224]
+        vals += [int.from_bytes(rand(32), 'big') for _ in range(24)]
+        for i, a in enumerate(vals):
+            b = vals[(i * 7 + 3) % len(vals)]
+            m._put(w, 0, a)
+            m._put(w, 32, b)
+            ns[mul](w, 64, 0, 32)
+            ns["fadd"](w, 96, 0, 32)
+            ns["fsub"](w, 128, 0, 32)
+            got = [int.from_bytes(bytes(w[o:o + 32]), 'little') for o in (64, 96, 128)]
+            assert [g % q for g in got] == [a * b % q, (a + b) % q, (a - b) % q], (hex(a), hex(b))
+
+
+def test_p256_native_and_big_int_agree():
+    c = ec.P256
+    p = c.p
+    q = ec.decode_point(c, P256_U)
+    rand = _rng(b'native')
+    for k in (1, 2, 15, 16, c.n - 1, int.from_bytes(rand(32), 'big') % c.n):
+        u2 = (k * 7 + 3) % c.n
+
+        def run():
+            return (ec._affine(*ec.mul_base(c, k), p), ec._affine(*ec.mul_point(c, k, q[0], q[1]), p),
+                    ec._affine(*ec._shamir(c, k, u2, q[0], q[1]), p))
+        res = _both(run)
+        assert all(r == res[0] for r in res), k
+        kg, kq, joint = res[0]
+        assert kg == ec._affine(*ec.mul_point(c, k, c.gx, c.gy), p)
+        # the joint chain is u1*G + u2*Q
+        u2q = ec.mul_point(c, u2, q[0], q[1])
+        assert joint == ec._affine(*ec._madd(u2q[0], u2q[1], u2q[2], kg[0], kg[1], p), p)
+
+
+def test_p256_joint_chain_through_the_exceptional_cases():
+    # Q = G: the two halves of u1*G + u2*Q meet the same points, and u2 = n - u1 gives O
+    c = ec.P256
+    for u1, u2 in ((5, 7), (c.n - 3, 3), (1, c.n - 1)):
+        res = _both(lambda: ec._affine(*ec._shamir(c, u1, u2, c.gx, c.gy), c.p))
+        want = None if (u1 + u2) % c.n == 0 else ec._affine(*ec.mul_base(c, (u1 + u2) % c.n), c.p)
+        assert all(r == want for r in res), (u1, u2)
+
+
+def test_x25519_native_and_big_int_agree():
+    rand = _rng(b'x25519 native')
+    for u in (rand(32), b'\xff' * 32, (2 ** 255 - 19).to_bytes(32, 'little')):
+        k = rand(32)
+        res = _both(lambda: x25519.x25519(k, u))
+        assert all(r == res[0] for r in res) and len(res[0]) == 32
+
+
+def test_p256_comb_constant_is_the_comb():
+    # the constant table equals what _comb_table builds (on a copy of the curve)
+    c = ec.P256
+    fresh = ec.Curve(23, c.p, c.n, c.b, c.gx, c.gy, 32, 43)
+    ec.use_native(False)
+    try:
+        assert ec._comb_table(fresh) == c.comb
+    finally:
+        ec.use_native(True)
+
+
 if __name__ == '__main__':
     import sys
     failed = 0

@@ -5,7 +5,8 @@
 #   CBC   ctx.encrypt(iv, buf, off, n) / ctx.decrypt(iv, buf, off, n)
 #   HMAC  ctx.mac(head, buf, off, n, out, out_off)
 # Hash methods carry `new` (a hashlib-style constructor), PRF methods carry
-# `prf(secret, label, seed, n) -> bytes`.
+# `prf(secret, label, seed, n) -> bytes`; an HMAC method may carry `hmac(key, *parts) ->
+# bytes`, a one-shot form that needs no context.
 # A backend (CryptoBackend) is the set of methods one platform provides; the crypto table
 # (nxsecure/crypto/table.py) builds cipher-suite rows from it. This module imports no
 # algorithm code until portable_backend() is called.
@@ -46,8 +47,11 @@ class NX_CRYPTO_METHOD:
     """One algorithm: sizes, the metadata bytes one context needs, and init()."""
 
     def __init__(self, name, algorithm, key_bits, iv_bits, icv_bits, block_bytes,
-                 metadata_size, init_fn, key_fixed=True):
+                 metadata_size, init_fn, key_fixed=True, load=None):
         self.name = name
+        # load(): bring in what init() needs (a mode's module, the kernels compiled);
+        # make_tls_crypto calls it, so that start-up pays for that, not a first handshake
+        self.load = load
         self.nx_crypto_algorithm = algorithm
         self.nx_crypto_key_size_in_bits = key_bits
         self.nx_crypto_IV_size_in_bits = iv_bits
@@ -108,67 +112,74 @@ class CryptoBackend:
         return "<CryptoBackend " + self.name + ">"
 
 
-def ecb_block_cipher_factory(ecb_new):
-    """block_cipher_factory over a platform AES-ECB constructor such as MicroPython's
-    `cryptolib.aes` (called as ecb_new(key, 1)); see aes.EcbBlock."""
-    from .aes import EcbBlock
-
-    def factory(key):
-        return EcbBlock(ecb_new, key)
-    return factory
+# Metadata bytes one context of each mode needs (the modes' SCRATCH_SIZE; a test checks
+# they agree): here so that a backend can be described without importing the modes,
+# which are loaded when a context of theirs is first made.
+_CCM_SCRATCH = const(336)
+_GCM_SCRATCH = const(692)
+_CBC_SCRATCH = const(176)
 
 
-def portable_backend(block_cipher_factory=None):
-    """The pure-Python backend (runs on MicroPython). Block cipher: the pure-Python AES
-    with round keys in the context's metadata, or block_cipher_factory(key) -> an object
-    with encrypt_block(src, so, dst, do) (and decrypt_block for CBC), e.g.
-    ecb_block_cipher_factory(cryptolib.aes)."""
+def portable_backend(aes_new=None):
+    """The modes of this package (they run on MicroPython) over an AES engine: aes_new is
+    MicroPython's cryptolib.aes, or anything with its interface (aes_new(key, 1) ECB,
+    aes_new(key, 2, iv) CBC, encrypt/decrypt(in_buf, out_buf) over whole blocks); None
+    means the pure-Python AES (nxsecure.crypto.aes.new). The modes' byte work runs in
+    the kernels of kernel.py (native code where the firmware compiles it)."""
     import hashlib
-    from . import aes, ccm, gcm, cbc, mac, prf
+    from . import mac, prf
 
-    if block_cipher_factory is None:
-        def block(key, md, r, decrypt):
-            return aes.AES(key, md[0:r], decrypt)
-
-        def rk_size(key_bytes, decrypt):
-            return aes.schedule_size(key_bytes, decrypt)
+    if aes_new is None:
+        def aes_new(key, mode, iv=None):
+            from .aes import new
+            return new(key, mode, iv)
         tag = "portable"
     else:
-        def block(key, md, r, decrypt):
-            return block_cipher_factory(key)
-
-        def rk_size(key_bytes, decrypt):
-            return 0
         tag = "portable+platform-aes"
 
-    def ccm_method(key_bits, tag_len, algorithm):
-        r = rk_size(key_bits >> 3, False)
+    # The modes are imported, and the kernels compiled, when a table with a suite of
+    # theirs is made (load) or, failing that, at the first context (init).
+    def load_ccm():
+        from .ccm import CCM
+        from . import kernel
+        kernel.best()
+        return CCM
 
+    def load_gcm():
+        from .gcm import GCM
+        from . import kernel
+        kernel.best().gcm()
+        return GCM
+
+    def load_cbc():
+        from .cbc import CBC
+        from . import kernel
+        kernel.best()
+        return CBC
+
+    def ccm_method(key_bits, tag_len, algorithm):
         def init(key, md):
-            return ccm.CCM(block(key, md, r, False), tag_len, 3, md[r:r + ccm.SCRATCH_SIZE])
+            return load_ccm()(aes_new, key, tag_len, 3, md)
         return NX_CRYPTO_METHOD("AES-%d-CCM%s" % (key_bits, "-8" if tag_len == 8 else ""),
                                 algorithm, key_bits, AEAD_NONCE_BITS, tag_len * 8, 16,
-                                r + ccm.SCRATCH_SIZE, init)
+                                _CCM_SCRATCH, init, load=load_ccm)
 
     def gcm_method(key_bits):
-        r = rk_size(key_bits >> 3, False)
-
         def init(key, md):
-            return gcm.GCM(block(key, md, r, False), 16, md[r:r + gcm.SCRATCH_SIZE])
+            return load_gcm()(aes_new, key, 16, md)
         return NX_CRYPTO_METHOD("AES-%d-GCM" % key_bits, NX_CRYPTO_ENCRYPTION_AES_GCM_16,
-                                key_bits, AEAD_NONCE_BITS, 128, 16, r + gcm.SCRATCH_SIZE, init)
+                                key_bits, AEAD_NONCE_BITS, 128, 16, _GCM_SCRATCH, init,
+                                load=load_gcm)
 
     def cbc_method(key_bits):
-        r = rk_size(key_bits >> 3, True)
-
         def init(key, md):
-            return cbc.CBC(block(key, md, r, True), md[r:r + cbc.SCRATCH_SIZE])
+            return load_cbc()(aes_new, key, md)
         return NX_CRYPTO_METHOD("AES-%d-CBC" % key_bits, NX_CRYPTO_ENCRYPTION_AES_CBC,
-                                key_bits, 128, 0, 16, r + cbc.SCRATCH_SIZE, init)
+                                key_bits, 128, 0, 16, _CBC_SCRATCH, init, load=load_cbc)
 
     def hmac_method(name, algorithm, new, digest_bits):
         def init(key, md):
-            return mac.HMAC(key, new, 64, md)
+            return mac.HMAC(key, new, 64, md, digest_bits >> 3)
         return NX_CRYPTO_METHOD(name, algorithm, digest_bits, 0, digest_bits, 64,
                                 mac.pads_size(64), init, False)
 
@@ -181,6 +192,7 @@ def portable_backend(block_cipher_factory=None):
     b.sha256 = hash_method("SHA-256", NX_CRYPTO_HASH_SHA256, hashlib.sha256, 256, 64)
     b.hmac_sha256 = hmac_method("HMAC-SHA256", NX_CRYPTO_AUTHENTICATION_HMAC_SHA2_256,
                                 hashlib.sha256, 256)
+    b.hmac_sha256.hmac = mac.hmac_sha256        # one-shot form for the handshake
     sha1 = getattr(hashlib, "sha1", None)       # absent on some MicroPython builds
     if sha1 is not None:
         b.sha1 = hash_method("SHA-1", NX_CRYPTO_HASH_SHA1, sha1, 160, 64)

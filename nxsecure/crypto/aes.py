@@ -458,38 +458,85 @@ class AES:
         dst[do + 15] = IS[t3] ^ rk[k + 15]
 
 
-class EcbBlock:
-    """A platform AES-ECB engine (e.g. MicroPython `cryptolib.aes(key, 1)`, whose
-    encrypt(in_buf, out_buf) writes into out_buf) behind encrypt_block/decrypt_block.
-    Whole 16-byte buffers at offset 0 (what CCM and GCM pass) go straight through;
-    other spans are copied through two private blocks. cryptolib objects cannot switch
-    between encrypting and decrypting, so the decryptor is made on first use."""
+MODE_ECB = 1                     # MicroPython cryptolib's mode numbers
+MODE_CBC = 2
 
-    def __init__(self, ecb_new, key):
-        self._new = ecb_new
+
+class Cipher:
+    """The pure-Python AES behind MicroPython's cryptolib.aes interface, so the modes
+    (ccm.py, gcm.py, cbc.py) run unchanged where the firmware has no cryptolib:
+    new(key, MODE_ECB) or new(key, MODE_CBC, iv); encrypt(in_buf, out_buf) and
+    decrypt(in_buf, out_buf) over whole 16-byte blocks (in place allowed), CBC
+    carrying its IV from one call to the next. Like cryptolib, an object does one
+    direction, fixed by its first call."""
+
+    def __init__(self, key, mode, iv=None):
+        if mode != MODE_ECB and mode != MODE_CBC:
+            raise ValueError("AES mode")
         self._key = bytes(key)
-        self._ef = ecb_new(self._key, 1).encrypt   # bound once: no allocation per block
-        self._df = None
-        self._i = bytearray(16)
-        self._o = bytearray(16)
+        self._f = None
+        self._dir = 0
+        self._cbc = mode == MODE_CBC
+        self._iv = bytearray(16)
+        self._t = bytearray(16)
+        if iv is not None:
+            if len(iv) != 16:
+                raise ValueError("IV must be 16 bytes")
+            self._iv[:] = iv
 
-    def _run(self, fn, src, so, dst, do):
-        if so == 0 and do == 0 and src is not dst and len(src) == 16 and len(dst) == 16:
-            fn(src, dst)
-            return
-        i = self._i
-        o = self._o
-        for k in range(16):
-            i[k] = src[so + k]
-        fn(i, o)
-        for k in range(16):
-            dst[do + k] = o[k]
+    def _setup(self, d, src, dst):
+        """Fix the direction on first use (binding the block function once: a bound
+        method made per call would allocate) and check the spans."""
+        if self._dir != d:
+            if self._dir:
+                raise TypeError("can't encrypt & decrypt")
+            self._dir = d
+            a = AES(self._key, None, d == 2)
+            self._f = a.encrypt_block if d == 1 else a.decrypt_block
+        if len(src) & 15:
+            raise ValueError("blksize % 16")
+        if len(dst) < len(src):
+            raise ValueError("output too small")
 
-    def encrypt_block(self, src, so, dst, do):
-        self._run(self._ef, src, so, dst, do)
+    def encrypt(self, src, dst=None):
+        if dst is None:
+            dst = bytearray(len(src))
+            self.encrypt(src, dst)
+            return dst
+        self._setup(1, src, dst)
+        e = self._f
+        iv = self._iv
+        for p in range(0, len(src), 16):
+            if self._cbc:
+                for i in range(16):
+                    dst[p + i] = src[p + i] ^ iv[i]
+                e(dst, p, dst, p)
+                for i in range(16):
+                    iv[i] = dst[p + i]
+            else:
+                e(src, p, dst, p)
 
-    def decrypt_block(self, src, so, dst, do):
-        f = self._df
-        if f is None:
-            f = self._df = self._new(self._key, 1).decrypt
-        self._run(f, src, so, dst, do)
+    def decrypt(self, src, dst=None):
+        if dst is None:
+            dst = bytearray(len(src))
+            self.decrypt(src, dst)
+            return dst
+        self._setup(2, src, dst)
+        d = self._f
+        iv = self._iv
+        t = self._t
+        for p in range(0, len(src), 16):
+            if self._cbc:
+                for i in range(16):
+                    t[i] = src[p + i]
+                d(src, p, dst, p)
+                for i in range(16):
+                    dst[p + i] ^= iv[i]
+                    iv[i] = t[i]
+            else:
+                d(src, p, dst, p)
+
+
+def new(key, mode, iv=None):
+    """cryptolib.aes(key, mode[, iv]) in pure Python (see Cipher)."""
+    return Cipher(key, mode, iv)

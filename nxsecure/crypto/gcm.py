@@ -1,13 +1,18 @@
-"""AES-GCM (NIST SP 800-38D) in place with a 96-bit IV; GHASH on bytes, 8 bits a step."""
-# GHASH (SP 800-38D 6.4) keeps every value a byte, so nothing becomes a heap int on
-# MicroPython. X*H is evaluated by Horner's rule one byte at a time (Shoup's method):
-#   A <- A * x^8  xor  (X[i] at byte 0) * H,   i = 15 .. 0,
-# where * x^8 moves each byte one place right and reduces the byte that falls off with
-# the 256-entry table R (x^128 = x^7 + x^2 + x + 1, SP 800-38D 6.3), and
-# (b at byte 0) * H = Mhi[b >> 4] xor Mlo[b & 15] uses two 16-entry tables of H
-# multiples built at key setup (512 bytes of the caller's metadata per key).
-# Allocation: none per seal/open beyond what the block cipher does; every scratch
-# block is a slice of the metadata and all arithmetic is on ints below 2**31.
+"""AES-GCM (NIST SP 800-38D) in place with a 96-bit IV, whole buffers to the AES engine, no allocation."""
+# The AES engine is MicroPython's cryptolib.aes (C) or nxsecure.crypto.aes.new (the same
+# interface in Python; see ccm.py). CTR (SP 800-38D 6.5) is one ECB call over the
+# counter blocks J_0, inc32(J_0), .. built in the scratch W, CHUNK bytes at a time; GHASH
+# (6.4) is the kernels' (kernel.py; the Python ones are below, the native ones in
+# kernel_viper.py). Opening checks the tag before it decrypts anything.
+#
+# GHASH multiplies by H one byte at a time (Shoup's method): A <- A * x^8 xor
+# X[i] * H for i = 15 .. 0, where * x^8 moves every byte one place right and reduces
+# the byte that falls off with _RH/_RL (x^128 = x^7 + x^2 + x + 1, SP 800-38D 6.3),
+# and X[i] * H = Mhi[X[i] >> 4] xor Mlo[X[i] & 15] from the 512-byte table T made at
+# key setup (Mlo at T[0:256], Mhi at T[256:512], 16 bytes per entry; the native kernels
+# turn each entry into four 32-bit words). All buffers are slices of the caller's
+# metadata; the view of W a block count needs is made when that count first occurs.
+from . import kernel
 
 # Reduction of a byte r shifted out past x^127 by a multiplication by x^8:
 # the 16 bits (RH[r], RL[r]) to XOR into bytes 0 and 1.
@@ -48,7 +53,37 @@ _RL = (
     b'\xe0\x22\x64\xa6\xe8\x2a\x6c\xae\xf0\x32\x74\xb6\xf8\x3a\x7c\xbe'
 )
 
-SCRATCH_SIZE = 560   # Mlo, Mhi (256 each), counter block, keystream block, GHASH state
+
+
+CHUNK = 128                      # bytes of keystream per AES call (plus J_0's block)
+_W = CHUNK + 16
+SCRATCH_SIZE = 548 + _W          # GHASH table (4-byte aligned within 516), Z, E(K, J_0), W
+
+
+def table(T, h):
+    """T[0:512] <- the GHASH multiplication table of the hash key h (16 bytes):
+    Mlo (T[0:256]) and Mhi (T[256:512]), entry n = (n at the low / high nibble) * H."""
+    for i in range(512):
+        T[i] = 0
+    for i in range(16):
+        T[256 + 128 + i] = h[i]          # Mhi[8] = (0x80 at byte 0) * H = H
+    # Bit b of a byte (0x80 = x^0 ... 0x01 = x^7): Mhi[8,4,2,1] = H*x^0..3,
+    # Mlo[8,4,2,1] = H*x^4..7; every other entry is the XOR of its bits.
+    _mulx(T, 256 + 128, 256 + 64)
+    _mulx(T, 256 + 64, 256 + 32)
+    _mulx(T, 256 + 32, 256 + 16)
+    _mulx(T, 256 + 16, 128)
+    _mulx(T, 128, 64)
+    _mulx(T, 64, 32)
+    _mulx(T, 32, 16)
+    for base in (0, 256):
+        for n in (3, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15):
+            hb = 8 if n & 8 else (4 if n & 4 else 2)
+            d = base + 16 * n
+            u = base + 16 * hb
+            v = base + 16 * (n ^ hb)
+            for i in range(16):
+                T[d + i] = T[u + i] ^ T[v + i]
 
 
 def _mulx(T, src, dst):
@@ -61,200 +96,219 @@ def _mulx(T, src, dst):
         T[dst] ^= 0xE1
 
 
-class GCM:
-    """GCM over `block` (an object with encrypt_block(src, so, dst, do)), 96-bit IV only
-    (the TLS nonce, RFC 5288 3). seal/open per the crypto context contract."""
+# --- the Python GCM kernels (kernel.py's contract; the native twins are in
+# kernel_viper.py) -----------------------------------------------------------------
 
-    def __init__(self, block, tag_len, scratch):
+def _mul(T, z):
+    """z <- z * H (the caller has XORed the block in); byte accumulators, so nothing
+    becomes a heap int."""
+    RH = _RH
+    RL = _RL
+    a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0
+    a8 = a9 = a10 = a11 = a12 = a13 = a14 = a15 = 0
+    for i in range(15, -1, -1):
+        b = z[i]
+        h = 256 + ((b >> 4) << 4)
+        l = (b & 15) << 4
+        r = a15
+        a15 = a14 ^ T[h + 15] ^ T[l + 15]
+        a14 = a13 ^ T[h + 14] ^ T[l + 14]
+        a13 = a12 ^ T[h + 13] ^ T[l + 13]
+        a12 = a11 ^ T[h + 12] ^ T[l + 12]
+        a11 = a10 ^ T[h + 11] ^ T[l + 11]
+        a10 = a9 ^ T[h + 10] ^ T[l + 10]
+        a9 = a8 ^ T[h + 9] ^ T[l + 9]
+        a8 = a7 ^ T[h + 8] ^ T[l + 8]
+        a7 = a6 ^ T[h + 7] ^ T[l + 7]
+        a6 = a5 ^ T[h + 6] ^ T[l + 6]
+        a5 = a4 ^ T[h + 5] ^ T[l + 5]
+        a4 = a3 ^ T[h + 4] ^ T[l + 4]
+        a3 = a2 ^ T[h + 3] ^ T[l + 3]
+        a2 = a1 ^ T[h + 2] ^ T[l + 2]
+        a1 = a0 ^ T[h + 1] ^ T[l + 1] ^ RL[r]
+        a0 = T[h] ^ T[l] ^ RH[r]
+    z[0] = a0
+    z[1] = a1
+    z[2] = a2
+    z[3] = a3
+    z[4] = a4
+    z[5] = a5
+    z[6] = a6
+    z[7] = a7
+    z[8] = a8
+    z[9] = a9
+    z[10] = a10
+    z[11] = a11
+    z[12] = a12
+    z[13] = a13
+    z[14] = a14
+    z[15] = a15
+
+
+def ghash_prep(T):
+    pass
+
+
+def ghash(T, z, src, so, n):
+    end = so + n
+    while so < end:
+        m = end - so
+        if m > 16:
+            m = 16
+        for i in range(m):
+            z[i] ^= src[so + i]
+        _mul(T, z)
+        so += m
+
+
+def gcm_mac(T, z, aad, la, buf, off, n):
+    for i in range(16):
+        z[i] = 0
+    ghash(T, z, aad, 0, la)
+    ghash(T, z, buf, off, n)
+    la <<= 3
+    n <<= 3
+    for i in range(7, -1, -1):       # [len(A)]64 || [len(C)]64 (SP 800-38D 7.1 step 5)
+        z[i] ^= la & 0xFF
+        z[8 + i] ^= n & 0xFF
+        la >>= 8
+        n >>= 8
+    _mul(T, z)
+
+
+def misalign(b):
+    return 0
+
+
+
+def agrees(a, b):
+    """The GCM functions of namespaces a and b give the same GHASH values."""
+    src = bytes((i * 37 + 11) & 0xFF for i in range(96))
+    outs = []
+    for ns in (a, b):
+        raw = memoryview(bytearray(520))
+        pad = (4 - ns["misalign"](raw)) & 3
+        T = raw[pad:pad + 512]
+        for i in range(512):
+            T[i] = (i * 101 + 7) & 0xFF
+        ns["ghash_prep"](T)
+        z = bytearray(src[0:16])
+        ns["ghash"](T, z, src, 3, 37)
+        d = bytearray(16)
+        ns["gcm_mac"](T, d, src, 5, src, 20, 23)
+        outs.append((bytes(z), bytes(d)))
+    return outs[0] == outs[1]
+
+
+class GCM:
+    """GCM with key `key` over an AES engine aes_new, 96-bit IV only (the TLS nonce,
+    RFC 5288 3). seal/open per the crypto context contract in docs/DESIGN.md; kern:
+    the kernels (kernel.best())."""
+
+    def __init__(self, aes_new, key, tag_len, scratch=None, kern=None):
         if tag_len < 12 or tag_len > 16:
             raise ValueError("GCM tag must be 12..16 bytes")
         if scratch is None:
             scratch = memoryview(bytearray(SCRATCH_SIZE))
         elif len(scratch) < SCRATCH_SIZE:
             raise ValueError("GCM scratch too small")
-        self._enc = block.encrypt_block  # bound once: loading it per call would allocate
+        k = (kern or kernel.best()).gcm()
+        self._k = k
+        self._ecb = aes_new(key, 1).encrypt
         self.tag_size = tag_len
-        T = scratch[0:512]
-        self._t = T
-        self._j = scratch[512:528]
-        self._s = scratch[528:544]
-        self._z = scratch[544:560]
-        # H = E(K, 0^128) (SP 800-38D 7.1 step 1), into Mhi[8] = (0x80 at byte 0) * H.
-        z = self._z
-        for i in range(16):
-            z[i] = 0
-        for i in range(512):
-            T[i] = 0
-        self._enc(z, 0, T, 256 + 128)
-        # Bit b of a byte (0x80 = x^0 ... 0x01 = x^7): Mhi[8,4,2,1] = H*x^0..3,
-        # Mlo[8,4,2,1] = H*x^4..7; every other entry is the XOR of its bits.
-        _mulx(T, 256 + 128, 256 + 64)
-        _mulx(T, 256 + 64, 256 + 32)
-        _mulx(T, 256 + 32, 256 + 16)
-        _mulx(T, 256 + 16, 128)
-        _mulx(T, 128, 64)
-        _mulx(T, 64, 32)
-        _mulx(T, 32, 16)
-        for base in (0, 256):
-            for n in (3, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15):
-                hb = 8 if n & 8 else (4 if n & 4 else 2)
-                d = base + 16 * n
-                u = base + 16 * hb
-                v = base + 16 * (n ^ hb)
-                for i in range(16):
-                    T[d + i] = T[u + i] ^ T[v + i]
+        pad = (4 - k.misalign(scratch)) & 3      # native GHASH reads the table as words
+        self._tab = scratch[pad:pad + 512]
+        self._z = scratch[516:532]
+        self._j = scratch[532:548]
+        w = scratch[548:548 + _W]
+        self._w = w
+        self._v = [None] * (_W // 16)    # views of W by block count - 1, made on first use
+        # H = E(K, 0^128) (SP 800-38D 7.1 step 1)
+        k.zero(w, 0, 16)
+        b = self._v[0] = w[0:16]
+        self._ecb(b, b)
+        table(self._tab, w)
+        k.ghash_prep(self._tab)
 
-    def _mul(self):
-        """GHASH state z <- z * H (the caller has already XORed the block in)."""
-        T = self._t
-        RH = _RH
-        RL = _RL
-        z = self._z
-        a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0
-        a8 = a9 = a10 = a11 = a12 = a13 = a14 = a15 = 0
-        for i in range(15, -1, -1):
-            b = z[i]
-            h = 256 + ((b >> 4) << 4)
-            l = (b & 15) << 4
-            r = a15
-            a15 = a14 ^ T[h + 15] ^ T[l + 15]
-            a14 = a13 ^ T[h + 14] ^ T[l + 14]
-            a13 = a12 ^ T[h + 13] ^ T[l + 13]
-            a12 = a11 ^ T[h + 12] ^ T[l + 12]
-            a11 = a10 ^ T[h + 11] ^ T[l + 11]
-            a10 = a9 ^ T[h + 10] ^ T[l + 10]
-            a9 = a8 ^ T[h + 9] ^ T[l + 9]
-            a8 = a7 ^ T[h + 8] ^ T[l + 8]
-            a7 = a6 ^ T[h + 7] ^ T[l + 7]
-            a6 = a5 ^ T[h + 6] ^ T[l + 6]
-            a5 = a4 ^ T[h + 5] ^ T[l + 5]
-            a4 = a3 ^ T[h + 4] ^ T[l + 4]
-            a3 = a2 ^ T[h + 3] ^ T[l + 3]
-            a2 = a1 ^ T[h + 2] ^ T[l + 2]
-            a1 = a0 ^ T[h + 1] ^ T[l + 1] ^ RL[r]
-            a0 = T[h] ^ T[l] ^ RH[r]
-        z[0] = a0
-        z[1] = a1
-        z[2] = a2
-        z[3] = a3
-        z[4] = a4
-        z[5] = a5
-        z[6] = a6
-        z[7] = a7
-        z[8] = a8
-        z[9] = a9
-        z[10] = a10
-        z[11] = a11
-        z[12] = a12
-        z[13] = a13
-        z[14] = a14
-        z[15] = a15
+    def _check(self, nonce, buf, off, n, end):
+        # the kernels do not check (they may be machine code): every span here
+        if len(nonce) != 12 or off < 0 or n < 0 or end > len(buf):
+            raise ValueError("GCM: bad nonce or span")
+        if end > off:
+            buf[off] = buf[off]          # TypeError for a read-only buffer, before any write
 
-    def _absorb(self, src, p, n):
-        """GHASH over src[p:p+n], zero-padded to whole blocks (SP 800-38D 6.4)."""
-        z = self._z
-        end = p + n
-        while p < end:
-            m = end - p
-            if m > 16:
-                m = 16
-            for i in range(m):
-                z[i] ^= src[p + i]
-            self._mul()
-            p += m
+    def _first(self, nonce, n):
+        """J_0, inc32(J_0), .. (SP 800-38D 7.1 steps 2-3) into W and through ECB:
+        E(K, J_0) at W[0:16], then keystream; returns the keystream blocks made."""
+        nb = (n + 15) >> 4
+        if nb > (_W >> 4) - 1:
+            nb = (_W >> 4) - 1
+        self._k.ctr(self._w, nb + 1, -1, nonce, 12, 4, 1)
+        v = self._v[nb]
+        if v is None:
+            v = self._v[nb] = self._w[0:16 * nb + 16]
+        self._ecb(v, v)
+        return nb
 
-    def _start(self, nonce, aad):
-        """J0 = IV || 0^31 || 1 (SP 800-38D 7.1 step 2), GHASH state over A."""
-        if len(nonce) != 12:
-            raise ValueError("GCM nonce must be 12 bytes")
-        j = self._j
-        z = self._z
-        for i in range(12):
-            j[i] = nonce[i]
-            z[i] = 0
-        for i in range(12, 16):
-            j[i] = 0
-            z[i] = 0
-        j[15] = 1
-        self._absorb(aad, 0, len(aad))
-
-    def _ctr(self, buf, p, m):
-        """buf[p:p+m] ^= E(K, inc32(counter)) (SP 800-38D 6.5), counter += 1 first."""
-        j = self._j
-        s = self._s
-        i = 15
-        while i >= 12:                   # inc32: the last 32 bits only, mod 2^32
-            c = (j[i] + 1) & 0xFF
-            j[i] = c
-            if c:
-                break
-            i -= 1
-        self._enc(j, 0, s, 0)
-        for i in range(m):
-            buf[p + i] ^= s[i]
-
-    def _finish(self, la, n):
-        """S = GHASH(... || [len(A)]64 || [len(C)]64); keystream <- E(K, J0);
-        the tag is then z xor keystream (SP 800-38D 7.1 steps 5-6)."""
-        z = self._z
-        j = self._j
-        la <<= 3
-        n <<= 3
-        for i in range(7, -1, -1):
-            z[i] ^= la & 0xFF
-            z[8 + i] ^= n & 0xFF
-            la >>= 8
-            n >>= 8
-        self._mul()
-        j[12] = 0
-        j[13] = 0
-        j[14] = 0
-        j[15] = 1
-        self._enc(j, 0, self._s, 0)
+    def _crypt(self, nonce, buf, off, n, nb):
+        """buf[off:off+n] ^= the keystream (SP 800-38D 6.5): its first nb blocks are in
+        W after _first, the rest made here from counter nb + 2 on. (seal and open do a
+        short message's one xor themselves: a call to a frame this big costs MicroPython
+        a heap allocation.)"""
+        k = self._k
+        w = self._w
+        m = n if n < 16 * nb else 16 * nb
+        k.xor(buf, off, w, 16, m)
+        c = nb + 2
+        off += m
+        n -= m
+        while n > 0:
+            nb = (n + 15) >> 4
+            if nb > _W >> 4:
+                nb = _W >> 4
+            k.ctr(w, nb, -1, nonce, 12, 4, c)
+            v = self._v[nb - 1]
+            if v is None:
+                v = self._v[nb - 1] = w[0:16 * nb]
+            self._ecb(v, v)
+            m = n if n < 16 * nb else 16 * nb
+            k.xor(buf, off, w, 0, m)
+            c += nb
+            off += m
+            n -= m
 
     def seal(self, nonce, aad, buf, off, n):
         """Encrypt buf[off:off+n] in place; the tag goes to buf[off+n:off+n+tag]."""
-        self._start(nonce, aad)
-        z = self._z
-        p = off
-        end = off + n
-        while p < end:
-            m = end - p
-            if m > 16:
-                m = 16
-            self._ctr(buf, p, m)
-            for i in range(m):
-                z[i] ^= buf[p + i]
-            self._mul()
-            p += m
-        self._finish(len(aad), n)
-        s = self._s
-        for i in range(self.tag_size):
-            buf[end + i] = z[i] ^ s[i]
+        self._check(nonce, buf, off, n, off + n + self.tag_size)
+        k = self._k
+        nb = self._first(nonce, n)
+        s0 = self._w
+        if n > 16 * nb:                  # W is needed again: keep E(K, J_0)
+            s0 = self._j
+            k.copy(s0, 0, self._w, 0, 16)
+        if n <= 16 * nb:                 # a record: its keystream is all in W
+            k.xor(buf, off, self._w, 16, n)
+        else:
+            self._crypt(nonce, buf, off, n, nb)
+        k.gcm_mac(self._tab, self._z, aad, len(aad), buf, off, n)
+        k.xor3(buf, off + n, self._z, 0, s0, 0, self.tag_size)       # 7.1 step 6
 
     def open(self, nonce, aad, buf, off, n):
-        """Check the tag at the end of buf[off:off+n] and decrypt in place (SP 800-38D 7.2).
-        Returns False on a bad tag (the plaintext is then garbage) or a short input."""
+        """Check the tag at the end of buf[off:off+n], then decrypt in place (SP 800-38D
+        7.2). Returns False on a bad tag (the buffer is then left as it was) or a short
+        input."""
         T = self.tag_size
         mlen = n - T
         if mlen < 0:
             return False
-        self._start(nonce, aad)
-        z = self._z
-        p = off
-        end = off + mlen
-        while p < end:
-            m = end - p
-            if m > 16:
-                m = 16
-            for i in range(m):
-                z[i] ^= buf[p + i]
-            self._mul()
-            self._ctr(buf, p, m)
-            p += m
-        self._finish(len(aad), mlen)
-        s = self._s
-        d = 0
-        for i in range(T):               # constant time: accumulate, decide once
-            d |= z[i] ^ s[i] ^ buf[end + i]
-        return d == 0
+        self._check(nonce, buf, off, mlen, off + n)
+        k = self._k
+        k.gcm_mac(self._tab, self._z, aad, len(aad), buf, off, mlen)
+        nb = self._first(nonce, mlen)
+        if k.diff(self._z, 0, self._w, 0, buf, off + mlen, T):
+            return False
+        if mlen <= 16 * nb:
+            k.xor(buf, off, self._w, 16, mlen)
+        else:
+            self._crypt(nonce, buf, off, mlen, nb)
+        return True

@@ -1,5 +1,9 @@
 """The TLS 1.2 PRF: P_hash(secret, label + seed) of RFC 5246 section 5 (SHA-256 by default)."""
-from .mac import HMAC, SHA256_BLOCK
+# Each HMAC is two hash objects (no copy() in MicroPython's hashlib: the fewest it allows),
+# fed in as few calls as possible; the keyed pads are made once per PRF (mac.pads).
+import hashlib
+
+from .mac import pads, SHA256_BLOCK
 
 
 def prf(secret, label, seed, n, hash_new=None, block_size=SHA256_BLOCK):
@@ -7,17 +11,26 @@ def prf(secret, label, seed, n, hash_new=None, block_size=SHA256_BLOCK):
     A(0) = label + seed, A(i) = HMAC(secret, A(i-1)),
     P_hash = HMAC(secret, A(1) + label + seed) + HMAC(secret, A(2) + label + seed) + ...
     Handshake-time only: allocates its output and the intermediate digests."""
-    m = HMAC(secret, hash_new, block_size)
-    out = bytearray(n)
-    a = m.digest(label, seed)
-    pos = 0
-    while pos < n:
-        blk = m.digest(a, label, seed)
-        take = len(blk)
-        if take > n - pos:
-            take = n - pos
-        out[pos:pos + take] = memoryview(blk)[0:take]
-        pos += take
-        if pos < n:
-            a = m.digest(a)
-    return bytes(out)
+    h = hash_new or hashlib.sha256
+    ipad, opad = pads(secret, h, block_size)
+    ls = label + seed
+    x = h(ipad)
+    x.update(ls)
+    y = h(opad)
+    y.update(x.digest())
+    a = y.digest()                                  # A(1)
+    out = b""
+    while True:
+        x = h(ipad)
+        x.update(a)
+        x.update(ls)
+        y = h(opad)
+        y.update(x.digest())
+        out += y.digest()
+        if len(out) >= n:
+            return out[:n] if len(out) > n else out
+        x = h(ipad)
+        x.update(a)
+        y = h(opad)
+        y.update(x.digest())
+        a = y.digest()                              # A(i+1)

@@ -111,14 +111,13 @@ class NX_SECURE_TLS_CRYPTO:
         self.nx_secure_tls_hmac_sha256_method = hmac_sha256_method
         self.sha256 = sha256_method.new
         self.prf = prf_sha256_method.prf
+        one_shot = getattr(hmac_sha256_method, "hmac", None)
+        if one_shot is not None:        # no context, no metadata: the method's own form
+            self.hmac_sha256 = one_shot
 
     def hmac_sha256(self, key, *parts):
         """HMAC-SHA256(key, parts[0] || ...) as bytes (handshake use: allocates)."""
-        ctx = self.nx_secure_tls_hmac_sha256_method.init(key)
-        out = bytearray(32)
-        h = parts[0] if len(parts) == 1 else b"".join(parts)
-        ctx.mac(b"", h, 0, len(h), out, 0)
-        return bytes(out)
+        return self.nx_secure_tls_hmac_sha256_method.init(key).digest(*parts)
 
     def find(self, suite_id):
         """The row for suite_id, or None when this table does not offer it."""
@@ -162,6 +161,9 @@ def make_tls_crypto(backend, suites=None, strict=True):
             if explicit:
                 raise ValueError("backend lacks a method of suite 0x%04X" % sid)
             continue
+        load = getattr(cipher, "load", None)
+        if load is not None:
+            load()              # the mode's code in now, not at a first handshake
         rows.append(NX_SECURE_TLS_CIPHERSUITE_INFO(sid, kx, auth, cipher, iv, ks, mac, prf))
     return NX_SECURE_TLS_CRYPTO(rows, _method(backend, "sha256"), _method(backend, "prf_sha256"),
                                 _method(backend, "hmac_sha256"), _method(backend, "sha1"),

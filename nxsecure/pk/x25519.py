@@ -2,7 +2,9 @@
 # and the Diffie-Hellman of RFC 7748 6.1 / RFC 8422 5.11 (all-zero output rejected).
 # Scalars and u-coordinates are 32-byte little-endian strings. The ladder runs all
 # 255 steps whatever the scalar, with an arithmetic conditional swap (no branch on
-# key bits); as everywhere in pure Python, big-int timing is not constant.
+# key bits); as everywhere in pure Python, big-int timing is not constant. Where the
+# firmware compiles nxsecure.pk.native, the ladder runs there (no allocation; see
+# ec.native), with the same steps and swaps.
 
 _P = (1 << 255) - 19
 _A24 = 121665           # (486662 - 2) / 4, RFC 7748 5
@@ -16,9 +18,13 @@ def x25519(k, u):
     kb = bytearray(k)
     kb[0] &= 248                      # decodeScalar25519: clamp
     kb[31] = (kb[31] & 127) | 64
-    kn = int.from_bytes(bytes(kb), 'little')
     ub = bytearray(u)
     ub[31] &= 127                     # decodeUCoordinate: mask the top bit
+    from nxsecure.pk import ec
+    m = ec.native()
+    if m is not None:
+        return m.x25519(kb, ub)
+    kn = int.from_bytes(bytes(kb), 'little')
     p = _P
     x1 = int.from_bytes(bytes(ub), 'little') % p   # non-canonical u accepted
     x2, z2, x3, z3 = 1, 0, x1, 1

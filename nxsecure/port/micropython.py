@@ -250,9 +250,11 @@ def _handle_of(sock, handles):
 
 
 def crypto_backend():
-    """The portable modes over cryptolib's AES-ECB (both directions, for CBC) where the
-    firmware has it, else over the pure-Python AES."""
-    from nxsecure.crypto import portable_backend, ecb_block_cipher_factory
+    """The modes of nxsecure.crypto over cryptolib's AES (C) where the firmware has it
+    with ECB and CBC and it passes the start-up check, else over the pure-Python AES.
+    (CTR mode, where built, is not used: a cryptolib object's counter cannot be reset,
+    so each record would need a new object.)"""
+    from nxsecure.crypto import portable_backend
     try:
         import cryptolib
     except ImportError:
@@ -260,9 +262,13 @@ def crypto_backend():
             import ucryptolib as cryptolib
         except ImportError:
             cryptolib = None
-    if cryptolib is None:
-        return portable_backend()
-    return portable_backend(ecb_block_cipher_factory(cryptolib.aes))
+    if cryptolib is not None:
+        from nxsecure.crypto import engine, kernel
+        works = engine.engine_works(cryptolib.aes)
+        kernel.forget(engine)
+        if works:
+            return portable_backend(cryptolib.aes)
+    return portable_backend()
 
 
 def pk_backend():

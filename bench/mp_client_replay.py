@@ -1,0 +1,349 @@
+"""An ECDHE-ECDSA P-256 client handshake on a board, against a CPython server, without a
+network: the server's datagrams are recorded on the host, then replayed to the same
+client on the board. The client takes its randomness from the TEST-ONLY deterministic
+source (tools/mp_test_runner.TestOnlyDRBG, seeded), so it sends the same bytes on the
+board as it did on the host, and the recorded answers stay valid; the replayer checks
+each datagram it is sent against the recording. All time on the board is the client's.
+
+    python bench/mp_client_replay.py record build/replay.json      # CPython, the server
+    # emulated RP2040 (../shared/firmware/rp2040): the .mpy tree, the runner's DRBG, this
+    # script and the recording on its flash, then
+    #   import sys; sys.argv[:] = ['x', 'replay', '/replay.json']; import mp_client_replay
+    MICROPYPATH=DIR:tools micropython bench/mp_client_replay.py replay build/replay.json
+
+Prints REPLAY {json}: the handshake's time (emulated time on the RP2040 emulator), what
+it allocated net of collections, and what the client did (datagrams sent and received,
+retransmissions ignored). --precompile compiles the native code (crypto kernels, P-256)
+before the clock starts, as a board would at start-up; without it the first handshake
+after a boot pays for that too.
+TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8, a self-signed P-256 certificate made with pyca
+(bench/common.py) that the server presents and the client trusts.
+"""
+import gc
+import sys
+
+IS_MP = sys.implementation.name == "micropython"
+if not IS_MP:
+    import os
+    HERE = os.path.dirname(os.path.abspath(__file__))
+    sys.path.insert(0, os.path.dirname(HERE))
+    sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tools"))
+
+try:
+    import time
+    _us = time.ticks_us
+    _diff = time.ticks_diff
+except AttributeError:                     # CPython
+    import time
+
+    def _us():
+        return int(time.perf_counter() * 1000000)
+
+    def _diff(a, b):
+        return a - b
+
+SEED = b"nxsecure replay client"
+SERVER = ("127.0.0.1", 5684)
+
+
+def _json():
+    try:
+        import json
+    except ImportError:
+        import ujson as json
+    return json
+
+
+def _buffers():
+    """The client's caller memory (packet pool, crypto metadata, reassembly, remote
+    certificate), made before the stack is imported, as a board program does at boot:
+    after the import a board's heap may have no block this large. The last one is a
+    reserve for the session's own block, which nx_secure_dtls_session_create makes:
+    released just before it."""
+    return (bytearray(4 * 1600), bytearray(1024), bytearray(2048), bytearray(1000),
+            [bytearray(5000)])
+
+
+def _client(ca_der, now, bufs):
+    """The guide's Figure 1.1 client: a session that trusts ca_der, on its own socket."""
+    from nxsecure import (NX_SECURE_DTLS_SESSION, NX_UDP_SOCKET, NXD_ADDRESS, NX_PACKET_POOL,
+                          NX_IP, NX_SUCCESS, NX_IP_VERSION_V4, NX_IP_NORMAL, NX_FRAGMENT_OKAY,
+                          NX_IP_TIME_TO_LIVE, IP_ADDRESS, NX_PACKET, sizeof,
+                          nx_system_initialize, nx_packet_pool_create, nx_ip_create,
+                          nx_udp_enable, nx_secure_tls_initialize, nx_udp_socket_create,
+                          nx_secure_dtls_session_create,
+                          nx_secure_dtls_session_trusted_certificate_add)
+    from nxsecure import x509
+    from nxsecure.crypto.table import make_tls_crypto
+    from nxsecure import port
+    x509.nx_secure_x509_time_function_set(lambda: now)
+    table = make_tls_crypto(port.crypto_backend(), [0xC0AE])
+    md = table.find(0xC0AE).metadata_size
+    nx_system_initialize()
+    pool = NX_PACKET_POOL()
+    pool_mem = bufs[0]
+    assert len(pool_mem) >= 4 * (1536 + sizeof(NX_PACKET)) and md <= len(bufs[1])
+    nx_packet_pool_create(pool, "pool", 1536, pool_mem, len(pool_mem))
+    ip = NX_IP()
+    nx_ip_create(ip, "ip", IP_ADDRESS(127, 0, 0, 1), 0xFFFFFF00, pool)
+    nx_udp_enable(ip)
+    nx_secure_tls_initialize()
+    s = NX_SECURE_DTLS_SESSION()
+    keep = bufs
+    keep[4].pop()
+    gc.collect()
+    st = nx_secure_dtls_session_create(s, table, keep[1], md, keep[2], 2048, 1, keep[3], 1000)
+    assert st == NX_SUCCESS, hex(st)
+    ca = x509.NX_SECURE_X509_CERT()
+    st = x509.nx_secure_x509_certificate_initialize(ca, ca_der, len(ca_der), None, 0, None, 0,
+                                                   x509.NX_SECURE_X509_KEY_TYPE_NONE)
+    assert st == NX_SUCCESS, hex(st)
+    assert nx_secure_dtls_session_trusted_certificate_add(s, ca, 1) == NX_SUCCESS
+    sock = NX_UDP_SOCKET()
+    nx_udp_socket_create(ip, sock, "client", NX_IP_NORMAL, NX_FRAGMENT_OKAY, NX_IP_TIME_TO_LIVE, 8)
+    addr = NXD_ADDRESS()
+    addr.nxd_ip_version = NX_IP_VERSION_V4
+    addr.nxd_ip_address.v4 = IP_ADDRESS(127, 0, 0, 1)
+    return s, sock, addr, (keep, ca, ip, pool)
+
+
+def _handshake(session, sock, addr, rounds=4000):
+    from nxsecure import (nx_secure_dtls_client_session_start, tx_thread_sleep, NX_NO_WAIT,
+                          NX_CONTINUE)
+    st = nx_secure_dtls_client_session_start(session, sock, addr, SERVER[1], NX_NO_WAIT)
+    for _ in range(rounds):
+        if st != NX_CONTINUE:
+            break
+        tx_thread_sleep(0)
+        st = nx_secure_dtls_client_session_start(session, sock, addr, SERVER[1], NX_NO_WAIT)
+    return st
+
+
+# --- record (CPython) -------------------------------------------------------------------
+
+def record(path):
+    """Run our server (CPython: pyca crypto) and the client over the in-memory network,
+    each drawing from its own deterministic stream, and write what the client sent and
+    received, in order."""
+    import common
+    from binascii import hexlify
+    import mp_test_runner
+    from nxsecure import port, kx
+    from nxsecure.pk import portable_pk_backend
+    from nxsecure.port.memnet import MemoryNetwork
+    from nxsecure import (NX_SECURE_DTLS_SERVER, NX_SECURE_DTLS_SESSION, NX_SUCCESS,
+                          NX_NO_WAIT, NX_IP_PERIODIC_RATE, sizeof,
+                          nx_secure_dtls_server_create, nx_secure_dtls_server_start,
+                          nx_secure_dtls_server_session_start,
+                          nx_secure_dtls_server_local_certificate_add)
+    from nxsecure import x509
+    from nxsecure.crypto.table import make_tls_crypto
+    cert_der, _, sec1 = common.p256_cert(os.path.join(os.path.dirname(HERE), "build", "bench"))
+    now = int(time.time())
+    # the client's ECDHE key must come from its stream: the portable public-key code
+    kx._backend = portable_pk_backend()
+    client_rng = mp_test_runner.TestOnlyDRBG(SEED)
+    server_rng = mp_test_runner.TestOnlyDRBG(b"server")
+    in_server = [0]
+    port.set_random_source(lambda n: server_rng(n) if in_server[0] else client_rng(n))
+    net = MemoryNetwork(capture=True)
+    port.use_network(net)
+    session, sock, addr, env = _client(cert_der, now, _buffers())
+    ip = env[2]
+    table = make_tls_crypto(port.crypto_backend(), [0xC0AE])
+    md = table.find(0xC0AE).metadata_size
+    server = NX_SECURE_DTLS_SERVER()
+    sbuf = (bytearray(sizeof(NX_SECURE_DTLS_SESSION)), bytearray(md), bytearray(2048))
+
+    def connect(s, address, port_):
+        in_server[0] += 1
+        try:
+            nx_secure_dtls_server_session_start(s, NX_NO_WAIT)
+        finally:
+            in_server[0] -= 1
+        return NX_SUCCESS
+    in_server[0] += 1                  # the server's set-up draws (cookie secret) too
+    st = nx_secure_dtls_server_create(server, ip, SERVER[1], NX_IP_PERIODIC_RATE, sbuf[0],
+                                      len(sbuf[0]), table, sbuf[1], len(sbuf[1]), sbuf[2],
+                                      len(sbuf[2]), connect, lambda s: NX_SUCCESS)
+    assert st == NX_SUCCESS, hex(st)
+    cert = x509.NX_SECURE_X509_CERT()
+    st = x509.nx_secure_x509_certificate_initialize(cert, cert_der, len(cert_der), None, 0, sec1,
+                                                   len(sec1), x509.NX_SECURE_X509_KEY_TYPE_EC_DER)
+    assert st == NX_SUCCESS, hex(st)
+    assert nx_secure_dtls_server_local_certificate_add(server, cert, 1) == NX_SUCCESS
+    assert nx_secure_dtls_server_start(server) == NX_SUCCESS
+    in_server[0] -= 1
+    # the server's draws: those made inside its receive hook (or its session start)
+    ssock = [x for x in ip._sockets if x is not sock][0]
+    hook = ssock._dtls_receive
+
+    def server_hook(packet, a):
+        in_server[0] += 1
+        try:
+            hook(packet, a)
+        finally:
+            in_server[0] -= 1
+    ssock._dtls_receive = server_hook
+    st = _handshake(session, sock, addr)
+    assert st == NX_SUCCESS, hex(st)
+    events = []
+    for src, dst, data in net.captured:
+        events.append(["c" if dst[1] == SERVER[1] else "s", hexlify(data).decode()])
+    with open(path, "w") as f:
+        _json().dump({"now": now, "ca": hexlify(cert_der).decode(), "seed": SEED.decode(),
+                      "events": events}, f)
+    print("recorded %d datagrams (%d from the client) to %s"
+          % (len(events), sum(1 for e in events if e[0] == "c"), path))
+
+
+# --- replay (the board) -----------------------------------------------------------------
+
+class _Replay:
+    """A network (port.use_network) whose one peer is the recording: a datagram the
+    client sends must be the next recorded client datagram; the server datagrams that
+    followed it in the recording are then queued. A repeat of an earlier client datagram
+    (a retransmission while the board was busy) is counted and ignored."""
+
+    def __init__(self, events):
+        self.events = events
+        self.i = 0                 # next event
+        self.sent = []             # client datagrams seen so far
+        self.handle = None
+        self.retransmits = 0
+        self.received = 0
+
+    def udp_open(self, family, host, port):
+        self.handle = _Handle(self, family, port or 49152)
+        return self.handle
+
+    def poll(self, handles, timeout_ms):
+        # never waits: the recording answers at once, and a board that slept here
+        # would add idle time to the handshake's
+        return [h for h in handles if getattr(h, "queue", None)]
+
+    def _sent(self, data):
+        ev = self.events
+        if self.i < len(ev) and ev[self.i][0] == "c" and ev[self.i][1] == data:
+            self.sent.append(data)
+            self.i += 1
+            while self.i < len(ev) and ev[self.i][0] == "s":
+                self.handle.queue.append(ev[self.i][1])
+                self.received += 1
+                self.i += 1
+        elif data in self.sent:
+            self.retransmits += 1
+        else:
+            raise AssertionError("datagram %d differs from the recording" % len(self.sent))
+
+
+class _Handle:
+    net = None
+
+    def __init__(self, net, family, port):
+        self.net = net
+        self.family = family
+        self.port = port
+        self.queue = []
+        self.owner = None
+        self.dropped = 0
+
+    def sendto(self, mv, addr):
+        self.net._sent(bytes(mv))
+        return len(mv)
+
+    def recvfrom_into(self, mv):
+        if not self.queue:
+            return 0, None
+        d = self.queue.pop(0)
+        mv[:len(d)] = d
+        return len(d), SERVER
+
+    def close(self):
+        pass
+
+    def local_port(self):
+        return self.port
+
+
+def replay(path, precompile):
+    from binascii import unhexlify
+    bufs = _buffers()
+    with open(path) as f:
+        rec = _json().load(f)
+    events = [(e[0], unhexlify(e[1])) for e in rec["events"]]
+    ca = unhexlify(rec["ca"])
+    now = rec["now"]
+    rec = None
+    import mp_test_runner
+    from nxsecure import port, NX_SUCCESS
+    port.set_random_source(mp_test_runner.TestOnlyDRBG(SEED))
+    net = _Replay(events)
+    port.use_network(net)
+    session, sock, addr, env = _client(ca, now, bufs)
+    if precompile:                  # what a board would do at start-up (a boot, once)
+        from nxsecure.crypto import kernel
+        from nxsecure.pk import ec
+        t = _us()
+        kernel.best()
+        ec.native()
+        precompile = _diff(_us(), t)
+    pk_us = _time_pk()
+    gc.collect()
+    free = gc.mem_free() if IS_MP else 0
+    m0 = gc.mem_alloc() if IS_MP else 0
+    t0 = _us()
+    st = _handshake(session, sock, addr)
+    us = _diff(_us(), t0)
+    alloc = (gc.mem_alloc() - m0) if IS_MP else 0
+    out = {"impl": sys.implementation.name, "status": st, "us": us, "free_before": free,
+           "alloc_net_of_gc": alloc, "sent": len(net.sent), "received": net.received,
+           "retransmits_ignored": net.retransmits, "complete": net.i == len(events),
+           "precompile_us": precompile, "pk_us": pk_us}
+    e = getattr(getattr(session, "_engine", None), "last_exception", None)
+    if st != NX_SUCCESS and e is not None:      # what the stack caught, if anything
+        out["defect"] = "%s: %s" % (type(e).__name__, e)
+    try:
+        from nxsecure.pk import ec
+        out["pk_native"] = ec.native() is not None
+    except (ImportError, AttributeError):
+        pass
+    print("REPLAY " + _json().dumps(out))
+    assert st == NX_SUCCESS, hex(st)
+
+
+def _time_pk():
+    """Time spent in the public-key operations (key pair, ECDH, verification), by name:
+    wraps the backend kx uses."""
+    from nxsecure import kx
+    b = kx.backend() if hasattr(kx, "backend") else None
+    spent = {}
+    if b is None:
+        return spent
+    for name in ("ecdh_keypair", "ecdh", "ecdsa_verify", "ecdsa_sign"):
+        f = getattr(b, name, None)
+        if f is None:
+            continue
+
+        def timed(*a, _f=f, _n=name):
+            t = _us()
+            try:
+                return _f(*a)
+            finally:
+                spent[_n] = spent.get(_n, 0) + _diff(_us(), t)
+        setattr(b, name, timed)
+    return spent
+
+
+def main(argv):
+    if len(argv) < 3 or argv[1] not in ("record", "replay"):
+        print(__doc__)
+        return 2
+    if argv[1] == "record":
+        record(argv[2])
+    else:
+        replay(argv[2], "--precompile" in argv)
+    return 0
+
+
+main(sys.argv)
