@@ -22,9 +22,8 @@
 #     subject and authority key identifiers; P384_LEAF_KEY_DER its SEC 1 key;
 # P384_CLIENT "CN=client-01" issued by P384_ROOT, the same but clientAuth and no SAN;
 #     P384_CLIENT_KEY_DER its SEC 1 key.
-# The WebAssembly build has no clock: the test installs a fixed time inside the validity
-# window with nx_secure_x509_time_function_set and removes it afterwards.
-import gc
+# The WebAssembly build has no clock: the tests run at a fixed time inside the validity
+# window (dtls_pair.at_time).
 from binascii import unhexlify
 
 from nxsecure import *
@@ -32,23 +31,12 @@ from nxsecure.x509 import *
 from nxsecure.session_info import *
 import nxsecure.crypto.suites384 as S
 
-from dtls_pair import Pair
-
-try:
-    from time import ticks_ms, ticks_diff
-except ImportError:  # CPython
-    import time
-
-    def ticks_ms():
-        return int(time.monotonic() * 1000)
-
-    def ticks_diff(a, b):
-        return a - b
+from dtls_pair import Pair, at_time, certificate, heap, ticks_ms, ticks_diff
 
 FIXED_NOW = 1893456000          # 2030-01-01T00:00:00Z, inside 2025..2045
 SECP256R1 = 23
 SECP384R1 = 24                  # RFC 8422 5.1.1
-ECDSA_SECP384R1_SHA384 = 0x0503  # RFC 8422 5.1.3 (SignatureAndHashAlgorithm 5, 3)
+ECDSA_SECP384R1_SHA384 = 0x0503  # RFC 5246 7.4.1.4.1: hash sha384 (5), signature ecdsa (3)
 
 P384_ROOT_DER = unhexlify(
     "308201c73082014da0030201020214335440c0be5cf38b8497a521d55e9718db1ccb75300a06082a8648ce3d"
@@ -101,22 +89,6 @@ P384_CLIENT_KEY_DER = unhexlify(
     "0381a8d496e83b67a6a04d3f496bd626d895ca0fb126056d67bf210fbda402b16b6101")
 
 
-def _heap():
-    try:
-        gc.collect()
-        return gc.mem_alloc()
-    except AttributeError:      # CPython
-        return 0
-
-
-def _cert(der, key=None):
-    c = NX_SECURE_X509_CERT()
-    assert nx_secure_x509_certificate_initialize(
-        c, der, len(der), None, 0, key, len(key) if key else 0,
-        NX_SECURE_X509_KEY_TYPE_EC_DER if key else NX_SECURE_X509_KEY_TYPE_NONE) == NX_SUCCESS
-    return c
-
-
 class P384Pair(Pair):
     """One server session and one client with the P-384 chain; with client_cert the
     server asks for the client's certificate and trusts the same root."""
@@ -126,11 +98,11 @@ class P384Pair(Pair):
         Pair.__init__(self, suite, sessions=1, reassembly=2048, remote_cert_space=2 * 1000)
 
     def server_credentials(self):
-        self.server_cert = _cert(P384_LEAF_DER, P384_LEAF_KEY_DER)
+        self.server_cert = certificate(P384_LEAF_DER, P384_LEAF_KEY_DER)
         assert nx_secure_dtls_server_local_certificate_add(self.server, self.server_cert,
                                                            1) == NX_SUCCESS
         if self.client_cert:
-            self.server_ca = _cert(P384_ROOT_DER)
+            self.server_ca = certificate(P384_ROOT_DER)
             assert nx_secure_dtls_server_trusted_certificate_add(self.server, self.server_ca,
                                                                  1) == NX_SUCCESS
             self.client_chain_space = bytearray(1000)
@@ -138,64 +110,56 @@ class P384Pair(Pair):
                 self.server, 1, self.client_chain_space, 1000) == NX_SUCCESS
 
     def client_credentials(self):
-        self.ca = _cert(P384_ROOT_DER)
+        self.ca = certificate(P384_ROOT_DER)
         assert nx_secure_dtls_session_trusted_certificate_add(self.client, self.ca,
                                                               1) == NX_SUCCESS
         if self.client_cert:
-            self.own = _cert(P384_CLIENT_DER, P384_CLIENT_KEY_DER)
+            self.own = certificate(P384_CLIENT_DER, P384_CLIENT_KEY_DER)
             assert nx_secure_dtls_session_local_certificate_add(self.client, self.own,
                                                                 1) == NX_SUCCESS
 
 
+@at_time(FIXED_NOW)
 def _handshake(suite, client_cert, groups_of, transcript):
     """A P-384 handshake with `suite`; groups_of "client": the client offers secp384r1
     alone, "server": the server prefers it. Checks both ends, echoes data, closes."""
-    nx_secure_x509_time_function_set(lambda: FIXED_NOW)
+    heap0 = heap()
+    p = P384Pair(suite, client_cert)
     try:
-        heap0 = _heap()
-        p = P384Pair(suite, client_cert)
-        try:
-            if groups_of == "client":
-                assert nx_secure_dtls_ecc_initialize(p.client, [SECP384R1], 1,
-                                                     None) == NX_SUCCESS
-            else:
-                assert nx_secure_dtls_server_ecc_initialize(
-                    p.server, [SECP384R1, SECP256R1], 2, None) == NX_SUCCESS
-            heap1 = _heap()
-            t0 = ticks_ms()
-            st = p.connect(6000)
-            ms = ticks_diff(ticks_ms(), t0)
-            print("p-384 0x%04X handshake: %d ms; gc.mem_alloc: %d before setup, %d after "
-                  "setup, %d after handshake" % (suite, ms, heap0, heap1, _heap()))
-            assert st == NX_SUCCESS, p.why(st)
-            server = p.server._sessions[0]
-            for s in (p.client, server):
-                assert nxsecure_dtls_session_ciphersuite_get(s) == (NX_SUCCESS, suite)
-                assert nxsecure_dtls_session_key_exchange_group_get(s) == (NX_SUCCESS,
-                                                                           SECP384R1)
-                assert getattr(s._engine.transcript, "hash_name", "sha256") == transcript
-            # the client verified the server's P-384 chain (and the server the client's)
-            assert p.client._engine.peer_key.curve == SECP384R1
-            assert nxsecure_dtls_session_certificate_flags_get(p.client) == (NX_SUCCESS, 0)
-            st, chain = nxsecure_dtls_session_remote_chain_get(p.client)
-            assert st == NX_SUCCESS and [bytes(d) for d in chain] == [P384_LEAF_DER]
-            if client_cert:
-                assert p.client._engine.sign_alg == ECDSA_SECP384R1_SHA384
-                assert server._engine.peer_key.curve == SECP384R1
-                assert nxsecure_dtls_session_certificate_flags_get(server) == (NX_SUCCESS, 0)
-                st, chain = nxsecure_dtls_session_remote_chain_get(server)
-                assert st == NX_SUCCESS and [bytes(d) for d in chain] == [P384_CLIENT_DER]
-            t0 = ticks_ms()
-            for payload in (b"x", b"reading 21.5 C", bytes(range(200))):
-                assert p.echo(payload) == payload          # client -> server -> client
-            print("3 echoes: %d ms" % ticks_diff(ticks_ms(), t0))
-        finally:
-            st = p.close()
-        assert st == NX_SUCCESS
-        assert len(p.disconnects) == 1
-        assert p.errors == []
+        if groups_of == "client":
+            assert nx_secure_dtls_ecc_initialize(p.client, [SECP384R1], 1, None) == NX_SUCCESS
+        else:
+            assert nx_secure_dtls_server_ecc_initialize(
+                p.server, [SECP384R1, SECP256R1], 2, None) == NX_SUCCESS
+        heap1 = heap()
+        t0 = ticks_ms()
+        st = p.connect(6000)
+        ms = ticks_diff(ticks_ms(), t0)
+        print("p-384 0x%04X handshake: %d ms; gc.mem_alloc: %d before setup, %d after "
+              "setup, %d after handshake" % (suite, ms, heap0, heap1, heap()))
+        assert st == NX_SUCCESS, p.why(st)
+        server = p.server._sessions[0]
+        for s in (p.client, server):
+            assert nxsecure_dtls_session_ciphersuite_get(s) == (NX_SUCCESS, suite)
+            assert nxsecure_dtls_session_key_exchange_group_get(s) == (NX_SUCCESS, SECP384R1)
+            assert getattr(s._engine.transcript, "hash_name", "sha256") == transcript
+        # the client verified the server's P-384 chain (and the server the client's)
+        assert p.client._engine.peer_key.curve == SECP384R1
+        assert nxsecure_dtls_session_certificate_flags_get(p.client) == (NX_SUCCESS, 0)
+        st, chain = nxsecure_dtls_session_remote_chain_get(p.client)
+        assert st == NX_SUCCESS and [bytes(d) for d in chain] == [P384_LEAF_DER]
+        if client_cert:
+            assert p.client._engine.sign_alg == ECDSA_SECP384R1_SHA384
+            assert server._engine.peer_key.curve == SECP384R1
+            assert nxsecure_dtls_session_certificate_flags_get(server) == (NX_SUCCESS, 0)
+            st, chain = nxsecure_dtls_session_remote_chain_get(server)
+            assert st == NX_SUCCESS and [bytes(d) for d in chain] == [P384_CLIENT_DER]
+        p.echoes()
     finally:
-        nx_secure_x509_time_function_set(None)
+        st = p.close()
+    assert st == NX_SUCCESS
+    assert len(p.disconnects) == 1
+    assert p.errors == []
 
 
 def test_p384_aes256_gcm_sha384_certificates_both_ways_client_asks_for_secp384r1():

@@ -22,7 +22,7 @@
 # SNI_ROOT_DER is DIR/ca.der, A_DER and A_KEY_DER a.example.der and a.example.key.der
 # (SEC 1); B_PEM and B_KEY_PEM are b.example.pem and b.example.key.pem as the tool wrote
 # them (loaded with nxsecure_x509_certificate_load). The WebAssembly build has no clock:
-# the tests install a fixed time inside the validity window.
+# the tests run at a fixed time inside the validity window (dtls_pair.at_time).
 from binascii import unhexlify
 
 from nxsecure import *
@@ -30,7 +30,7 @@ from nxsecure.x509 import *
 from nxsecure.sni import *
 from nxsecure.session_info import *
 
-from dtls_pair import Pair
+from dtls_pair import Pair, at_time, certificate
 
 FIXED_NOW = 1893456000          # 2030-01-01T00:00:00Z
 AD_BAD_CERTIFICATE = 42          # RFC 5246 7.2.2
@@ -102,10 +102,7 @@ class NamesPair(Pair):
             assert nxsecure_dtls_session_sni_extension_set(self.client, d) == NX_SUCCESS
 
     def server_credentials(self):
-        self.a = NX_SECURE_X509_CERT()
-        assert nx_secure_x509_certificate_initialize(
-            self.a, A_DER, len(A_DER), None, 0, A_KEY_DER, len(A_KEY_DER),
-            NX_SECURE_X509_KEY_TYPE_EC_DER) == NX_SUCCESS
+        self.a = certificate(A_DER, A_KEY_DER)
         self.b = NX_SECURE_X509_CERT()
         assert nxsecure_x509_certificate_load(self.b, B_PEM, len(B_PEM), B_KEY_PEM,
                                               len(B_KEY_PEM)) == NX_SUCCESS
@@ -113,10 +110,7 @@ class NamesPair(Pair):
         assert nx_secure_dtls_server_local_certificate_add(self.server, self.b, 2) == NX_SUCCESS
 
     def client_credentials(self):
-        self.ca = NX_SECURE_X509_CERT()
-        assert nx_secure_x509_certificate_initialize(
-            self.ca, SNI_ROOT_DER, len(SNI_ROOT_DER), None, 0, None, 0,
-            NX_SECURE_X509_KEY_TYPE_NONE) == NX_SUCCESS
+        self.ca = certificate(SNI_ROOT_DER)
         assert nx_secure_dtls_session_trusted_certificate_add(self.client, self.ca,
                                                               1) == NX_SUCCESS
 
@@ -130,16 +124,6 @@ class NamesPair(Pair):
                 break
             tx_thread_sleep(1)
         return self.errors
-
-
-def _with_clock(test):
-    def run():
-        nx_secure_x509_time_function_set(lambda: FIXED_NOW)
-        try:
-            test()
-        finally:
-            nx_secure_x509_time_function_set(None)
-    return run
 
 
 def _served(name):
@@ -164,7 +148,7 @@ def _served(name):
     return leaf
 
 
-@_with_clock
+@at_time(FIXED_NOW)
 def test_server_gives_each_name_its_certificate():
     assert _served(b"a.example") == A_DER
     b = NX_SECURE_X509_CERT()
@@ -172,12 +156,12 @@ def test_server_gives_each_name_its_certificate():
     assert _served(b"b.example") == _der(b)
 
 
-@_with_clock
+@at_time(FIXED_NOW)
 def test_unnamed_client_gets_the_first_certificate():
     assert _served(None) == A_DER
 
 
-@_with_clock
+@at_time(FIXED_NOW)
 def test_client_refuses_a_server_not_issued_to_its_name_and_the_server_hears_why():
     p = NamesPair(b"c.example")
     try:
@@ -195,7 +179,7 @@ def test_client_refuses_a_server_not_issued_to_its_name_and_the_server_hears_why
         p.close()
 
 
-@_with_clock
+@at_time(FIXED_NOW)
 def test_server_that_refuses_the_name_and_the_client_hears_why():
     p = NamesPair(b"c.example")
     seen = []
