@@ -197,6 +197,7 @@ class RawPskClient:
         if finished_override is not None:
             vd = finished_override
         fin = handshake(HT_FINISHED, self.msg_seq, vd)
+        self.finished = fin              # kept to build a retransmission
         self.msg_seq += 1
         self.transcript += fin
         out = self._rec(CT_HS, cke) + self._rec(CT_CCS, b"\x01")

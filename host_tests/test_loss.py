@@ -15,7 +15,7 @@ from udp_proxy import UdpProxy
 from nxsecure import port
 from nxsecure.port.memnet import MemoryNetwork
 from nxsecure import *
-from nxsecure import netx
+from nxsecure import netx, config
 
 from memworld import SERVER_PORT, PSK, IDENTITY, _nxd, World, Client, _no_errors_raised
 
@@ -179,5 +179,91 @@ def test_every_handshake_datagram_lost_once_still_connects():
         assert c.status == NX_SUCCESS, hex(c.status)
         assert c.round_trip(b"after every flight lost once")
         _no_errors_raised(w)
+    finally:
+        w.close()
+
+
+# ============================================================== the handshake deadline (virtual time)
+@pytest.fixture
+def virtual_time(monkeypatch):
+    """The port's and memnet's clock made virtual: a wait moves the clock on instead of
+    sleeping, so the real 1 s..60 s timers and the 40 s handshake deadline run in
+    milliseconds and always the same way."""
+    from nxsecure.port import memnet
+    clock = [0]
+
+    def sleep(ms):
+        clock[0] += max(ms, 0)
+
+    for mod in (port, memnet):
+        monkeypatch.setattr(mod, "ticks_ms" if mod is port else "_ticks_ms", lambda: clock[0])
+        monkeypatch.setattr(mod, "sleep_ms" if mod is port else "_sleep_ms", sleep)
+    return clock
+
+
+def test_a_slow_but_live_client_finishes_within_the_default_deadline(virtual_time):
+    # Everything the client sends after its cookie-verified hello is lost for 30.5 s:
+    # its flight 5 gets through at its fifth retransmission (1+2+4+8+16 = 31 s after
+    # the first, RFC 6347 4.2.4.1), which the default 40 s deadline must still take.
+    clock = virtual_time
+    assert config.NX_SECURE_DTLS_HANDSHAKE_TIMEOUT_MS == 40000
+    assert config.NX_SECURE_DTLS_RETRANSMIT_TIMEOUT_MS == 1000
+    w = World(sessions=1, net=MemoryNetwork(capture=True))
+    try:
+        c = w.client(connect=False)
+        began = []
+        lost = []
+
+        def silence(data, src, dst):
+            if tuple(src[:2]) != tuple(c.addr()) or w.server_session(c) is None:
+                return None
+            if not began:
+                began.append(clock[0])
+            if clock[0] - began[0] < 30500:
+                lost.append(clock[0])
+                return []
+            return None
+
+        w.tamper = silence
+        st = c.start(90 * NX_IP_PERIODIC_RATE)
+        assert st == NX_SUCCESS, hex(st)
+        s = w.server_session(c)
+        assert len(lost) >= 5                              # flight 5 and its retransmissions
+        assert 30500 <= clock[0] - began[0] < 40000        # done late, but in time
+        assert s._engine.retransmits >= 4                  # the server kept flight 4 going
+        assert w.errors() == []
+        assert c.round_trip(b"slow but live")
+    finally:
+        w.close()
+
+
+def test_a_dead_half_open_handshake_frees_its_slot_at_the_default_deadline(virtual_time):
+    clock = virtual_time
+    w = World(sessions=1, net=MemoryNetwork(capture=True))
+    try:
+        c = w.client(connect=False)
+
+        def dead(data, src, dst):
+            # the client dies once the server has taken its cookie-verified hello
+            if tuple(src[:2]) == tuple(c.addr()) and w.server_session(c) is not None:
+                return []
+            return None
+
+        w.tamper = dead
+        c.start(NX_NO_WAIT)
+        assert netx._wait(lambda: w.server_session(c) is not None, NX_IP_PERIODIC_RATE)
+        s = w.server_session(c)
+        began = clock[0]
+        assert netx._wait(lambda: (s, NX_SECURE_TLS_HANDSHAKE_TIMEOUT) in w.errors(),
+                          120 * NX_IP_PERIODIC_RATE)
+        # the deadline ended it, not the retransmission schedule (183 s)
+        assert 40000 <= clock[0] - began < 41000
+        assert s._engine.retransmits <= 5
+        w.tamper = None
+        c.close()
+        w.clients.remove(c)
+        d = w.client(wait=10 * NX_IP_PERIODIC_RATE)
+        assert d.status == NX_SUCCESS, hex(d.status)
+        assert w.server_session(d) is s
     finally:
         w.close()

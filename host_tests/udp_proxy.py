@@ -8,7 +8,10 @@ of the same direction) or delayed according to a xorshift PRNG seeded with
 `drop(data, direction)` (direction 'up' = to the server, 'down' = to the client)
 drops chosen datagrams explicitly. Counters: forwarded, dropped, duplicated,
 reordered. `rebind()` is a NAT rebinding: each client's datagrams leave from a new
-port from then on (counted in `rebinds`)."""
+port from then on (counted in `rebinds`). `log` keeps every datagram the proxy took
+in, in arrival order, as [arrival time, direction, bytes, dropped, [times a copy was
+sent on]] (time.monotonic() seconds): what tools/loss_report.py classifies failures
+from."""
 import select
 import socket
 import threading
@@ -35,7 +38,8 @@ class UdpProxy:
         self.up = {}            # client addr -> upstream socket
         self.down = {}          # upstream socket -> client addr
         self.held = {"up": None, "down": None}
-        self.later = []         # [(due, sock, data, addr)] delayed datagrams
+        self.later = []         # [(due, sock, data, addr, log entry)] delayed datagrams
+        self.log = []
         self.forwarded = self.dropped = self.duplicated = self.reordered = 0
         self.rebinds = 0
         self._rebind = False
@@ -86,6 +90,8 @@ class UdpProxy:
         return s
 
     def _forward(self, sock, data, addr, direction):
+        entry = [time.monotonic(), direction, data, False, []]
+        self.log.append(entry)
         p = self.prng
         lost = p.chance(self.loss)          # fixed draw order: determinism
         dup = p.chance(self.duplicate)
@@ -94,28 +100,30 @@ class UdpProxy:
         if self.drop is not None and self.drop(data, direction):
             lost = True
         if lost:
+            entry[3] = True
             self.dropped += 1
             return
         held = self.held[direction]
         if hold and held is None:
-            self.held[direction] = (sock, data, addr)
+            self.held[direction] = (sock, data, addr, entry)
             self.reordered += 1
             return
-        self._emit(sock, data, addr, late)
+        self._emit(sock, data, addr, entry, late)
         if dup:
             self.duplicated += 1
-            self._emit(sock, data, addr, late)
+            self._emit(sock, data, addr, entry, late)
         if held is not None:
             self.held[direction] = None
             self._emit(*held, late)
 
-    def _emit(self, sock, data, addr, late):
+    def _emit(self, sock, data, addr, entry, late):
         if late:
-            self.later.append((time.monotonic() + late / 1000.0, sock, data, addr))
+            self.later.append((time.monotonic() + late / 1000.0, sock, data, addr, entry))
             return
         try:
             sock.sendto(data, addr)
             self.forwarded += 1
+            entry[4].append(time.monotonic())
         except OSError:
             pass
 
@@ -141,8 +149,8 @@ class UdpProxy:
             due = [x for x in self.later if x[0] <= now]
             if due:
                 self.later = [x for x in self.later if x[0] > now]
-                for _, sock, data, addr in due:
-                    self._emit(sock, data, addr, 0)
+                for _, sock, data, addr, entry in due:
+                    self._emit(sock, data, addr, entry, 0)
             if not ready:
                 # an idle link releases what it held back
                 for d in ("up", "down"):

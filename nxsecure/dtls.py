@@ -93,7 +93,8 @@ def key(state, msg_type):
 _RANDOMS = 32 + 32 + 48           # client random, server random, master secret
 _COOKIE_ROOM = 256
 MEMORY_SIZE = (config.NX_SECURE_DTLS_MAX_DATAGRAM + config.NX_SECURE_DTLS_FLIGHT_BUFFER_SIZE
-               + _RANDOMS + _COOKIE_ROOM + SCRATCH_SIZE)
+               + _RANDOMS + _COOKIE_ROOM + SCRATCH_SIZE
+               + 256)    # nxsecure/early.py: two 128-byte slots
 _MAX_FLIGHT_ENTRIES = 8
 
 
@@ -233,8 +234,12 @@ class Flight:
                     break
         if pos:
             e._emit(pos)
-        self.transmissions += 1
-        if arm_timer or e.deadline is not None:     # a running timer restarts
+        if arm_timer:
+            # A resend that answers the peer's repeated flight (arm_timer False) neither
+            # moves the timer nor counts toward giving up: the schedule, and so the
+            # time until the handshake is given up, is the same however often the
+            # peer repeats itself.
+            self.transmissions += 1
             e._arm(e.ticks_add(now, self.timeout))
 
     def expired(self, now):
@@ -344,6 +349,8 @@ class Dtls:
         self.cookie_buf = mem[p:p + _COOKIE_ROOM]
         p += _COOKIE_ROOM
         self.record = RecordLayer(mem[p:p + SCRATCH_SIZE])
+        self.early_mem = mem[p + SCRATCH_SIZE:]    # the rest: early.py's slots
+        self.early = None            # early.Early, made when the first early record comes
         self.metadata = metadata
         self.reasm = Reassembler(reassembly)
         self.transcript = Transcript(table.sha256)
@@ -399,6 +406,8 @@ class Dtls:
         # feature negotiated a limit)
         self.max_send = self.max_recv = 16384
         self.hello_verifies = 0      # client: HelloVerifyRequests taken this handshake
+        if self.early is not None:
+            self.early.reset()
         self.offered_ecc = False     # client: our ClientHello carried ec_point_formats
         # certificate suites (nxsecure/kx.py)
         self.session_hash = None
@@ -482,6 +491,8 @@ class Dtls:
                     # alerts for invalid records) instead of timing out minutes later.
                     self._fail(NX_SECURE_TLS_HASH_MAC_VERIFY_FAILURE, _AD_BAD_RECORD_MAC)
                     return
+                if status == NX_SECURE_TLS_INVALID_EPOCH:
+                    self._early(buf, off, nxt)      # next epoch, before the peer's CCS?
                 off = nxt
                 continue
             try:
@@ -502,6 +513,9 @@ class Dtls:
                         rl.discarded += 1
                 else:
                     self._on_record(rl.r_type, rl.r_epoch, buf, rl.r_off, rl.r_len, now)
+                    if self.early is not None:
+                        # state or keys may be ready for what came early (early.py)
+                        self.early.ready(self, now)
             except NxError as e:
                 self._fail(e.code, e.alert)
                 return
@@ -527,9 +541,10 @@ class Dtls:
         if ctype == _CT_CCS:
             nxt = _CCS_NEXT.get(self.state)
             if nxt is None or epoch != 0:
-                # A ChangeCipherSpec out of place (e.g. before the key exchange,
-                # RFC 5246 7.1) is dropped: records may be reordered, so it is not
-                # proof of an attack, and acting on it would be.
+                # A ChangeCipherSpec out of place is not acted on (RFC 5246 7.1). Records
+                # may be reordered: one that overtook the end of the peer's flight is
+                # kept and takes effect once that has come (early.py).
+                self._early(buf, off - RECORD_HEADER, off + n)
                 rl.discarded += 1
                 return
             if n != 1 or buf[off] != 1:
@@ -582,6 +597,18 @@ class Dtls:
             if m is None:
                 break
             self._on_message(m[0], m[1], m[2], m[3], now)
+
+    def _early(self, buf, off, end):
+        """The record at buf[off:end] was refused (a next-epoch record before the
+        peer's ChangeCipherSpec) or is out of place (a ChangeCipherSpec): it may have
+        overtaken what it follows; nxsecure/early.py, imported on the first one, keeps
+        it if so. Only during a handshake: junk sent to a connected session loads
+        nothing."""
+        if self.state < CONNECTED:
+            if self.early is None:
+                from .early import Early
+                self.early = Early(self.early_mem)
+            self.early.keep(self, buf, off, end)
 
     def _wrong_epoch(self, msg_type, epoch):
         """Finished is the only handshake message of the new epoch; every other one

@@ -1,45 +1,70 @@
 """Lossy-link report (`make loss-report` -> build/loss-report.md).
 
-Handshakes through the seeded UDP proxy (host_tests/udp_proxy.py: loss, duplication,
-reordering, delay jitter, on real 127.0.0.1 sockets) for three pairings -- our client
-and our server, our client vs `openssl s_server -dtls1_2 -psk`, `openssl s_client
--dtls1_2 -psk` vs our server -- at 10 %, 30 % and 50 % loss (each direction, with 5 %
-duplication, 10 % reordering and 0-30 ms jitter), and at 10 % loss with a small MTU.
-Each setting runs --runs seeds (default 50) per pairing; a run completes when both
-sides report the handshake done within --limit seconds. Reported: completion rate and
-median / 95th-percentile handshake time of the completed runs, with the timers used.
+PSK handshakes (TLS_PSK_WITH_AES_128_CCM_8, with the server's identity hint) through the
+seeded UDP proxy (host_tests/udp_proxy.py: loss, duplication, reordering, delay jitter,
+on real 127.0.0.1 sockets) for every pairing that can be scripted: our client and our
+server, our client against `openssl s_server`, `gnutls-serv` and an Mbed TLS server
+(python-mbedtls), `openssl s_client`, `gnutls-cli` and an Mbed TLS client against our
+server, and as reference rows the same stacks against themselves (OpenSSL-OpenSSL,
+GnuTLS-GnuTLS, Mbed TLS-Mbed TLS) on the same proxy and seeds. Each direction loses
+the setting's share of datagrams and duplicates 5 %, holds back 10 % behind the next
+datagram, delays each by 0-30 ms.
 
-Our timers are shortened for speed through nxsecure.config (read at run time):
-initial retransmission --rto ms (default 100), cap --rto-cap ms (default 1600), up to
---max-tx transmissions (default 10). OpenSSL keeps its own timers (1 s initial,
-doubling). `--real-timers-at 10` adds a row for our pairing at 10 % loss with the
-real defaults (1 s initial, 60 s cap, 8 transmissions).
+Every stack runs its real timers: ours the defaults of nxsecure/config.py (1 s doubling
+to 60 s, 8 transmissions of a flight, the server's 40 s handshake deadline), OpenSSL 3.0
+1 s doubling to 60 s (it fails after 12 timeouts of one flight), GnuTLS 1 s doubling
+with a 60 s limit on the whole handshake, Mbed TLS 1 s doubling to 60 s. A run is cut
+off at --limit seconds (default 60: the 1-2-4-8-16 s schedule's sixth transmission
+comes 31 s after the first, our server's deadline is 40 s and GnuTLS's 60 s).
+
+A run completes when the client reports the handshake done (it needs the server's
+Finished, so the server is done too). Each failure is classified from the proxy's
+per-datagram log (which flights were delivered whole, and when) and from what each
+side reported:
+  record discarded  a flight reached its receiver whole (every fragment, the
+                    ChangeCipherSpec, the protected Finished) and the receiver never
+                    answered it: it threw away something it was given
+  gave up           one side ended the handshake before the limit (our session's error
+                    code, a peer process that exited) while a flight was still missing
+  lost past limit   both sides were still retransmitting when the limit came: the
+                    flight never got through whole in time
 """
 import argparse
 import multiprocessing
 import os
 import statistics
+import struct
+import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [ROOT, os.path.join(ROOT, "host_tests")]
 
-SETTINGS = [  # (label, loss permille, mtu)
-    ("10% loss", 100, None),
-    ("30% loss", 300, None),
-    ("50% loss", 500, None),
-    ("10% loss, MTU 256", 100, 256),
-]
+SETTINGS = {  # key: (label, loss permille, mtu)
+    "10": ("10% loss", 100, None),
+    "30": ("30% loss", 300, None),
+    "50": ("50% loss", 500, None),
+    "10m256": ("10% loss, MTU 256", 100, 256),
+}
 DUP, REORDER, JITTER_MS = 50, 100, 30
-PAIRINGS = ("ours-ours", "ours-client/openssl-server", "openssl-client/ours-server")
-
-
-def _timers(rto, cap, max_tx):
-    from nxsecure import config
-    config.NX_SECURE_DTLS_RETRANSMIT_TIMEOUT_MS = rto
-    config.NX_SECURE_DTLS_MAX_RETRANSMIT_TIMEOUT_MS = cap
-    config.NX_SECURE_DTLS_MAX_TRANSMISSIONS = max_tx
+# pairing: (client, server)
+PAIRINGS = {
+    "ours-ours": ("ours", "ours"),
+    "ours/openssl": ("ours", "openssl"),
+    "openssl/ours": ("openssl", "ours"),
+    "ours/gnutls": ("ours", "gnutls"),
+    "gnutls/ours": ("gnutls", "ours"),
+    "ours/mbedtls": ("ours", "mbedtls"),
+    "mbedtls/ours": ("mbedtls", "ours"),
+    "openssl/openssl": ("openssl", "openssl"),
+    "gnutls/gnutls": ("gnutls", "gnutls"),
+    "mbedtls/mbedtls": ("mbedtls", "mbedtls"),
+}
+CLIENT_DONE = {"openssl": b"Cipher is", "gnutls": b"Handshake was completed",
+               "mbedtls": b"HANDSHAKE"}
+NAMES = {"ours": "nxsecure", "openssl": "OpenSSL", "gnutls": "GnuTLS", "mbedtls": "Mbed TLS"}
 
 
 def _free_port():
@@ -51,104 +76,427 @@ def _free_port():
     return p
 
 
-def _run_ours_ours(seed, loss, mtu, limit):
-    from nxsecure import (NX_SUCCESS, NX_IP_PERIODIC_RATE, nxsecure_dtls_server_mtu_set,
-                          nxsecure_dtls_session_mtu_set)
-    from memworld import World
-    from udp_proxy import UdpProxy
-    sp = _free_port()
-    w = World(sessions=2, net="real", server_port=sp)
-    try:
+# ============================================================== peers (processes)
+def _peer_server(kind, port, mtu, workdir):
+    from dtls_helpers import OpenSSL, CCM8, PSK, IDENTITY, HINT
+    import peers
+    if kind == "openssl":
+        extra = ["-mtu", str(mtu)] if mtu else []
+        p = OpenSSL.s_server(port, CCM8, extra=extra)
+        ready = p.wait_output(b"ACCEPT", 10)
+    elif kind == "gnutls":
+        pw = os.path.join(workdir, "psk.txt")
+        with open(pw, "w") as f:
+            f.write("%s:%s\n" % (IDENTITY.decode(), PSK.hex()))
+        args = ["gnutls-serv", "--udp", "--port", str(port), "--priority",
+                peers.gnutls_priority(CCM8), "--echo", "--pskpasswd", pw,
+                "--pskhint", HINT.decode()]
         if mtu:
-            nxsecure_dtls_server_mtu_set(w.server, mtu)
-        with UdpProxy(("127.0.0.1", sp), seed=seed, loss=loss, duplicate=DUP, reorder=REORDER,
-                      delay_ms=JITTER_MS) as proxy:
-            c = w.client(connect=False, dst_port=proxy.port)
-            if mtu:
-                nxsecure_dtls_session_mtu_set(c.sess, mtu)
-            t0 = time.monotonic()
-            st = c.start(int(limit * NX_IP_PERIODIC_RATE))
-            dt = time.monotonic() - t0
-            # our client is CONNECTED only after the server's Finished: both are done
-            return st == NX_SUCCESS, dt
-    finally:
-        w.close()
+            args += ["--mtu", str(mtu)]
+        p = peers.Proc(args)
+        ready = p.wait_output(b"listening on IPv4", 10, stream="any")
+    else:
+        p = _script("mbedtls-server", port, mtu)
+        ready = p.wait_output(b"READY", 20)
+    if not ready:
+        p.close()
+        raise RuntimeError("%s server did not start: %s" % (kind, p.transcript()))
+    return p
 
 
-def _run_ours_client(seed, loss, mtu, limit):
-    from nxsecure import (NX_SUCCESS, NX_IP_PERIODIC_RATE, nx_secure_dtls_client_session_start,
-                          nxsecure_dtls_session_mtu_set)
-    from dtls_helpers import Net, OpenSSL, make_client, v4, suite_table, CCM8
-    from udp_proxy import UdpProxy
-    net = Net()
-    sp = _free_port()
-    extra = ["-mtu", str(mtu)] if mtu else []
-    srv = OpenSSL.s_server(sp, CCM8, extra=extra)
-    try:
-        if not srv.wait_output(b"ACCEPT", 10):
-            return False, 0.0
-        with UdpProxy(("127.0.0.1", sp), seed=seed, loss=loss, duplicate=DUP, reorder=REORDER,
-                      delay_ms=JITTER_MS) as proxy:
-            session, sock = make_client(net, table=suite_table(CCM8))
-            if mtu:
-                nxsecure_dtls_session_mtu_set(session, mtu)
-            t0 = time.monotonic()
-            st = nx_secure_dtls_client_session_start(session, sock, v4(), proxy.port,
-                                                     int(limit * NX_IP_PERIODIC_RATE))
-            return st == NX_SUCCESS, time.monotonic() - t0
-    finally:
-        srv.close()
-        net.close()
-
-
-def _run_ours_server(seed, loss, mtu, limit):
-    from nxsecure import NX_IP_PERIODIC_RATE, netx, nxsecure_dtls_server_mtu_set
-    from dtls_helpers import OpenSSL, CCM8
-    from memworld import World, PSK, IDENTITY
-    from udp_proxy import UdpProxy
-    sp = _free_port()
-    w = World(sessions=2, net="real", server_port=sp)
-    cli = None
-    try:
+def _peer_client(kind, port, mtu):
+    from dtls_helpers import OpenSSL, CCM8, PSK, IDENTITY
+    import peers
+    if kind == "openssl":
+        extra = ["-mtu", str(mtu)] if mtu else []
+        return OpenSSL.s_client("127.0.0.1", port, CCM8, quiet=False, extra=extra)
+    if kind == "gnutls":
+        args = ["gnutls-cli", "--udp", "--port", str(port), "--priority",
+                peers.gnutls_priority(CCM8), "--pskusername", IDENTITY.decode(),
+                "--pskkey", PSK.hex(), "127.0.0.1"]
         if mtu:
-            nxsecure_dtls_server_mtu_set(w.server, mtu)
-        with UdpProxy(("127.0.0.1", sp), seed=seed, loss=loss, duplicate=DUP, reorder=REORDER,
-                      delay_ms=JITTER_MS) as proxy:
-            extra = ["-mtu", str(mtu)] if mtu else []
-            t0 = time.monotonic()
-            cli = OpenSSL.s_client("127.0.0.1", proxy.port, CCM8, psk=PSK, identity=IDENTITY,
-                                   quiet=False, extra=extra)
-
-            def done():
-                return any(s._engine.state == 20 for s in w.server._sessions) and \
-                    b"Cipher is" in cli.out
-
-            netx._wait(done, int(limit * NX_IP_PERIODIC_RATE))
-            return done(), time.monotonic() - t0
-    finally:
-        if cli is not None:
-            cli.close()
-        w.close()
+            args += ["--mtu", str(mtu)]
+        return peers.Proc(args)
+    return _script("mbedtls-client", port, mtu)
 
 
-RUNNERS = {"ours-ours": _run_ours_ours, "ours-client/openssl-server": _run_ours_client,
-           "openssl-client/ours-server": _run_ours_server}
+def _script(mode, port, mtu):
+    import peers
+    args = [sys.executable, os.path.abspath(__file__), "--peer", mode, "--port", str(port)]
+    if mtu:
+        args += ["--mtu", str(mtu)]
+    return peers.Proc(args, env=dict(os.environ, PYTHONUNBUFFERED="1"))
 
 
-def _worker(job):
-    pairing, label, loss, mtu, seeds, limit, timers = job
-    from nxsecure import port
-    port.use_network(None)
-    _timers(*timers)
-    out = []
-    for seed in seeds:
+def _mbedtls_conf(server, mtu):
+    from mbedtls import tls
+    from dtls_helpers import PSK, IDENTITY
+    kw = dict(ciphers=["TLS-PSK-WITH-AES-128-CCM-8"],
+              lowest_supported_version=tls.DTLSVersion.DTLSv1_2,
+              highest_supported_version=tls.DTLSVersion.DTLSv1_2,
+              handshake_timeout_min=1.0, handshake_timeout_max=60.0)
+    if server:
+        kw["pre_shared_key_store"] = {IDENTITY.decode(): PSK}
+    else:
+        kw["pre_shared_key"] = (IDENTITY.decode(), PSK)
+    return tls.DTLSConfiguration(**kw)
+
+
+def peer_main(mode, port, mtu):
+    """An Mbed TLS peer (python-mbedtls, its own process): READY, then HANDSHAKE when
+    its handshake is done, ERROR <what> when it gave up. python-mbedtls's socket
+    wrapper blocks in recv() during the handshake, so Mbed TLS's retransmission timer
+    would never run: this loop drives the buffer interface itself, calling into
+    Mbed TLS at least every 50 ms (its timer callback decides when to resend), and
+    after the handshake keeps reading so that a repeated final flight of the client
+    is answered (Mbed TLS resends its last flight from its read path)."""
+    import select
+    import socket
+    from mbedtls import tls
+
+    def say(*a):
+        print(*a, flush=True)
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    server = mode == "mbedtls-server"
+    try:
+        if server:
+            sock.bind(("127.0.0.1", port))
+            ctx = tls.ServerContext(_mbedtls_conf(True, mtu))
+            peer = None
+        else:
+            sock.bind(("127.0.0.1", 0))
+            ctx = tls.ClientContext(_mbedtls_conf(False, mtu))
+            peer = ("127.0.0.1", port)
+        buf = ctx.wrap_buffers(None) if not server else ctx.wrap_buffers()
+        if mtu:
+            buf.setmtu(mtu)
+        say("READY")
+        done = False
+        while True:
+            try:
+                if not done:
+                    buf.do_handshake()          # one step of the handshake
+                    if buf._handshake_state is tls.HandshakeStep.HANDSHAKE_OVER:
+                        done = True
+                        say("HANDSHAKE", buf.cipher())
+                    else:
+                        _flush(buf, sock, peer)
+                        continue
+                else:
+                    buf.read(4096)
+            except tls.WantReadError:
+                pass
+            except tls.WantWriteError:
+                pass
+            except tls.HelloVerifyRequest:
+                # the hello had no valid cookie: a HelloVerifyRequest went out; the
+                # next hello starts a new handshake
+                _flush(buf, sock, peer)
+                buf = ctx.wrap_buffers()
+                continue
+            _flush(buf, sock, peer)
+            r, _, _ = select.select([sock], [], [], 0.05)
+            if r:
+                data, addr = sock.recvfrom(4096)
+                if server and not done:
+                    if peer is None or addr != peer:
+                        peer = addr
+                    buf.setcookieparam(("%s:%d" % addr).encode("ascii"))
+                if addr == peer:
+                    buf.receive_from_network(data)
+    except Exception as e:     # noqa: BLE001  (the peer's own error is the evidence)
+        say("ERROR %s: %s" % (type(e).__name__, e))
+        return 1
+    return 0
+
+
+def _flush(buf, sock, peer):
+    while peer is not None:
+        out = buf.peek_outgoing(4096)
+        if not out:
+            return
+        sock.sendto(out, peer)
+        buf.consume_outgoing(len(out))
+
+
+# ============================================================== one run
+class Run:
+    def __init__(self, pairing, setting, seed, limit):
+        self.pairing = pairing
+        self.client, self.server = PAIRINGS[pairing]
+        self.label, self.loss, self.mtu = SETTINGS[setting]
+        self.setting = setting
+        self.seed = seed
+        self.limit = limit
+        self.gave_up = []        # (time since start, side, what)
+
+    def go(self):
+        from nxsecure import (NX_SUCCESS, NX_IP_PERIODIC_RATE, NX_NO_WAIT, netx,
+                              nx_secure_dtls_server_session_start,
+                              nx_secure_dtls_client_session_start, nxsecure_dtls_session_mtu_set,
+                              nxsecure_dtls_server_mtu_set)
+        from dtls_helpers import Net, make_client, make_server, v4, suite_table, CCM8
+        from udp_proxy import UdpProxy
+        net = srv = cli = proxy = None
+        workdir = tempfile.mkdtemp(prefix="loss-")
+        sp = _free_port()
+        ok = False
+        t0 = time.monotonic()
+        ticks = int(self.limit * NX_IP_PERIODIC_RATE)
         try:
-            ok, dt = RUNNERS[pairing](seed, loss, mtu, limit)
-        except Exception as e:        # a harness failure counts as not completed
-            ok, dt = False, 0.0
-            print("run error %s %s seed %d: %r" % (pairing, label, seed, e), file=sys.stderr)
-        out.append((ok, dt))
-    return (pairing, label, timers), out
+            if "ours" in (self.client, self.server):
+                net = Net()
+            if self.server == "ours":
+                server, events = make_server(net, sp, table=suite_table(CCM8), sessions=2)
+                events.on_connect = lambda s, a, p: nx_secure_dtls_server_session_start(
+                    s, NX_NO_WAIT)
+                if self.mtu:
+                    nxsecure_dtls_server_mtu_set(server, self.mtu)
+            else:
+                srv = _peer_server(self.server, sp, self.mtu, workdir)
+            proxy = UdpProxy(("127.0.0.1", sp), seed=self.seed, loss=self.loss, duplicate=DUP,
+                             reorder=REORDER, delay_ms=JITTER_MS)
+            t0 = time.monotonic()
+            if self.client == "ours":
+                session, sock = make_client(net, table=suite_table(CCM8))
+                if self.mtu:
+                    nxsecure_dtls_session_mtu_set(session, self.mtu)
+                st = nx_secure_dtls_client_session_start(session, sock, v4(), proxy.port, ticks)
+                ok = st == NX_SUCCESS
+                self.status = st
+                if not ok and time.monotonic() - t0 < self.limit - 0.5:
+                    self.gave_up.append((time.monotonic() - t0, "client", "status 0x%x" % st))
+            else:
+                cli = _peer_client(self.client, proxy.port, self.mtu)
+                mark = CLIENT_DONE[self.client]
+
+                def done():
+                    return mark in cli.out
+
+                if net is not None:
+                    netx._wait(lambda: done() or not _alive(cli), ticks)
+                else:
+                    end = t0 + self.limit
+                    while time.monotonic() < end and not done() and _alive(cli):
+                        time.sleep(0.02)
+                ok = done()
+                if not ok and not _alive(cli):
+                    self.gave_up.append((time.monotonic() - t0, "client", _tail(cli)))
+            self.dt = time.monotonic() - t0
+            if not ok:
+                if self.server == "ours":
+                    for s, code in events.errors:
+                        self.gave_up.append((None, "server", "error_notify 0x%x" % code))
+                elif srv is not None and not _alive(srv):
+                    self.gave_up.append((None, "server", _tail(srv)))
+            self.ok = ok
+            self.tails = [(w, _tail(p)) for w, p in (("client", cli), ("server", srv))
+                          if p is not None]
+            self.log = proxy.log
+            self.t0 = t0
+            return self
+        finally:
+            if proxy is not None:
+                proxy.close()
+            for p in (cli, srv):
+                if p is not None:
+                    p.close()
+            if net is not None:
+                net.close()
+
+    def result(self):
+        cause = "" if self.ok else classify(self)
+        return (self.ok, self.dt, cause)
+
+
+def _alive(proc):
+    return proc.proc.poll() is None
+
+
+def _tail(proc):
+    text = (proc.out + b" " + proc.err).decode("utf-8", "replace").split()
+    return " ".join(text[-12:])
+
+
+# ============================================================== failure classes
+_CT_CCS, _CT_HS = 20, 22
+_HVR, _SH, _NST, _FIN = 3, 2, 4, 20
+
+
+def _records(data):
+    """(content type, epoch, [(msg_type, msg_seq, frag_off, frag_len, length)]) per
+    record; the list is None for a protected record."""
+    out = []
+    p = 0
+    while p + 13 <= len(data):
+        ctype = data[p]
+        epoch = (data[p + 3] << 8) | data[p + 4]
+        n = (data[p + 11] << 8) | data[p + 12]
+        body = data[p + 13:p + 13 + n]
+        p += 13 + n
+        hs = None
+        if ctype == _CT_HS and epoch == 0:
+            hs = []
+            q = 0
+            while q + 12 <= len(body):
+                t = body[q]
+                length, = struct.unpack(">I", b"\0" + body[q + 1:q + 4])
+                mseq, = struct.unpack(">H", body[q + 4:q + 6])
+                off, = struct.unpack(">I", b"\0" + body[q + 6:q + 9])
+                flen, = struct.unpack(">I", b"\0" + body[q + 9:q + 12])
+                hs.append((t, mseq, off, flen, length))
+                q += 12 + flen
+        out.append((ctype, epoch, hs))
+    return out
+
+
+class _Flight:
+    """The pieces of one flight seen on the wire, and when each was first delivered."""
+
+    def __init__(self, name, direction):
+        self.name = name
+        self.dir = direction
+        self.msgs = {}         # (type, seq) -> [length, [(off, end, delivered at)]]
+        self.ccs = None        # first delivery of a ChangeCipherSpec (None: not part)
+        self.fin = None        # first delivery of a protected handshake record
+        self.has_ccs = False
+        self.first_sent = None
+
+    def complete_at(self):
+        """When the last missing piece arrived (None: never whole)."""
+        last = 0.0
+        if not self.msgs and not self.has_ccs:
+            return None
+        for length, pieces in self.msgs.values():
+            t = None
+            seen = []
+            for a, b, at in sorted(pieces, key=lambda x: x[2]):
+                seen.append((a, b))
+                if _covered(seen) >= length:
+                    t = at
+                    break
+            if t is None:
+                return None
+            last = max(last, t)
+        if self.has_ccs:
+            if self.ccs is None or self.fin is None:
+                return None
+            last = max(last, self.ccs, self.fin)
+        return last
+
+
+def _covered(ranges):
+    n = 0
+    hi = 0
+    for a, b in sorted(ranges):
+        if b <= hi:
+            continue
+        n += b - max(a, hi)
+        hi = b
+    return n
+
+
+def flights(log, t0):
+    """The six flights of a full handshake with a cookie exchange (RFC 6347 4.2.4),
+    from the proxy's log: 1 ClientHello, 2 HelloVerifyRequest, 3 ClientHello with the
+    cookie, 4 ServerHello..ServerHelloDone, 5 ClientKeyExchange + CCS + Finished,
+    6 [NewSessionTicket] + CCS + Finished."""
+    f = [None] + [_Flight(i, "up" if i % 2 else "down") for i in range(1, 7)]
+    f[5].has_ccs = f[6].has_ccs = True
+    hello_seqs = sorted({hs[1] for e in log if e[1] == "up" for ct, ep, hl in _records(e[2])
+                         if hl for hs in hl if hs[0] == 1})
+    cookie = any(hs[0] == _HVR for e in log if e[1] == "down"
+                 for ct, ep, hl in _records(e[2]) if hl for hs in hl)
+    for t_in, direction, data, dropped, outs in log:
+        at = min(outs) - t0 if outs else None
+        for ctype, epoch, hs in _records(data):
+            if direction == "up":
+                if ctype == _CT_HS and hs:
+                    for t, mseq, off, flen, length in hs:
+                        if t == 1:
+                            k = 1 if cookie and mseq == hello_seqs[0] else 3
+                        else:
+                            k = 5
+                        _piece(f[k], t, mseq, off, flen, length, at, t_in - t0)
+                elif ctype == _CT_CCS:
+                    _mark(f[5], "ccs", at, t_in - t0)
+                elif ctype == _CT_HS and epoch == 1:
+                    _mark(f[5], "fin", at, t_in - t0)
+            else:
+                if ctype == _CT_HS and hs:
+                    for t, mseq, off, flen, length in hs:
+                        k = 2 if t == _HVR else 6 if t == _NST else 4
+                        _piece(f[k], t, mseq, off, flen, length, at, t_in - t0)
+                elif ctype == _CT_CCS:
+                    _mark(f[6], "ccs", at, t_in - t0)
+                elif ctype == _CT_HS and epoch == 1:
+                    _mark(f[6], "fin", at, t_in - t0)
+    if not cookie:
+        f[1] = f[2] = None
+    return f
+
+
+def _piece(fl, t, mseq, off, flen, length, at, sent):
+    if fl.first_sent is None:
+        fl.first_sent = sent
+    m = fl.msgs.setdefault((t, mseq), [length, []])
+    if at is not None:
+        m[1].append((off, off + flen, at))
+
+
+def _mark(fl, what, at, sent):
+    if fl.first_sent is None:
+        fl.first_sent = sent
+    if at is not None and (getattr(fl, what) is None or at < getattr(fl, what)):
+        setattr(fl, what, at)
+
+
+def classify(run):
+    """The cause of one failed run (see the module docstring)."""
+    side = {"up": "server", "down": "client"}
+    f = flights(run.log, run.t0)
+    done_at = {}
+    for k in range(1, 7):
+        if f[k] is not None:
+            c = f[k].complete_at()
+            if c is not None:
+                done_at[k] = c
+    whole = [k for k in done_at]
+    last = max(whole) if whole else 0
+    if last:
+        nxt = f[last + 1] if last < 6 else None
+        answered = nxt is not None and nxt.first_sent is not None and \
+            nxt.first_sent >= done_at[last] - 0.001
+        if last == 6 or not answered:
+            # the receiver had the whole flight and did not move on
+            who = side[f[last].dir]
+            stack = run.server if who == "server" else run.client
+            return "record discarded: %s (%s) got flight %d whole at %.1f s" % (
+                who, NAMES[stack], last, done_at[last])
+    missing = last + 1
+    if missing == 1 and f[1] is None:
+        missing = 3
+    if run.gave_up:
+        t, who, what = sorted(run.gave_up, key=lambda g: g[0] or 1e9)[0]
+        stack = run.server if who == "server" else run.client
+        return "gave up: %s (%s, %s)%s; flight %d incomplete" % (
+            who, NAMES[stack], what, "" if t is None else " at %.1f s" % t, missing)
+    return "lost past limit: flight %d" % missing
+
+
+# ============================================================== the report
+def _worker(job):
+    pairing, setting, seed, limit, overrides = job
+    from nxsecure import port, config
+    port.use_network(None)
+    for name, value in overrides:
+        setattr(config, name, value)
+    try:
+        r = Run(pairing, setting, seed, limit).go()
+        return job, r.result()
+    except Exception as e:        # a harness failure is reported, not counted as ours
+        return job, (None, 0.0, "harness: %r" % (e,))
 
 
 def _pct(xs, p):
@@ -161,82 +509,118 @@ def _pct(xs, p):
     return xs[i] + (xs[j] - xs[i]) * (k - i)
 
 
+def _versions():
+    out = []
+    for argv in (["openssl", "version"], ["gnutls-cli", "--version"]):
+        try:
+            out.append(subprocess.run(argv, capture_output=True, text=True,
+                                      timeout=10).stdout.splitlines()[0].strip())
+        except Exception:     # noqa: BLE001
+            out.append("%s not found" % argv[0])
+    try:
+        import mbedtls
+        out.append("python-mbedtls %s (%s)" % (mbedtls.__version__, mbedtls.version.version))
+    except Exception:         # noqa: BLE001
+        out.append("python-mbedtls not found")
+    return "; ".join(out)
+
+
+def _short_cause(c):
+    """The class and side of a cause, for the table."""
+    if c.startswith("record discarded"):
+        return "discarded by " + c.split(": ")[1].split(" got")[0]
+    if c.startswith("gave up"):
+        return "gave up: " + c.split(": ")[1].split(",")[0] + ")"
+    if c.startswith("lost"):
+        return c.replace("lost past limit: ", "lost: ")
+    return c.split(":")[0]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--runs", type=int, default=50)
-    ap.add_argument("--jobs", type=int, default=8)
-    ap.add_argument("--limit", type=float, default=30.0, help="seconds per handshake")
-    ap.add_argument("--rto", type=int, default=100)
-    ap.add_argument("--rto-cap", type=int, default=1600)
-    ap.add_argument("--max-tx", type=int, default=10)
-    ap.add_argument("--real-timers-at", type=int, default=10, help="loss %% (0: none)")
+    ap.add_argument("--runs", type=int, default=100, help="seeds per row")
+    ap.add_argument("--first-seed", type=int, default=1)
+    ap.add_argument("--jobs", type=int, default=12, help="runs at the same time")
+    ap.add_argument("--limit", type=float, default=60.0, help="seconds per handshake")
+    ap.add_argument("--settings", default="10,30,50", help=",".join(SETTINGS))
     ap.add_argument("--pairings", default=",".join(PAIRINGS))
     ap.add_argument("--out", default=os.path.join(ROOT, "build", "loss-report.md"))
+    ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                    help="override an nxsecure.config value in our stack (experiments)")
+    ap.add_argument("--peer", help=argparse.SUPPRESS)
+    ap.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--mtu", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args()
-    fast = (args.rto, args.rto_cap, args.max_tx)
-    real = (1000, 60000, 8)
-    jobs = []
-    chunk = max(1, args.runs // 5)
-    for pairing in args.pairings.split(","):
-        for label, loss, mtu in SETTINGS:
-            seeds = list(range(1, args.runs + 1))
-            for i in range(0, len(seeds), chunk):
-                jobs.append((pairing, label, loss, mtu, seeds[i:i + chunk], args.limit, fast))
-    if args.real_timers_at:
-        loss = args.real_timers_at * 10
-        label = "%d%% loss" % args.real_timers_at
-        seeds = list(range(1, args.runs + 1))
-        for i in range(0, len(seeds), chunk):
-            jobs.append(("ours-ours", label, loss, None, seeds[i:i + chunk], 90.0, real))
+    if args.peer:
+        return peer_main(args.peer, args.port, args.mtu)
+    pairings = args.pairings.split(",")
+    settings = args.settings.split(",")
+    seeds = range(args.first_seed, args.first_seed + args.runs)
+    # the slow rows first, so that the pool is not left waiting on them at the end
+    overrides = tuple((kv.split("=")[0], int(kv.split("=")[1])) for kv in args.set)
+    jobs = [(p, s, seed, args.limit, overrides) for s in sorted(settings, key=lambda s: -SETTINGS[s][1])
+            for seed in seeds for p in pairings]
     t0 = time.time()
     results = {}
-    with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
-        for key, out in pool.imap_unordered(_worker, jobs):
-            results.setdefault(key, []).extend(out)
+    with multiprocessing.get_context("spawn").Pool(args.jobs, maxtasksperchild=50) as pool:
+        for n, (job, res) in enumerate(pool.imap_unordered(_worker, jobs), 1):
+            results.setdefault((job[0], job[1]), []).append((job[2], res))
+            if n % 50 == 0:
+                print("%d/%d runs, %.0f s" % (n, len(jobs), time.time() - t0), file=sys.stderr)
     wall = time.time() - t0
-    lines = ["# nxsecure lossy-link report", "",
-             "Seeded UDP proxy (host_tests/udp_proxy.py) on 127.0.0.1, impairments in each "
-             "direction: the loss below, %d%% duplication, %d%% reordering, 0-%d ms delay "
-             "jitter. %d seeded runs per row; limit %g s per handshake (90 s with real "
-             "timers). PSK, TLS_PSK_WITH_AES_128_CCM_8 against OpenSSL (%s). Wall time %.0f s."
-             % (DUP // 10, REORDER // 10, JITTER_MS, args.runs, args.limit, _openssl(), wall),
-             "",
-             "| pairing | setting | our timers (initial / cap / max tx) | completed | median ms | p95 ms |",
-             "|---|---|---|---:|---:|---:|"]
-    order = {p: i for i, p in enumerate(PAIRINGS)}
-    sorder = {s[0]: i for i, s in enumerate(SETTINGS)}
-    for (pairing, label, timers) in sorted(results, key=lambda k: (k[2] == real, order[k[0]],
-                                                                     sorder[k[1]])):
-        out = results[(pairing, label, timers)]
-        done = [dt * 1000 for ok, dt in out if ok]
-        t = "%d ms / %d ms / %d%s" % (timers[0], timers[1], timers[2],
-                                      " (real defaults)" if timers == real else "")
-        if "openssl" in pairing:
-            t += "; OpenSSL: its own (1 s, doubling)"
-        lines.append("| %s | %s | %s | %d/%d (%.0f%%) | %s | %s |" % (
-            pairing, label, t, len(done), len(out), 100.0 * len(done) / len(out),
-            "%.0f" % statistics.median(done) if done else "-",
-            "%.0f" % _pct(done, 0.95) if done else "-"))
-    lines += ["", "Handshake time: from the client's start to both sides connected (our "
-              "client: nx_secure_dtls_client_session_start returning; openssl s_client: from "
-              "process start, including its start-up, until our server session is CONNECTED "
-              "and s_client printed the cipher). MTU 256: nxsecure_dtls_session_mtu_set / "
-              "nxsecure_dtls_server_mtu_set and openssl -mtu 256 (OpenSSL 3.0 does not complete at -mtu 160 even without loss)."]
+    lines = report(results, pairings, settings, args, wall)
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))
     print("-> %s" % args.out)
+    return 0
 
 
-def _openssl():
-    import subprocess
-    try:
-        return subprocess.run(["openssl", "version"], capture_output=True, text=True,
-                              timeout=10).stdout.strip()
-    except Exception:
-        return "openssl not found"
+def report(results, pairings, settings, args, wall):
+    lines = ["# nxsecure lossy-link report", "",
+             "`%s` on %s. Seeded UDP proxy (host_tests/udp_proxy.py) on 127.0.0.1; in each "
+             "direction the loss below, %d%% duplication, %d%% reordering, 0-%d ms delay "
+             "jitter. %d seeds per row (%d-%d), the same for every row. Every stack on its "
+             "real timers (nxsecure: nxsecure/config.py defaults, 1 s doubling to 60 s, 8 "
+             "transmissions, server handshake deadline 40 s). Run limit %g s. "
+             "TLS_PSK_WITH_AES_128_CCM_8. Peers: %s. Wall time %.0f s with %d runs at a time."
+             % (" ".join(["tools/loss_report.py"] + sys.argv[1:]), time.strftime("%Y-%m-%d"),
+                DUP // 10, REORDER // 10, JITTER_MS, args.runs, args.first_seed,
+                args.first_seed + args.runs - 1, args.limit, _versions(), wall, args.jobs),
+             "",
+             "| client / server | setting | completed | median s | p95 s | failures by cause |",
+             "|---|---|---:|---:|---:|---|"]
+    details = []
+    for p in pairings:
+        for s in settings:
+            out = sorted(results.get((p, s), []))
+            if not out:
+                continue
+            runs = [r for seed, r in out if r[0] is not None]
+            done = [dt for ok, dt, c in runs if ok]
+            causes = {}
+            for seed, (ok, dt, c) in out:
+                if not ok:
+                    k = _short_cause(c)
+                    causes[k] = causes.get(k, 0) + 1
+                    details.append("- %s, %s, seed %d: %s" % (p, SETTINGS[s][0], seed, c))
+            c, sv = PAIRINGS[p]
+            lines.append("| %s / %s | %s | %d/%d (%.0f%%) | %s | %s | %s |" % (
+                NAMES[c], NAMES[sv], SETTINGS[s][0], len(done), len(runs),
+                100.0 * len(done) / max(1, len(runs)),
+                "%.1f" % statistics.median(done) if done else "-",
+                "%.1f" % _pct(done, 0.95) if done else "-",
+                "; ".join("%s %d" % (k, n) for k, n in sorted(causes.items(),
+                                                               key=lambda x: -x[1])) or "-"))
+    lines += ["", "Handshake time: from the client's start (a peer client: its process "
+              "start, including start-up) until the client reported the handshake done. "
+              "Flights: 1 ClientHello, 2 HelloVerifyRequest, 3 ClientHello with cookie, 4 "
+              "ServerHello..ServerHelloDone, 5 ClientKeyExchange+CCS+Finished, 6 "
+              "[NewSessionTicket]+CCS+Finished. A harness failure (a peer that did not "
+              "start) is listed and not counted.", "", "## Every failure", ""] + details
+    return lines
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -15,6 +15,7 @@ package("nxsecure", files=[
     "reassembly.py",
     "handshake.py",
     "dtls.py",
+    "early.py",
     "psk.py",
     "session.py",
     "crypto/__init__.py",
