@@ -7,6 +7,17 @@ from nxsecure.port.memnet import MemoryNetwork
 from nxsecure import *
 from nxsecure.crypto.table import make_tls_crypto
 
+try:
+    from time import ticks_ms, ticks_diff
+except ImportError:  # CPython
+    import time
+
+    def ticks_ms():
+        return int(time.monotonic() * 1000)
+
+    def ticks_diff(a, b):
+        return a - b
+
 PSK = b"\x01\x02\x03\x04\x05\x06\x07\x08"
 IDENTITY = b"Client_identity"
 SERVER_PORT = 5684
@@ -138,6 +149,14 @@ class Pair:
             tx_thread_sleep(1)
         return None
 
+    def echoes(self):
+        """Three payloads (1, 14 and 200 bytes) client -> server -> client; prints the
+        time they took."""
+        t0 = ticks_ms()
+        for payload in (b"x", b"reading 21.5 C", bytes(range(200))):
+            assert self.echo(payload) == payload
+        print("3 echoes: %d ms" % ticks_diff(ticks_ms(), t0))
+
     def close(self):
         st = nx_secure_dtls_session_end(self.client, NX_NO_WAIT)
         for _ in range(20):
@@ -154,3 +173,42 @@ class Pair:
         assert nx_packet_pool_delete(self.pool) == NX_SUCCESS
         port.use_network(None)
         return st
+
+
+def heap():
+    """gc.mem_alloc() after a collection on MicroPython; 0 on CPython."""
+    import gc
+    try:
+        gc.collect()
+        return gc.mem_alloc()
+    except AttributeError:      # CPython
+        return 0
+
+
+def certificate(der, key=None):
+    """An NX_SECURE_X509_CERT of `der`, with its SEC 1 EC private key `key` (an
+    identity certificate) or none (a trusted one). nxsecure.x509 is imported here, so
+    that the PSK tests do not load it."""
+    from nxsecure.x509 import (NX_SECURE_X509_CERT, nx_secure_x509_certificate_initialize,
+                               NX_SECURE_X509_KEY_TYPE_EC_DER, NX_SECURE_X509_KEY_TYPE_NONE)
+    c = NX_SECURE_X509_CERT()
+    assert nx_secure_x509_certificate_initialize(
+        c, der, len(der), None, 0, key, len(key) if key else 0,
+        NX_SECURE_X509_KEY_TYPE_EC_DER if key else NX_SECURE_X509_KEY_TYPE_NONE) == NX_SUCCESS
+    return c
+
+
+def at_time(now):
+    """Decorator: the function runs with the X.509 clock fixed at `now` (seconds since
+    1970; nx_secure_x509_time_function_set: the WebAssembly build has no clock), and
+    the clock is given back afterwards."""
+    def wrap(fn):
+        def run(*args):
+            from nxsecure.x509 import nx_secure_x509_time_function_set
+            nx_secure_x509_time_function_set(lambda: now)
+            try:
+                return fn(*args)
+            finally:
+                nx_secure_x509_time_function_set(None)
+        return run
+    return wrap

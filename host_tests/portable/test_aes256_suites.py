@@ -8,18 +8,7 @@ import nxsecure.crypto.suites384 as S
 from nxsecure import *
 from nxsecure.crypto import sha384_prf
 
-from dtls_pair import Pair
-
-try:
-    from time import ticks_ms, ticks_diff
-except ImportError:  # CPython
-    import time
-
-    def ticks_ms():
-        return int(time.monotonic() * 1000)
-
-    def ticks_diff(a, b):
-        return a - b
+from dtls_pair import Pair, ticks_ms, ticks_diff
 
 
 def test_p_sha384():

@@ -51,6 +51,10 @@ P256_TEST = (0xD16B6AE827F17175E040871A1C7EC3500192C4C92677336EC2537ACAEE0008E0,
              0x019F4113742A2B14BD25926B49C649155F267E60D3814B4C0CC84250E46F0083)
 
 # --- RFC 6979 A.2.6: P-384, SHA-384, "sample" ----------------------------------------
+P384_X = int('6B9D3DAD2E1B8C1C05B19875B6659F4DE23C3B667BF297BA9AA47740787137D8'
+             '96D5724E4C70A825F872C9EA60D2EDF5', 16)
+P384_SAMPLE_K = int('94ED910D1A099DAD3254E9242AE85ABDE4BA15168EAF0CA87A555FD56D10FBCA'
+                    '2907E3E83BA95368623B8C4686915CF9', 16)
 P384_U = unhexlify(
     '04EC3A4E415B4E19A4568618029F427FA5DA9A8BC4AE92E02E06AAE5286B300C64'
     'DEF8F0EA9055866064A254515480BC13'
@@ -217,7 +221,16 @@ def test_ecdsa_p256_verify_rejects_tampering():
     assert not B.ecdsa_verify(24, P256_U, 'sha256', digest, sig)      # wrong curve
 
 
-# --- ECDSA P-384 (verify) -------------------------------------------------------
+# --- ECDSA P-384 -----------------------------------------------------------------
+
+def test_rfc6979_p384_sha384_sample_sign():
+    # The RFC's nonce needs HMAC-SHA384: on a board whose hashlib has no SHA-384 it comes
+    # from crypto/sha512.py through pk.hashes (without it the nonce was HMAC-SHA256's)
+    assert hashes.ctor('sha384') is not None
+    assert ec.public_from_private(ec.P384, P384_X) == P384_U
+    assert ec.rfc6979_nonce(ec.P384, P384_X, 'sha384', SHA384_SAMPLE) == P384_SAMPLE_K
+    assert ec.sign(ec.P384, P384_X, 'sha384', SHA384_SAMPLE) == (P384_SAMPLE_R, P384_SAMPLE_S)
+
 
 def test_rfc6979_p384_sha384_sample_verify():
     r, s = P384_SAMPLE_R, P384_SAMPLE_S

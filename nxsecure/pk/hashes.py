@@ -3,8 +3,9 @@
 # digest() finalises them, so every HMAC runs two fresh hash objects.
 #
 # Names are the TLS HashAlgorithm names of RFC 5246 7.4.1.4.1: 'sha1', 'sha256',
-# 'sha384', 'sha512'. Many MicroPython builds have no sha384/sha512; a platform
-# (or a pure-Python SHA-2 module) may plug one in with register(name, ctor).
+# 'sha384', 'sha512'. Many MicroPython builds have no sha384/sha512: then
+# nxsecure/crypto/sha512.py does them (where the build installs it), and a platform
+# may plug in its own with register(name, ctor).
 import hashlib
 
 _SIZE = {'sha1': 20, 'sha256': 32, 'sha384': 48, 'sha512': 64}
@@ -21,6 +22,12 @@ def ctor(name):
     f = _extra.get(name)
     if f is None and name in _SIZE:
         f = getattr(hashlib, name, None)
+        if f is None and name in ('sha384', 'sha512'):
+            try:
+                from nxsecure.crypto import sha512
+            except ImportError:     # a build without it: the caller says unsupported
+                return None
+            f = getattr(sha512, name)
     return f
 
 
