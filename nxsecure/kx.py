@@ -1,7 +1,6 @@
 """Key exchange and handshake signatures for the certificate suites: ECDHE, RSA, ECDHE_PSK (RFC 8422, RFC 5246 7.4.7, RFC 5489).
 Imported only when such a suite is negotiated, so a PSK-only application never loads
 it or the public-key code behind it."""
-import hashlib
 
 from nxsecure import port
 from . import certs
@@ -66,10 +65,8 @@ def _hash_name(alg):
 
 
 def digest(hash_name, data):
-    h = getattr(hashlib, hash_name, None)
-    if h is None and hash_name in ("sha384", "sha512"):
-        from nxsecure.crypto import sha512      # MicroPython's hashlib has neither
-        h = getattr(sha512, hash_name)
+    from nxsecure.pk.hashes import ctor     # hashlib's, else crypto/sha512.py's
+    h = ctor(hash_name)
     if h is None:
         raise NxError(NX_SECURE_TLS_MISSING_CRYPTO_ROUTINE, AD_INTERNAL_ERROR)
     return h(data).digest()
