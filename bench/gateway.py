@@ -235,10 +235,10 @@ def drive(sessions, echoes):
     echo_one = per("one0", "one1", echoes)
     echo_spread = per("spread0", "spread1", echoes)
     echo_half = per("half0", "half1", echoes)
-    # User time alone: over loopback, the kernel delivers each reply into the driver's
-    # socket in the sender's context, so the server's system time pays for N cold
-    # destination sockets -- a cost of this one-host bench that a gateway replying over
-    # a NIC to N hosts does not pay.
+    # User time alone, beside user + system: over loopback the kernel delivers each reply
+    # into the driver's socket in the sender's context, so the server's system time also
+    # holds the delivery into N destination sockets (getrusage's split is sampled per
+    # tick: a coarse figure).
     one_user = (m["one1"][2] - m["one0"][2]) / echoes * 1e6
     spread_user = (m["spread1"][2] - m["spread0"][2]) / echoes * 1e6
     quiet = (m["quiet1"][0] - m["quiet0"][0]) * 1e6

@@ -227,11 +227,12 @@ def gateway_report(w, runs):
         w("| %s | %.2f (%.2f..%.2f) | %s |" % (label, md, lo, hi, "yes" if md <= 1.2 else "no"))
     md, lo, hi = m("ratios", "spread/one user")
     w("")
-    w("User time alone, echo spread / one session: %.2f (%.2f..%.2f). Over loopback the "
-      "kernel delivers each reply into the driver's socket in the sender's context, so the "
-      "server's system time pays for %d cold destination sockets, which a gateway replying "
-      "over a NIC does not; the lines of nxsecure/ run per datagram do not grow with the "
-      "number of sessions (host_tests/test_gateway_scaling.py)." % (md, lo, hi, n))
+    w("User time alone (getrusage, whose user/system split the kernel samples per tick), "
+      "echo spread / one session: %.2f (%.2f..%.2f). The lines of nxsecure/ run per "
+      "datagram do not grow with the number of sessions "
+      "(host_tests/test_gateway_scaling.py): what grows is the cost of touching %d cold "
+      "sessions' objects and crypto contexts, and the kernel's delivery into %d "
+      "destination sockets over loopback." % (md, lo, hi, n, n))
     w("")
 
 
