@@ -28,7 +28,7 @@
 #   outpaces the peer can then push its record out; that costs what keeping nothing
 #   costs: the peer's retransmission.
 # This module is imported on the first early record only.
-from .const import NX_SUCCESS
+from .const import NxError, NX_SUCCESS, NX_SECURE_TLS_INVALID_PACKET
 from .dtls import CONNECTED, ERROR, _CCS_NEXT
 from .record import _get48
 
@@ -146,6 +146,11 @@ class Early:
                 rl.r_epoch = 1                # what accept() marks
                 rl.r_seq = seq
                 n = pick[3] - pick[2]
+                if n > e.max_recv:
+                    # RFC 8449 4 / RFC 6066 4: the limit we announced holds for a
+                    # record taken from a slot as for one taken on arrival
+                    _free(pick)
+                    raise NxError(NX_SECURE_TLS_INVALID_PACKET, 22)   # record_overflow
                 if pick[6] != 23:
                     e._on_record(pick[6], 1, s, pick[2], n, now)
                 elif e.state == CONNECTED and e.owner._dtls_app_data(s, pick[2], n, None):
