@@ -404,19 +404,6 @@ def nxsecure_dtls_server_trace_set(server_ptr, trace):
 
 
 # ============================================================== the datagram path
-def _find(server, addr):
-    s = server._last
-    if s._peer == addr:                        # the usual case: same client as before
-        return s
-    s = server._by_addr.get(addr)
-    if s is not None:
-        if s._peer == addr:
-            server._last = s
-            return s
-        del server._by_addr[addr]             # the session was detached meanwhile
-    return None
-
-
 def _release(server, s):
     """Forget a session's client; it goes back to the free queue (_detached)."""
     _s._detach(s)
@@ -481,8 +468,14 @@ def _receive(server, packet, addr, now):
     """The server socket's receive hook: one datagram (its arrival time `now`, the
     pump pass's clock), one path."""
     s = server._last
-    if s._peer != addr:                        # (the usual case, inline: as before)
-        s = _find(server, addr)
+    if s._peer != addr:                        # the usual case: same client as before
+        s = server._by_addr.get(addr)
+        if s is not None:
+            if s._peer == addr:
+                server._last = s
+            else:
+                del server._by_addr[addr]     # the session was detached meanwhile
+                s = None
     roam = None
     if s is None and server._cid is not None:
         # RFC 9146 6: an address we do not know, with a Connection ID we gave
