@@ -1103,9 +1103,9 @@ _last_timer_error = None
 
 def _receive_one(h, now):
     """Take one queued datagram of a ready handle straight into a pool packet and
-    hand it on with the pass's clock `now`; -> False when none was queued. A blocking wait reads one per ready handle per
-    poll: polling is level-triggered, so what is left is seen by the next poll, and
-    no read is spent finding the queue empty."""
+    hand it on with the pass's clock `now`; -> False when none was queued. A blocking
+    wait reads one per ready handle per poll: polling is level-triggered, so what is
+    left is seen by the next poll, and no read is spent finding the queue empty."""
     sock = h.owner
     if sock is None:
         return False

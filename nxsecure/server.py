@@ -481,7 +481,8 @@ def _receive(server, packet, addr, now):
         # RFC 9146 6: an address we do not know, with a Connection ID we gave
         s = roam = server._cid.find(packet)
     if s is not None:
-        if packet._buf[packet.nx_packet_prepend_ptr] != _CT_HANDSHAKE or not _new_hello(s, packet):
+        if (packet._buf[packet.nx_packet_prepend_ptr] != _CT_HANDSHAKE
+                or not _new_hello(s, packet)):
             s._receive_datagram(packet, now)
             # authenticated epoch-1 traffic moves the replay window's top (the peer's
             # record numbers only grow): that restarts the session's idle clock
