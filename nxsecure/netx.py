@@ -595,7 +595,8 @@ def nx_ip_fragment_enable(ip):
 class NX_UDP_SOCKET:
     """A UDP socket control block. Bound, it owns one port handle per address
     family of its IP instance. `_dtls_receive`, when set by the DTLS layer, takes
-    every datagram as fn(packet, addr) instead of the receive queue."""
+    every datagram as fn(packet, addr, now) (now: the pump pass's ticks_ms clock)
+    instead of the receive queue."""
     SIZE = 128
 
     def __init__(self):
