@@ -180,9 +180,7 @@ def floor_server(a, stats):
                 done.set_result(None)
                 return
             s.sendto(crypt.seal(data), addr)
-        if crypt is not None:
-            readable = readable_aead
-        loop.add_reader(s.fileno(), readable)
+        loop.add_reader(s.fileno(), readable if crypt is None else readable_aead)
         common.ready()
         await done
         loop.remove_reader(s.fileno())
@@ -224,11 +222,9 @@ def floor_client(a):
             n = await f
             assert len(crypt.open(memoryview(buf)[:n])) == size
         last = common.payload(81, size)
-        if crypt is not None:
-            echo = echo_aead
-            last = crypt.seal(last)
-        measured = await measure_echoes(echo, size, a["seconds"])
-        s.send(last)
+        measured = await measure_echoes(echo if crypt is None else echo_aead, size,
+                                        a["seconds"])
+        s.send(last if crypt is None else crypt.seal(last))
         loop.remove_reader(s.fileno())
         s.close()
         return measured
