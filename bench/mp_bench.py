@@ -187,13 +187,13 @@ class Side:
         self.alloc = 0
 
     def wrap(self, fn):
-        def hook(packet, addr):
+        def hook(packet, addr, now):
             inner = [0, 0]
             _active.append(inner)
             m0 = mem()
             t0 = _us()
             try:
-                fn(packet, addr)
+                fn(packet, addr, now)
             finally:
                 dt = _diff(_us(), t0)
                 dm = mem() - m0

@@ -178,10 +178,10 @@ def record(path):
     ssock = [x for x in ip._sockets if x is not sock][0]
     hook = ssock._dtls_receive
 
-    def server_hook(packet, a):
+    def server_hook(packet, a, now):
         in_server[0] += 1
         try:
-            hook(packet, a)
+            hook(packet, a, now)
         finally:
             in_server[0] -= 1
     ssock._dtls_receive = server_hook

@@ -2,7 +2,7 @@
 server and client) and nxsecure.api (blocking), and an asyncio server holding many
 connected sessions.
 
-    python bench/pythonic.py server|client --api aio|sync|floor --port P --suite psk-ccm8
+    python bench/pythonic.py server|client --api aio|sync|floor|aead --port P --suite psk-ccm8
                              [--size 100 --seconds 1]
     python bench/pythonic.py crowd [--sessions 1000] [--echoes 3000] [--json]
 
@@ -12,6 +12,9 @@ The server answers from its on_data event (a plain callback, conn.send_nowait); 
 asyncio client awaits conn.send() and conn.recv() for every round trip. --api floor is
 no DTLS at all: raw UDP echoed through the same asyncio machinery (add_reader on both
 sides, the client awaiting a future per round trip), the bound for any asyncio DTLS.
+--api aead is the floor plus the two pyca AEAD calls every record needs (the suite's
+AES-CCM_8: each side encrypts what it sends and decrypts what it receives), no framing,
+no replay window: the bound for an asyncio DTLS over pyca.
 
 crowd: one asyncio server process (nxsecure.aio, event-driven echo) and this process
 playing N clients with the tests' hand-written peer (host_tests/rawdtls.py, via
@@ -38,7 +41,7 @@ def _suite(key):
 # --------------------------------------------------------------------- echo pair
 def server(a):
     stats = common.ServerStats()
-    if a["api"] == "floor":
+    if a["api"] in ("floor", "aead"):
         return floor_server(a, stats)
     if a["api"] == "sync":
         srv = api.DTLSServer("127.0.0.1", a["port"], psk={common.IDENTITY: common.PSK},
@@ -82,7 +85,7 @@ def server(a):
 
 def client(a):
     size = a["size"]
-    if a["api"] == "floor":
+    if a["api"] in ("floor", "aead"):
         return floor_client(a)
     if a["api"] == "sync":
         c = api.connect("127.0.0.1", a["port"], psk=(common.IDENTITY, common.PSK),
@@ -133,9 +136,27 @@ async def measure_echoes(echo, size, seconds):
 
 
 # The floor of any asyncio DTLS echo here: raw UDP on the same loop machinery
-# (add_reader on both sides, the client awaiting a future per round trip), no DTLS.
+# (add_reader on both sides, the client awaiting a future per round trip), no DTLS;
+# --api aead adds one AEAD encryption per datagram sent and one decryption per datagram
+# received (the record layer's two pyca calls, nothing around them).
+class _Aead:
+    """AES-128-CCM_8 with a fixed key and nonce (a cost, not a protocol)."""
+
+    def __init__(self):
+        from cryptography.hazmat.primitives.ciphers.aead import AESCCM
+        c = AESCCM(bytes(16), tag_length=8)
+        nonce, ad = bytes(12), bytes(13)
+        self.seal = lambda data: c.encrypt(nonce, data, ad)
+        self.open = lambda data: c.decrypt(nonce, data, ad)
+
+
+def _crypt(a):
+    return _Aead() if a["api"] == "aead" else None
+
+
 def floor_server(a, stats):
     import socket
+    crypt = _crypt(a)
 
     async def main():
         loop = asyncio.get_running_loop()
@@ -151,7 +172,15 @@ def floor_server(a, stats):
                 done.set_result(None)
                 return
             s.sendto(memoryview(buf)[:n], addr)
-        loop.add_reader(s.fileno(), readable)
+
+        def readable_aead():
+            n, addr = s.recvfrom_into(buf)
+            data = crypt.open(memoryview(buf)[:n])
+            if stats.tag(data[0]):
+                done.set_result(None)
+                return
+            s.sendto(crypt.seal(data), addr)
+        loop.add_reader(s.fileno(), readable if crypt is None else readable_aead)
         common.ready()
         await done
         loop.remove_reader(s.fileno())
@@ -164,6 +193,7 @@ def floor_server(a, stats):
 def floor_client(a):
     import socket
     size = a["size"]
+    crypt = _crypt(a)
 
     async def main():
         loop = asyncio.get_running_loop()
@@ -185,8 +215,16 @@ def floor_client(a):
             s.send(data)
             f = waiter[0] = loop.create_future()
             assert await f == size
-        measured = await measure_echoes(echo, size, a["seconds"])
-        s.send(common.payload(81, size))
+
+        async def echo_aead(data):
+            s.send(crypt.seal(data))
+            f = waiter[0] = loop.create_future()
+            n = await f
+            assert len(crypt.open(memoryview(buf)[:n])) == size
+        last = common.payload(81, size)
+        measured = await measure_echoes(echo if crypt is None else echo_aead, size,
+                                        a["seconds"])
+        s.send(last if crypt is None else crypt.seal(last))
         loop.remove_reader(s.fileno())
         s.close()
         return measured

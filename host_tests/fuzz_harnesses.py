@@ -31,7 +31,7 @@ for p in (ROOT, HERE):
         sys.path.insert(0, p)
 
 from nxsecure import *  # noqa: E402,F401,F403
-from nxsecure import netx, config  # noqa: E402
+from nxsecure import netx, config, port  # noqa: E402
 from nxsecure import handshake as H  # noqa: E402
 from nxsecure.codec import Reader  # noqa: E402
 from nxsecure.const import NxError  # noqa: E402
@@ -341,10 +341,11 @@ class ServerHarness(Harness):
         k = self.k % 8
         if k == 7:
             # to the client session, as if from the server
-            live.a.sess._client_receive(self._packet(data), live.a.sess._peer)
+            live.a.sess._client_receive(self._packet(data), live.a.sess._peer,
+                                        port.ticks_ms())
         else:
             addr = self.addrs[0 if k < 5 else 1 + (k & 1)]
-            _server._receive(live.w.server, self._packet(data), addr)
+            _server._receive(live.w.server, self._packet(data), addr, port.ticks_ms())
         for e in (live.sa._engine, live.a.sess._engine):
             if e.last_exception is not None:
                 exc = e.last_exception

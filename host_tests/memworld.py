@@ -118,7 +118,7 @@ class World:
         pkt._buf[:len(data)] = data
         pkt.nx_packet_append_ptr = pkt.nx_packet_length = len(data)
         pkt._addr = src
-        self.server._udp_receive(pkt, src)
+        self.server._udp_receive(pkt, src, port.ticks_ms())
 
     def pump(self, ticks=0):
         netx._wait(lambda: False, ticks) if ticks else netx._wait(self._idle, 50)

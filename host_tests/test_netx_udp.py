@@ -558,7 +558,7 @@ def test_background_ip_thread_delivers_without_a_waiter(stack):
     _, p = nx_udp_socket_port_get(s)
     got = threading.Event()
 
-    def hook(pkt, addr):
+    def hook(pkt, addr, now):
         nx_packet_release(pkt)
         got.set()
 

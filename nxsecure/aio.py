@@ -42,6 +42,7 @@ class _Driver:
         self.fds = {}
         self.timer = None
         self.when = 0.0
+        self.after = self._after         # bound once: the pump's per-datagram callback
         netx._on_handle[0] = self._handle
         for h in list(netx._handles):
             self._handle(h, True)
@@ -75,7 +76,7 @@ class _Driver:
                 self.loop.remove_reader(fd)
 
     def _readable(self, h):
-        self._arm(evloop.pump(h, READ_BURST, self._after))
+        self._arm(evloop.pump(h, READ_BURST, self.after))
 
     def _after(self):
         """End of a pump pass (in the pump): on_data events of the records taken,
@@ -85,7 +86,7 @@ class _Driver:
 
     def _fire(self):
         self.timer = None
-        self._arm(evloop.pump(None, 0, self._after))
+        self._arm(evloop.pump(None, 0, self.after))
 
     def _arm(self, ms):
         """One loop timer for the stack's earliest deadline (ms from now, -1: none)."""

@@ -445,8 +445,9 @@ def _service_all():
     ev = _events
     while ev:
         ev.popleft()._flush()
-    for obj in list(_active):
-        obj._service()
+    if _active:
+        for obj in list(_active):
+            obj._service()
 
 
 def _block(condition, timeout):
@@ -590,7 +591,26 @@ class DTLSConnection:
             raise self._not_connected("send")
         if not data:
             return                        # an empty record carries nothing
-        st = _send_record(s, data)
+        # One application record straight from data: copied into one buffer shared by
+        # every session (it stays in the cache however many sessions there are), sealed
+        # there and sent by the engine (send_app); no packet from the pool
+        # (nx_secure_dtls_session_send's work without the packet).
+        e = s._engine
+        rl = e.record
+        n = len(data)
+        if n > e.mtu - rl.overhead1:
+            st = NX_INVALID_PARAMETERS
+        else:
+            pre = rl.prefix1
+            lock = netx._lock
+            lock.acquire()
+            try:
+                _SEND[pre:pre + n] = data
+                st = e.send_app(_SEND, 0, n)
+            except NxError as err:
+                st = err.code
+            finally:
+                lock.release()
         if st != NX_SUCCESS:
             if st == NX_INVALID_PARAMETERS:
                 raise DTLSError(st, "send: a record of %d bytes does not fit "
@@ -1491,7 +1511,7 @@ def _trace(conn):
 #   replaced on the instance (DTLSConnection._hook / _unhook), so records come
 #   straight to the connection and its end is heard without polling;
 # - e.record (prefix1, overhead1), e.mtu and e.send_app to send a record
-#   (_send_record); netx._lock;
+#   (DTLSConnection._send); netx._lock;
 # - session._rx_head (records queued in the session), packet._buf and its
 #   nx_packet_prepend_ptr / nx_packet_append_ptr;
 # - e.suite, e.ems, e.psk_identity, e.max_plaintext(), e.alert_in (via status),
@@ -1503,29 +1523,7 @@ def _engine(session):
     return getattr(session, "_engine", None)
 
 
-_SEND = memoryview(bytearray(1600))     # one record sealed at a time, under the stack lock
-
-
-def _send_record(session, data):
-    """One application record straight from data: copied into one buffer shared by
-    every session (it stays in the cache however many sessions there are), sealed there
-    and sent by the engine (send_app); no packet from the pool
-    (nx_secure_dtls_session_send's work without the packet)."""
-    e = session._engine
-    rl = e.record
-    n = len(data)
-    if n > e.mtu - rl.overhead1:
-        return NX_INVALID_PARAMETERS
-    pre = rl.prefix1
-    lock = netx._lock
-    lock.acquire()
-    try:
-        _SEND[pre:pre + n] = data
-        return e.send_app(_SEND, 0, n)
-    except NxError as err:
-        return err.code
-    finally:
-        lock.release()
+_SEND = memoryview(bytearray(1600))     # DTLSConnection._send seals in it, under the stack lock
 
 
 def _unhook(session):

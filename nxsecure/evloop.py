@@ -32,14 +32,24 @@ def pump(h, limit, after=None):
     outer = pumping[0]
     pumping[0] = lock.owner()
     try:
+        now = _port.ticks_ms()            # the pass's clock: read once, passed down
         if h is not None:
             receive = netx._receive_one
-            while limit > 0 and receive(h):
+            while limit > 0 and receive(h, now):
                 limit -= 1
-        nxt = netx._fire_timers(_port.ticks_ms()) if netx._heap else -1
+        heap = netx._heap
+        nxt = -1
+        if heap:
+            e = heap[0]
+            nxt = _port.ticks_diff(e[0], now)
+            if nxt <= 0 or e[1]._due != e[0]:
+                nxt = netx._fire_timers(now)      # one is due (or the top is stale)
         if after is not None:
+            top = heap[0] if heap else None
             after()
-            if netx._heap:
+            if heap and heap[0] is not top:
+                # after() armed an earlier timer (an unchanged top: the deadline
+                # stands, and a stopped one only wakes the loop early)
                 nxt = netx._next_left(_port.ticks_ms())
         return nxt
     finally:

@@ -306,8 +306,13 @@ def _give(pkt):
     """Push an allocated packet back on its pool's free list. A packet that held
     decrypted data (_wipe set by the DTLS receive path) is cleared first, so no later
     user of the packet, and no parser handed too long a view, can see that plaintext."""
-    if pkt._wipe:
-        _clear(pkt._buf, pkt._wipe)
+    w = pkt._wipe
+    if w:
+        z = _ZERO[0]
+        if w <= len(z):
+            pkt._buf[:w] = z[:w]          # _clear's usual case, inline (per record)
+        else:
+            _clear(pkt._buf, w)
         pkt._wipe = 0
     pool = pkt.nx_packet_pool_owner
     _lock.acquire()
@@ -590,7 +595,8 @@ def nx_ip_fragment_enable(ip):
 class NX_UDP_SOCKET:
     """A UDP socket control block. Bound, it owns one port handle per address
     family of its IP instance. `_dtls_receive`, when set by the DTLS layer, takes
-    every datagram as fn(packet, addr) instead of the receive queue."""
+    every datagram as fn(packet, addr, now) (now: the pump pass's ticks_ms clock)
+    instead of the receive queue."""
     SIZE = 128
 
     def __init__(self):
@@ -1096,28 +1102,11 @@ def _next_left(now):
 _last_timer_error = None
 
 
-def _deliver(sock, pkt, addr):
-    """Hand a received packet to the DTLS layer or the socket's receive queue."""
-    ip = sock.nx_udp_socket_ip_ptr
-    sock.nx_udp_socket_packets_received += 1
-    sock.nx_udp_socket_bytes_received += pkt.nx_packet_length
-    ip.nx_ip_udp_packets_received += 1
-    fn = sock._dtls_receive
-    if fn is None:
-        _ext()._enqueue(sock, pkt, ip)        # a plain UDP socket
-        return
-    try:
-        fn(pkt, addr)                         # the callee owns the packet now
-    except Exception as e:
-        ip.nx_ip_callback_errors += 1
-        ip._last_callback_error = e
-
-
-def _receive_one(h):
-    """Take one queued datagram of a ready handle straight into a pool packet;
-    -> False when none was queued. A blocking wait reads one per ready handle per
-    poll: polling is level-triggered, so what is left is seen by the next poll, and
-    no read is spent finding the queue empty."""
+def _receive_one(h, now):
+    """Take one queued datagram of a ready handle straight into a pool packet and
+    hand it on with the pass's clock `now`; -> False when none was queued. A blocking
+    wait reads one per ready handle per poll: polling is level-triggered, so what is
+    left is seen by the next poll, and no read is spent finding the queue empty."""
     sock = h.owner
     if sock is None:
         return False
@@ -1138,7 +1127,20 @@ def _receive_one(h):
     pkt.nx_packet_length = n
     pkt._addr = addr
     pkt.nx_packet_ip_version = NX_IP_VERSION_V6 if len(addr) == 4 else NX_IP_VERSION_V4
-    _deliver(sock, pkt, addr)
+    # Hand the packet to the DTLS layer (with the pass's clock) or the socket's
+    # receive queue; the callee owns it from here.
+    sock.nx_udp_socket_packets_received += 1
+    sock.nx_udp_socket_bytes_received += n
+    ip.nx_ip_udp_packets_received += 1
+    fn = sock._dtls_receive
+    if fn is None:
+        _ext()._enqueue(sock, pkt, ip)        # a plain UDP socket
+        return True
+    try:
+        fn(pkt, addr, now)
+    except Exception as e:
+        ip.nx_ip_callback_errors += 1
+        ip._last_callback_error = e
     return True
 
 
@@ -1172,15 +1174,16 @@ def _wait(condition, wait_option):
         outer = _pumping[0]
         _pumping[0] = _lock.owner()
         try:
+            # the clock is read once per pass, and only when something needs it: a
+            # datagram, or a timer (none is armed while every session is connected)
+            now = _port.ticks_ms() if ready or _heap else 0
             for h in ready:
                 n = take
-                while _receive_one(h):
+                while _receive_one(h, now):
                     n -= 1
                     if n <= 0:
                         break
-            # the clock is read only when something needs it: no timer is armed
-            # while every session is connected, and NX_WAIT_FOREVER has no deadline
-            nxt = _fire_timers(_port.ticks_ms()) if _heap else -1
+            nxt = _fire_timers(now) if _heap else -1
             if condition():
                 return True
         finally:

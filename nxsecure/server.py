@@ -404,19 +404,6 @@ def nxsecure_dtls_server_trace_set(server_ptr, trace):
 
 
 # ============================================================== the datagram path
-def _find(server, addr):
-    s = server._last
-    if s._peer == addr:                        # the usual case: same client as before
-        return s
-    s = server._by_addr.get(addr)
-    if s is not None:
-        if s._peer == addr:
-            server._last = s
-            return s
-        del server._by_addr[addr]             # the session was detached meanwhile
-    return None
-
-
 def _release(server, s):
     """Forget a session's client; it goes back to the free queue (_detached)."""
     _s._detach(s)
@@ -477,16 +464,25 @@ def _place(server, s):
         server._halfopen.push(s)
 
 
-def _receive(server, packet, addr):
-    """The server socket's receive hook: one datagram, one path."""
-    now = port.ticks_ms()
-    s = _find(server, addr)
+def _receive(server, packet, addr, now):
+    """The server socket's receive hook: one datagram (its arrival time `now`, the
+    pump pass's clock), one path."""
+    s = server._last
+    if s._peer != addr:                        # the usual case: same client as before
+        s = server._by_addr.get(addr)
+        if s is not None:
+            if s._peer == addr:
+                server._last = s
+            else:
+                del server._by_addr[addr]     # the session was detached meanwhile
+                s = None
     roam = None
     if s is None and server._cid is not None:
         # RFC 9146 6: an address we do not know, with a Connection ID we gave
         s = roam = server._cid.find(packet)
     if s is not None:
-        if not _new_hello(s, packet):
+        if (packet._buf[packet.nx_packet_prepend_ptr] != _CT_HANDSHAKE
+                or not _new_hello(s, packet)):
             s._receive_datagram(packet, now)
             # authenticated epoch-1 traffic moves the replay window's top (the peer's
             # record numbers only grow): that restarts the session's idle clock
@@ -523,7 +519,7 @@ def _to_back(server, s):
 
 
 # The server socket's receive hook, as a method so the pump calls it with no
-# intermediate frame: _udp_receive(packet, addr) on the server is _receive(server, ...).
+# intermediate frame: _udp_receive(packet, addr, now) on the server is _receive(server, ...).
 NX_SECURE_DTLS_SERVER._udp_receive = _receive
 
 
@@ -684,8 +680,9 @@ def _after(server, s):
     if code:
         s._notify_error = 0
         _call(server, server._error_notify, s, code)
-    if s._server is server and s._id:
-        _place(server, s)
+    if s._server is server and s._id and (s._engine.state != CONNECTED
+                                          or s._q is not server._connected):
+        _place(server, s)              # (a connected session in its queue stays there)
 
 
 # Not exported: `from nxsecure import *` must not bring a `const` that hides nxsecure.const.

@@ -146,12 +146,12 @@ class NX_SECURE_DTLS_SESSION:
         if e.state != IDLE and e.state < CONNECTED:
             e._fail(NX_NOT_CONNECTED, None)
 
-    def _client_receive(self, packet, addr):
-        """UDP receive hook of a client session's socket."""
+    def _client_receive(self, packet, addr, now):
+        """UDP receive hook of a client session's socket (now: the pump pass's clock)."""
         if self._peer is None or addr != self._peer or self._engine is None:
             netx._give(packet)              # not our server: ignore (RFC 6347 4.1)
             return
-        self._receive_datagram(packet, port.ticks_ms())
+        self._receive_datagram(packet, now)
 
     def _rx_ready(self):
         """The wait condition of nx_secure_dtls_session_receive (a bound method made

@@ -151,13 +151,13 @@ def _metered(fn, side):
     can run inside the other side's (a service called with NX_NO_WAIT from a callback
     pumps the network): what the inner one allocates counts for the inner side only.
     The wrapper itself allocates nothing."""
-    def wrapped(packet, addr):
+    def wrapped(packet, addr, now):
         d = _depth[0]
         _inner[d] = 0
         _depth[0] = d + 1
         before = gc.mem_alloc()
         try:
-            return fn(packet, addr)
+            return fn(packet, addr, now)
         finally:
             took = gc.mem_alloc() - before
             _depth[0] = d

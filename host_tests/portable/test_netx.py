@@ -468,7 +468,7 @@ def test_dtls_receive_hook_gets_packet_and_address():
         b = st.socket(6401)
         got = []
 
-        def hook(pkt, addr):
+        def hook(pkt, addr, now):
             got.append((bytes(pkt._data()), addr))
             nx_packet_release(pkt)
 
@@ -488,7 +488,7 @@ def test_nested_wait_from_callback_processes_each_datagram_once():
         b = st.socket(6501)
         seen = []
 
-        def hook(pkt, addr):
+        def hook(pkt, addr, now):
             seen.append(bytes(pkt._data()))
             nx_packet_release(pkt)
             if len(seen) == 1:
@@ -611,7 +611,7 @@ def _lossy_run(seed):
         a = st.socket(6700)
         b = st.socket(6701, queue=64)
 
-        def hook(pkt, addr):
+        def hook(pkt, addr, now):
             got.append(bytes(pkt._data()))
             nx_packet_release(pkt)
 
