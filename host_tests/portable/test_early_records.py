@@ -2,10 +2,15 @@
 # our server on an in-memory link that splits a flight's datagram into one datagram
 # per record and delivers them last record first. Every record arrived, so the
 # handshake finishes without a retransmission; junk records of the next epoch planted
-# in front of the flight change nothing. Runs under pytest and on real MicroPython
+# in front of the flight change nothing (early.py's resend is off for these: the buffer
+# alone finishes the handshake). Then the resend: a final flight whose first record is
+# lost makes the receiver send its own flight again at once, once, so that the peer
+# repeats the lost part without waiting for its timer; and nothing early is answered
+# before the cookie exchange. Runs under pytest and on real MicroPython
 # (tools/mp_test_runner.py): plain asserts, no pytest.
 from nxsecure.port.memnet import MemoryNetwork
 from nxsecure import *
+from nxsecure import early
 
 from dtls_pair import Pair, SERVER_PORT
 
@@ -33,10 +38,11 @@ class _Reverse:
     ChangeCipherSpec (a final flight) is delivered one record at a time, last record
     first, after `junk` planted records."""
 
-    def __init__(self, net, from_server, junk=0):
+    def __init__(self, net, from_server, junk=0, lose_first=False):
         self.net = net
         self.from_server = from_server
         self.junk = junk
+        self.lose_first = lose_first     # the flight's first record is lost instead
         self.done = False
         net.drop = self
 
@@ -50,12 +56,13 @@ class _Reverse:
         h = self.net._find(4, dst[0], dst[1])
         for i in range(self.junk):
             self.net._deliver(h, _junk(60 + i), src)
-        for r in recs[::-1]:
+        for r in (recs[1:] if self.lose_first else recs[::-1]):
             self.net._deliver(h, bytes(r), src)
         return True
 
 
 def _handshake(from_server, junk=0):
+    early.RESEND = False
     net = MemoryNetwork()
     hook = _Reverse(net, from_server, junk)
     p = Pair(TLS_PSK_WITH_AES_128_CCM_8, net=net)
@@ -68,6 +75,7 @@ def _handshake(from_server, junk=0):
         assert p.echo(b"after a reordered final flight") == b"after a reordered final flight"
         assert p.errors == []
     finally:
+        early.RESEND = True
         p.close()
 
 
@@ -82,3 +90,70 @@ def test_client_takes_the_servers_final_flight_finished_first():
 def test_junk_of_the_next_epoch_in_front_of_the_flight_changes_nothing():
     _handshake(from_server=False, junk=3)
     _handshake(from_server=True, junk=3)
+
+
+def _lose_head(from_server, resend):
+    """The final flight (client's or server's) loses its first record; the rest comes.
+    With the resend, the receiver sends its flight again at once (once), the sender
+    repeats its final flight and the client's timer never fires; without, it does."""
+    early.RESEND = resend
+    net = MemoryNetwork()
+    hook = _Reverse(net, from_server, lose_first=True)
+    p = Pair(TLS_PSK_WITH_AES_128_CCM_8, net=net)
+    try:
+        assert p.connect() == NX_SUCCESS, p.why(p.connect())
+        assert hook.done
+        if from_server:
+            receiver = p.client._engine
+        else:
+            receiver = [s._engine for s in p.server._sessions if s._engine.early is not None][0]
+        assert receiver.early.resends == (1 if resend else 0)
+        # the client's final flight went out once on its timer, or twice
+        assert p.client._engine.flight.transmissions == (1 if resend else 2)
+        assert p.echo(b"after a lost record") == b"after a lost record"
+        assert p.errors == []
+    finally:
+        early.RESEND = True
+        p.close()
+
+
+def test_server_resends_its_flight_once_when_the_clients_key_exchange_is_lost():
+    _lose_head(from_server=False, resend=True)
+
+
+def test_client_resends_its_flight_once_when_the_servers_change_cipher_spec_is_lost():
+    _lose_head(from_server=True, resend=True)
+
+
+def test_without_the_resend_the_timer_does_it():
+    _lose_head(from_server=False, resend=False)
+    _lose_head(from_server=True, resend=False)
+
+
+def test_nothing_early_is_answered_before_the_cookie_exchange():
+    # records of the next epoch and a ChangeCipherSpec, sent to the server before any
+    # ClientHello: it keeps no state and sends nothing (no early resend towards an
+    # address that has not returned a cookie)
+    net = MemoryNetwork()
+    sent = []
+
+    def hook(data, src, dst):
+        if src[1] == SERVER_PORT:
+            sent.append(data)
+        return False
+
+    p = Pair(TLS_PSK_WITH_AES_128_CCM_8, net=net)
+    try:
+        net.drop = hook
+        h = net._find(4, "127.0.0.1", SERVER_PORT)
+        src = ("127.0.0.1", 40000)
+        for d in (bytes([_CT_CCS, 0xFE, 0xFD, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1]),
+                  _junk(2), _junk(3)):
+            net._deliver(h, d, src)
+        for _ in range(20):
+            tx_thread_sleep(1)
+        assert sent == []
+        assert all(s._engine.early is None for s in p.server._sessions)
+        assert p.connect() == NX_SUCCESS       # the server still serves
+    finally:
+        p.close()
