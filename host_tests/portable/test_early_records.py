@@ -34,9 +34,10 @@ def _junk(seq):
 
 
 class _Reverse:
-    """The network's drop hook: the first datagram from `sender_port` that carries a
-    ChangeCipherSpec (a final flight) is delivered one record at a time, last record
-    first, after `junk` planted records."""
+    """The network's drop hook: the first datagram from the server (from_server) or the
+    client that carries a ChangeCipherSpec (a final flight) is delivered one record at
+    a time, last record first, after `junk` planted records; with lose_first, in order
+    without its first record."""
 
     def __init__(self, net, from_server, junk=0, lose_first=False):
         self.net = net
