@@ -320,6 +320,50 @@ def test_client_keeps_application_data_that_overtook_the_servers_finished():
 
 
 
+def test_application_data_kept_early_is_held_to_the_announced_record_size_limit():
+    # RFC 8449 4: a record larger than the limit we announced is a fatal
+    # record_overflow, also when it came early and is taken from a slot
+    from nxsecure.small_records import (nxsecure_dtls_server_record_size_limit_set,
+                                         nxsecure_dtls_session_record_size_limit_set)
+    w = World(sessions=1)
+    try:
+        assert nxsecure_dtls_server_record_size_limit_set(w.server, 1024) == NX_SUCCESS
+        held = []
+
+        def tamper(data, src, dst):
+            if tuple(src[:2]) == SERVER and (data[0] == R.CT_CCS or held):
+                held.append(bytes(data))
+                return []
+            return None
+
+        w.tamper = tamper
+        c = w.client(connect=False)
+        assert nxsecure_dtls_session_record_size_limit_set(c.sess, 64) == NX_SUCCESS
+        c.start(NX_NO_WAIT)
+        assert netx._wait(lambda: held, 2 * NX_IP_PERIODIC_RATE)
+        s = w.server_session(c)
+        assert s._engine.max_send == 64
+        s._engine.max_send = 16384           # a peer that ignores the client's limit
+        st, p = nx_secure_dtls_packet_allocate(s, w.pool, NX_NO_WAIT)
+        assert nx_packet_data_append(p, b"x" * 80, 80, w.pool, NX_NO_WAIT) == NX_SUCCESS
+        assert nx_secure_dtls_server_session_send(s, p) == NX_SUCCESS
+        assert len(held) == 2
+        w.tamper = None
+        flight6, app = held
+        recs = _records(flight6)
+        since = len(w.net.captured)
+        for d in [app, recs[1], recs[0]]:      # data, Finished, ChangeCipherSpec
+            w.inject(d, SERVER, tuple(c.addr()))
+        c.start(NX_IP_PERIODIC_RATE)
+        alerts = [d for (src, dst, d) in w.net.captured[since:]
+                  if tuple(dst[:2]) == SERVER and d[0] == 21]
+        assert alerts, "no alert sent"
+        assert c.sess._engine.state != 20
+        assert c.recv()[0] != NX_SUCCESS
+    finally:
+        w.close()
+
+
 # ======================================================================== Connection ID
 CLIENT_CID = b"\xff\xff"        # also what bytes 11-12 of a tls12_cid record to the client are
 

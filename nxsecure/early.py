@@ -39,7 +39,7 @@
 # server's engine has a flight only after the cookie exchange (server.py answers
 # ClientHellos without a cookie statelessly), and none before that is resent.
 # This module is imported on the first early record only.
-from .const import NX_SUCCESS
+from .const import NxError, NX_SUCCESS, NX_SECURE_TLS_INVALID_PACKET
 from .dtls import CONNECTED, ERROR, _CCS_NEXT, IDLE, S_HELLO, S_WAIT_HELLO
 from .record import _get48
 
@@ -180,6 +180,11 @@ class Early:
                 rl.r_epoch = 1                # what accept() marks
                 rl.r_seq = seq
                 n = pick[3] - pick[2]
+                if n > e.max_recv:
+                    # RFC 8449 4 / RFC 6066 4: the limit we announced holds for a
+                    # record taken from a slot as for one taken on arrival
+                    _free(pick)
+                    raise NxError(NX_SECURE_TLS_INVALID_PACKET, 22)   # record_overflow
                 if pick[6] != 23:
                     e._on_record(pick[6], 1, s, pick[2], n, now)
                 elif e.state == CONNECTED and e.owner._dtls_app_data(s, pick[2], n, None):

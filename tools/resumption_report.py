@@ -85,8 +85,10 @@ def unix32(args):
     import footprint
     tree = os.path.dirname(_tree(True))
     shutil.copy(BENCH, tree)
-    # imported, not run as the main script: run as a script, the ECDHE-ECDSA case ends
-    # in "FATAL: uncaught NLR" on this build (not investigated)
+    # imported with sys.argv set, not run as a script with the arguments on its command
+    # line: the unix port makes each command-line argument a qstr, and one of 256 bytes
+    # or more (the certificate's hex DER) ends it in "FATAL: uncaught NLR" before any
+    # Python runs (`micropython t.py $(python3 -c "print('a'*256)")` shows it)
     code = "import sys\nsys.argv[:] = %r\nimport resumption\nresumption.main(sys.argv)\n" % (
         ["resumption"] + args,)
     p = subprocess.run([footprint.micropython32(), "-X", "heapsize=8m", "-c", code],
