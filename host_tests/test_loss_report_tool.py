@@ -49,3 +49,20 @@ def test_a_failure_is_classified_as_of_the_cut():
     assert L.classify(run, 60) == "lost past limit: flight 4"
     # by the end the client had flight 4 whole and did not answer it
     assert L.classify(run).startswith("record discarded: client (nxsecure) got flight 4")
+
+
+def test_a_flight_that_comes_after_its_receiver_gave_up_is_not_a_discard():
+    # our server ends the handshake at its deadline (40 s); the client's flight 5
+    # gets through whole only at 66 s: the server gave up, it threw nothing away
+    log = [_hs("up", 0.01, R.HT_CLIENT_HELLO, 0, 0.011),
+           _hs("down", 0.02, R.HT_HVR, 0, 0.021),
+           _hs("up", 0.03, R.HT_CLIENT_HELLO, 1, 0.031),
+           _hs("down", 0.04, R.HT_SERVER_HELLO, 1, 0.041),
+           _hs("up", 0.05, R.HT_CKE, 2, None),
+           [0.05, "up", R.record(R.CT_CCS, 0, 3, b"\x01"), False, [0.051]],
+           [0.05, "up", R.record(R.CT_HS, 1, 0, b"\0" * 40), False, [0.051]],
+           _hs("up", 66.0, R.HT_CKE, 2, 66.01)]
+    run = _Run(log, [(40.1, "server", "error_notify 0x29")])
+    assert L.classify(run).startswith("gave up: server (nxsecure, error_notify 0x29) at 40.1 s")
+    run.gave_up = []
+    assert L.classify(run).startswith("record discarded: server (nxsecure) got flight 5")

@@ -537,9 +537,12 @@ def classify(run, cut=None):
         nxt = f[last + 1] if last < 6 else None
         answered = nxt is not None and nxt.first_sent is not None and \
             nxt.first_sent >= done_at[last] - 0.001
-        if last == 6 or not answered:
-            # the receiver had the whole flight and did not move on
-            who = side[f[last].dir]
+        who = side[f[last].dir]
+        ended = [g for g in gave_up if g[1] == who and g[0] is not None
+                 and g[0] <= done_at[last]]
+        if (last == 6 or not answered) and not ended:
+            # the receiver had the whole flight and did not move on (and had not
+            # ended the handshake before it came: then it gave up, below)
             stack = run.server if who == "server" else run.client
             return "record discarded: %s (%s) got flight %d whole at %.1f s" % (
                 who, NAMES[stack], last, done_at[last])
