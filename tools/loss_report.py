@@ -47,6 +47,7 @@ side reported:
 import argparse
 import multiprocessing
 import os
+import shutil
 import statistics
 import struct
 import subprocess
@@ -353,6 +354,7 @@ class Run:
                     p.close()
             if net is not None:
                 net.close()
+            shutil.rmtree(workdir, ignore_errors=True)    # a run's peer files only
 
     def result(self, at):
         """(completed, seconds, cause) at the limit, and (completed, cause) when the
