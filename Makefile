@@ -190,7 +190,8 @@ bench: setup $(BENCH_STAMP)
 #                     timers, 100 seeds per row: ours against ours, OpenSSL, GnuTLS and
 #                     Mbed TLS in both roles, and those three against themselves as the
 #                     reference rows, each failure classified -> build/loss-report.md
-#                     (about an hour with the default 12 runs at a time)
+#                     (run limit 183 s; about 25 minutes with the default 50 runs at a
+#                     time, which mostly sleep on timers)
 #   make fuzz         >= 10^6 mutated inputs over the fuzz harnesses -> build/fuzz-report.md
 .PHONY: loss-report fuzz
 LOSS_ARGS ?=

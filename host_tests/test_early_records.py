@@ -9,14 +9,18 @@ spoofer can neither block nor push out the genuine records once the keys exist, 
 nothing planted early holds a slot for good.
 
 The server side is driven by a hand-written client (host_tests/rawdtls.py) that
-controls every record; the client side by tampering with our server's datagrams."""
+controls every record; the client side by tampering with our server's datagrams.
+
+early.py's other job, resending our flight when such a record shows part of the peer's
+flight missing, is switched off here so that "no retransmission" means the buffer
+alone finished the handshake; host_tests/test_early_resend.py tests the resend."""
 import itertools
 import os
 
 import pytest
 
 from nxsecure import *
-from nxsecure import netx
+from nxsecure import netx, early
 from nxsecure.dtls import S_WAIT_CKE, S_WAIT_CCS, C_WAIT_CCS
 
 from memworld import SERVER_PORT, World, IDENTITY, PSK, _no_errors_raised
@@ -24,6 +28,13 @@ import rawdtls as R
 
 SERVER = ("127.0.0.1", SERVER_PORT)
 PEER = ("127.0.0.66", 6666)
+
+
+@pytest.fixture(autouse=True)
+def _buffer_alone():
+    early.RESEND = False
+    yield
+    early.RESEND = True
 
 
 def _replies(w, since):

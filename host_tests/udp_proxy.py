@@ -132,8 +132,17 @@ class UdpProxy:
             if self._rebind:
                 self._do_rebind()
             socks = [self.front] + list(self.down)
+            # wake for a held datagram (an idle link releases it after 5 ms) or the
+            # next delayed one; otherwise only for traffic, and every 50 ms to see
+            # close(): a proxy per run, dozens at a time (tools/loss_report.py), must
+            # not spin
+            wait = 0.05
+            if self.held["up"] is not None or self.held["down"] is not None:
+                wait = 0.005
+            if self.later:
+                wait = min(wait, max(0.0, min(x[0] for x in self.later) - time.monotonic()))
             try:
-                ready, _, _ = select.select(socks, [], [], 0.005)
+                ready, _, _ = select.select(socks, [], [], wait)
             except (OSError, ValueError):
                 return
             for s in ready:

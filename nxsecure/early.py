@@ -27,10 +27,24 @@
 #   oldest unopened one, so nothing planted early holds a slot for good. A spoofer who
 #   outpaces the peer can then push its record out; that costs what keeping nothing
 #   costs: the peer's retransmission.
+#
+# Such a record is also evidence that the peer sent its next flight and part of it was
+# lost or is late, so ours may need repeating now rather than when our timer says
+# (RFC 6347 4.2.4 leaves early retransmission to the implementation; RFC 9147 5.8
+# discusses it for DTLS 1.3). keep() resends our last flight once per timer period
+# (the flight's message numbers and transmission count mark the period; the timer's
+# schedule is not moved, as for a resend that answers the peer's repeated flight), only
+# when the record is plausible: a ChangeCipherSpec, or a next-epoch record that
+# authenticated with the keys when they exist. Never towards an unverified address: a
+# server's engine has a flight only after the cookie exchange (server.py answers
+# ClientHellos without a cookie statelessly), and none before that is resent.
 # This module is imported on the first early record only.
 from .const import NxError, NX_SUCCESS, NX_SECURE_TLS_INVALID_PACKET
-from .dtls import CONNECTED, ERROR, _CCS_NEXT
+from .dtls import CONNECTED, ERROR, _CCS_NEXT, IDLE, S_HELLO, S_WAIT_HELLO
 from .record import _get48
+
+# Host experiments switch the early resend off (tools/loss_report.py --no-early-resend).
+RESEND = True
 
 SLOT = 128
 _SEALED = 1      # the record as received, not yet opened
@@ -48,6 +62,8 @@ class Early:
     def reset(self):
         self.ccs = False
         self.count = 0
+        self.period = -1                  # the timer period of our last early resend
+        self.resends = 0
         for m in self.meta:
             _free(m)
 
@@ -65,6 +81,7 @@ class Early:
         if buf[off] == 20:
             if epoch == 0 and end - off == 14 and buf[off + 13] == 1:
                 self.ccs = True
+                self.resend(e)
             return
         n = end - off
         if epoch != 1 or n > SLOT:
@@ -87,6 +104,23 @@ class Early:
         pick[1] = self.count
         self.count += 1
         self.verify(e)
+        if pick[0] == _OPEN or pick[0] == _SEALED and rl.pending_read is None:
+            self.resend(e)                # authenticated, or nothing to check it with yet
+
+    def resend(self, e):
+        """Part of the peer's next flight came without what precedes it: send our last
+        flight again now, at most once per timer period (see above)."""
+        f = e.flight
+        period = (e.send_seq << 8) | (f.transmissions & 0xFF)
+        if (not RESEND or not f.n or not f.transmissions or period == self.period
+                or e._rtx_at == e._rx_count or e.state == IDLE or e.state == S_HELLO
+                or e.state == S_WAIT_HELLO):
+            return
+        self.period = period
+        self.resends += 1
+        e._rtx_at = e._rx_count
+        e.retransmits += 1
+        f.send(None, False)
 
     def verify(self, e):
         """Open every unopened record with the next epoch's read keys if they exist;

@@ -14,8 +14,23 @@ Every stack runs its real timers: ours the defaults of nxsecure/config.py (1 s d
 to 60 s, 8 transmissions of a flight, the server's 40 s handshake deadline), OpenSSL 3.0
 1 s doubling to 60 s (it fails after 12 timeouts of one flight), GnuTLS 1 s doubling
 with a 60 s limit on the whole handshake, Mbed TLS 1 s doubling to 60 s. A run is cut
-off at --limit seconds (default 60: the 1-2-4-8-16 s schedule's sixth transmission
-comes 31 s after the first, our server's deadline is 40 s and GnuTLS's 60 s).
+off at --limit seconds. The default comes from the stacks' own give-up schedules, not
+from the result: it is the time at which our client gives up a flight it keeps
+sending (config.py: 8 transmissions on 1-2-4-8-16-32-60-60 s timeouts, 183 s), the
+longest give-up of the stacks in the pairings with ours except OpenSSL's (12 timeouts
+of one flight, about 423 s): our server ends a handshake 40 s after the
+cookie-verified ClientHello, gnutls-cli gives up the handshake about 46 s after its
+start (its 60 s total limit, as measured here), Mbed TLS a flight 123 s after its first
+transmission (1 s doubling capped at 60 s, 7 transmissions). --also-at (default 60)
+adds the completion within that shorter time, from the same runs.
+
+What the link permits: the cookie exchange depends on the client's retransmissions
+alone (the server keeps no state before the cookie, RFC 6347 4.2.1), and a try gets
+through only if the ClientHello and the HelloVerifyRequest both do, (1 - loss)^2. A
+client on the RFC 6347 4.2.4.1 schedule (1 s doubling) sends n tries by a time limit
+(6 by 60 s: 0, 1, 3, 7, 15, 31 s; 8 by 183 s, adding 63 and 123 s), so no stack can
+complete more than 1 - (1 - (1 - loss)^2)^n of its handshakes within it; the header
+gives that bound for each setting and limit (the later flights can only lower it).
 
 A run completes when the client reports the handshake done (it needs the server's
 Finished, so the server is done too). Each failure is classified from the proxy's
@@ -32,6 +47,7 @@ side reported:
 import argparse
 import multiprocessing
 import os
+import shutil
 import statistics
 import struct
 import subprocess
@@ -93,7 +109,7 @@ def _peer_server(kind, port, mtu, workdir):
                 "--pskhint", HINT.decode()]
         if mtu:
             args += ["--mtu", str(mtu)]
-        p = peers.Proc(args)
+        p = _gnutls_server(args)
         ready = p.wait_output(b"listening on IPv4", 10, stream="any")
     else:
         p = _script("mbedtls-server", port, mtu)
@@ -102,6 +118,37 @@ def _peer_server(kind, port, mtu, workdir):
         p.close()
         raise RuntimeError("%s server did not start: %s" % (kind, p.transcript()))
     return p
+
+
+def _gnutls_server(args):
+    """gnutls-serv whose output stays bounded. Once a DTLS handshake failed, its UDP loop
+    prints "Waiting for connection..." without pause and spins a core while the
+    client's retransmissions sit in its socket (GnuTLS 3.7.9): it has given up that
+    handshake. Left alone it fills gigabytes of output within a run limit and starves
+    the other runs; it is stopped then, and the time noted (a "gave up" failure)."""
+    import peers
+
+    class GnutlsServer(peers.Proc):
+        gave_up_at = None
+
+        def _pump(self, stream, sink):
+            seen = 0
+            while True:
+                chunk = stream.read1(4096)
+                if not chunk:
+                    break
+                seen += chunk.count(b"Waiting for connection")
+                with self._cond:
+                    if len(sink) < 65536:
+                        sink += chunk
+                    self._cond.notify_all()
+                if seen > 3 and self.gave_up_at is None:
+                    self.gave_up_at = time.monotonic()
+                    self.proc.kill()
+            with self._cond:
+                self._cond.notify_all()
+
+    return GnutlsServer(args)
 
 
 def _peer_client(kind, port, mtu):
@@ -249,6 +296,7 @@ class Run:
                 net = Net()
             if self.server == "ours":
                 server, events = make_server(net, sp, table=suite_table(CCM8), sessions=2)
+                events.errors = _Timed()
                 events.on_connect = lambda s, a, p: nx_secure_dtls_server_session_start(
                     s, NX_NO_WAIT)
                 if self.mtu:
@@ -286,10 +334,12 @@ class Run:
             self.dt = time.monotonic() - t0
             if not ok:
                 if self.server == "ours":
-                    for s, code in events.errors:
-                        self.gave_up.append((None, "server", "error_notify 0x%x" % code))
+                    for s, code, at in events.errors:
+                        self.gave_up.append((at - t0, "server", "error_notify 0x%x" % code))
                 elif srv is not None and not _alive(srv):
-                    self.gave_up.append((None, "server", _tail(srv)))
+                    at = getattr(srv, "gave_up_at", None)
+                    self.gave_up.append((None if at is None else at - t0, "server",
+                                         "spinning in its accept loop" if at else _tail(srv)))
             self.ok = ok
             self.tails = [(w, _tail(p)) for w, p in (("client", cli), ("server", srv))
                           if p is not None]
@@ -304,10 +354,23 @@ class Run:
                     p.close()
             if net is not None:
                 net.close()
+            shutil.rmtree(workdir, ignore_errors=True)    # a run's peer files only
 
-    def result(self):
+    def result(self, at):
+        """(completed, seconds, cause) at the limit, and (completed, cause) when the
+        run is cut at `at` seconds instead (the same run: nothing after the cut is
+        looked at)."""
         cause = "" if self.ok else classify(self)
-        return (self.ok, self.dt, cause)
+        ok_at = self.ok and self.dt <= at
+        cause_at = "" if ok_at else classify(self, at)
+        return (self.ok, self.dt, cause, ok_at, cause_at)
+
+
+class _Timed(list):
+    """The server's error notifications, each with when it came."""
+
+    def append(self, x):
+        list.append(self, tuple(x) + (time.monotonic(),))
 
 
 def _alive(proc):
@@ -452,10 +515,18 @@ def _mark(fl, what, at, sent):
         setattr(fl, what, at)
 
 
-def classify(run):
-    """The cause of one failed run (see the module docstring)."""
+def classify(run, cut=None):
+    """The cause of one failed run (see the module docstring); with `cut`, of the run
+    as if it had been stopped `cut` seconds after its start."""
     side = {"up": "server", "down": "client"}
-    f = flights(run.log, run.t0)
+    log = run.log
+    gave_up = run.gave_up
+    if cut is not None:
+        end = run.t0 + cut
+        log = [[t, d, data, dropped, [o for o in outs if o <= end]]
+               for t, d, data, dropped, outs in log if t <= end]
+        gave_up = [g for g in gave_up if g[0] is None or g[0] <= cut]
+    f = flights(log, run.t0)
     done_at = {}
     for k in range(1, 7):
         if f[k] is not None:
@@ -468,17 +539,20 @@ def classify(run):
         nxt = f[last + 1] if last < 6 else None
         answered = nxt is not None and nxt.first_sent is not None and \
             nxt.first_sent >= done_at[last] - 0.001
-        if last == 6 or not answered:
-            # the receiver had the whole flight and did not move on
-            who = side[f[last].dir]
+        who = side[f[last].dir]
+        ended = [g for g in gave_up if g[1] == who and g[0] is not None
+                 and g[0] <= done_at[last]]
+        if (last == 6 or not answered) and not ended:
+            # the receiver had the whole flight and did not move on (and had not
+            # ended the handshake before it came: then it gave up, below)
             stack = run.server if who == "server" else run.client
             return "record discarded: %s (%s) got flight %d whole at %.1f s" % (
                 who, NAMES[stack], last, done_at[last])
     missing = last + 1
     if missing == 1 and f[1] is None:
         missing = 3
-    if run.gave_up:
-        t, who, what = sorted(run.gave_up, key=lambda g: g[0] or 1e9)[0]
+    if gave_up:
+        t, who, what = sorted(gave_up, key=lambda g: g[0] or 1e9)[0]
         stack = run.server if who == "server" else run.client
         return "gave up: %s (%s, %s)%s; flight %d incomplete" % (
             who, NAMES[stack], what, "" if t is None else " at %.1f s" % t, missing)
@@ -487,16 +561,17 @@ def classify(run):
 
 # ============================================================== the report
 def _worker(job):
-    pairing, setting, seed, limit, overrides = job
-    from nxsecure import port, config
+    pairing, setting, seed, limit, overrides, at, early_resend = job
+    from nxsecure import port, config, early
     port.use_network(None)
     for name, value in overrides:
         setattr(config, name, value)
+    early.RESEND = early_resend
     try:
         r = Run(pairing, setting, seed, limit).go()
-        return job, r.result()
+        return job, r.result(at)
     except Exception as e:        # a harness failure is reported, not counted as ours
-        return job, (None, 0.0, "harness: %r" % (e,))
+        return job, (None, 0.0, "harness: %r" % (e,), None, "")
 
 
 def _pct(xs, p):
@@ -540,8 +615,17 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", type=int, default=100, help="seeds per row")
     ap.add_argument("--first-seed", type=int, default=1)
-    ap.add_argument("--jobs", type=int, default=12, help="runs at the same time")
-    ap.add_argument("--limit", type=float, default=60.0, help="seconds per handshake")
+    ap.add_argument("--jobs", type=int, default=50,
+                    help="runs at the same time (they mostly sleep on timers: 50 to 80 "
+                         "took 0.2 to 0.6 of a core)")
+    ap.add_argument("--limit", type=float, default=give_up_s(),
+                    help="seconds per handshake (default: our client's give-up time for "
+                         "one flight, from nxsecure/config.py)")
+    ap.add_argument("--also-at", type=float, default=60.0,
+                    help="also report the completion within this many seconds")
+    ap.add_argument("--no-early-resend", action="store_true",
+                    help="our stack without the early resend of nxsecure/early.py "
+                         "(the before of a before/after)")
     ap.add_argument("--settings", default="10,30,50", help=",".join(SETTINGS))
     ap.add_argument("--pairings", default=",".join(PAIRINGS))
     ap.add_argument("--out", default=os.path.join(ROOT, "build", "loss-report.md"))
@@ -558,7 +642,8 @@ def main():
     seeds = range(args.first_seed, args.first_seed + args.runs)
     # the slow rows first, so that the pool is not left waiting on them at the end
     overrides = tuple((kv.split("=")[0], int(kv.split("=")[1])) for kv in args.set)
-    jobs = [(p, s, seed, args.limit, overrides) for s in sorted(settings, key=lambda s: -SETTINGS[s][1])
+    jobs = [(p, s, seed, args.limit, overrides, args.also_at, not args.no_early_resend)
+            for s in sorted(settings, key=lambda s: -SETTINGS[s][1])
             for seed in seeds for p in pairings]
     t0 = time.time()
     results = {}
@@ -577,48 +662,122 @@ def main():
     return 0
 
 
+def give_up_s():
+    """When our client gives up a flight it keeps sending: the timeouts of its
+    NX_SECURE_DTLS_MAX_TRANSMISSIONS transmissions (RFC 6347 4.2.4.1: doubling from the
+    initial value, capped), in seconds."""
+    from nxsecure import config
+    t = config.NX_SECURE_DTLS_RETRANSMIT_TIMEOUT_MS
+    total = 0
+    for _ in range(config.NX_SECURE_DTLS_MAX_TRANSMISSIONS):
+        total += t
+        t = min(2 * t, config.NX_SECURE_DTLS_MAX_RETRANSMIT_TIMEOUT_MS)
+    return total / 1000.0
+
+
+def cookie_bound(loss, limit):
+    """The most a client on the 1 s doubling schedule (capped at 60 s, at most our
+    client's transmissions) can complete within `limit` seconds: the cookie exchange
+    alone needs one try whose ClientHello and HelloVerifyRequest both get through."""
+    from nxsecure import config
+    p = (1 - loss / 1000.0) ** 2
+    t, at, n = 1.0, 0.0, 0
+    while at < limit and n < config.NX_SECURE_DTLS_MAX_TRANSMISSIONS:
+        n += 1
+        at += t
+        t = min(2 * t, 60.0)
+    return n, 1 - (1 - p) ** n
+
+
+def _row(out):
+    """completed, runs, median, p95 of the completed, causes -> count."""
+    runs = [r for seed, r in out if r[0] is not None]
+    done = [r[1] for r in runs if r[0]]
+    causes = {}
+    for seed, r in out:
+        if r[0] is not None and not r[0]:
+            k = _short_cause(r[2])
+            causes[k] = causes.get(k, 0) + 1
+    return done, runs, causes
+
+
+def _causes(causes):
+    return "; ".join("%s %d" % (k, n) for k, n in sorted(causes.items(), key=lambda x: -x[1])) \
+        or "-"
+
+
 def report(results, pairings, settings, args, wall):
+    at = args.also_at
+    bounds = []
+    for s in settings:
+        for lim in (args.limit, at):
+            n, b = cookie_bound(SETTINGS[s][1], lim)
+            bounds.append("%s within %g s: %d tries, at most %.2f%%" % (
+                SETTINGS[s][0], lim, n, 100 * b))
     lines = ["# nxsecure lossy-link report", "",
              "`%s` on %s. Seeded UDP proxy (host_tests/udp_proxy.py) on 127.0.0.1; in each "
              "direction the loss below, %d%% duplication, %d%% reordering, 0-%d ms delay "
              "jitter. %d seeds per row (%d-%d), the same for every row. Every stack on its "
              "real timers (nxsecure: nxsecure/config.py defaults, 1 s doubling to 60 s, 8 "
-             "transmissions, server handshake deadline 40 s). Run limit %g s. "
+             "transmissions, server handshake deadline 40 s; early resend of our flight "
+             "when part of the peer's next flight comes first (nxsecure/early.py): %s). "
+             "Run limit %g s: our client gives up a flight after 8 transmissions (1-2-4-8-"
+             "16-32-60-60 s), the longest give-up of the stacks in the pairings with ours "
+             "except OpenSSL's 12 timeouts (~423 s); our server ends a handshake 40 s after "
+             "the verified ClientHello, gnutls-cli gives up about 46 s after its start, Mbed "
+             "TLS a flight after 123 s (7 transmissions). The same runs cut at %g s are the "
+             "second table. "
              "TLS_PSK_WITH_AES_128_CCM_8. Peers: %s. Wall time %.0f s with %d runs at a time."
              % (" ".join(["tools/loss_report.py"] + sys.argv[1:]), time.strftime("%Y-%m-%d"),
                 DUP // 10, REORDER // 10, JITTER_MS, args.runs, args.first_seed,
-                args.first_seed + args.runs - 1, args.limit, _versions(), wall, args.jobs),
+                args.first_seed + args.runs - 1,
+                "off" if args.no_early_resend else "on", args.limit, at, _versions(), wall,
+                args.jobs),
              "",
+             "What the link permits (the cookie exchange alone: the server keeps no state "
+             "before it, so only the client's tries count, and a try needs its ClientHello "
+             "and the HelloVerifyRequest both through): " + "; ".join(bounds) + ".",
+             "",
+             "## Within the run limit (%g s)" % args.limit, "",
              "| client / server | setting | completed | median s | p95 s | failures by cause |",
              "|---|---|---:|---:|---:|---|"]
+    cut = ["", "## The same runs within %g s" % at, "",
+           "| client / server | setting | completed | failures by cause |",
+           "|---|---|---:|---|"]
     details = []
+    details_at = []
     for p in pairings:
         for s in settings:
             out = sorted(results.get((p, s), []))
             if not out:
                 continue
-            runs = [r for seed, r in out if r[0] is not None]
-            done = [dt for ok, dt, c in runs if ok]
-            causes = {}
-            for seed, (ok, dt, c) in out:
-                if not ok:
-                    k = _short_cause(c)
-                    causes[k] = causes.get(k, 0) + 1
-                    details.append("- %s, %s, seed %d: %s" % (p, SETTINGS[s][0], seed, c))
+            done, runs, causes = _row(out)
+            done_at, _, causes_at = _row([(seed, (r[3], r[1], r[4]) if r[0] is not None
+                                           else r[:3]) for seed, r in out])
+            for seed, r in out:
+                if not r[0]:
+                    details.append("- %s, %s, seed %d: %s" % (p, SETTINGS[s][0], seed, r[2]))
+                if r[0] is not None and not r[3]:
+                    details_at.append("- %s, %s, seed %d: %s" % (p, SETTINGS[s][0], seed, r[4]))
             c, sv = PAIRINGS[p]
-            lines.append("| %s / %s | %s | %d/%d (%.0f%%) | %s | %s | %s |" % (
-                NAMES[c], NAMES[sv], SETTINGS[s][0], len(done), len(runs),
+            name = "%s / %s" % (NAMES[c], NAMES[sv])
+            lines.append("| %s | %s | %d/%d (%.0f%%) | %s | %s | %s |" % (
+                name, SETTINGS[s][0], len(done), len(runs),
                 100.0 * len(done) / max(1, len(runs)),
                 "%.1f" % statistics.median(done) if done else "-",
-                "%.1f" % _pct(done, 0.95) if done else "-",
-                "; ".join("%s %d" % (k, n) for k, n in sorted(causes.items(),
-                                                               key=lambda x: -x[1])) or "-"))
+                "%.1f" % _pct(done, 0.95) if done else "-", _causes(causes)))
+            cut.append("| %s | %s | %d/%d (%.0f%%) | %s |" % (
+                name, SETTINGS[s][0], len(done_at), len(runs),
+                100.0 * len(done_at) / max(1, len(runs)), _causes(causes_at)))
+    lines += cut
     lines += ["", "Handshake time: from the client's start (a peer client: its process "
               "start, including start-up) until the client reported the handshake done. "
               "Flights: 1 ClientHello, 2 HelloVerifyRequest, 3 ClientHello with cookie, 4 "
               "ServerHello..ServerHelloDone, 5 ClientKeyExchange+CCS+Finished, 6 "
               "[NewSessionTicket]+CCS+Finished. A harness failure (a peer that did not "
-              "start) is listed and not counted.", "", "## Every failure", ""] + details
+              "start) is listed and not counted.", "",
+              "## Every failure within %g s" % args.limit, ""] + details + [
+              "", "## Every failure within %g s" % at, ""] + details_at
     return lines
 
 
