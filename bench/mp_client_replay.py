@@ -212,6 +212,10 @@ class _Replay:
         self.handle = None
         self.retransmits = 0
         self.received = 0
+        # the first datagram that differs from the recording: kept here because the
+        # exception _sent raises goes to netx's send path, which counts it as a failed
+        # send (the client then retransmits or times out) and never shows it
+        self.mismatch = None
 
     def udp_open(self, family, host, port):
         self.handle = _Handle(self, family, port or 49152)
@@ -234,7 +238,27 @@ class _Replay:
         elif data in self.sent:
             self.retransmits += 1
         else:
-            raise AssertionError("datagram %d differs from the recording" % len(self.sent))
+            if self.mismatch is None:
+                self.mismatch = _difference(len(self.sent), data, self._expected())
+            raise AssertionError(self.mismatch)
+
+    def _expected(self):
+        """The client datagram the recording has next (None: it has no more)."""
+        for who, data in self.events[self.i:]:
+            if who == "c":
+                return data
+        return None
+
+
+def _difference(n, got, want):
+    """Where datagram n (counted from 0) of the client left the recording."""
+    if want is None:
+        return "datagram %d (%d bytes) is not in the recording (it has no more)" % (n, len(got))
+    i = 0
+    while i < len(got) and i < len(want) and got[i] == want[i]:
+        i += 1
+    return ("datagram %d differs from the recording at byte %d (%d bytes sent, %d recorded)"
+            % (n, i, len(got), len(want)))
 
 
 class _Handle:
@@ -303,12 +327,15 @@ def replay(path, precompile):
     e = getattr(getattr(session, "_engine", None), "last_exception", None)
     if st != NX_SUCCESS and e is not None:      # what the stack caught, if anything
         out["defect"] = "%s: %s" % (type(e).__name__, e)
+    if net.mismatch is not None:
+        out["mismatch"] = net.mismatch
     try:
         from nxsecure.pk import ec
         out["pk_native"] = ec.native() is not None
     except (ImportError, AttributeError):
         pass
     print("REPLAY " + _json().dumps(out))
+    assert net.mismatch is None, net.mismatch
     assert st == NX_SUCCESS, hex(st)
 
 
