@@ -306,27 +306,30 @@ def replay(path, precompile):
     port.use_network(net)
     session, sock, addr, env = _client(ca, now, bufs)
     if precompile:                  # what a board would do at start-up (a boot, once)
-        from nxsecure.crypto import kernel
-        from nxsecure.pk import ec
         t = _us()
-        kernel.best()
-        ec.native()
+        _start_up()
         precompile = _diff(_us(), t)
     pk_us = _time_pk()
     gc.collect()
     free = gc.mem_free() if IS_MP else 0
     m0 = gc.mem_alloc() if IS_MP else 0
+    painted = stack_paint()
     t0 = _us()
     st = _handshake(session, sock, addr)
     us = _diff(_us(), t0)
+    peak = stack_peak() if painted else None
     alloc = (gc.mem_alloc() - m0) if IS_MP else 0
     out = {"impl": sys.implementation.name, "status": st, "us": us, "free_before": free,
            "alloc_net_of_gc": alloc, "sent": len(net.sent), "received": net.received,
            "retransmits_ignored": net.retransmits, "complete": net.i == len(events),
            "precompile_us": precompile, "pk_us": pk_us}
+    if peak is not None:
+        out["c_stack_peak"] = peak
     e = getattr(getattr(session, "_engine", None), "last_exception", None)
     if st != NX_SUCCESS and e is not None:      # what the stack caught, if anything
         out["defect"] = "%s: %s" % (type(e).__name__, e)
+        if IS_MP:
+            sys.print_exception(e)              # where (the traceback it kept)
     if net.mismatch is not None:
         out["mismatch"] = net.mismatch
     try:
@@ -334,9 +337,65 @@ def replay(path, precompile):
         out["pk_native"] = ec.native() is not None
     except (ImportError, AttributeError):
         pass
-    print("REPLAY " + _json().dumps(out))
-    assert net.mismatch is None, net.mismatch
+    mismatch = net.mismatch
+    # after a run that ran out of heap there may be no block for the whole line: the
+    # JSON goes out piece by piece (the client stays registered with the network, so
+    # letting go of it here would free nothing)
+    e = None
+    gc.collect()
+    sys.stdout.write("REPLAY ")
+    _json().dump(out, sys.stdout)
+    sys.stdout.write("\n")
+    assert mismatch is None, mismatch
     assert st == NX_SUCCESS, hex(st)
+
+
+# The rp2 firmware's C stack (RPI_PICO, MicroPython 1.27): 8 KB below 0x20042000, the
+# GC heap right under it. stack_paint() fills the unused part with a pattern and
+# stack_peak() reads how deep the stack went since (bytes from the top; 8192 or more:
+# it reached the bottom, and may have run on into the heap).
+_STACK_TOP = 0x20042000
+_STACK_BOTTOM = 0x20040000
+_PAINT = 0x5AA5C33C
+
+
+def stack_paint():
+    """True when painted (the rp2 firmware), else False."""
+    if sys.platform != "rp2":
+        return False
+    import machine
+    import micropython
+    m = machine.mem32
+    a = _STACK_BOTTOM
+    end = _STACK_TOP - micropython.stack_use() - 256      # clear of this frame
+    while a < end:
+        m[a] = _PAINT
+        a += 4
+    return True
+
+
+def stack_peak():
+    import machine
+    m = machine.mem32
+    a = _STACK_BOTTOM
+    while a < _STACK_TOP and m[a] == _PAINT:
+        a += 4
+    return _STACK_TOP - a
+
+
+def _start_up():
+    """What a board does once at boot with --precompile: compile the native code (crypto
+    kernels, P-256), then load the modules the handshake would import on first use (key
+    exchange, certificates, the public-key code): an import needs a block as large as
+    the module's code, which a heap cut up by the handshake may no longer have."""
+    from nxsecure.crypto import kernel
+    from nxsecure.pk import ec
+    kernel.best()
+    ec.native()
+    from nxsecure import kx                         # noqa: F401
+    from nxsecure.pk import keys, der, hashes       # noqa: F401
+    from nxsecure.x509 import cert, verify, names   # noqa: F401
+    gc.collect()
 
 
 def _time_pk():
