@@ -226,7 +226,8 @@ def crypto_runs(n, replay_path):
     against the recording of a CPython server (the native code compiled first, as a board
     does at start-up)."""
     return [("crypto", "mp_crypto", ["prf", "records", "--n", str(n)]),
-            ("pk", "mp_crypto", ["kernels", "p256", "x25519", "--n", str(max(1, n // 4))]),
+            ("pk", "mp_crypto", ["kernels", "p256", "x25519", "stack",
+                                 "--n", str(max(1, n // 4))]),
             ("replay", "mp_client_replay", ["replay", replay_path, "--precompile"])]
 
 
@@ -510,6 +511,9 @@ def crypto_report(w, data):
     pkrow("P-256 ECDH / verify allocated (bytes)",
           lambda d: (us(d, "p256 ecdh", "alloc", 1), us(d, "p256 verify", "alloc", 1)), "",
           "%.0f")
+    pkrow("C stack below the call: P-256 verify, big ints / native (bytes; rp2 only)",
+          lambda d: (us(d, "stack ecdsa verify big ints", "below_entry", 1),
+                     us(d, "stack ecdsa verify native", "below_entry", 1)), "", "%.0f")
 
     def replay_cell(r):
         if not isinstance(r, dict) or "error" in r or "us" not in r:

@@ -305,14 +305,19 @@ def replay(path, precompile):
     net = _Replay(events)
     port.use_network(net)
     session, sock, addr, env = _client(ca, now, bufs)
+    start_up = None
     if precompile:                  # what a board would do at start-up (a boot, once)
         t = _us()
-        _start_up()
+        try:
+            _start_up()
+        except MemoryError as e:    # the handshake then imports what is missing itself
+            start_up = "MemoryError: %s" % e
         precompile = _diff(_us(), t)
     pk_us = _time_pk()
     gc.collect()
     free = gc.mem_free() if IS_MP else 0
     m0 = gc.mem_alloc() if IS_MP else 0
+    from mp_test_runner import stack_paint, stack_peak
     painted = stack_paint()
     t0 = _us()
     st = _handshake(session, sock, addr)
@@ -325,6 +330,8 @@ def replay(path, precompile):
            "precompile_us": precompile, "pk_us": pk_us}
     if peak is not None:
         out["c_stack_peak"] = peak
+    if start_up is not None:
+        out["start_up_failed"] = start_up
     e = getattr(getattr(session, "_engine", None), "last_exception", None)
     if st != NX_SUCCESS and e is not None:      # what the stack caught, if anything
         out["defect"] = "%s: %s" % (type(e).__name__, e)
@@ -348,39 +355,6 @@ def replay(path, precompile):
     sys.stdout.write("\n")
     assert mismatch is None, mismatch
     assert st == NX_SUCCESS, hex(st)
-
-
-# The rp2 firmware's C stack (RPI_PICO, MicroPython 1.27): 8 KB below 0x20042000, the
-# GC heap right under it. stack_paint() fills the unused part with a pattern and
-# stack_peak() reads how deep the stack went since (bytes from the top; 8192 or more:
-# it reached the bottom, and may have run on into the heap).
-_STACK_TOP = 0x20042000
-_STACK_BOTTOM = 0x20040000
-_PAINT = 0x5AA5C33C
-
-
-def stack_paint():
-    """True when painted (the rp2 firmware), else False."""
-    if sys.platform != "rp2":
-        return False
-    import machine
-    import micropython
-    m = machine.mem32
-    a = _STACK_BOTTOM
-    end = _STACK_TOP - micropython.stack_use() - 256      # clear of this frame
-    while a < end:
-        m[a] = _PAINT
-        a += 4
-    return True
-
-
-def stack_peak():
-    import machine
-    m = machine.mem32
-    a = _STACK_BOTTOM
-    while a < _STACK_TOP and m[a] == _PAINT:
-        a += 4
-    return _STACK_TOP - a
 
 
 def _start_up():

@@ -240,17 +240,11 @@ def aead_out(buf, off: int, ctype: int, wire: int, shi: int, slo: int, n: int, t
 def aead_in(buf, off: int, n: int, nonce, aad):
     b = ptr8(uint(ptr8(buf)) + off)
     nc = ptr8(nonce)
-    a = ptr8(aad)
     i = 0
     while i < 8:
-        a[i] = b[3 + i]
         nc[4 + i] = b[13 + i]
         i += 1
-    a[8] = b[0]
-    a[9] = b[1]
-    a[10] = b[2]
-    a[11] = n >> 8
-    a[12] = n
+    rec_head(aad, buf, off, n)
 """,
     """
 @micropython.viper

@@ -56,14 +56,15 @@ GROUP_X25519 = const(29)
 
 # The C stack each firmware gives the main thread, where we know it (bytes): MicroPython
 # 1.27's rp2 port (RPI_PICO) has 8 KB, with the GC heap right below it, and checks the
-# stack only at Python calls; C code below the last check (the big-int routines, a
-# collection) can run past its end. On the emulated RP2040 a P-256 verification or
-# shared secret in big ints goes 1672 / 1664 bytes below its entry (three Python frames
-# of 240 bytes and the C under them) and a collection 504 more: PK_STACK_NEED is that
-# with a margin (bench/mp_client_replay.py reports the handshake's deepest point,
-# c_stack_peak). 0: no check (other ports, CPython).
+# stack only at Python calls; C code below the last check (the big-int routines, the
+# native code, a collection) can run past its end. On the emulated RP2040 a P-256
+# verification goes ~2.0 KB (big ints) / ~2.3 KB (native) below the backend call, ECDH
+# the same (bench/mp_crypto.py's `stack` section; Python frames there take 240-340
+# bytes each): PK_STACK_NEED is that with room for a collection starting at the deepest
+# point (bench/mp_client_replay.py reports a handshake's deepest point, c_stack_peak).
+# 0: no check (other ports, CPython).
 _C_STACKS = {"rp2": 8192}
-PK_STACK_NEED = const(2560)
+PK_STACK_NEED = const(3072)
 try:
     import sys
     from micropython import stack_use as _stack_use
