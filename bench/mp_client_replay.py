@@ -212,6 +212,10 @@ class _Replay:
         self.handle = None
         self.retransmits = 0
         self.received = 0
+        # the first datagram that differs from the recording: kept here because the
+        # exception _sent raises goes to netx's send path, which counts it as a failed
+        # send (the client then retransmits or times out) and never shows it
+        self.mismatch = None
 
     def udp_open(self, family, host, port):
         self.handle = _Handle(self, family, port or 49152)
@@ -234,7 +238,27 @@ class _Replay:
         elif data in self.sent:
             self.retransmits += 1
         else:
-            raise AssertionError("datagram %d differs from the recording" % len(self.sent))
+            if self.mismatch is None:
+                self.mismatch = _difference(len(self.sent), data, self._expected())
+            raise AssertionError(self.mismatch)
+
+    def _expected(self):
+        """The client datagram the recording has next (None: it has no more)."""
+        for who, data in self.events[self.i:]:
+            if who == "c":
+                return data
+        return None
+
+
+def _difference(n, got, want):
+    """Where datagram n (counted from 0) of the client left the recording."""
+    if want is None:
+        return "datagram %d (%d bytes) is not in the recording (it has no more)" % (n, len(got))
+    i = 0
+    while i < len(got) and i < len(want) and got[i] == want[i]:
+        i += 1
+    return ("datagram %d differs from the recording at byte %d (%d bytes sent, %d recorded)"
+            % (n, i, len(got), len(want)))
 
 
 class _Handle:
@@ -281,35 +305,71 @@ def replay(path, precompile):
     net = _Replay(events)
     port.use_network(net)
     session, sock, addr, env = _client(ca, now, bufs)
+    start_up = None
     if precompile:                  # what a board would do at start-up (a boot, once)
-        from nxsecure.crypto import kernel
-        from nxsecure.pk import ec
         t = _us()
-        kernel.best()
-        ec.native()
+        try:
+            _start_up()
+        except MemoryError as e:    # the handshake then imports what is missing itself
+            start_up = "MemoryError: %s" % e
         precompile = _diff(_us(), t)
     pk_us = _time_pk()
     gc.collect()
     free = gc.mem_free() if IS_MP else 0
     m0 = gc.mem_alloc() if IS_MP else 0
+    from mp_stack import stack_paint, stack_peak
+    painted = stack_paint()
     t0 = _us()
     st = _handshake(session, sock, addr)
     us = _diff(_us(), t0)
+    peak = stack_peak() if painted else None
     alloc = (gc.mem_alloc() - m0) if IS_MP else 0
     out = {"impl": sys.implementation.name, "status": st, "us": us, "free_before": free,
            "alloc_net_of_gc": alloc, "sent": len(net.sent), "received": net.received,
            "retransmits_ignored": net.retransmits, "complete": net.i == len(events),
            "precompile_us": precompile, "pk_us": pk_us}
+    if peak is not None:
+        out["c_stack_peak"] = peak
+    if start_up is not None:
+        out["start_up_failed"] = start_up
     e = getattr(getattr(session, "_engine", None), "last_exception", None)
     if st != NX_SUCCESS and e is not None:      # what the stack caught, if anything
         out["defect"] = "%s: %s" % (type(e).__name__, e)
+        if IS_MP:
+            sys.print_exception(e)              # where (the traceback it kept)
+    if net.mismatch is not None:
+        out["mismatch"] = net.mismatch
     try:
         from nxsecure.pk import ec
         out["pk_native"] = ec.native() is not None
     except (ImportError, AttributeError):
         pass
-    print("REPLAY " + _json().dumps(out))
+    mismatch = net.mismatch
+    # after a run that ran out of heap there may be no block for the whole line: the
+    # JSON goes out piece by piece (the client stays registered with the network, so
+    # letting go of it here would free nothing)
+    e = None
+    gc.collect()
+    sys.stdout.write("REPLAY ")
+    _json().dump(out, sys.stdout)
+    sys.stdout.write("\n")
+    assert mismatch is None, mismatch
     assert st == NX_SUCCESS, hex(st)
+
+
+def _start_up():
+    """What a board does once at boot with --precompile: compile the native code (crypto
+    kernels, P-256), then load the modules the handshake would import on first use (key
+    exchange, certificates, the public-key code): an import needs a block as large as
+    the module's code, which a heap cut up by the handshake may no longer have."""
+    from nxsecure.crypto import kernel
+    from nxsecure.pk import ec
+    kernel.best()
+    ec.native()
+    from nxsecure import kx                         # noqa: F401
+    from nxsecure.pk import keys, der, hashes       # noqa: F401
+    from nxsecure.x509 import cert, verify, names   # noqa: F401
+    gc.collect()
 
 
 def _time_pk():

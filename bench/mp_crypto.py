@@ -13,7 +13,8 @@ where the firmware compiles the native arithmetic (nxsecure.pk.native).
     node tools/mp_run.js --seed-random bench/mp_crypto.py records
     python bench/mp_crypto.py records              # CPython, for comparison
 
-Sections (argv; default: records prf): records, prf, p256, x25519, kernels.
+Sections (argv; default: records prf): records, prf, p256, x25519, kernels, stack (the
+rp2 firmware only: how deep below its caller a public-key operation takes the C stack).
 Options: --size N (record payload, 100), --n N (repetitions, 20), --peak (also find
 the smallest free heap each public-key operation runs in: slow), --load (import the
 whole stack first, certificates and key exchange included, as an ECDHE-ECDSA client
@@ -71,6 +72,9 @@ def alloc(fn):
 # The emulated RP2040 is deterministic: one run is the figure. On a host, the best of three
 # keeps the scheduler's noise out of it (and out of open = both - seal).
 _REPS = 1 if sys.platform == "rp2" else 3
+# The WebAssembly port's clock counts milliseconds: 20 times the calls, so that a mean
+# of tens of microseconds still resolves.
+_SPAN = 20 if sys.platform == "webassembly" else 1
 
 
 def timed(fn, n, reps=_REPS, warm=True):
@@ -78,6 +82,7 @@ def timed(fn, n, reps=_REPS, warm=True):
     reps such runs. warm: one call first, untimed (the views a buffer size makes once)."""
     if warm:
         fn()
+    n *= _SPAN
     best = None
     for _ in range(reps):
         gc.collect()
@@ -347,6 +352,48 @@ def _once(name, fn):
     line(name, available=ok, compile_us=t, live=(gc.mem_alloc() - live) if IS_MP else 0)
 
 
+def stack():
+    """How far below its caller each public-key operation (on big ints, then native where
+    the firmware compiles it) and a collection take the C stack; rp2 firmware only (the
+    stack painted: mp_test_runner.stack_paint), the figures pk.PK_STACK_NEED rests on."""
+    from mp_stack import stack_paint, stack_peak
+    if not stack_paint():
+        return                          # not the rp2 firmware
+    import micropython
+    from nxsecure import port
+    from nxsecure.pk import ec
+    import hashlib
+    pk = port.pk_backend()
+    rand = _rand(b"stack")
+    priv, pub = pk.ecdh_keypair(23, rand)
+    peer = pk.ecdh_keypair(23, rand)[1]
+    from nxsecure.pk.keys import EcKey
+    digest = hashlib.sha256(b"stack").digest()
+    sig = pk.ecdsa_sign(23, EcKey(23, pub, priv), "sha256", digest)
+
+    def depth(n):
+        # the same Python depth as n nested calls (240 bytes each on the RP2040)
+        return micropython.stack_use() if n == 0 else depth(n - 1)
+    line("stack python frame", bytes=(depth(10) - depth(0)) // 10)
+    ops = (("ecdsa verify", lambda: pk.ecdsa_verify(23, pub, "sha256", digest, sig)),
+           ("ecdh", lambda: pk.ecdh(23, priv, peer)),
+           ("gc.collect", gc.collect))
+    for native in (False, True):
+        ec.use_native(native)
+        for name, fn in ops:
+            if native and name == "gc.collect":
+                continue
+            gc.collect()
+            at = micropython.stack_use()
+            if not stack_paint():
+                return
+            fn()
+            line("stack %s%s" % (name, "" if name == "gc.collect" else
+                                 (" native" if native and ec.native() else " big ints")),
+                 below_entry=stack_peak() - at)
+    ec.use_native(True)
+
+
 def main(argv):
     size = 100
     n = 20
@@ -390,6 +437,8 @@ def main(argv):
         p256(max(1, n // 10), want_peak)
     if "x25519" in what:
         x25519(max(1, n // 10), want_peak)
+    if "stack" in what:
+        stack()
     try:
         import json
     except ImportError:

@@ -15,6 +15,8 @@
 //   --seed-random    install the TEST-ONLY deterministic random source (the runner's
 //                    SHA-256 counter DRBG) through port.set_random_source: this port
 //                    has no os.urandom
+//   --put LOCAL:REMOTE  copy a host file into MicroPython's filesystem first (e.g. a
+//                    recording the script reads; may be given more than once)
 //
 // The repo's nxsecure/ package goes to /lib in MicroPython's filesystem, test
 // modules (with the other files of their directory) to /tests, the script's directory to
@@ -33,6 +35,7 @@ function usage(msg) {
   if (msg) process.stderr.write(`mp_run: ${msg}\n`);
   process.stderr.write(
     "usage: node tools/mp_run.js [--heap 4m] [--pystack N] [--mpy DIR] [--report FILE] [--seed-random]\n" +
+      "         [--put LOCAL:REMOTE]...\n" +
       "         (script.py [args...] | -c CODE | --test [--seed-random] FILE... [-- runner-args])\n",
   );
   process.exit(2);
@@ -48,7 +51,7 @@ function parseSize(text) {
 function parseArgs(argv) {
   const opt = { heap: 4 * 1024 * 1024, pystack: 8192, mpy: null, report: null,
                 seedRandom: false, mode: null, code: null, script: null, args: [],
-                tests: [], runnerArgs: [] };
+                tests: [], runnerArgs: [], puts: [] };
   let i = 0;
   while (i < argv.length) {
     const a = argv[i];
@@ -57,7 +60,12 @@ function parseArgs(argv) {
     else if (a === "--mpy") opt.mpy = argv[++i];
     else if (a === "--report") opt.report = argv[++i];
     else if (a === "--seed-random") opt.seedRandom = true;
-    else if (a === "-c") { opt.mode = "code"; opt.code = argv[++i]; opt.args = argv.slice(i + 1); break; }
+    else if (a === "--put") {
+      const v = argv[++i] || "";
+      const k = v.lastIndexOf(":");
+      if (k <= 0 || k === v.length - 1) usage("--put needs LOCAL:REMOTE");
+      opt.puts.push([v.slice(0, k), v.slice(k + 1)]);
+    } else if (a === "-c") { opt.mode = "code"; opt.code = argv[++i]; opt.args = argv.slice(i + 1); break; }
     else if (a === "--test") {
       opt.mode = "test";
       for (i++; i < argv.length; i++) {
@@ -159,6 +167,13 @@ async function main() {
   if (present.length === 0) usage(`no ${PACKAGES.join("/ or ")}/ in ${base}${opt.mpy ? " (run `make mpy`)" : ""}`);
   for (const pkg of present) {
     copyTree(FS, path.join(base, pkg), `/lib/${pkg}`, opt.mpy ? (n) => n.endsWith(".mpy") : notBytecodeCache);
+  }
+
+  for (const [local, remote] of opt.puts) {
+    if (!fs.existsSync(local)) usage(`--put: no such file: ${local}`);
+    const dir = path.posix.dirname(remote);
+    if (dir && dir !== "/") FS.mkdirTree(dir);
+    FS.writeFile(remote, fs.readFileSync(local));
   }
 
   const pathFront = [];

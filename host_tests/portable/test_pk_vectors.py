@@ -221,6 +221,35 @@ def test_ecdsa_p256_verify_rejects_tampering():
     assert not B.ecdsa_verify(24, P256_U, 'sha256', digest, sig)      # wrong curve
 
 
+def test_c_stack_guard_refuses_before_the_arithmetic():
+    # a firmware whose C stack is nearly used up: the backend raises (the engine then
+    # reports an internal error) instead of running the big-int code past the stack's
+    # end; with room, or where no limit is known, the same call goes through
+    import nxsecure.pk as pk
+    digest = hashlib.sha256(b'sample').digest()
+    k, r, s = P256_SAMPLE
+    sig = der.ecdsa_sig_encode(r, s, 32)
+    saved = (pk.c_stack_limit, pk._stack_use)
+    try:
+        pk._stack_use = lambda: 6000
+        pk.c_stack_limit = 6000 + pk.PK_STACK_NEED - 1
+        for call in (lambda: B.ecdsa_verify(23, P256_U, 'sha256', digest, sig),
+                     lambda: B.ecdh(23, P256_X, P256_U),
+                     lambda: B.ecdh_keypair(23, _rng(b'guard')),
+                     lambda: B.ecdsa_sign(23, _ec_key(P256_X), 'sha256', digest)):
+            try:
+                call()
+                raise AssertionError("no RuntimeError")
+            except RuntimeError as e:
+                assert "C stack" in str(e)
+        pk.c_stack_limit = 6000 + pk.PK_STACK_NEED
+        assert B.ecdsa_verify(23, P256_U, 'sha256', digest, sig)
+        pk.c_stack_limit = 0
+        assert B.ecdsa_verify(23, P256_U, 'sha256', digest, sig)
+    finally:
+        pk.c_stack_limit, pk._stack_use = saved
+
+
 # --- ECDSA P-384 -----------------------------------------------------------------
 
 def test_rfc6979_p384_sha384_sample_sign():

@@ -40,13 +40,29 @@
 #                                        buf[off+n:off+n+M] = h ^ s[0:M];
 #                                        buf[off:off+m] ^= s[16:16+m] (the keystream)
 #   mac_check(h, w, wo, s, buf, at, M)   h <- w[wo:wo+16]; diff(h, s, buf[at:], M)
+# The AEAD record's byte work (record.py; RFC 6347 4.1, RFC 5288 3, RFC 5246 6.2.3.3):
+#   aead_out(buf, off, ctype, wire, shi, slo, n, total, nonce, aad)
+#                                        the DTLS 1.2 header at buf[off:off+13] (type,
+#                                        version 254.253, epoch `wire`, sequence number
+#                                        shi << 24 | the low 24 bits of slo, length
+#                                        `total`), the explicit
+#                                        nonce buf[off+13:off+21] = epoch || seq, which
+#                                        also goes to nonce[4:12] and aad[0:8]; then
+#                                        aad[8:13] = type || version || n
+#   aead_in(buf, off, n, nonce, aad)     the same nonce and additional data from a
+#                                        received record: aad = epoch || seq || type ||
+#                                        version (from its header) || n, nonce[4:12] =
+#                                        its explicit nonce
+#   rec_head(aad, buf, off, n)           aead_in's additional data alone (the MAC header
+#                                        of a MAC-then-encrypt record, RFC 5246 6.2.3.1)
 # GCM only (Kernels.gcm(): the Python ones live in gcm.py, the native ones are compiled
 # when the first GCM context is made): ghash_prep, ghash, gcm_mac, misalign (gcm.py).
 #
 # The viper source lives in kernel_viper.py, which is imported only to compile it and
 # then dropped, so its text costs no heap after that (nor at import: see gcm()).
 
-_CORE = ("copy", "zero", "xor", "xor3", "diff", "ctr", "ccm_b0", "seal_out", "mac_check")
+_CORE = ("copy", "zero", "xor", "xor3", "diff", "ctr", "ccm_b0", "seal_out", "mac_check",
+         "aead_out", "aead_in", "rec_head")
 _GCM = ("ghash_prep", "ghash", "gcm_mac", "misalign")
 
 
@@ -172,6 +188,45 @@ def mac_check(h, w, wo, s, buf, at, M):
     return d
 
 
+def aead_out(buf, off, ctype, wire, shi, slo, n, total, nonce, aad):
+    buf[off] = ctype
+    buf[off + 1] = 0xFE
+    buf[off + 2] = 0xFD
+    buf[off + 3] = wire >> 8
+    buf[off + 4] = wire & 0xFF
+    for i in range(3):
+        buf[off + 7 - i] = (shi >> (8 * i)) & 0xFF
+        buf[off + 10 - i] = (slo >> (8 * i)) & 0xFF
+    buf[off + 11] = total >> 8
+    buf[off + 12] = total & 0xFF
+    for i in range(8):
+        v = buf[off + 3 + i]
+        buf[off + 13 + i] = v
+        nonce[4 + i] = v
+        aad[i] = v
+    aad[8] = ctype
+    aad[9] = 0xFE
+    aad[10] = 0xFD
+    aad[11] = n >> 8
+    aad[12] = n & 0xFF
+
+
+def aead_in(buf, off, n, nonce, aad):
+    for i in range(8):
+        nonce[4 + i] = buf[off + 13 + i]
+    rec_head(aad, buf, off, n)
+
+
+def rec_head(aad, buf, off, n):
+    for i in range(8):
+        aad[i] = buf[off + 3 + i]
+    aad[8] = buf[off]
+    aad[9] = buf[off + 1]
+    aad[10] = buf[off + 2]
+    aad[11] = n >> 8
+    aad[12] = n & 0xFF
+
+
 _PYTHON = None
 
 
@@ -227,7 +282,7 @@ def native():
     global _NATIVE
     if _NATIVE is None:
         _NATIVE = False
-        ns = {}
+        ns = {"rec_head": rec_head}         # no viper twin (kernel_viper.py says why)
         if _compile("CORE", ns):
             k = Kernels(ns, True)
             if _agrees(k, python()):
@@ -274,6 +329,14 @@ def _agrees(a, b):
         h = bytearray(16)
         k.seal_out(h, d, 16, src, d, 90, 8, 7, 8)
         c = k.mac_check(h, d, 16, src, d, 98, 8)
+        r = bytearray(src[:40])
+        nonce = bytearray(12)
+        aad = bytearray(13)
+        k.aead_out(r, 3, 23, 0x1FE, 0xABCDEF, 0x123456, 300, 0x1A2B, nonce, aad)
+        g = bytearray(26)
+        k.aead_in(src, 5, 0x2C3, d, g)
+        k.rec_head(g, src, 9, 0x1FF)
         outs.append((bytes(d), bytes(e), bytes(f), bytes(h), q, c,
-                     k.diff(src, 0, src, 16, d, 0, 16), k.diff(src, 0, src, 0, d, 79, 1)))
+                     k.diff(src, 0, src, 16, d, 0, 16), k.diff(src, 0, src, 0, d, 79, 1),
+                     bytes(r), bytes(nonce), bytes(aad), bytes(g)))
     return outs[0] == outs[1]

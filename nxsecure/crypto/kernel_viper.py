@@ -5,6 +5,10 @@
 # copy). kernel.py documents each function; gcm.py holds the Python twins of GCM's.
 # No bounds checks here: the modes check every caller-supplied span before a call. One
 # string per function: loading this module or compiling never needs a large free block.
+# Not every kernel has a viper twin: where the record's other work dwarfs the Python one
+# (rec_head: a CBC record's MAC header, next to its HMAC) machine code would cost the
+# board more heap (~0.4 KB a function) than it saves time; kernel.native() takes the
+# Python one.
 
 CORE = (
     """
@@ -201,6 +205,56 @@ def mac_check(h, w, wo: int, s, buf, at: int, M: int) -> int:
         d |= hp[i] ^ sp[i] ^ o[i]
         i += 1
     return d
+""",
+    """
+@micropython.viper
+def aead_out(buf, off: int, ctype: int, wire: int, shi: int, slo: int, n: int, total: int,
+             nonce, aad):
+    b = ptr8(uint(ptr8(buf)) + off)
+    nc = ptr8(nonce)
+    a = ptr8(aad)
+    b[0] = ctype
+    b[1] = 0xFE
+    b[2] = 0xFD
+    b[3] = wire >> 8
+    b[4] = wire
+    b[5] = shi >> 16
+    b[6] = shi >> 8
+    b[7] = shi
+    b[8] = slo >> 16
+    b[9] = slo >> 8
+    b[10] = slo
+    b[11] = total >> 8
+    b[12] = total
+    i = 0
+    while i < 8:
+        v = b[3 + i]
+        b[13 + i] = v
+        nc[4 + i] = v
+        a[i] = v
+        i += 1
+    a[8] = ctype
+    a[9] = 0xFE
+    a[10] = 0xFD
+    a[11] = n >> 8
+    a[12] = n
+""",
+    """
+@micropython.viper
+def aead_in(buf, off: int, n: int, nonce, aad):
+    b = ptr8(uint(ptr8(buf)) + off)
+    nc = ptr8(nonce)
+    a = ptr8(aad)
+    i = 0
+    while i < 8:
+        nc[4 + i] = b[13 + i]
+        a[i] = b[3 + i]
+        i += 1
+    a[8] = b[0]
+    a[9] = b[1]
+    a[10] = b[2]
+    a[11] = n >> 8
+    a[12] = n
 """,
 )
 

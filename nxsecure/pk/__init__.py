@@ -39,6 +39,10 @@
 #   rsa_decrypt_pkcs1(key, ciphertext) -> msg | None
 #   rsa_decrypt_premaster(key, ciphertext, client_version, rand) -> 48 bytes
 #        RFC 5246 7.4.7.1 countermeasure: always 48 bytes, random on bad padding
+# The portable backend's arithmetic methods first check that the C stack has room for
+# them (stack_room below) and raise RuntimeError when not: the engine then ends the
+# handshake as our defect (internal_error), where running on would have overwritten
+# the heap under the stack and blamed the peer for what it found there.
 try:
     from micropython import const
 except ImportError:
@@ -48,6 +52,36 @@ except ImportError:
 GROUP_SECP256R1 = const(23)
 GROUP_SECP384R1 = const(24)
 GROUP_X25519 = const(29)
+
+
+# The C stack each firmware gives the main thread, where we know it (bytes): MicroPython
+# 1.27's rp2 port (RPI_PICO) has 8 KB, with the GC heap right below it, and checks the
+# stack only at Python calls; C code below the last check (the big-int routines, the
+# native code, a collection) can run past its end. On the emulated RP2040 a P-256
+# verification goes ~2.0 KB (big ints) / ~2.3 KB (native) below the backend call, ECDH
+# the same (bench/mp_crypto.py's `stack` section; Python frames there take 240-340
+# bytes each): PK_STACK_NEED is that with room for a collection starting at the deepest
+# point (bench/mp_client_replay.py reports a handshake's deepest point, c_stack_peak).
+# 0: no check (other ports, CPython).
+_C_STACKS = {"rp2": 8192}
+PK_STACK_NEED = const(3072)
+try:
+    import sys
+    from micropython import stack_use as _stack_use
+    c_stack_limit = _C_STACKS.get(sys.platform, 0)
+except ImportError:
+    _stack_use = None
+    c_stack_limit = 0
+
+
+def stack_room():
+    """Raise RuntimeError when the C stack left (c_stack_limit minus what is in use) is
+    less than PK_STACK_NEED, the public-key arithmetic's measured need."""
+    if c_stack_limit:
+        used = _stack_use()
+        if used + PK_STACK_NEED > c_stack_limit:
+            raise RuntimeError("C stack: %d of %d bytes in use, public-key arithmetic "
+                               "needs %d more" % (used, c_stack_limit, PK_STACK_NEED))
 
 
 def parse_spki(data):
@@ -80,6 +114,7 @@ class PortablePkBackend:
     name = 'portable'
 
     def ecdh_keypair(self, group, rand):
+        stack_room()
         if group == 29:
             from nxsecure.pk import x25519
             return x25519.keypair(rand)
@@ -90,6 +125,7 @@ class PortablePkBackend:
         return ec.keypair(c, rand)
 
     def ecdh(self, group, priv, peer_pub):
+        stack_room()
         if group == 29:
             from nxsecure.pk import x25519
             return x25519.shared(priv, peer_pub)
@@ -112,12 +148,14 @@ class PortablePkBackend:
         return self.ecdh(GROUP_X25519, priv, peer_pub)
 
     def ec_public(self, key):
+        stack_room()
         if key.pub is None and key.private:
             from nxsecure.pk import ec
             key.pub = ec.public_from_private(ec.curve(key.curve), key.d)
         return key.pub
 
     def ecdsa_sign(self, curve, key, hash_name, digest):
+        stack_room()
         from nxsecure.pk import ec, der
         c = ec.curve(curve)
         if c is None or key.curve != curve or not key.private:
@@ -126,6 +164,7 @@ class PortablePkBackend:
         return der.ecdsa_sig_encode(r, s, c.size)
 
     def ecdsa_verify(self, curve, pub, hash_name, digest, der_sig):
+        stack_room()
         from nxsecure.pk import ec, der
         c = ec.curve(curve)
         if c is None:
@@ -137,30 +176,37 @@ class PortablePkBackend:
         return ec.verify(c, pub, digest, rs[0], rs[1])
 
     def rsa_verify_pkcs1(self, key, hash_name, digest, sig):
+        stack_room()
         from nxsecure.pk import rsa
         return rsa.verify_pkcs1(key, hash_name, digest, sig)
 
     def rsa_verify_pss(self, key, hash_name, digest, sig, salt_len=-1):
+        stack_room()
         from nxsecure.pk import rsa
         return rsa.verify_pss(key, hash_name, digest, sig, salt_len)
 
     def rsa_sign_pkcs1(self, key, hash_name, digest):
+        stack_room()
         from nxsecure.pk import rsa
         return rsa.sign_pkcs1(key, hash_name, digest)
 
     def rsa_sign_pss(self, key, hash_name, digest, rand):
+        stack_room()
         from nxsecure.pk import rsa
         return rsa.sign_pss(key, hash_name, digest, rand)
 
     def rsa_encrypt_pkcs1(self, key, msg, rand):
+        stack_room()
         from nxsecure.pk import rsa
         return rsa.encrypt_pkcs1(key, msg, rand)
 
     def rsa_decrypt_pkcs1(self, key, ciphertext):
+        stack_room()
         from nxsecure.pk import rsa
         return rsa.decrypt_pkcs1(key, ciphertext)
 
     def rsa_decrypt_premaster(self, key, ciphertext, client_version, rand):
+        stack_room()
         from nxsecure.pk import rsa
         return rsa.decrypt_premaster(key, ciphertext, client_version, rand)
 

@@ -668,7 +668,12 @@ def verify(c, pub, digest, r, s):
         return False
     p = c.p
     w = _inv(s, n)
-    x, y, z = _shamir(c, _bits2int(c, digest) * w % n, r * w % n, q[0], q[1])
+    u1 = _bits2int(c, digest) * w % n
+    m = _fast(c)
+    # the native method called from here, not through _shamir: one Python frame (~300
+    # bytes of the rp2 firmware's 8 KB C stack) less at the handshake's deepest point
+    x, y, z = (m.shamir(u1, r * w % n, q[0], q[1]) if m is not None
+               else _shamir(c, u1, r * w % n, q[0], q[1]))
     if z == 0:
         return False
     # x(R) mod n == r, i.e. X / Z^2 is r or r + n (both below p): no inversion
