@@ -284,40 +284,51 @@ def test_client_takes_the_servers_final_flight_finished_first():
         w.close()
 
 
+def _data_overtakes_the_servers_finished(w, payload, client_setup=None, server_setup=None):
+    """Our server sends `payload` right after its final flight; the client gets the
+    data first, then the Finished, then the ChangeCipherSpec. client_setup(c) runs
+    before the client starts, server_setup(s) before the server sends. Returns the
+    client and the server session."""
+    held = []
+
+    def tamper(data, src, dst):
+        if tuple(src[:2]) == SERVER and (data[0] == R.CT_CCS or held):
+            held.append(bytes(data))
+            return []
+        return None
+
+    w.tamper = tamper
+    c = w.client(connect=False)
+    if client_setup is not None:
+        client_setup(c)
+    c.start(NX_NO_WAIT)
+    assert netx._wait(lambda: held, 2 * NX_IP_PERIODIC_RATE)
+    s = w.server_session(c)
+    assert s._engine.state == 20 and c.sess._engine.state == C_WAIT_CCS
+    if server_setup is not None:
+        server_setup(s)
+    st, p = nx_secure_dtls_packet_allocate(s, w.pool, NX_NO_WAIT)
+    assert nx_packet_data_append(p, payload, len(payload), w.pool, NX_NO_WAIT) == NX_SUCCESS
+    assert nx_secure_dtls_server_session_send(s, p) == NX_SUCCESS
+    assert len(held) == 2
+    w.tamper = None
+    flight6, app = held
+    recs = _records(flight6)
+    for d in [app, recs[1], recs[0]]:      # data, Finished, ChangeCipherSpec
+        w.inject(d, SERVER, tuple(c.addr()))
+    return c, s
+
+
 def test_client_keeps_application_data_that_overtook_the_servers_finished():
     w = World(sessions=1)
     try:
-        held = []
-
-        def tamper(data, src, dst):
-            if tuple(src[:2]) == SERVER and (data[0] == R.CT_CCS or held):
-                held.append(bytes(data))
-                return []
-            return None
-
-        w.tamper = tamper
-        c = w.client(connect=False)
-        c.start(NX_NO_WAIT)
-        assert netx._wait(lambda: held, 2 * NX_IP_PERIODIC_RATE)
-        s = w.server_session(c)
-        assert s._engine.state == 20 and c.sess._engine.state == C_WAIT_CCS
-        # the server speaks first, right after its Finished
-        st, p = nx_secure_dtls_packet_allocate(s, w.pool, NX_NO_WAIT)
-        assert nx_packet_data_append(p, b"pushed", 6, w.pool, NX_NO_WAIT) == NX_SUCCESS
-        assert nx_secure_dtls_server_session_send(s, p) == NX_SUCCESS
-        assert len(held) == 2
-        w.tamper = None
-        flight6, app = held
-        recs = _records(flight6)
-        for d in [app, recs[1], recs[0]]:      # data, Finished, ChangeCipherSpec
-            w.inject(d, SERVER, tuple(c.addr()))
+        c, s = _data_overtakes_the_servers_finished(w, b"pushed")
         st = c.start(NX_IP_PERIODIC_RATE)
         assert st == NX_SUCCESS, hex(st)
         assert c.recv() == (NX_SUCCESS, b"pushed")
         assert c.sess._engine.retransmits == 0
     finally:
         w.close()
-
 
 
 def test_application_data_kept_early_is_held_to_the_announced_record_size_limit():
@@ -328,32 +339,16 @@ def test_application_data_kept_early_is_held_to_the_announced_record_size_limit(
     w = World(sessions=1)
     try:
         assert nxsecure_dtls_server_record_size_limit_set(w.server, 1024) == NX_SUCCESS
-        held = []
 
-        def tamper(data, src, dst):
-            if tuple(src[:2]) == SERVER and (data[0] == R.CT_CCS or held):
-                held.append(bytes(data))
-                return []
-            return None
+        def limit(c):
+            assert nxsecure_dtls_session_record_size_limit_set(c.sess, 64) == NX_SUCCESS
 
-        w.tamper = tamper
-        c = w.client(connect=False)
-        assert nxsecure_dtls_session_record_size_limit_set(c.sess, 64) == NX_SUCCESS
-        c.start(NX_NO_WAIT)
-        assert netx._wait(lambda: held, 2 * NX_IP_PERIODIC_RATE)
-        s = w.server_session(c)
-        assert s._engine.max_send == 64
-        s._engine.max_send = 16384           # a peer that ignores the client's limit
-        st, p = nx_secure_dtls_packet_allocate(s, w.pool, NX_NO_WAIT)
-        assert nx_packet_data_append(p, b"x" * 80, 80, w.pool, NX_NO_WAIT) == NX_SUCCESS
-        assert nx_secure_dtls_server_session_send(s, p) == NX_SUCCESS
-        assert len(held) == 2
-        w.tamper = None
-        flight6, app = held
-        recs = _records(flight6)
+        def ignore_it(s):
+            assert s._engine.max_send == 64
+            s._engine.max_send = 16384       # a peer that ignores the client's limit
+
         since = len(w.net.captured)
-        for d in [app, recs[1], recs[0]]:      # data, Finished, ChangeCipherSpec
-            w.inject(d, SERVER, tuple(c.addr()))
+        c, s = _data_overtakes_the_servers_finished(w, b"x" * 80, limit, ignore_it)
         c.start(NX_IP_PERIODIC_RATE)
         alerts = [d for (src, dst, d) in w.net.captured[since:]
                   if tuple(dst[:2]) == SERVER and d[0] == 21]
