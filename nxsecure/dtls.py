@@ -508,7 +508,7 @@ class Dtls:
                     if ((self.state == CONNECTED or self.reneg is not None)
                             and self.owner._dtls_app_data(
                                 buf, rl.r_off, rl.r_len, packet if nxt >= end else None)):
-                        (rl.w1 if rl.r_epoch else rl.w0).mark(rl.r_seq)     # rl.accept()
+                        rl.accept()
                     else:
                         rl.discarded += 1
                 else:
