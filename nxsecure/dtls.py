@@ -624,15 +624,18 @@ class Dtls:
 
     def _peer_repeated_flight(self, now):
         """RFC 6347 4.2.4: the peer retransmitted its previous flight, so ours was
-        lost: send our last flight again (at most once per received datagram)."""
+        lost: send our last flight again (at most once per received datagram); -> True
+        when it was sent. Also early.py's early resend."""
         if self._rtx_at == self._rx_count:
-            return
+            return False
         if self.is_client and self.state == CONNECTED and self.resumed is None:
-            return      # the server's Finished arrived, so it has our whole flight
+            return False    # the server's Finished arrived, so it has our whole flight
         if self.flight.n and self.state not in (IDLE, S_HELLO, S_WAIT_HELLO, ERROR, CLOSED):
             self._rtx_at = self._rx_count
             self.retransmits += 1
             self.flight.send(now, False)
+            return True
+        return False
 
     def _on_message(self, msg_type, message_seq, body, whole, now):
         """A complete handshake message: legal only where the role's state table

@@ -40,7 +40,7 @@
 # ClientHellos without a cookie statelessly), and none before that is resent.
 # This module is imported on the first early record only.
 from .const import NxError, NX_SUCCESS, NX_SECURE_TLS_INVALID_PACKET
-from .dtls import CONNECTED, ERROR, _CCS_NEXT, IDLE, S_HELLO, S_WAIT_HELLO
+from .dtls import CONNECTED, ERROR, _CCS_NEXT
 from .record import _get48
 
 # Host experiments switch the early resend off (tools/loss_report.py --no-early-resend).
@@ -112,15 +112,11 @@ class Early:
         flight again now, at most once per timer period (see above)."""
         f = e.flight
         period = (e.send_seq << 8) | (f.transmissions & 0xFF)
-        if (not RESEND or not f.n or not f.transmissions or period == self.period
-                or e._rtx_at == e._rx_count or e.state == IDLE or e.state == S_HELLO
-                or e.state == S_WAIT_HELLO):
+        if not RESEND or not f.transmissions or period == self.period:
             return
-        self.period = period
-        self.resends += 1
-        e._rtx_at = e._rx_count
-        e.retransmits += 1
-        f.send(None, False)
+        if e._peer_repeated_flight(None):     # the engine's resend, its conditions
+            self.period = period
+            self.resends += 1
 
     def verify(self, e):
         """Open every unopened record with the next epoch's read keys if they exist;
