@@ -481,8 +481,9 @@ def _receive(server, packet, addr, now):
         # RFC 9146 6: an address we do not know, with a Connection ID we gave
         s = roam = server._cid.find(packet)
     if s is not None:
-        if (packet._buf[packet.nx_packet_prepend_ptr] != _CT_HANDSHAKE
-                or not _new_hello(s, packet)):
+        p = packet.nx_packet_prepend_ptr
+        if (packet.nx_packet_append_ptr - p < _RANDOM_AT + 32     # too short for a hello
+                or packet._buf[p] != _CT_HANDSHAKE or not _new_hello(s, packet)):
             s._receive_datagram(packet, now)
             # authenticated epoch-1 traffic moves the replay window's top (the peer's
             # record numbers only grow): that restarts the session's idle clock
@@ -531,8 +532,8 @@ def _new_hello(s, packet):
     not this association's own (a retransmission of which the session answers)?"""
     b = packet._buf
     p = packet.nx_packet_prepend_ptr
-    if not (b[p] == _CT_HANDSHAKE and b[p + 3] == 0 and b[p + 4] == 0
-            and packet.nx_packet_append_ptr - p >= _RANDOM_AT + 32
+    if not (packet.nx_packet_append_ptr - p >= _RANDOM_AT + 32    # read within it only
+            and b[p] == _CT_HANDSHAKE and b[p + 3] == 0 and b[p + 4] == 0
             and b[p + RECORD_HEADER] == _HT_CLIENT_HELLO
             and b[p + 19] == 0 and b[p + 20] == 0 and b[p + 21] == 0):   # fragment_offset
         return False
