@@ -36,6 +36,7 @@ package("nxsecure", files=[
     "server.py",
     "cookie.py",
     "dtls_server.py",
+    "server_services.py",
     "certs.py",
     "kx.py",
     "crypto/suites384.py",
