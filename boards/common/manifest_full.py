@@ -49,6 +49,7 @@ package("nxsecure", files=[
     "x509/der.py",
     "x509/names.py",
     "x509/pem.py",
+    "x509/privkey.py",
     "x509/store.py",
     "x509/verify.py",
     "pk/__init__.py",
