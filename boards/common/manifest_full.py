@@ -55,6 +55,7 @@ package("nxsecure", files=[
     "pk/__init__.py",
     "pk/der.py",
     "pk/ec.py",
+    "pk/ec_jac.py",
     "pk/hashes.py",
     "pk/keys.py",
     "pk/native.py",
