@@ -41,6 +41,8 @@ _TABLES = ("nx_crypto_tls_ciphers", "nx_crypto_tls_ciphers_psk")
 
 def __getattr__(name):
     if name in _SERVER:
+        import gc
+        gc.collect()      # its code fills the heap's holes, not the large free blocks
         from . import server
         return getattr(server, name)
     if name in _EXT:
