@@ -1,15 +1,15 @@
 """An ECDHE-ECDSA P-256 client handshake on a board, against a CPython server, without a
-network: the server's datagrams are recorded on the host, then replayed to the same
-client on the board. The client takes its randomness from the TEST-ONLY deterministic
-source (tools/mp_test_runner.TestOnlyDRBG, seeded), so it sends the same bytes on the
-board as it did on the host, and the recorded answers stay valid; the replayer checks
-each datagram it is sent against the recording. All time on the board is the client's.
+network: the server's datagrams and the client's random draws are recorded on the host
+(bench/mp_client_record.py), then replayed to the same client on the board. Given the
+same draws the client sends the same bytes on the board as it did on the host, so the
+recorded answers stay valid; the replayer checks each datagram it is sent against the
+recording. All time on the board is the client's, and the board loads only this file.
 
-    python bench/mp_client_replay.py record build/replay.json      # CPython, the server
-    # emulated RP2040 (../shared/firmware/rp2040): the .mpy tree, the runner's DRBG, this
-    # script and the recording on its flash, then
-    #   import sys; sys.argv[:] = ['x', 'replay', '/replay.json']; import mp_client_replay
-    MICROPYPATH=DIR:tools micropython bench/mp_client_replay.py replay build/replay.json
+    python bench/mp_client_record.py build/replay.json        # CPython, the server
+    # emulated RP2040 (../shared/firmware/rp2040): the .mpy tree, this script, mp_stack
+    # and the recording on its flash, then, from the top level (an import adds C stack)
+    #   import mp_client_replay; mp_client_replay.main(['x', 'replay', '/replay.json'])
+    MICROPYPATH=DIR:bench micropython bench/mp_client_replay.py replay build/replay.json
 
 Prints REPLAY {json}: the handshake's time (emulated time on the RP2040 emulator), what
 it allocated net of collections, and what the client did (datagrams sent and received,
@@ -23,11 +23,6 @@ import gc
 import sys
 
 IS_MP = sys.implementation.name == "micropython"
-if not IS_MP:
-    import os
-    HERE = os.path.dirname(os.path.abspath(__file__))
-    sys.path.insert(0, os.path.dirname(HERE))
-    sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tools"))
 
 try:
     import time
@@ -117,84 +112,6 @@ def _handshake(session, sock, addr, rounds=4000):
         tx_thread_sleep(0)
         st = nx_secure_dtls_client_session_start(session, sock, addr, SERVER[1], NX_NO_WAIT)
     return st
-
-
-# --- record (CPython) -------------------------------------------------------------------
-
-def record(path):
-    """Run our server (CPython: pyca crypto) and the client over the in-memory network,
-    each drawing from its own deterministic stream, and write what the client sent and
-    received, in order."""
-    import common
-    from binascii import hexlify
-    import mp_test_runner
-    from nxsecure import port, kx
-    from nxsecure.pk import portable_pk_backend
-    from nxsecure.port.memnet import MemoryNetwork
-    from nxsecure import (NX_SECURE_DTLS_SERVER, NX_SECURE_DTLS_SESSION, NX_SUCCESS,
-                          NX_NO_WAIT, NX_IP_PERIODIC_RATE, sizeof,
-                          nx_secure_dtls_server_create, nx_secure_dtls_server_start,
-                          nx_secure_dtls_server_session_start,
-                          nx_secure_dtls_server_local_certificate_add)
-    from nxsecure import x509
-    from nxsecure.crypto.table import make_tls_crypto
-    cert_der, _, sec1 = common.p256_cert(os.path.join(os.path.dirname(HERE), "build", "bench"))
-    now = int(time.time())
-    # the client's ECDHE key must come from its stream: the portable public-key code
-    kx._backend = portable_pk_backend()
-    client_rng = mp_test_runner.TestOnlyDRBG(SEED)
-    server_rng = mp_test_runner.TestOnlyDRBG(b"server")
-    in_server = [0]
-    port.set_random_source(lambda n: server_rng(n) if in_server[0] else client_rng(n))
-    net = MemoryNetwork(capture=True)
-    port.use_network(net)
-    session, sock, addr, env = _client(cert_der, now, _buffers())
-    ip = env[2]
-    table = make_tls_crypto(port.crypto_backend(), [0xC0AE])
-    md = table.find(0xC0AE).metadata_size
-    server = NX_SECURE_DTLS_SERVER()
-    sbuf = (bytearray(sizeof(NX_SECURE_DTLS_SESSION)), bytearray(md), bytearray(2048))
-
-    def connect(s, address, port_):
-        in_server[0] += 1
-        try:
-            nx_secure_dtls_server_session_start(s, NX_NO_WAIT)
-        finally:
-            in_server[0] -= 1
-        return NX_SUCCESS
-    in_server[0] += 1                  # the server's set-up draws (cookie secret) too
-    st = nx_secure_dtls_server_create(server, ip, SERVER[1], NX_IP_PERIODIC_RATE, sbuf[0],
-                                      len(sbuf[0]), table, sbuf[1], len(sbuf[1]), sbuf[2],
-                                      len(sbuf[2]), connect, lambda s: NX_SUCCESS)
-    assert st == NX_SUCCESS, hex(st)
-    cert = x509.NX_SECURE_X509_CERT()
-    st = x509.nx_secure_x509_certificate_initialize(cert, cert_der, len(cert_der), None, 0, sec1,
-                                                   len(sec1), x509.NX_SECURE_X509_KEY_TYPE_EC_DER)
-    assert st == NX_SUCCESS, hex(st)
-    assert nx_secure_dtls_server_local_certificate_add(server, cert, 1) == NX_SUCCESS
-    assert nx_secure_dtls_server_start(server) == NX_SUCCESS
-    in_server[0] -= 1
-    # the server's draws: those made inside its receive hook (or its session start)
-    ssock = [x for x in ip._sockets if x is not sock][0]
-    hook = ssock._dtls_receive
-
-    def server_hook(packet, a, now):
-        in_server[0] += 1
-        try:
-            hook(packet, a, now)
-        finally:
-            in_server[0] -= 1
-    ssock._dtls_receive = server_hook
-    st = _handshake(session, sock, addr)
-    assert st == NX_SUCCESS, hex(st)
-    events = []
-    for src, dst, data in net.captured:
-        events.append(["c" if dst[1] == SERVER[1] else "s", hexlify(data).decode()])
-    with open(path, "w") as f:
-        _json().dump({"now": now, "ca": hexlify(cert_der).decode(), "seed": SEED.decode(),
-                      "events": events}, f)
-    print("recorded %d datagrams (%d from the client) to %s"
-          % (len(events), sum(1 for e in events if e[0] == "c"), path))
 
 
 # --- replay (the board) -----------------------------------------------------------------
@@ -290,44 +207,50 @@ class _Handle:
         return self.port
 
 
-def replay(path, precompile):
+def _prepare(path, precompile):
+    """The client and its replayed network, set up as a board program would: buffers
+    first, then the stack imported and (precompile) its start-up work, then the client.
+    -> (session, socket, address, network, kept objects, precompile us, start-up error)."""
     from binascii import unhexlify
     bufs = _buffers()
     with open(path) as f:
         rec = _json().load(f)
     events = [(e[0], unhexlify(e[1])) for e in rec["events"]]
+    draws = [unhexlify(d) for d in rec["draws"]]
+    draws.reverse()
     ca = unhexlify(rec["ca"])
     now = rec["now"]
     rec = None
-    import mp_test_runner
-    from nxsecure import port, NX_SUCCESS
-    port.set_random_source(mp_test_runner.TestOnlyDRBG(SEED))
-    net = _Replay(events)
-    port.use_network(net)
-    session, sock, addr, env = _client(ca, now, bufs)
+    from nxsecure import port
+
+    def recorded(n):
+        # the host's draws, in order; a draw of another size means the client left the
+        # recording (the datagram check then says where)
+        d = draws.pop() if draws else b""
+        return d if len(d) == n else bytes(n)
+    port.set_random_source(recorded)
     start_up = None
-    if precompile:                  # what a board would do at start-up (a boot, once)
-        t = _us()
+    if precompile:                  # what a board would do at start-up (a boot, once),
+        t = _us()                   # while its heap is still in one piece
         try:
             _start_up()
         except MemoryError as e:    # the handshake then imports what is missing itself
             start_up = "MemoryError: %s" % e
         precompile = _diff(_us(), t)
-    pk_us = _time_pk()
-    gc.collect()
-    free = gc.mem_free() if IS_MP else 0
-    m0 = gc.mem_alloc() if IS_MP else 0
-    from mp_stack import stack_paint, stack_peak
-    painted = stack_paint()
-    t0 = _us()
-    st = _handshake(session, sock, addr)
-    us = _diff(_us(), t0)
-    peak = stack_peak() if painted else None
-    alloc = (gc.mem_alloc() - m0) if IS_MP else 0
+    net = _Replay(events)
+    port.use_network(net)
+    session, sock, addr, env = _client(ca, now, bufs)
+    return session, sock, addr, net, env, precompile, start_up
+
+
+def _report(run, st, us, free, alloc, peak):
+    """Print REPLAY {json} (see the module's text); raise when the run failed."""
+    from nxsecure import NX_SUCCESS
+    session, net, precompile, start_up = run[0], run[3], run[5], run[6]
     out = {"impl": sys.implementation.name, "status": st, "us": us, "free_before": free,
            "alloc_net_of_gc": alloc, "sent": len(net.sent), "received": net.received,
-           "retransmits_ignored": net.retransmits, "complete": net.i == len(events),
-           "precompile_us": precompile, "pk_us": pk_us}
+           "retransmits_ignored": net.retransmits, "complete": net.i == len(net.events),
+           "precompile_us": precompile}
     if peak is not None:
         out["c_stack_peak"] = peak
     if start_up is not None:
@@ -372,38 +295,26 @@ def _start_up():
     gc.collect()
 
 
-def _time_pk():
-    """Time spent in the public-key operations (key pair, ECDH, verification), by name:
-    wraps the backend kx uses."""
-    from nxsecure import kx
-    b = kx.backend() if hasattr(kx, "backend") else None
-    spent = {}
-    if b is None:
-        return spent
-    for name in ("ecdh_keypair", "ecdh", "ecdsa_verify", "ecdsa_sign"):
-        f = getattr(b, name, None)
-        if f is None:
-            continue
-
-        def timed(*a, _f=f, _n=name):
-            t = _us()
-            try:
-                return _f(*a)
-            finally:
-                spent[_n] = spent.get(_n, 0) + _diff(_us(), t)
-        setattr(b, name, timed)
-    return spent
-
-
 def main(argv):
-    if len(argv) < 3 or argv[1] not in ("record", "replay"):
-        print(__doc__)
+    if len(argv) < 3 or argv[1] != "replay":
+        print("usage: mp_client_replay replay RECORDING [--precompile]")
         return 2
-    if argv[1] == "record":
-        record(argv[2])
-    else:
-        replay(argv[2], "--precompile" in argv)
+    # the handshake is called from here, two frames below the program: the replay adds
+    # no Python frame of its own to the C stack the client's handshake runs on
+    run = _prepare(argv[2], "--precompile" in argv)
+    from mp_stack import stack_paint, stack_peak
+    gc.collect()
+    free = gc.mem_free() if IS_MP else 0
+    m0 = gc.mem_alloc() if IS_MP else 0
+    painted = stack_paint()
+    t0 = _us()
+    st = _handshake(run[0], run[1], run[2])
+    us = _diff(_us(), t0)
+    peak = stack_peak() if painted else None
+    alloc = (gc.mem_alloc() - m0) if IS_MP else 0
+    _report(run, st, us, free, alloc, peak)
     return 0
 
 
-main(sys.argv)
+if __name__ == "__main__":
+    main(sys.argv)

@@ -80,3 +80,68 @@ def test_a_ccm_only_board_loads_ccm_alone():
     assert "nxsecure.crypto.ccm" in mods and "nxsecure.crypto.kernel" in mods, mods
     for gone in ("gcm", "cbc", "aes", "engine", "kernel_viper"):
         assert "nxsecure.crypto." + gone not in mods, mods
+
+
+_CLIENT_ON_FULL = """
+import gc, sys
+gc.collect()
+a = gc.mem_alloc()
+import nxsecure
+from nxsecure import NX_SECURE_DTLS_SESSION, nx_secure_dtls_client_session_start
+gc.collect()
+print('CLIENT', gc.mem_alloc() - a, 'nxsecure.server' in sys.modules)
+from nxsecure import NX_SECURE_DTLS_SERVER, nx_secure_dtls_server_create
+gc.collect()
+print('SERVER', gc.mem_alloc() - a, 'nxsecure.server' in sys.modules)
+"""
+
+
+def test_a_client_on_a_two_role_profile_never_loads_the_server():
+    # the full profile installs both roles: a client application's import leaves the
+    # server's code on the filesystem; its first server name loads it (tools/footprint.py
+    # counts it in, so the profile's figure is what a server application has live)
+    tree = measure("full")["tree"]
+    out = footprint.run_mp(tree, _CLIENT_ON_FULL)
+    client = [ln.split() for ln in out.splitlines() if ln.startswith("CLIENT ")][-1]
+    server = [ln.split() for ln in out.splitlines() if ln.startswith("SERVER ")][-1]
+    assert client[2] == "False" and server[2] == "True", out
+    assert int(server[1]) - int(client[1]) > 6000, out
+    assert int(server[1]) <= measure("full")["heap"] + 256, out
+
+
+def test_the_server_names_are_the_server_modules_and_a_star_import_gives_them():
+    # nxsecure/server_services.py lists what nxsecure/server.py provides: the same set
+    import nxsecure
+    from nxsecure import server, server_services
+    own = {n for n in dir(server) if n.startswith(("NX", "nx")) and "server" in n.lower()
+           and not hasattr(nxsecure.const, n)}
+    assert own == set(server_services.SERVICES)
+    ns = {}
+    exec("from nxsecure import *", ns)
+    for n in server_services.SERVICES:
+        assert ns[n] is getattr(server, n)
+
+
+_P256_ONLY = """
+import nxsecure
+from nxsecure import pk
+from nxsecure.pk import ec, native
+b = pk.portable_pk_backend()
+priv, pub = b.ecdh_keypair(23, lambda n: bytes(range(1, n + 1)))
+print('P256', len(b.ecdh(23, priv, pub)) == 32, 'gmul' in native._NS)
+# RFC 7748 6.1: Alice's public key from her private key
+k = bytes.fromhex('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a')
+u = (9).to_bytes(32, 'little')
+from nxsecure.pk import x25519
+print('X25519', x25519.x25519(k, u).hex(), 'gmul' in native._NS)
+"""
+
+
+def test_p256_alone_leaves_x25519s_native_code_uncompiled():
+    # issue 17: on the unix port (native emitter) a P-256 operation compiles only
+    # P-256's part; X25519's is compiled, checked and used on its first operation
+    tree = measure("full")["tree"]
+    out = footprint.run_mp(tree, _P256_ONLY)
+    assert "P256 True False" in out, out
+    assert ("X25519 8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a True"
+            in out), out

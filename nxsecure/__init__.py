@@ -7,10 +7,17 @@ from .netx import *
 from .session import *
 # The optional pieces of a feature profile (tools/profiles.py): a board installs only
 # what its profile needs, and gets every NetX name of what it installed.
+# With both roles installed, the server (nxsecure/server.py, its datagram path and
+# cookies: ~10 KB of heap) loads on first use of one of its names, which
+# nxsecure/server_services.py lists: a client application never carries it.
 try:
-    from .server import *
-except ImportError:          # a client-only profile
-    pass
+    from .server_services import SERVICES as _SERVER
+except ImportError:
+    _SERVER = ()
+    try:
+        from .server import *   # a server-only profile: what it is there for
+    except ImportError:         # a client-only profile
+        pass
 try:
     from .certs import *
     from .const_ext import *  # the X.509 codes and certificate suites with them
@@ -33,6 +40,11 @@ _TABLES = ("nx_crypto_tls_ciphers", "nx_crypto_tls_ciphers_psk")
 
 
 def __getattr__(name):
+    if name in _SERVER:
+        import gc
+        gc.collect()      # its code fills the heap's holes, not the large free blocks
+        from . import server
+        return getattr(server, name)
     if name in _EXT:
         from .netx import _ext
         return getattr(_ext(), name)
@@ -59,4 +71,4 @@ def __getattr__(name):
 # or `config` is never replaced by a star import. A tuple: ~1.1 KB on a 32-bit board.
 __all__ = tuple(_n for _n in globals()
                 if _n.startswith(("NX", "nx", "TX", "tx", "TLS_"))
-                or _n in ("sizeof", "make_tls_crypto", "IP_ADDRESS")) + _EXT + _TABLES
+                or _n in ("sizeof", "make_tls_crypto", "IP_ADDRESS")) + _EXT + _TABLES + _SERVER

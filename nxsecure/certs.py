@@ -7,7 +7,6 @@ from .const import (
 )
 from . import netx
 from . import session as _s
-from . import server as _sv
 # The AES-256 suites (SHA-384 and CCM) join the crypto table's descriptions and the
 # default table nx_crypto_tls_ciphers wherever the certificate code is installed.
 from .crypto.suites384 import (  # noqa: F401
@@ -18,6 +17,11 @@ from .crypto.suites384 import (  # noqa: F401
 
 
 # ---------------------------------------------------------------- stores
+def _live(server):
+    from .server import _live       # loaded with the server (a client never does)
+    return _live(server)
+
+
 def store(session):
     """The session's certificate store, made on first use. A server session shares
     its server's local and trusted lists and has its own remote space."""
@@ -182,7 +186,7 @@ def _session_cert_add(session_ptr, op, certificate, cert_id):
 
 
 def _server_store_op(server_ptr, op, *args):
-    if _sv._live(server_ptr):
+    if _live(server_ptr):
         return NX_PTR_ERROR
     from . import x509
     return getattr(x509, op)(_server_store(server_ptr), *args)
@@ -226,7 +230,7 @@ def nx_secure_dtls_session_trusted_certificate_remove(session_ptr, common_name,
 def nx_secure_dtls_server_local_certificate_add(server_ptr, certificate, cert_id):
     if not _cert_ok(certificate):
         return NX_PTR_ERROR
-    if _sv._live(server_ptr):
+    if _live(server_ptr):
         return NX_PTR_ERROR
     status = _key_check(certificate)
     if status:
@@ -279,7 +283,7 @@ def nx_secure_dtls_server_x509_client_verify_configure(server_ptr, certs_per_ses
                                                        certs_buffer, buffer_size):
     """Request and verify client certificates; certs_buffer is divided among the
     server's sessions, each holding a chain of up to certs_per_session certificates."""
-    if _sv._live(server_ptr) or certs_buffer is None:
+    if _live(server_ptr) or certs_buffer is None:
         return NX_PTR_ERROR
     if not _s._buffer_ok(certs_buffer, buffer_size) or not isinstance(certs_per_session, int) \
             or certs_per_session < 1:
@@ -303,7 +307,7 @@ def nx_secure_dtls_server_x509_client_verify_configure(server_ptr, certs_per_ses
 
 @netx.serialized
 def nx_secure_dtls_server_x509_client_verify_disable(server_ptr):
-    if _sv._live(server_ptr):
+    if _live(server_ptr):
         return NX_PTR_ERROR
     server_ptr._client_verify = False
     return NX_SUCCESS
@@ -325,7 +329,7 @@ def nxsecure_dtls_session_certificate_callback_set(session_ptr, callback):
 @netx.serialized
 def nxsecure_dtls_server_certificate_callback_set(server_ptr, callback):
     """nxsecure extension: the same for every session of a server (client certificates)."""
-    if _sv._live(server_ptr):
+    if _live(server_ptr):
         return NX_PTR_ERROR
     for s in server_ptr._sessions:
         s._certificate_callback = callback
@@ -416,7 +420,7 @@ def nx_secure_dtls_ecc_initialize(dtls_session, supported_groups, supported_grou
 def nx_secure_dtls_server_ecc_initialize(dtls_server, supported_groups, supported_group_count,
                                          curves):
     """NetX service: nx_secure_dtls_ecc_initialize for every session of the server."""
-    if _sv._live(dtls_server) or supported_groups is None:
+    if _live(dtls_server) or supported_groups is None:
         return NX_PTR_ERROR
     g = _groups(supported_groups, supported_group_count)
     if g is None:

@@ -60,6 +60,11 @@ CERTS = (
     "nxsecure/crypto/sha512.py",        # SHA-384/512 where hashlib has none (SHA-384 suites,
     "nxsecure/crypto/sha512_viper.py",  # ECDSA-SHA384): its native compression's source
 )
+# With both roles: the server's names, so that the package loads the server on first
+# use and a client application never carries it (a server-only profile loads it at once)
+BOTH = (
+    "nxsecure/server_services.py",
+)
 # Optional features of issue 14 (sleepy, roaming devices), each loaded only when the
 # application turns it on (nxsecure/feature.py is the hooks' base). The full profile
 # installs them all; tools/footprint.py --features measures each on every profile.
@@ -127,7 +132,7 @@ def _tree(top):
 def profiles():
     """name -> tuple of repository-relative .py paths."""
     full = []
-    for f in (CORE + CLIENT + SERVER + CERTS + _tree("nxsecure/x509") + _tree("nxsecure/pk")
+    for f in (CORE + CLIENT + SERVER + BOTH + CERTS + _tree("nxsecure/x509") + _tree("nxsecure/pk")
               + _features()):
         if f not in full:           # the aes-256 feature's files are CERTS' too
             full.append(f)
@@ -135,7 +140,7 @@ def profiles():
     return {
         "psk-client": CORE + CLIENT,
         "psk-server": CORE + SERVER,
-        "psk": CORE + CLIENT + SERVER,      # both roles: what the two board examples need
+        "psk": CORE + CLIENT + SERVER + BOTH,   # both roles: what the two board examples need
         "full": full,
     }
 

@@ -36,6 +36,7 @@ package("nxsecure", files=[
     "server.py",
     "cookie.py",
     "dtls_server.py",
+    "server_services.py",
     "port/memnet.py",
 ], base_path="../..")
 module("nxboard.py")       # board_config lookups and the crypto table for the examples

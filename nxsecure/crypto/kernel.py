@@ -90,7 +90,7 @@ class Kernels:
                 nat["_RH"] = gcm._RH
                 nat["_RL"] = gcm._RL
                 nat["_ZERO16"] = bytes(16)
-                if _compile("GCM", nat) and gcm.agrees(nat, ns):
+                if compile_part("GCM", nat) and gcm.agrees(nat, ns):
                     ns = nat
             for name in _GCM:
                 setattr(self, name, ns[name])
@@ -242,25 +242,26 @@ def forget(mod):
             pass
 
 
-def _compile(part, ns, check=False):
-    """exec kernel_viper.<part> into ns; False when this firmware cannot (no native
-    emitter or compiler, or no room) or kernel_viper.py is not installed, or with check
-    when the compiled CORE kernels disagree with the Python ones (kernel_viper.agrees).
-    The source module, the check with it, is dropped again after."""
+def compile_part(part, ns, source="nxsecure.crypto.kernel_viper", check=False):
+    """exec <source>.<part> (a tuple of viper sources) into ns; False when this firmware
+    cannot (no native emitter or compiler, or no room) or the source module is not
+    installed, or with check when the compiled kernels disagree with the Python ones
+    (the source's agrees(), kernel_viper's for CORE). The source module, its check with
+    it, is dropped again after, so its text costs no heap once compiled."""
     import gc
     gc.collect()            # once a boot: the source and the code find the emptiest heap
     try:
-        from . import kernel_viper
+        mod = __import__(source, None, None, (part,), 0)
     except (ImportError, MemoryError):  # left out of the profile, or no room to load
         return False
     try:
-        for src in getattr(kernel_viper, part):
+        for src in getattr(mod, part):
             exec(src, ns)
-        return not check or kernel_viper.agrees(Kernels(ns, True), python())
+        return not check or mod.agrees(Kernels(ns, True), python())
     except Exception:           # SyntaxError / ValueError / MemoryError
         return False
     finally:
-        forget(kernel_viper)
+        forget(mod)
 
 
 _NATIVE = None      # None: not tried yet; False: this firmware cannot compile it
@@ -273,7 +274,7 @@ def native():
     if _NATIVE is None:
         _NATIVE = False
         ns = {"rec_head": rec_head}         # no viper twin (kernel_viper.py says why)
-        if _compile("CORE", ns, True):
+        if compile_part("CORE", ns, check=True):
             _NATIVE = Kernels(ns, True)
     return _NATIVE or None
 

@@ -38,44 +38,39 @@ _P25519 = (1 << 255) - 19
 _WX = 480
 
 
-def _compile():
-    """The native functions (a dict), or None when this firmware cannot compile them (no
-    native emitter or compiler, or no room). The source module, native_viper, is
-    dropped again after, so its text costs no heap once compiled."""
-    import array
-    import gc
-    gc.collect()            # once a boot: the source and the code find the emptiest heap
-    try:
-        from nxsecure.pk import native_viper
-    except (ImportError, MemoryError):  # left out of the profile, or no room to load
-        return None
-    ns = {"_T": array.array("I", bytes(128))}
-    try:
-        for src in native_viper.SRC:
-            exec(src, ns)
-    except Exception:
-        ns = None
-    from nxsecure.crypto.kernel import forget
-    forget(native_viper)
-    return ns
+def _compile(part, ns):
+    """native_viper.<part> compiled into ns (kernel.compile_part); -> ns or None."""
+    from nxsecure.crypto.kernel import compile_part
+    return ns if compile_part(part, ns, "nxsecure.pk.native_viper") else None
 
 
 _NS = None      # None: not tried; False: not available
+_X = None       # X25519's part of _NS: None not tried, else whether it is there
 
 
 def available():
-    """True when this firmware compiled the native code and it gives ec.py's answers
-    (checked once: a doubling, additions, and the X25519 field operations)."""
+    """True when this firmware compiled the P-256 native code and it gives ec.py's
+    answers (checked once: a doubling and additions)."""
     global _NS
     if _NS is None:
         _NS = False
-        ns = _compile()
+        import array
+        ns = _compile("SRC", {"_T": array.array("I", bytes(128))})
         if ns is not None and _agrees(ns):
             _NS = ns
             _give(_take(_WS))        # P-256's workspace is made now and kept: a board's
             # heap may later have no 1.3 KB block to spare (X25519's, 480 B, is made at
             # its first use: a P-256-only application never pays for it)
     return bool(_NS)
+
+
+def x25519_available():
+    """True when X25519's native code is compiled and checked (on the first call: its
+    code is ~20% of the whole, left out of a P-256-only application's heap)."""
+    global _X
+    if _X is None:
+        _X = available() and _compile("SRC_25519", _NS) is not None and _agrees_25519(_NS)
+    return _X
 
 
 # One kept workspace per size (P-256: _WS, X25519: _WX), lent to one operation at a
@@ -237,18 +232,26 @@ def _agrees(ns):
     _put(w, _R + 32, c.gy)
     _put(w, _R + 64, 1)
     ns["dbl"](w, _R)
-    want = ec._dbl(c.gx, c.gy, 1, p)
+    from nxsecure.pk import ec_jac      # the big-int formulas, dropped again after
+    want = ec_jac.dbl(c.gx, c.gy, 1, p)
     got = _jac(w, _R)
     _put(w, _S, c.gx)
     _put(w, _S + 32, p - c.gy)
     ns["add"](w, _R, _S, 1)
-    want = ec._madd(want[0], want[1], want[2], c.gx, -c.gy, p)
+    want = ec_jac.madd(want[0], want[1], want[2], c.gx, -c.gy, p)
     _put(w, _S + 64, 5)
     ns["add"](w, _R, _S, 0)
-    want = ec._add(want[0], want[1], want[2], c.gx, p - c.gy, 5, p)
-    if got != ec._dbl(c.gx, c.gy, 1, p) or _jac(w, _R) != want:
-        return False
-    # 2^255 - 19: a product, a sum past 2^256, a difference below zero, a swap
+    want = ec_jac.add(want[0], want[1], want[2], c.gx, p - c.gy, 5, p)
+    ok = got == ec_jac.dbl(c.gx, c.gy, 1, p) and _jac(w, _R) == want
+    from nxsecure.crypto.kernel import forget
+    forget(ec_jac)
+    return ok
+
+
+def _agrees_25519(ns):
+    """2^255 - 19: a product, a sum past 2^256, a difference below zero, a swap, against
+    Python's integers."""
+    c = ec.P256
     q = _P25519
     w = bytearray(_WX)
     _put(w, 256, q)

@@ -184,32 +184,6 @@ def _red(w, r: int):
 """,
     """
 @micropython.viper
-def gmul(w, r: int, a: int, b: int):
-    # r = a b mod 2^255 - 19: the upper 256 bits times 38 (2^256 = 2 * 19 mod p)
-    # added to the lower, the carry folded the same way (RFC 7748 5)
-    _prod(w, a, b)
-    t = ptr32(_T)
-    o = ptr16(uint(ptr16(w)) + r)
-    c = 0
-    k = 0
-    while k < 16:
-        e = int(t[k]) + 38 * int(t[k + 16]) + c
-        o[k] = e & 0xFFFF
-        c = e >> 16
-        k += 1
-    while c != 0:
-        e = int(o[0]) + 38 * c
-        o[0] = e & 0xFFFF
-        c = e >> 16
-        k = 1
-        while k < 16 and c != 0:
-            e = int(o[k]) + c
-            o[k] = e & 0xFFFF
-            c = e >> 16
-            k += 1
-""",
-    """
-@micropython.viper
 def fadd(w, r: int, a: int, b: int):
     base = uint(ptr16(w))
     x = ptr16(base + a)
@@ -300,22 +274,6 @@ def cp(w, d: int, src, s: int, n: int, neg: int):
 """,
     """
 @micropython.viper
-def cswap(w, a: int, b: int, s: int):
-    # swap the slots a and b when s is 1, keep them when 0: the same operations either
-    # way (a mask, no branch on s; RFC 7748 5 cswap)
-    base = uint(ptr16(w))
-    x = ptr16(base + a)
-    y = ptr16(base + b)
-    m = (0 - s) & 0xFFFF
-    k = 0
-    while k < 16:
-        d = (int(x[k]) ^ int(y[k])) & m
-        x[k] = int(x[k]) ^ d
-        y[k] = int(y[k]) ^ d
-        k += 1
-""",
-    """
-@micropython.viper
 def dbl(w, P: int):
     X = P
     Y = P + 32
@@ -401,6 +359,53 @@ def add(w, P: int, Q: int, aff: int):
     fmul(w, Z1, Z1, 64)         # Z3 = Z1 (Z2) h
     fsub(w, Y1, 128, 224)       # Y3
     cp(w, X1, w, 32, 32, 0)
+""",
+)
+
+# X25519 only (2^255 - 19: its product, the constant-time swap, the ladder): compiled
+# on the first X25519 operation, so a P-256-only application never carries its code
+SRC_25519 = (
+    """
+@micropython.viper
+def gmul(w, r: int, a: int, b: int):
+    # r = a b mod 2^255 - 19: the upper 256 bits times 38 (2^256 = 2 * 19 mod p)
+    # added to the lower, the carry folded the same way (RFC 7748 5)
+    _prod(w, a, b)
+    t = ptr32(_T)
+    o = ptr16(uint(ptr16(w)) + r)
+    c = 0
+    k = 0
+    while k < 16:
+        e = int(t[k]) + 38 * int(t[k + 16]) + c
+        o[k] = e & 0xFFFF
+        c = e >> 16
+        k += 1
+    while c != 0:
+        e = int(o[0]) + 38 * c
+        o[0] = e & 0xFFFF
+        c = e >> 16
+        k = 1
+        while k < 16 and c != 0:
+            e = int(o[k]) + c
+            o[k] = e & 0xFFFF
+            c = e >> 16
+            k += 1
+""",
+    """
+@micropython.viper
+def cswap(w, a: int, b: int, s: int):
+    # swap the slots a and b when s is 1, keep them when 0: the same operations either
+    # way (a mask, no branch on s; RFC 7748 5 cswap)
+    base = uint(ptr16(w))
+    x = ptr16(base + a)
+    y = ptr16(base + b)
+    m = (0 - s) & 0xFFFF
+    k = 0
+    while k < 16:
+        d = (int(x[k]) ^ int(y[k])) & m
+        x[k] = int(x[k]) ^ d
+        y[k] = int(y[k]) ^ d
+        k += 1
 """,
     """
 @micropython.viper

@@ -22,7 +22,7 @@ def x25519(k, u):
     ub[31] &= 127                     # decodeUCoordinate: mask the top bit
     from nxsecure.pk import ec
     m = ec.native()
-    if m is not None:
+    if m is not None and m.x25519_available():
         return m.x25519(kb, ub)
     kn = int.from_bytes(bytes(kb), 'little')
     p = _P

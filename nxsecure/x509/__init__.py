@@ -44,7 +44,21 @@ from nxsecure.x509.verify import (  # noqa: F401
     nxsecure_x509_minimum_rsa_key_size_set,
 )
 
-from nxsecure.x509.pem import nxsecure_x509_certificate_load, nxsecure_x509_chain_load  # noqa
+
+
+# PEM text, chains and PKCS#8 keys (nxsecure/x509/pem.py) load on first use: a board
+# that hands over DER never carries the PEM code (~4 KB of heap on a 32-bit board).
+def nxsecure_x509_certificate_load(certificate, data, length, private_key=None, key_length=0):
+    """nxsecure extension: a certificate (and its key) in PEM or DER
+    (nxsecure/x509/pem.py says what is accepted)."""
+    from nxsecure.x509.pem import nxsecure_x509_certificate_load as load
+    return load(certificate, data, length, private_key, key_length)
+
+
+def nxsecure_x509_chain_load(certificates, data, length, private_key=None, key_length=0):
+    """nxsecure extension: a chain, leaf first, in PEM or DER (nxsecure/x509/pem.py)."""
+    from nxsecure.x509.pem import nxsecure_x509_chain_load as load
+    return load(certificates, data, length, private_key, key_length)
 
 
 def nx_secure_x509_crl_revocation_check(crl_data, crl_length, store, certificate):
