@@ -18,16 +18,12 @@ _CT_TLS12_CID = const(25)  # RFC 9146 4 (the record format of nxsecure/connectio
 
 import sys
 
-# CPython: one struct call writes or reads a whole header (and the additional data,
-# and the explicit nonce), several times faster than byte loops. MicroPython: struct
-# with 64-bit fields would allocate big ints, so the record path keeps byte loops there
-# and allocates nothing per record.
-_STRUCT = sys.implementation.name != "micropython"
-if _STRUCT:
-    import struct
-    _HEADER = struct.Struct(">BHQH")      # type, version, epoch||seq, length
-    _AAD = struct.Struct(">QBHH")         # epoch||seq, type, version, length
-    _ES = struct.Struct(">Q")
+# CPython: an AEAD epoch's records go through record_host.py (struct packing, several
+# times faster there than byte work); MicroPython: struct with 64-bit fields would
+# allocate big ints, and a board does not install that file.
+_host = None
+if sys.implementation.name != "micropython":
+    from .record_host import records as _host
 
 RECORD_HEADER = 13
 SCRATCH_SIZE = 72            # read nonce 12 + write nonce 12 + aad 13 + MAC 32, 8-aligned
@@ -93,17 +89,12 @@ class CipherState:
             from .crypto import kernel
             k = kernel.python()
         self.k = k
-        # the context seals and opens application records itself (CCM: records())
-        self.rec = getattr(self.ctx, "records", None)
+        # what seals and opens the epoch's application records (RecordLayer.wfast /
+        # rfast): the context itself (CCM: records()), or on CPython record_host.py
+        self.rec = getattr(self.ctx, "records", None) or (_host if self.aead else None)
         if not self.aead:
             self.mac = suite.nx_secure_tls_hash.init(mac_key, mac_md)
             self.mac_size = suite.nx_secure_tls_hash_size
-
-    def overhead(self):
-        """Bytes a protected record adds to its plaintext, at most."""
-        if self.aead:
-            return self.riv + self.tag
-        return self.riv + self.mac_size + 16
 
 
 class RecordLayer:
@@ -183,7 +174,8 @@ class RecordLayer:
         self.wcur = st
         self.wfast = st.rec(self, st, 1) if st.rec else None
         self.prefix1 = RECORD_HEADER + st.riv
-        self.overhead1 = RECORD_HEADER + st.overhead()
+        self.overhead1 = RECORD_HEADER + st.riv + (
+            st.tag if st.aead else st.mac_size + 16)     # at most
         if self.cidw is not None:
             self.cidw.activated(self)         # its header carries the CID
 
@@ -235,23 +227,11 @@ class RecordLayer:
         if st is not None and st is not self.wcur:
             _fixed_iv(self.wnonce, st)      # old and new epoch alternate (renegotiation)
             self.wcur = st
-        if _STRUCT and st is not None:
-            if st.aead:
-                # RFC 5288 3 / RFC 6655 3: nonce = fixed IV (4) || explicit (8) =
-                # epoch || seq; the additional data is RFC 5246 6.2.3.3's with the
-                # DTLS seq_num (RFC 6347 4.1.2.1)
-                es = (wire << 48) | seq
-                total = 8 + n + st.tag
-                p = off + RECORD_HEADER
-                _HEADER.pack_into(buf, off, ctype, _DTLS_1_2, es, total)
-                _AAD.pack_into(self.aad, 0, es, ctype, _DTLS_1_2, n)
-                _ES.pack_into(buf, p, es)
-                _ES.pack_into(self.wnonce, 4, es)
-                st.ctx.seal(self.wnonce, self.aad, buf, p + 8, n)
-                return RECORD_HEADER + total
         if st is not None:
-            # the same in one kernel call (RFC 5288 3, RFC 6347 4.1.2.1): ~12 us native
-            # where byte loops take ~0.6 ms on an RP2040. MAC-then-encrypt: the
+            # RFC 5288 3 / RFC 6655 3: nonce = fixed IV (4) || explicit (8) = epoch ||
+            # seq; the additional data is RFC 5246 6.2.3.3's with the DTLS seq_num (RFC
+            # 6347 4.1.2.1), in one kernel call: ~12 us native where byte loops take
+            # ~0.6 ms on an RP2040. MAC-then-encrypt: the
             # additional data is the MAC's header too (RFC 5246 6.2.3.1); its explicit
             # IV and length are seal_cbc's to fill in
             total = 8 + n + st.tag
@@ -298,16 +278,11 @@ class RecordLayer:
             return NX_SECURE_TLS_INVALID_PACKET
         if buf[off] == _CT_TLS12_CID and self.cidr is not None:
             return self.cidr.open(self, buf, off, end)
-        if _STRUCT:
-            ctype, version, es, length = _HEADER.unpack_from(buf, off)
-            epoch = es >> 48
-            seq = es & MAX_SEQ
-        else:
-            ctype = buf[off]
-            version = (buf[off + 1] << 8) | buf[off + 2]
-            length = (buf[off + 11] << 8) | buf[off + 12]
-            epoch = (buf[off + 3] << 8) | buf[off + 4]
-            seq = _get48(buf, off + 5)
+        ctype = buf[off]
+        version = (buf[off + 1] << 8) | buf[off + 2]
+        length = (buf[off + 11] << 8) | buf[off + 12]
+        epoch = (buf[off + 3] << 8) | buf[off + 4]
+        seq = _get48(buf, off + 5)
         nxt = off + RECORD_HEADER + length
         if nxt > end:
             self.r_next = end
@@ -348,11 +323,7 @@ class RecordLayer:
             if n < 0:
                 return NX_SECURE_TLS_HASH_MAC_VERIFY_FAILURE
             nonce = self.rnonce
-            if _STRUCT:
-                _AAD.pack_into(aad, 0, es, ctype, version, n)
-                nonce[4:12] = buf[p:p + 8]
-            else:
-                st.k.aead_in(buf, off, n, nonce, aad)
+            st.k.aead_in(buf, off, n, nonce, aad)
             if not st.ctx.open(nonce, aad, buf, p + 8, length - 8):
                 return NX_SECURE_TLS_HASH_MAC_VERIFY_FAILURE
             self.r_off = p + 8
