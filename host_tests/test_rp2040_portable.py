@@ -40,6 +40,7 @@ SUBSET = [
     ("test_x509_credentials", ["-k", "dns_name", "-k", "pem_and_der", "-k", "every_format"]),
     ("test_sha512", []),
     ("test_sni_alpn", []),
+    ("test_ccm_records", []),
 ]
 HELPERS = ["dtls_pair.py"]
 

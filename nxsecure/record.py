@@ -18,16 +18,12 @@ _CT_TLS12_CID = const(25)  # RFC 9146 4 (the record format of nxsecure/connectio
 
 import sys
 
-# CPython: one struct call writes or reads a whole header (and the additional data,
-# and the explicit nonce), several times faster than byte loops. MicroPython: struct
-# with 64-bit fields would allocate big ints, so the record path keeps byte loops there
-# and allocates nothing per record.
-_STRUCT = sys.implementation.name != "micropython"
-if _STRUCT:
-    import struct
-    _HEADER = struct.Struct(">BHQH")      # type, version, epoch||seq, length
-    _AAD = struct.Struct(">QBHH")         # epoch||seq, type, version, length
-    _ES = struct.Struct(">Q")
+# CPython: an AEAD epoch's records go through record_host.py (struct packing, several
+# times faster there than byte work); MicroPython: struct with 64-bit fields would
+# allocate big ints, and a board does not install that file.
+_host = None
+if sys.implementation.name != "micropython":
+    from .record_host import records as _host
 
 RECORD_HEADER = 13
 SCRATCH_SIZE = 72            # read nonce 12 + write nonce 12 + aad 13 + MAC 32, 8-aligned
@@ -60,22 +56,19 @@ class ReplayWindow:
 
     def mark(self, seq):
         """Record seq as received. Call only after the record authenticated."""
-        top = self.top
+        # few locals and a shallow stack: a frame of more than 11 words would go on the
+        # heap at every call on a MicroPython board (its VM_MAX_STATE_ON_STACK)
         b = self.bits
+        top = self.top
         if seq > top:
-            d = seq - top
-            if d >= 64:
-                for i in range(8):
-                    b[i] = 0
+            if seq - top >= 64:
+                self.reset()
             else:
-                s = top + 1
-                while s <= seq:          # clear the bits that slide into the window
-                    i = s & 63
-                    b[i >> 3] &= ~(1 << (i & 7)) & 0xFF
-                    s += 1
+                while top < seq:        # clear the bits that slide into the window
+                    top += 1
+                    b[(top & 63) >> 3] &= ~(1 << (top & 7)) & 0xFF
             self.top = seq
-        i = seq & 63
-        b[i >> 3] |= 1 << (i & 7)
+        b[(seq & 63) >> 3] |= 1 << (seq & 7)
 
 
 class CipherState:
@@ -96,15 +89,12 @@ class CipherState:
             from .crypto import kernel
             k = kernel.python()
         self.k = k
+        # what seals and opens the epoch's application records (RecordLayer.wfast /
+        # rfast): the context itself (CCM: records()), or on CPython record_host.py
+        self.rec = getattr(self.ctx, "records", None) or (_host if self.aead else None)
         if not self.aead:
             self.mac = suite.nx_secure_tls_hash.init(mac_key, mac_md)
             self.mac_size = suite.nx_secure_tls_hash_size
-
-    def overhead(self):
-        """Bytes a protected record adds to its plaintext, at most."""
-        if self.aead:
-            return self.riv + self.tag
-        return self.riv + self.mac_size + 16
 
 
 class RecordLayer:
@@ -137,6 +127,10 @@ class RecordLayer:
         self.write1 = None
         self.rcur = None         # the state whose fixed IV is in rnonce / wnonce
         self.wcur = None
+        self.wfast = None        # the epoch-1 state's record generators (CipherState.rec)
+        self.rfast = None
+        self.io = None           # the buffer and offset they work on
+        self.io_off = 0
         self.prefix0 = self.overhead0 = RECORD_HEADER
         self.prefix1 = RECORD_HEADER      # write_prefix(1) and write_overhead(1), kept
         self.overhead1 = RECORD_HEADER    # as numbers for the per-record path
@@ -170,6 +164,7 @@ class RecordLayer:
         self.read_epoch = 1
         _fixed_iv(self.rnonce, st)
         self.rcur = st
+        self.rfast = st.rec(self, st, 0) if st.rec else None
 
     def activate_write(self):
         st = self.pending_write
@@ -177,8 +172,10 @@ class RecordLayer:
         self.write_epoch = 1
         _fixed_iv(self.wnonce, st)
         self.wcur = st
+        self.wfast = st.rec(self, st, 1) if st.rec else None
         self.prefix1 = RECORD_HEADER + st.riv
-        self.overhead1 = RECORD_HEADER + st.overhead()
+        self.overhead1 = RECORD_HEADER + st.riv + (
+            st.tag if st.aead else st.mac_size + 16)     # at most
         if self.cidw is not None:
             self.cidw.activated(self)         # its header carries the CID
 
@@ -195,6 +192,30 @@ class RecordLayer:
         """Protect the record whose plaintext (n bytes) sits at off + write_prefix(epoch).
         Writes header, explicit nonce/IV, ciphertext and tag/MAC in place; returns the
         record's total length."""
+        # An epoch whose context seals records itself (CipherState.rec: ccm.CCM.records,
+        # a generator per direction) takes an application record in one resumption;
+        # what it declines (0) and every other record go to _seal. This frame and
+        # open's stay within 11 words: a bigger one would go on the heap at every call
+        # on a MicroPython board (its VM_MAX_STATE_ON_STACK), ~0.15 ms on an RP2040
+        # whose heap has holes.
+        if epoch:
+            epoch = self.wfast
+            if epoch is not None:
+                self.io = buf
+                self.io_off = off
+                epoch = epoch.send(ctype | n << 8)
+                if epoch:
+                    return epoch
+                ctype &= 0xFF
+            epoch = 1
+        ctype |= (epoch << 8) | (n << 9)
+        return self._seal(buf, off, ctype)
+
+    def _seal(self, buf, off, x):
+        """seal() for x = ctype | epoch << 8 | n << 9."""
+        ctype = x & 0xFF
+        epoch = (x >> 8) & 1
+        n = x >> 9
         if epoch and self.cidw is not None:
             return self.cidw.seal(self, buf, off, ctype, n)
         seq = self.seq[epoch]
@@ -206,23 +227,11 @@ class RecordLayer:
         if st is not None and st is not self.wcur:
             _fixed_iv(self.wnonce, st)      # old and new epoch alternate (renegotiation)
             self.wcur = st
-        if _STRUCT and st is not None:
-            if st.aead:
-                # RFC 5288 3 / RFC 6655 3: nonce = fixed IV (4) || explicit (8) =
-                # epoch || seq; the additional data is RFC 5246 6.2.3.3's with the
-                # DTLS seq_num (RFC 6347 4.1.2.1)
-                es = (wire << 48) | seq
-                total = 8 + n + st.tag
-                p = off + RECORD_HEADER
-                _HEADER.pack_into(buf, off, ctype, _DTLS_1_2, es, total)
-                _AAD.pack_into(self.aad, 0, es, ctype, _DTLS_1_2, n)
-                _ES.pack_into(buf, p, es)
-                _ES.pack_into(self.wnonce, 4, es)
-                st.ctx.seal(self.wnonce, self.aad, buf, p + 8, n)
-                return RECORD_HEADER + total
         if st is not None:
-            # the same in one kernel call (RFC 5288 3, RFC 6347 4.1.2.1): ~12 us native
-            # where byte loops take ~0.6 ms on an RP2040. MAC-then-encrypt: the
+            # RFC 5288 3 / RFC 6655 3: nonce = fixed IV (4) || explicit (8) = epoch ||
+            # seq; the additional data is RFC 5246 6.2.3.3's with the DTLS seq_num (RFC
+            # 6347 4.1.2.1), in one kernel call: ~12 us native where byte loops take
+            # ~0.6 ms on an RP2040. MAC-then-encrypt: the
             # additional data is the MAC's header too (RFC 5246 6.2.3.1); its explicit
             # IV and length are seal_cbc's to fill in
             total = 8 + n + st.tag
@@ -252,21 +261,28 @@ class RecordLayer:
         discard silently (r_next says where the next record starts, or end when the
         rest of the datagram cannot be parsed). The replay window is NOT marked: the
         caller calls accept() once it keeps the record."""
+        # as in seal: the read epoch's generator takes an in-order application record of
+        # epoch 1 (-1: it declines, _open parses it)
+        f = self.rfast
+        if f is not None:
+            self.io = buf
+            self.io_off = off
+            f = f.send(end)
+            if f >= 0:
+                return f
+        return self._open(buf, off, end)
+
+    def _open(self, buf, off, end):
         if end - off < RECORD_HEADER:
             self.r_next = end
             return NX_SECURE_TLS_INVALID_PACKET
         if buf[off] == _CT_TLS12_CID and self.cidr is not None:
             return self.cidr.open(self, buf, off, end)
-        if _STRUCT:
-            ctype, version, es, length = _HEADER.unpack_from(buf, off)
-            epoch = es >> 48
-            seq = es & MAX_SEQ
-        else:
-            ctype = buf[off]
-            version = (buf[off + 1] << 8) | buf[off + 2]
-            length = (buf[off + 11] << 8) | buf[off + 12]
-            epoch = (buf[off + 3] << 8) | buf[off + 4]
-            seq = _get48(buf, off + 5)
+        ctype = buf[off]
+        version = (buf[off + 1] << 8) | buf[off + 2]
+        length = (buf[off + 11] << 8) | buf[off + 12]
+        epoch = (buf[off + 3] << 8) | buf[off + 4]
+        seq = _get48(buf, off + 5)
         nxt = off + RECORD_HEADER + length
         if nxt > end:
             self.r_next = end
@@ -307,11 +323,7 @@ class RecordLayer:
             if n < 0:
                 return NX_SECURE_TLS_HASH_MAC_VERIFY_FAILURE
             nonce = self.rnonce
-            if _STRUCT:
-                _AAD.pack_into(aad, 0, es, ctype, version, n)
-                nonce[4:12] = buf[p:p + 8]
-            else:
-                st.k.aead_in(buf, off, n, nonce, aad)
+            st.k.aead_in(buf, off, n, nonce, aad)
             if not st.ctx.open(nonce, aad, buf, p + 8, length - 8):
                 return NX_SECURE_TLS_HASH_MAC_VERIFY_FAILURE
             self.r_off = p + 8

@@ -112,8 +112,9 @@ TEST = ("nxsecure/port/memnet.py",)
 # CPython only: never in a board tree. The port's CPython half, and the Pythonic
 # layer for gateways (issue #16): api (DTLSServer, DTLSConnection, connect), aio (the
 # asyncio front end), evloop (the pump an event loop drives), status (code names),
-# credentials and the command line.
+# credentials and the command line; record_host, the struct-packed record path.
 HOST_ONLY = ("nxsecure/port/cpython.py", "nxsecure/port/crypto_pyca.py",
+             "nxsecure/record_host.py",
              "nxsecure/port/pk_pyca.py",
              "nxsecure/api.py", "nxsecure/aio.py", "nxsecure/evloop.py", "nxsecure/status.py",
              "nxsecure/credentials.py", "nxsecure/cli.py", "nxsecure/__main__.py")

@@ -14,11 +14,12 @@
 # - CTR (RFC 3610 2.3) is one ECB call over the counter blocks A_0, A_1, .. built in
 #   the scratch WC; the keystream is XORed into the record, S_0 = E(A_0) masks the tag.
 # Byte work goes through the kernels (kernel.py; native code where the firmware compiles
-# it), a record that fits the scratch in three kernel calls and two AES calls. All
+# it); a TLS application record in five kernel calls and two AES calls (records()). All
 # buffers are slices of the caller's metadata; the view of WM or WC that a block count
 # needs is made the first time that count occurs and kept, so a record size's first
 # seal or open allocates a view or two and every later one nothing.
 from . import kernel
+from ..const import NX_SECURE_TLS_HASH_MAC_VERIFY_FAILURE
 
 CHUNK = 128                      # message bytes per AES call
 _WM = CHUNK + 32                 # MAC input: B_0, a block of associated data, CHUNK
@@ -58,6 +59,8 @@ class CCM:
         # B_0 flags = 64*Adata + 8*M' + L', M' = (M-2)/2, L' = L-1 (RFC 3610 2.2)
         self._flags = (((tag_len - 2) >> 1) << 3) | (length_len - 1)
         self.tag_size = tag_len
+        if length_len != 3:              # TLS's L: record.py may use records()
+            self.records = None
 
     def _check(self, nonce, buf, off, n, end):
         # the kernels do not check (they may be machine code): every span here
@@ -178,16 +181,7 @@ class CCM:
         """Encrypt buf[off:off+n] in place; the M-byte tag goes to buf[off+n:off+n+M]."""
         self._check(nonce, buf, off, n, off + n + self._m)
         nb = self._blocks(n)
-        la = len(aad)
-        if la < 240 and n <= _WM - 16 - ((17 + la) & ~15 if la else 0):
-            # a record's MAC input fits WM: formatted and chained here, not in _mac
-            # (MicroPython puts a frame as big as _mac's on the heap at every call)
-            L = self._l
-            q = self._k.ccm_b0(self._wm, self._h, self._flags | (64 if la else 0), nonce,
-                               15 - L, L, n, aad, la, buf, off, n, self._wc, -1, nb + 1)
-            self._cbc_m(q)
-        else:
-            q = self._mac(nonce, aad, buf, off, n, -1, nb + 1)
+        q = self._mac(nonce, aad, buf, off, n, -1, nb + 1)
         self._ecb_first(nb)
         m = n if n < 16 * nb else 16 * nb
         # U = T xor first-M-bytes(S_0) (RFC 3610 2.3), T (the MAC) kept in H; then the
@@ -210,13 +204,7 @@ class CCM:
         k.ctr(self._wc, nb + 1, L - 1, nonce, 15 - L, L, 0)
         self._ecb_first(nb)
         s0 = self._wc
-        la = len(aad)
-        if mlen <= 16 * nb and la < 240 and mlen <= _WM - 16 - ((17 + la) & ~15 if la else 0):
-            # as in seal, the ciphertext decrypted as it is staged
-            q = k.ccm_b0(self._wm, self._h, self._flags | (64 if la else 0), nonce, 15 - L,
-                         L, mlen, aad, la, buf, off, mlen, s0, 16, 0)
-            self._cbc_m(q)
-        elif mlen <= 16 * nb:            # the keystream is all in WC: decrypt as staged
+        if mlen <= 16 * nb:              # the keystream is all in WC: decrypt as staged
             q = self._mac(nonce, aad, buf, off, mlen, 16, 0)
         else:
             s0 = self._t
@@ -225,3 +213,128 @@ class CCM:
             self._rest(nonce, buf, off + 16 * nb, mlen - 16 * nb, nb + 1)
             q = self._mac(nonce, aad, buf, off, mlen, -1, 0)
         return k.mac_check(self._h, self._wm, q - 16, s0, buf, off + mlen, M) == 0
+
+    # --- the record layer's application records (record.py) ---------------------------
+    # A generator per direction and epoch, made when the epoch's keys are activated:
+    # its frame, as big as the work needs, is made once and resumed for every record,
+    # where a function's frame of more than 11 words goes on the heap at every call on a
+    # MicroPython board (its VM_MAX_STATE_ON_STACK; ~0.15 ms on an RP2040 whose heap has
+    # holes, as much as the CBC-MAC). It does what RecordLayer._seal / _open would do for
+    # an application record of epoch 1 with at most 128 bytes of data whose scratch views
+    # exist (the first record of a size makes them through the general path), in the
+    # same kernel calls; for any other record it yields the decline value and the
+    # record layer takes its general path. The buffer and offset are rl.io / rl.io_off.
+
+    def records(self, rl, st, sealing):
+        """The generator that seals (sealing) or opens rl's records while st is its
+        epoch-1 state, started."""
+        g = self._rseal(rl, st) if sealing else self._ropen(rl, st)
+        next(g)
+        return g
+
+    def _rseal(self, rl, st):
+        """Seals for RecordLayer rl while its write1 is st: send(ctype | n << 8) ->
+        the record's length, 0 declined (RFC 6347 4.1, RFC 6655 3)."""
+        k = self._k
+        out = k.aead_out
+        b0 = k.ccm_b0
+        fin = k.seal_out
+        wm = self._wm
+        wc = self._wc
+        h = self._h
+        M = self._m
+        flags = self._flags | 64
+        nonce = rl.wnonce
+        aad = rl.aad
+        sq = rl.seq
+        r = 0
+        while True:
+            x = yield r
+            r = 0
+            try:
+                buf = rl.io
+                off = rl.io_off
+                n = x >> 8
+                nb = (n + 15) >> 4
+                s = sq[1]
+                if (rl.write1 is not st or rl.cidw is not None or n > 128
+                        or s > 0xFFFFFFFFFFFF or off < 0 or off + 21 + n + M > len(buf)):
+                    continue
+                v = self._vm[nb + 1]
+                u = self._vc[nb]
+                if v is None or u is None:
+                    continue
+                sq[1] = s + 1
+                if rl.wcur is not st:
+                    k.copy(nonce, 0, st.fixed_iv, 0, 4)
+                    rl.wcur = st
+                out(buf, off, x & 0xFF, rl.base + 1, s >> 24, s, n, 8 + n + M, nonce, aad)
+                b0(wm, h, flags, nonce, 12, 3, n, aad, 13, buf, off + 21, n, wc, -1, nb + 1)
+                self._cbc(v, v)
+                self._ecb(u, u)
+                fin(h, wm, 16 * nb + 16, wc, buf, off + 21, n, n, M)
+                r = 21 + n + M
+            except Exception:       # a wrong argument: the general path says so
+                r = 0
+
+    def _ropen(self, rl, st):
+        """Opens for rl while its read1 is st: send(end) -> a status with rl.r_* set as
+        RecordLayer.open says, or -1 declined: not an in-order application record of
+        epoch 1 (above the replay window, RFC 6347 4.1.2.6), or one it does not take
+        (a sequence number from 2^32 on, more than 128 bytes, DTLS 1.0's version)."""
+        k = self._k
+        inp = k.aead_in
+        ctr = k.ctr
+        b0 = k.ccm_b0
+        chk = k.mac_check
+        wm = self._wm
+        wc = self._wc
+        h = self._h
+        M = self._m
+        flags = self._flags | 64
+        nonce = rl.rnonce
+        aad = rl.aad
+        w = rl.w1
+        r = 0
+        while True:
+            end = yield r
+            r = -1
+            try:
+                buf = rl.io
+                off = rl.io_off
+                if (rl.read1 is not st or rl.read_epoch != 1 or off < 0 or end - off < 21
+                        or end > len(buf) or buf[off] != 23 or buf[off + 1] != 0xFE
+                        or buf[off + 2] != 0xFD
+                        or (buf[off + 3] << 8) | buf[off + 4] != rl.base + 1):
+                    continue
+                s = ((buf[off + 7] << 24) | (buf[off + 8] << 16) | (buf[off + 9] << 8)
+                     | buf[off + 10])
+                nxt = off + 13 + ((buf[off + 11] << 8) | buf[off + 12])
+                n = nxt - off - 21 - M
+                if (buf[off + 5] or buf[off + 6] or s <= w.top or nxt > end or n < 0
+                        or n > 128):
+                    continue
+                nb = (n + 15) >> 4
+                v = self._vm[nb + 1]
+                u = self._vc[nb]
+                if v is None or u is None:
+                    continue
+                if rl.rcur is not st:
+                    k.copy(nonce, 0, st.fixed_iv, 0, 4)
+                    rl.rcur = st
+                inp(buf, off, n, nonce, aad)
+                ctr(wc, nb + 1, 2, nonce, 12, 3, 0)
+                self._ecb(u, u)
+                b0(wm, h, flags, nonce, 12, 3, n, aad, 13, buf, off + 21, n, wc, 16, 0)
+                self._cbc(v, v)
+                rl.r_type = 23
+                rl.r_epoch = 1
+                rl.r_seq = s
+                rl.r_next = nxt
+                r = NX_SECURE_TLS_HASH_MAC_VERIFY_FAILURE
+                if not chk(h, wm, 16 * nb + 16, wc, buf, off + 21 + n, M):
+                    rl.r_off = off + 21
+                    rl.r_len = n
+                    r = 0
+            except Exception:       # a wrong argument: the general path says so
+                r = -1

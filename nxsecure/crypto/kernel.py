@@ -56,14 +56,15 @@
 #   rec_head(aad, buf, off, n)           aead_in's additional data alone (the MAC header
 #                                        of a MAC-then-encrypt record, RFC 5246 6.2.3.1)
 # GCM only (Kernels.gcm(): the Python ones live in gcm.py, the native ones are compiled
-# when the first GCM context is made): ghash_prep, ghash, gcm_mac, misalign (gcm.py).
+# when the first GCM context is made): ghash_prep, ghash, gcm_mac, misalign (gcm.py),
+# and xor3 and diff above (GCM's tag), which a CCM or CBC board does not compile.
 #
 # The viper source lives in kernel_viper.py, which is imported only to compile it and
 # then dropped, so its text costs no heap after that (nor at import: see gcm()).
 
-_CORE = ("copy", "zero", "xor", "xor3", "diff", "ctr", "ccm_b0", "seal_out", "mac_check",
+_CORE = ("copy", "zero", "xor", "ctr", "ccm_b0", "seal_out", "mac_check",
          "aead_out", "aead_in", "rec_head")
-_GCM = ("ghash_prep", "ghash", "gcm_mac", "misalign")
+_GCM = ("ghash_prep", "ghash", "gcm_mac", "misalign", "xor3", "diff")
 
 
 class Kernels:
@@ -111,18 +112,6 @@ def zero(dst, do, n):
 def xor(dst, do, src, so, n):
     for i in range(n):
         dst[do + i] ^= src[so + i]
-
-
-def xor3(dst, do, a, ao, b, bo, n):
-    for i in range(n):
-        dst[do + i] = a[ao + i] ^ b[bo + i]
-
-
-def diff(a, ao, b, bo, c, co, n):
-    d = 0
-    for i in range(n):
-        d |= a[ao + i] ^ b[bo + i] ^ c[co + i]
-    return d
 
 
 def ctr(w, nb, flags, nonce, nl, L, c):
@@ -253,11 +242,12 @@ def forget(mod):
             pass
 
 
-def compile_part(part, ns, source="nxsecure.crypto.kernel_viper"):
+def compile_part(part, ns, source="nxsecure.crypto.kernel_viper", check=False):
     """exec <source>.<part> (a tuple of viper sources) into ns; False when this firmware
     cannot (no native emitter or compiler, or no room) or the source module is not
-    installed. The source module is dropped again after, so its text costs no heap once
-    compiled."""
+    installed, or with check when the compiled kernels disagree with the Python ones
+    (the source's agrees(), kernel_viper's for CORE). The source module, its check with
+    it, is dropped again after, so its text costs no heap once compiled."""
     import gc
     gc.collect()            # once a boot: the source and the code find the emptiest heap
     try:
@@ -267,7 +257,7 @@ def compile_part(part, ns, source="nxsecure.crypto.kernel_viper"):
     try:
         for src in getattr(mod, part):
             exec(src, ns)
-        return True
+        return not check or mod.agrees(Kernels(ns, True), python())
     except Exception:           # SyntaxError / ValueError / MemoryError
         return False
     finally:
@@ -284,10 +274,8 @@ def native():
     if _NATIVE is None:
         _NATIVE = False
         ns = {"rec_head": rec_head}         # no viper twin (kernel_viper.py says why)
-        if compile_part("CORE", ns):
-            k = Kernels(ns, True)
-            if _agrees(k, python()):
-                _NATIVE = k
+        if compile_part("CORE", ns, check=True):
+            _NATIVE = Kernels(ns, True)
     return _NATIVE or None
 
 
@@ -308,36 +296,3 @@ def use(k):
     contexts made from now on."""
     global _choice
     _choice = k
-
-
-def _agrees(a, b):
-    """Run both kernel sets on the same odd-sized, offset inputs; True when every
-    result is equal (a start-up check that the compiled code does what the Python does;
-    the GCM functions are checked by gcm.GCM's first key setup against the Python ones)."""
-    src = bytes((i * 37 + 11) & 0xFF for i in range(96))
-    outs = []
-    for k in (a, b):
-        d = bytearray(120)
-        k.copy(d, 3, src, 5, 41)
-        k.xor(d, 10, src, 1, 33)
-        k.zero(d, 50, 7)
-        k.xor3(d, 60, src, 2, src, 40, 19)
-        k.ctr(d, 2, 2, src, 12, 3, 0xFEFF)
-        e = bytearray(src)
-        q = k.ccm_b0(d, src, 0x5A, src, 13, 2, 300, src, 13, e, 7, 21, src, 30, 0)
-        f = bytearray(48)
-        k.ccm_b0(d, src, 0x5A, src, 13, 2, 300, src, 13, e, 7, 21, f, -1, 3)
-        h = bytearray(16)
-        k.seal_out(h, d, 16, src, d, 90, 8, 7, 8)
-        c = k.mac_check(h, d, 16, src, d, 98, 8)
-        r = bytearray(src[:40])
-        nonce = bytearray(12)
-        aad = bytearray(13)
-        k.aead_out(r, 3, 23, 0x1FE, 0xABCDEF, 0x123456, 300, 0x1A2B, nonce, aad)
-        g = bytearray(26)
-        k.aead_in(src, 5, 0x2C3, d, g)
-        k.rec_head(g, src, 9, 0x1FF)
-        outs.append((bytes(d), bytes(e), bytes(f), bytes(h), q, c,
-                     k.diff(src, 0, src, 16, d, 0, 16), k.diff(src, 0, src, 0, d, 79, 1),
-                     bytes(r), bytes(nonce), bytes(aad), bytes(g)))
-    return outs[0] == outs[1]
