@@ -100,24 +100,38 @@ _MAX_FLIGHT_ENTRIES = 8
 
 class Transcript:
     """Handshake hash without forking a running hash (MicroPython's hashlib has no
-    copy()): three hashes run side by side and are finished in order, at the three
-    points the handshake needs a digest: after ClientKeyExchange (RFC 7627 session
-    hash; the CertificateVerify input), before the client Finished, after it."""
+    copy()): hashes run side by side and are finished in order, at the points the
+    handshake needs a digest: after ClientKeyExchange (RFC 7627 session hash; the
+    CertificateVerify input), before the client Finished, after it. The second is the
+    first again unless a CertificateVerify came between (certificate suites only), so a
+    table without certificate suites runs two hashes: a digest asked for again with
+    nothing hashed since is the one already made. The hashes are made at the first
+    update after reset (a ClientHello answered by a HelloVerifyRequest is never
+    hashed, RFC 6347 4.2.6)."""
 
-    def __init__(self, sha256):
+    def __init__(self, sha256, n=3):
         self._new = sha256
+        self._n = n
         self.reset()
 
     def reset(self):
-        n = self._new
-        self._h = [n(), n(), n()]
+        self._h = None
+        self._last = None            # the last digest while nothing came after it
 
     def update(self, data):
-        for h in self._h:
-            h.update(data)
+        h = self._h
+        if h is None:
+            n = self._new
+            h = self._h = [n(), n(), n()] if self._n == 3 else [n(), n()]
+        self._last = None
+        for x in h:
+            x.update(data)
 
     def digest(self):
-        return self._h.pop(0).digest()
+        d = self._last
+        if d is None:
+            d = self._last = self._h.pop(0).digest()
+        return d
 
 
 class Flight:
@@ -150,23 +164,24 @@ class Flight:
         self.epoch = epoch
         return Writer(self.buf, self.used + HANDSHAKE_HEADER)
 
-    def end(self, w, msg_type):
+    def end(self, w, msg_type, hashed=True):
         """Close the message written with message(): header as if unfragmented, into
-        the transcript, listed in the flight."""
+        the transcript (unless not `hashed`), listed in the flight."""
         start = self.used
         length = w.pos - start - HANDSHAKE_HEADER
         push_handshake_header(self.buf, start, msg_type, length, self.e.send_seq, 0, length)
-        self.add([self.buf[start:w.pos]], w.pos - start)
+        self.add([self.buf[start:w.pos]], w.pos - start, hashed)
         self.used = w.pos
 
-    def add(self, segs, size):
+    def add(self, segs, size, hashed=True):
         e = self.e
         if e.send_seq > 0xFFFF:
             # RFC 6347 4.2.2: message_seq is 16 bits and must not wrap
             raise NxError(NX_SECURE_TLS_HANDSHAKE_FAILURE, _AD_INTERNAL_ERROR)
         e.send_seq += 1
-        for seg in segs:
-            e.transcript.update(seg)
+        if hashed:
+            for seg in segs:
+                e.transcript.update(seg)
         x = self.entries[self.n]
         x[0] = _CT_HANDSHAKE
         x[1] = self.epoch
@@ -353,7 +368,12 @@ class Dtls:
         self.early = None            # early.Early, made when the first early record comes
         self.metadata = metadata
         self.reasm = Reassembler(reassembly)
-        self.transcript = Transcript(table.sha256)
+        # three running hashes where a CertificateVerify may come, else two (Transcript)
+        n = 2
+        for row in table.nx_secure_tls_ciphersuite_lookup_table:
+            if row.nx_secure_tls_public_auth is not None:
+                n = 3
+        self.transcript = Transcript(table.sha256, n)
         self.mtu = config.NX_SECURE_DTLS_DEFAULT_MTU
         self.psk_store = None
         self.deadline = None
