@@ -582,8 +582,11 @@ class Dtls:
             rl.accept()
         r = Reader(buf, off, off + n)
         retransmit = False
+        whole = None         # a message that came whole and is next: not copied
+        reasm = self.reasm
         try:
             while r.left():
+                h = r.pos
                 msg_type = r.u8()
                 length = r.u24()
                 message_seq = r.u16()
@@ -593,16 +596,21 @@ class Dtls:
                 if self._wrong_epoch(msg_type, epoch):
                     continue
                 if (self.state == CONNECTED and msg_type <= _HT_CLIENT_HELLO
-                        and message_seq < self.reasm.next_seq):
+                        and message_seq < reasm.next_seq):
                     # a hello the peer renegotiates with (epoch 1, _wrong_epoch): a new
                     # handshake numbers its messages from 0 again (RFC 6347 4.2.2)
-                    self.reasm.reset(message_seq)
-                if epoch == 0 and rl.read_epoch and message_seq >= self.reasm.next_seq:
+                    reasm.reset(message_seq)
+                if epoch == 0 and rl.read_epoch and message_seq >= reasm.next_seq:
                     # RFC 6347 4.1: once the peer's ChangeCipherSpec is in, every new
                     # handshake message comes protected; an unprotected one is spoofed
                     raise NxError(NX_SECURE_TLS_INVALID_EPOCH)
-                res = self.reasm.add(msg_type, length, message_seq, frag_off, frag_len, frag,
-                                     epoch)
+                if (frag_off == 0 and frag_len == length and whole is None
+                        and reasm.take_whole(message_seq, length)):
+                    # unfragmented, its header is the transcript's (RFC 6347 4.2.6)
+                    whole = (msg_type, message_seq, frag, buf[h:r.pos])
+                    continue
+                res = reasm.add(msg_type, length, message_seq, frag_off, frag_len, frag,
+                                epoch)
                 if res == ADD_OLD and message_seq >= self.peer_flight_seq >= 0:
                     retransmit = True
         except NxError:
@@ -612,8 +620,10 @@ class Dtls:
             rl.discarded += 1
         if retransmit:
             self._peer_repeated_flight(now)
+        if whole is not None:
+            self._on_message(whole[0], whole[1], whole[2], whole[3], now)
         while True:
-            m = self.reasm.pop()
+            m = reasm.pop()
             if m is None:
                 break
             self._on_message(m[0], m[1], m[2], m[3], now)
