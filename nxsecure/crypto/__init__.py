@@ -157,6 +157,21 @@ def portable_backend(aes_new=None):
         kernel.best()
         return CBC
 
+    def once(load):
+        # load() at the first call only: an import statement for a module already
+        # loaded still looks its dotted name up among every interned string, about 1 ms
+        # on an RP2040 with the stack loaded (a handshake makes four contexts)
+        got = []
+
+        def get():
+            if not got:
+                got.append(load())
+            return got[0]
+        return get
+
+    load_ccm = once(load_ccm)
+    load_cbc = once(load_cbc)
+
     def ccm_method(key_bits, tag_len, algorithm):
         def init(key, md):
             return load_ccm()(aes_new, key, tag_len, 3, md)
