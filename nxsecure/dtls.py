@@ -224,14 +224,6 @@ class Flight:
             overhead = HANDSHAKE_HEADER + rl.write_overhead(epoch)
             if mtu - overhead < 1:
                 raise NxError(NX_SECURE_TLS_PACKET_BUFFER_TOO_SMALL, _AD_INTERNAL_ERROR)
-            if (len(segs) == 1 and body_len <= mtu - pos - overhead
-                    and body_len <= e.max_send - HANDSHAKE_HEADER):
-                # the whole message in one record: its stored header is already the
-                # unfragmented one (offset 0, fragment_length = length), one copy
-                q = pos + rl.write_prefix(epoch)
-                tx[q:q + size] = segs[0]
-                pos += rl.seal(tx, pos, _CT_HANDSHAKE, epoch, size)
-                continue
             done = 0
             while True:
                 room = mtu - pos - overhead
