@@ -105,32 +105,27 @@ class Transcript:
     CertificateVerify input), before the client Finished, after it. The second is the
     first again unless a CertificateVerify came between (certificate suites only), so a
     table without certificate suites runs two hashes: a digest asked for again with
-    nothing hashed since is the one already made. The hashes are made at the first
-    update after reset (a ClientHello answered by a HelloVerifyRequest is never
-    hashed, RFC 6347 4.2.6)."""
+    nothing hashed since is the one already made."""
 
-    def __init__(self, sha256, n=3):
+    def __init__(self, sha256, n):
         self._new = sha256
         self._n = n
         self.reset()
 
     def reset(self):
-        self._h = None
-        self._last = None            # the last digest while nothing came after it
+        n = self._new
+        self._h = [n(), n(), n()] if self._n == 3 else [n(), n()]
+        self._d = None            # the last digest while nothing came after it
 
     def update(self, data):
-        h = self._h
-        if h is None:
-            n = self._new
-            h = self._h = [n(), n(), n()] if self._n == 3 else [n(), n()]
-        self._last = None
-        for x in h:
-            x.update(data)
+        self._d = None
+        for h in self._h:
+            h.update(data)
 
     def digest(self):
-        d = self._last
+        d = self._d
         if d is None:
-            d = self._last = self._h.pop(0).digest()
+            d = self._d = self._h.pop(0).digest()
         return d
 
 
@@ -164,24 +159,23 @@ class Flight:
         self.epoch = epoch
         return Writer(self.buf, self.used + HANDSHAKE_HEADER)
 
-    def end(self, w, msg_type, hashed=True):
+    def end(self, w, msg_type):
         """Close the message written with message(): header as if unfragmented, into
-        the transcript (unless not `hashed`), listed in the flight."""
+        the transcript, listed in the flight."""
         start = self.used
         length = w.pos - start - HANDSHAKE_HEADER
         push_handshake_header(self.buf, start, msg_type, length, self.e.send_seq, 0, length)
-        self.add([self.buf[start:w.pos]], w.pos - start, hashed)
+        self.add([self.buf[start:w.pos]], w.pos - start)
         self.used = w.pos
 
-    def add(self, segs, size, hashed=True):
+    def add(self, segs, size):
         e = self.e
         if e.send_seq > 0xFFFF:
             # RFC 6347 4.2.2: message_seq is 16 bits and must not wrap
             raise NxError(NX_SECURE_TLS_HANDSHAKE_FAILURE, _AD_INTERNAL_ERROR)
         e.send_seq += 1
-        if hashed:
-            for seg in segs:
-                e.transcript.update(seg)
+        for seg in segs:
+            e.transcript.update(seg)
         x = self.entries[self.n]
         x[0] = _CT_HANDSHAKE
         x[1] = self.epoch

@@ -90,9 +90,7 @@ def _client_hello(e):
                     f.hello(e, w)           # the features' extensions
     push_client_hello(w, e.client_random, e.cookie_buf[:e.cookie_len], suites, extra=extra,
                       session_id=e.session_id, reneg=reneg_ours(True, e.reneg_bind))
-    # hashed when the ServerHello comes (_on_server_hello): a ClientHello answered by a
-    # HelloVerifyRequest is not part of the handshake hash (RFC 6347 4.2.6)
-    e.flight.end(w, _HT_CLIENT_HELLO, False)
+    e.flight.end(w, _HT_CLIENT_HELLO)
 
 
 def _on_hello_verify_request(e, body, whole, seq, now):
@@ -107,8 +105,8 @@ def _on_hello_verify_request(e, body, whole, seq, now):
     e.cookie_buf[:n] = cookie
     e.cookie_len = n
     # RFC 6347 4.2.6: the first ClientHello and the HelloVerifyRequest are not part of
-    # the handshake hash (neither was hashed: _client_hello); the new ClientHello
-    # repeats random and suites.
+    # the handshake hash; the new ClientHello repeats random and suites.
+    e.transcript.reset()
     e.flight.begin()
     _client_hello(e)
     e.flight.send(now, True)
@@ -138,9 +136,6 @@ def _on_server_hello(e, body, whole, seq, now):
     if h.point_formats is not None and not has_byte(h.point_formats, 0):
         # RFC 8422 5.2: uncompressed must be among the server's point formats.
         raise NxError(NX_SECURE_TLS_HANDSHAKE_FAILURE, _AD_ILLEGAL_PARAMETER)
-    # our ClientHello, still the flight's first message (_client_hello), then this
-    for seg in e.flight.entries[0][2]:
-        e.transcript.update(seg)
     e.choose_suite(row)                     # a SHA-384 suite's transcript starts here
     e.transcript.update(whole)
     e.ems = h.ems
