@@ -73,7 +73,7 @@ class CookieJar:
     def make(self, now_ms, addr, hello):
         self._tick(now_ms)
         self.serial = (self.serial + 1) & 0x3FFFFFFF
-        head = _serial_bytes(self.serial)
+        head = self.serial.to_bytes(4, "big")
         return head + self._hmac(self._secret, self._material(head, addr, hello))[
             :self.length - 4]
 
@@ -92,10 +92,6 @@ class CookieJar:
 
 def _plain_add(t, d):
     return t + d
-
-
-def _serial_bytes(n):
-    return bytes(((n >> 24) & 0xFF, (n >> 16) & 0xFF, (n >> 8) & 0xFF, n & 0xFF))
 
 
 def _equal(mac, cookie, skip):

@@ -23,7 +23,7 @@ from .const import (
     NX_SECURE_TLS_CLOSE_NOTIFY_RECEIVED, NX_SECURE_TLS_HASH_MAC_VERIFY_FAILURE,
     NX_SECURE_TLS_INVALID_EPOCH, NX_SECURE_TLS_INVALID_PACKET,
 )
-from .handshake import HANDSHAKE_HEADER, push_handshake_header, pull_psk_vector, push_psk_vector
+from .handshake import HANDSHAKE_HEADER, push_handshake_header, pull_psk_vector
 from .record import RecordLayer, CipherState, RECORD_HEADER, SCRATCH_SIZE
 from .reassembly import Reassembler, ADD_OLD
 from . import crypto
@@ -278,7 +278,7 @@ class PskKx:
         e.hint = bytes(pull_psk_vector(body))
 
     def client_key_exchange(self, e, w):
-        push_psk_vector(w, e.psk_identity)
+        w.vec16(e.psk_identity)       # RFC 4279 2: psk_identity<0..2^16-1>
         return psk_premaster(bytes(len(e.psk)), e.psk)
 
     # --- server
@@ -286,7 +286,7 @@ class PskKx:
         hint = e.psk_store.hint()
         if hint:
             w = e.flight.message()
-            push_psk_vector(w, hint)
+            w.vec16(hint)               # RFC 4279 2: psk_identity_hint<0..2^16-1>
             e.flight.end(w, _HT_SERVER_KEY_EXCHANGE)
 
     def on_client_key_exchange(self, e, r):
@@ -365,7 +365,7 @@ class Dtls:
         # three running hashes where a CertificateVerify may come, else two (Transcript)
         n = 2
         for row in table.nx_secure_tls_ciphersuite_lookup_table:
-            if row.nx_secure_tls_public_auth is not None:
+            if row.nx_secure_tls_public_auth:         # (a certificate suite)
                 n = 3
         self.transcript = Transcript(table.sha256, n)
         self.mtu = config.NX_SECURE_DTLS_DEFAULT_MTU
@@ -599,9 +599,9 @@ class Dtls:
                     # handshake message comes protected; an unprotected one is spoofed
                     raise NxError(NX_SECURE_TLS_INVALID_EPOCH)
                 if (frag_off == 0 and frag_len == length and whole is None
-                        and reasm.take_whole(message_seq, length)):
+                        and reasm.take(message_seq, length)):
                     # unfragmented, its header is the transcript's (RFC 6347 4.2.6)
-                    whole = (msg_type, message_seq, frag, buf[h:r.pos])
+                    whole = (msg_type, message_seq, frag, buf[h:r.pos], now)
                     continue
                 res = reasm.add(msg_type, length, message_seq, frag_off, frag_len, frag,
                                 epoch)
@@ -614,8 +614,8 @@ class Dtls:
             rl.discarded += 1
         if retransmit:
             self._peer_repeated_flight(now)
-        if whole is not None:
-            self._on_message(whole[0], whole[1], whole[2], whole[3], now)
+        if whole:
+            self._on_message(*whole)
         while True:
             m = reasm.pop()
             if m is None:
@@ -956,10 +956,7 @@ def _plain_diff(a, b):
 
 
 def has_byte(mv, b):
-    for x in mv:
-        if x == b:
-            return True
-    return False
+    return b in bytes(mv)
 
 
 def _copy_segments(segs, off, dst, dpos, n):
