@@ -52,19 +52,29 @@ class CookieJar:
         self._born = self._add(self._born, life)     # the period boundary, not the arrival
 
     @staticmethod
-    def _material(addr, hello):
+    def _material(serial, addr, hello):
         # Bind the cookie to the client's transport address and to the hello
         # parameters that the second ClientHello must repeat (RFC 6347 4.2.1): its
         # random and session_id, which come before the cookie and so are in any first
         # fragment that holds the cookie. The session that the cookie opens checks that
-        # the reassembled hello has the same random.
-        return repr(addr).encode() + bytes(hello.random) + bytes(hello.session_id)
+        # the reassembled hello has the same random. serial (4 bytes) || address ||
+        # random || session_id, built in one buffer (each join would allocate).
+        a = repr(addr).encode()
+        sid = hello.session_id
+        n = len(a)
+        m = bytearray(4 + n + 32 + len(sid))
+        m[0:4] = serial
+        m[4:4 + n] = a
+        n += 4
+        m[n:n + 32] = hello.random
+        m[n + 32:] = sid
+        return m
 
     def make(self, now_ms, addr, hello):
         self._tick(now_ms)
         self.serial = (self.serial + 1) & 0x3FFFFFFF
-        head = _serial_bytes(self.serial)
-        return head + self._hmac(self._secret, head + self._material(addr, hello))[
+        head = self.serial.to_bytes(4, "big")
+        return head + self._hmac(self._secret, self._material(head, addr, hello))[
             :self.length - 4]
 
     def check(self, now_ms, addr, hello):
@@ -72,8 +82,7 @@ class CookieJar:
         c = hello.cookie
         if len(c) != self.length:
             return False
-        head = bytes(c[0:4])
-        m = head + self._material(addr, hello)
+        m = self._material(c[0:4], addr, hello)
         if not (_equal(self._hmac(self._secret, m), c, 4) or
                 (self._have_previous and _equal(self._hmac(self._previous, m), c, 4))):
             return False
@@ -83,10 +92,6 @@ class CookieJar:
 
 def _plain_add(t, d):
     return t + d
-
-
-def _serial_bytes(n):
-    return bytes(((n >> 24) & 0xFF, (n >> 16) & 0xFF, (n >> 8) & 0xFF, n & 0xFF))
 
 
 def _equal(mac, cookie, skip):

@@ -23,7 +23,7 @@ from .const import (
     NX_SECURE_TLS_CLOSE_NOTIFY_RECEIVED, NX_SECURE_TLS_HASH_MAC_VERIFY_FAILURE,
     NX_SECURE_TLS_INVALID_EPOCH, NX_SECURE_TLS_INVALID_PACKET,
 )
-from .handshake import HANDSHAKE_HEADER, push_handshake_header, pull_psk_vector, push_psk_vector
+from .handshake import HANDSHAKE_HEADER, push_handshake_header, pull_psk_vector
 from .record import RecordLayer, CipherState, RECORD_HEADER, SCRATCH_SIZE
 from .reassembly import Reassembler, ADD_OLD
 from . import crypto
@@ -100,24 +100,33 @@ _MAX_FLIGHT_ENTRIES = 8
 
 class Transcript:
     """Handshake hash without forking a running hash (MicroPython's hashlib has no
-    copy()): three hashes run side by side and are finished in order, at the three
-    points the handshake needs a digest: after ClientKeyExchange (RFC 7627 session
-    hash; the CertificateVerify input), before the client Finished, after it."""
+    copy()): hashes run side by side and are finished in order, at the points the
+    handshake needs a digest: after ClientKeyExchange (RFC 7627 session hash; the
+    CertificateVerify input), before the client Finished, after it. The second is the
+    first again unless a CertificateVerify came between (certificate suites only), so a
+    table without certificate suites runs two hashes: a digest asked for again with
+    nothing hashed since is the one already made."""
 
-    def __init__(self, sha256):
+    def __init__(self, sha256, n):
         self._new = sha256
+        self._n = n
         self.reset()
 
     def reset(self):
         n = self._new
-        self._h = [n(), n(), n()]
+        self._h = [n(), n(), n()] if self._n == 3 else [n(), n()]
+        self._d = None            # the last digest while nothing came after it
 
     def update(self, data):
+        self._d = None
         for h in self._h:
             h.update(data)
 
     def digest(self):
-        return self._h.pop(0).digest()
+        d = self._d
+        if d is None:
+            d = self._d = self._h.pop(0).digest()
+        return d
 
 
 class Flight:
@@ -269,7 +278,7 @@ class PskKx:
         e.hint = bytes(pull_psk_vector(body))
 
     def client_key_exchange(self, e, w):
-        push_psk_vector(w, e.psk_identity)
+        w.vec16(e.psk_identity)       # RFC 4279 2: psk_identity<0..2^16-1>
         return psk_premaster(bytes(len(e.psk)), e.psk)
 
     # --- server
@@ -277,7 +286,7 @@ class PskKx:
         hint = e.psk_store.hint()
         if hint:
             w = e.flight.message()
-            push_psk_vector(w, hint)
+            w.vec16(hint)               # RFC 4279 2: psk_identity_hint<0..2^16-1>
             e.flight.end(w, _HT_SERVER_KEY_EXCHANGE)
 
     def on_client_key_exchange(self, e, r):
@@ -353,7 +362,12 @@ class Dtls:
         self.early = None            # early.Early, made when the first early record comes
         self.metadata = metadata
         self.reasm = Reassembler(reassembly)
-        self.transcript = Transcript(table.sha256)
+        # three running hashes where a CertificateVerify may come, else two (Transcript)
+        n = 2
+        for row in table.nx_secure_tls_ciphersuite_lookup_table:
+            if row.nx_secure_tls_public_auth:         # (a certificate suite)
+                n = 3
+        self.transcript = Transcript(table.sha256, n)
         self.mtu = config.NX_SECURE_DTLS_DEFAULT_MTU
         self.psk_store = None
         self.deadline = None
@@ -562,8 +576,11 @@ class Dtls:
             rl.accept()
         r = Reader(buf, off, off + n)
         retransmit = False
+        whole = None         # a message that came whole and is next: not copied
+        reasm = self.reasm
         try:
             while r.left():
+                h = r.pos
                 msg_type = r.u8()
                 length = r.u24()
                 message_seq = r.u16()
@@ -573,16 +590,21 @@ class Dtls:
                 if self._wrong_epoch(msg_type, epoch):
                     continue
                 if (self.state == CONNECTED and msg_type <= _HT_CLIENT_HELLO
-                        and message_seq < self.reasm.next_seq):
+                        and message_seq < reasm.next_seq):
                     # a hello the peer renegotiates with (epoch 1, _wrong_epoch): a new
                     # handshake numbers its messages from 0 again (RFC 6347 4.2.2)
-                    self.reasm.reset(message_seq)
-                if epoch == 0 and rl.read_epoch and message_seq >= self.reasm.next_seq:
+                    reasm.reset(message_seq)
+                if epoch == 0 and rl.read_epoch and message_seq >= reasm.next_seq:
                     # RFC 6347 4.1: once the peer's ChangeCipherSpec is in, every new
                     # handshake message comes protected; an unprotected one is spoofed
                     raise NxError(NX_SECURE_TLS_INVALID_EPOCH)
-                res = self.reasm.add(msg_type, length, message_seq, frag_off, frag_len, frag,
-                                     epoch)
+                if (frag_off == 0 and frag_len == length and whole is None
+                        and reasm.take(message_seq, length)):
+                    # unfragmented, its header is the transcript's (RFC 6347 4.2.6)
+                    whole = (msg_type, message_seq, frag, buf[h:r.pos], now)
+                    continue
+                res = reasm.add(msg_type, length, message_seq, frag_off, frag_len, frag,
+                                epoch)
                 if res == ADD_OLD and message_seq >= self.peer_flight_seq >= 0:
                     retransmit = True
         except NxError:
@@ -592,8 +614,10 @@ class Dtls:
             rl.discarded += 1
         if retransmit:
             self._peer_repeated_flight(now)
+        if whole:
+            self._on_message(*whole)
         while True:
-            m = self.reasm.pop()
+            m = reasm.pop()
             if m is None:
                 break
             self._on_message(m[0], m[1], m[2], m[3], now)
@@ -932,10 +956,7 @@ def _plain_diff(a, b):
 
 
 def has_byte(mv, b):
-    for x in mv:
-        if x == b:
-            return True
-    return False
+    return b in bytes(mv)
 
 
 def _copy_segments(segs, off, dst, dpos, n):

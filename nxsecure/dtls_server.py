@@ -12,7 +12,7 @@ from .const import (
 )
 from .codec import Reader
 from .dtls import (
-    key, ANY, CERT, S_WAIT_HELLO, S_HELLO, S_WAIT_CKE, S_WAIT_CCS, S_WAIT_CLIENT_CERT,
+    key, ANY, CERT, IDLE, S_WAIT_HELLO, S_HELLO, S_WAIT_CKE, S_WAIT_CCS, S_WAIT_CLIENT_CERT,
     S_WAIT_CERT_VERIFY, S_WAIT_FINISHED, CONNECTED,
 )
 from .handshake import (
@@ -38,7 +38,8 @@ _AD_INTERNAL_ERROR = const(80)
 def expect(e, message_seq, record_seq, deadline, random):
     """The cookie-verified ClientHello (message_seq, first record record_seq) is ours to
     reassemble; the handshake must be over by `deadline`."""
-    e.reset()
+    if e.state != IDLE:
+        e.reset()           # (a session from the free queue was reset when released)
     e.client_random[:] = random
     e.reasm.reset(message_seq)
     # Our epoch-0 records continue from the client's record number, so the ServerHello

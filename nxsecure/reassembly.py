@@ -277,6 +277,16 @@ class Reassembler:
         b[off + 2] = got & 0xFF
         return ADD_OK
 
+    def take(self, message_seq, length):
+        """A message that came whole in one fragment (offset 0, all `length` bytes) may
+        skip the buffer when it is the one expected next and nothing is held (nothing
+        earlier to wait for, nothing later to order it with) and it would fit: then it
+        counts as taken, as pop() would have returned it, and True; else False (add() it)."""
+        if message_seq != self.next_seq or self._count or _rec_size(length) > self._cap:
+            return False
+        self.next_seq = message_seq + 1
+        return True
+
     def pop(self):
         """(msg_type, message_seq, body, whole) of message next_seq once complete, else
         None.  whole is the 12-byte header rewritten as unfragmented plus the body, the

@@ -23,8 +23,8 @@ from .dtls import IDLE, S_HELLO, CONNECTED, CLOSED, ERROR
 from .handshake import HANDSHAKE_HEADER, pull_client_hello_prefix, push_hello_verify_request, \
     push_handshake_header
 from .codec import Writer
-from .psk import PskStore
-from .record import RECORD_HEADER
+from .psk import PskStore, equal
+from .record import RECORD_HEADER, _get48
 from . import session as _s
 from .session import NX_SECURE_DTLS_SESSION
 
@@ -584,7 +584,7 @@ def _stateless(server, packet, addr, now, existing):
         _send_hello_verify(server, buf, seq_mark, message_seq, jar.make(now, addr, hello), addr)
         return None
     s = existing
-    if s is not None and _same_random(hello.random, s._engine.client_random):
+    if s is not None and equal(hello.random, s._engine.client_random):
         # The very ClientHello that set up this association, replayed (its cookie is
         # still good for up to two periods): a client that lost its state sends a
         # fresh random, so this one must not end the live association.
@@ -611,17 +611,10 @@ def _stateless(server, packet, addr, now, existing):
     server._last = s
     s._cookie_floor = jar.serial        # cookies issued from now on may replace it
     s._since = now
-    s._engine.expect_client_hello(message_seq, _seq48(buf, seq_mark),
+    s._engine.expect_client_hello(message_seq, _get48(buf, seq_mark),
                                   port.ticks_add(now, server._hs_ms), hello.random)
     server._halfopen.push(s)
     return s
-
-
-def _same_random(a, b):
-    for i in range(32):
-        if a[i] != b[i]:
-            return False
-    return True
 
 
 def _send_hello_verify(server, buf, seq_mark, message_seq, cookie, addr):
@@ -644,13 +637,6 @@ def _send_hello_verify(server, buf, seq_mark, message_seq, cookie, addr):
     out[12] = n & 0xFF
     server.nxsecure_hello_verify_sent += 1
     netx._udp_send(server._socket, memoryview(out)[:RECORD_HEADER + n], addr)
-
-
-def _seq48(buf, p):
-    v = 0
-    for i in range(6):
-        v = (v << 8) | buf[p + i]
-    return v
 
 
 def _call(server, fn, *args):

@@ -139,11 +139,16 @@ def portable_backend(aes_new=None):
 
     # The modes are imported, and the kernels compiled, when a table with a suite of
     # theirs is made (load) or, failing that, at the first context (init).
-    def load_ccm():
-        from .ccm import CCM
-        from . import kernel
-        kernel.best()
-        return CCM
+    # (load_ccm keeps what it loaded: an import statement for a module already loaded
+    # still looks its dotted name up among every interned string, about 1 ms on an
+    # RP2040 with the stack loaded, and a handshake makes four contexts)
+    def load_ccm(got=[]):
+        if not got:
+            from .ccm import CCM
+            from . import kernel
+            kernel.best()
+            got.append(CCM)
+        return got[0]
 
     def load_gcm():
         from .gcm import GCM
