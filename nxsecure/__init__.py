@@ -11,7 +11,7 @@ from .session import *
 # cookies: ~10 KB of heap) loads on first use of one of its names, which
 # nxsecure/server_services.py lists: a client application never carries it.
 try:
-    from .server_services import SERVICES as _SERVER
+    from .server_services import SERVICES as _SERVER, load as _server
 except ImportError:
     _SERVER = ()
     try:
@@ -41,10 +41,7 @@ _TABLES = ("nx_crypto_tls_ciphers", "nx_crypto_tls_ciphers_psk")
 
 def __getattr__(name):
     if name in _SERVER:
-        import gc
-        gc.collect()      # its code fills the heap's holes, not the large free blocks
-        from . import server
-        return getattr(server, name)
+        return _server(name)
     if name in _EXT:
         from .netx import _ext
         return getattr(_ext(), name)

@@ -11,3 +11,11 @@ SERVICES = ("NX_SECURE_DTLS_SERVER", "nx_secure_dtls_server_create",
             "nx_secure_dtls_server_stop", "nxsecure_dtls_server_handshake_timeout_set",
             "nxsecure_dtls_server_idle_timeout_set", "nxsecure_dtls_server_keylog_set",
             "nxsecure_dtls_server_mtu_set", "nxsecure_dtls_server_trace_set")
+
+
+def load(name):
+    """The server's `name`, the server loaded on first use."""
+    import gc
+    gc.collect()      # its code fills the heap's holes, not the large free blocks
+    from nxsecure import server
+    return getattr(server, name)
