@@ -456,8 +456,9 @@ def crypto_report(w, data):
     w("bench/mp_crypto.py (the PSK part of the stack imported, the collector on; means of "
       "repeated operations) and bench/mp_client_replay.py (an ECDHE-ECDSA P-256 client, "
       "TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8, against the recorded datagrams of our server on "
-      "CPython: the client's TEST-ONLY seeded randomness makes it send the same bytes, "
-      "checked one by one), each in a fresh interpreter, same firmware and heap as above. "
+      "CPython, recorded with bench/mp_client_record.py: given the client's recorded random "
+      "draws it sends the same bytes, checked one by one; run from the board program's top "
+      "level after its start-up work, compiling the native code), each in a fresh interpreter, same firmware and heap as above. "
       "\"native\": the byte kernels and P-256/X25519 arithmetic compiled by the firmware's "
       "native emitter; \"Python\": the same code where there is none (the WebAssembly "
       "port has no native emitter and no `cryptolib`: its \"native\" rows ran the Python "
@@ -495,7 +496,8 @@ def crypto_report(w, data):
 
     for label, key in (("native kernels", "native kernels"),
                        ("GCM's native kernels", "native gcm kernels"),
-                       ("P-256 + X25519 native", "native p256+x25519")):
+                       ("P-256 native", "native p256"),
+                       ("X25519 native, on its first use", "native x25519")):
         pkrow(label + ": compile once (ms) / heap kept (bytes)",
               lambda d, k=key: (us(d, k, "compile_us"), us(d, k, "live", 1)), "", "%.0f", " / ")
     for label, key in (("CCM_8 record seal + open, 100 B", "record ccm8 native 100B"),

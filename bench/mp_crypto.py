@@ -325,7 +325,8 @@ def _pk_row(fn, n, want_peak):
 
 def kernels():
     """What compiling the native code costs, once per boot (run first, in a fresh
-    interpreter): the crypto kernels, GCM's, and P-256/X25519's when pk is installed."""
+    interpreter): the crypto kernels, GCM's, and P-256's then X25519's when pk is
+    installed."""
     try:
         from nxsecure.crypto import kernel
     except ImportError:
@@ -338,7 +339,9 @@ def kernels():
     except ImportError:
         return
     if hasattr(ec, "native"):
-        _once("native p256+x25519", ec.native)
+        _once("native p256", ec.native)
+        # X25519's part is compiled on its first use (a P-256-only board never does)
+        _once("native x25519", lambda: (ec.native() and ec.native().x25519_available()) or None)
 
 
 def _once(name, fn):
