@@ -261,7 +261,7 @@ class RecordLayer:
         discard silently (r_next says where the next record starts, or end when the
         rest of the datagram cannot be parsed). The replay window is NOT marked: the
         caller calls accept() once it keeps the record."""
-        # as in seal: the read epoch's generator takes an in-order application record of
+        # as in seal: the read epoch's generator takes an in-order record of
         # epoch 1 (-1: it declines, _open parses it)
         f = self.rfast
         if f is not None:

@@ -214,16 +214,24 @@ class CCM:
             q = self._mac(nonce, aad, buf, off, mlen, -1, 0)
         return k.mac_check(self._h, self._wm, q - 16, s0, buf, off + mlen, M) == 0
 
-    # --- the record layer's application records (record.py) ---------------------------
+    # --- the record layer's records of epoch 1 (record.py) -----------------------------
     # A generator per direction and epoch, made when the epoch's keys are activated:
     # its frame, as big as the work needs, is made once and resumed for every record,
     # where a function's frame of more than 11 words goes on the heap at every call on a
     # MicroPython board (its VM_MAX_STATE_ON_STACK; ~0.15 ms on an RP2040 whose heap has
     # holes, as much as the CBC-MAC). It does what RecordLayer._seal / _open would do for
-    # an application record of epoch 1 with at most 128 bytes of data whose scratch views
-    # exist (the first record of a size makes them through the general path), in the
-    # same kernel calls; for any other record it yields the decline value and the
-    # record layer takes its general path. The buffer and offset are rl.io / rl.io_off.
+    # a record of epoch 1 (application data, handshake or alert: the Finished goes this
+    # way too) with at most 128 bytes of data, in the same kernel calls, making the
+    # scratch views a size needs on its first record as the general path would; for any
+    # other record it yields the decline value and the record layer takes its general
+    # path. The buffer and offset are rl.io / rl.io_off.
+
+    def _view(self, nb):
+        """Make the WM and WC views a record of nb blocks needs (once per size, as the
+        general path does); -> the WM one."""
+        self._vc[nb] = self._wc[0:16 * nb + 16]
+        v = self._vm[nb + 1] = self._wm[0:16 * nb + 32]
+        return v
 
     def records(self, rl, st, sealing):
         """The generator that seals (sealing) or opens rl's records while st is its
@@ -262,8 +270,9 @@ class CCM:
                     continue
                 v = self._vm[nb + 1]
                 u = self._vc[nb]
-                if v is None or u is None:
-                    continue
+                if v is None or u is None:      # the first record of this size
+                    v = self._view(nb)
+                    u = self._vc[nb]
                 sq[1] = s + 1
                 if rl.wcur is not st:
                     k.copy(nonce, 0, st.fixed_iv, 0, 4)
@@ -279,7 +288,7 @@ class CCM:
 
     def _ropen(self, rl, st):
         """Opens for rl while its read1 is st: send(end) -> a status with rl.r_* set as
-        RecordLayer.open says, or -1 declined: not an in-order application record of
+        RecordLayer.open says, or -1 declined: not an in-order record of
         epoch 1 (above the replay window, RFC 6347 4.1.2.6), or one it does not take
         (a sequence number from 2^32 on, more than 128 bytes, DTLS 1.0's version)."""
         k = self._k
@@ -303,7 +312,8 @@ class CCM:
                 buf = rl.io
                 off = rl.io_off
                 if (rl.read1 is not st or rl.read_epoch != 1 or off < 0 or end - off < 21
-                        or end > len(buf) or buf[off] != 23 or buf[off + 1] != 0xFE
+                        or end > len(buf) or buf[off] < 21 or buf[off] > 23
+                        or buf[off + 1] != 0xFE
                         or buf[off + 2] != 0xFD
                         or (buf[off + 3] << 8) | buf[off + 4] != rl.base + 1):
                     continue
@@ -317,8 +327,9 @@ class CCM:
                 nb = (n + 15) >> 4
                 v = self._vm[nb + 1]
                 u = self._vc[nb]
-                if v is None or u is None:
-                    continue
+                if v is None or u is None:      # the first record of this size
+                    v = self._view(nb)
+                    u = self._vc[nb]
                 if rl.rcur is not st:
                     k.copy(nonce, 0, st.fixed_iv, 0, 4)
                     rl.rcur = st
@@ -327,7 +338,7 @@ class CCM:
                 self._ecb(u, u)
                 b0(wm, h, flags, nonce, 12, 3, n, aad, 13, buf, off + 21, n, wc, 16, 0)
                 self._cbc(v, v)
-                rl.r_type = 23
+                rl.r_type = buf[off]
                 rl.r_epoch = 1
                 rl.r_seq = s
                 rl.r_next = nxt
