@@ -145,3 +145,18 @@ def test_p256_alone_leaves_x25519s_native_code_uncompiled():
     assert "P256 True False" in out, out
     assert ("X25519 8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a True"
             in out), out
+
+
+_SERVER_NAMES_BOUND = """
+import nxsecure
+s = nxsecure.nx_secure_dtls_server_start
+print('BOUND', 'nx_secure_dtls_server_start' in nxsecure.__dict__,
+      nxsecure.nx_secure_dtls_server_stop is nxsecure.server.nx_secure_dtls_server_stop)
+"""
+
+
+def test_the_servers_names_are_bound_in_the_package_once_it_is_loaded():
+    # the lazy load (with its collection) happens once: afterwards the names are the
+    # package's own and a lookup does not go through its __getattr__ again
+    out = footprint.run_mp(measure("full")["tree"], _SERVER_NAMES_BOUND)
+    assert "BOUND True True" in out, out

@@ -14,8 +14,12 @@ SERVICES = ("NX_SECURE_DTLS_SERVER", "nx_secure_dtls_server_create",
 
 
 def load(name):
-    """The server's `name`, the server loaded on first use."""
+    """The server's `name`: the server is loaded on the first call, and its names are
+    then bound in the package, so later lookups no longer come here."""
     import gc
+    import nxsecure
     gc.collect()      # its code fills the heap's holes, not the large free blocks
     from nxsecure import server
+    for n in SERVICES:
+        setattr(nxsecure, n, getattr(server, n))
     return getattr(server, name)
