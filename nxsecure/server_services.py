@@ -14,12 +14,13 @@ SERVICES = ("NX_SECURE_DTLS_SERVER", "nx_secure_dtls_server_create",
 
 
 def load(name):
-    """The server's `name`: the server is loaded on the first call, and its names are
-    then bound in the package, so later lookups no longer come here."""
-    import gc
-    import nxsecure
-    gc.collect()      # its code fills the heap's holes, not the large free blocks
-    from nxsecure import server
-    for n in SERVICES:
-        setattr(nxsecure, n, getattr(server, n))
+    """The server's `name`, the server loaded on the first call (collecting first: its
+    code then fills the heap's holes, not the large free blocks; later calls find it
+    loaded and do not collect)."""
+    import sys
+    server = sys.modules.get("nxsecure.server")
+    if server is None:
+        import gc
+        gc.collect()
+        from nxsecure import server
     return getattr(server, name)
