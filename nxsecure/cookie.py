@@ -57,17 +57,23 @@ class CookieJar:
         # parameters that the second ClientHello must repeat (RFC 6347 4.2.1): its
         # random and session_id, which come before the cookie and so are in any first
         # fragment that holds the cookie. The session that the cookie opens checks that
-        # the reassembled hello has the same random. serial (4 bytes) || address ||
-        # random || session_id, built in one buffer (each join would allocate).
-        a = repr(addr).encode()
+        # the reassembled hello has the same random. In one buffer (each join would
+        # allocate): serial (4) || host length (1) || host || port (2) || IPv6 scope (4)
+        # || random (32) || session_id, every field fixed-size or length-prefixed but
+        # the last, so no two addresses and hellos give the same bytes.
+        h = addr[0].encode()
+        n = len(h)
         sid = hello.session_id
-        n = len(a)
-        m = bytearray(4 + n + 32 + len(sid))
+        m = bytearray(43 + n + len(sid))
         m[0:4] = serial
-        m[4:4 + n] = a
-        n += 4
-        m[n:n + 32] = hello.random
-        m[n + 32:] = sid
+        m[4] = n & 0xFF              # (a numeric host: at most 45 characters)
+        m[5:5 + n] = h
+        n += 5
+        m[n:n + 2] = addr[1].to_bytes(2, "big")
+        if len(addr) > 3:
+            m[n + 2:n + 6] = (addr[3] & 0xFFFFFFFF).to_bytes(4, "big")
+        m[n + 6:n + 38] = hello.random
+        m[n + 38:] = sid
         return m
 
     def make(self, now_ms, addr, hello):
