@@ -4,7 +4,7 @@ try:
 except ImportError:  # CPython
     def const(x):
         return x
-from .codec import Reader, put_u24
+from .codec import Reader
 from .const import (
     NxError, NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH,
     NX_SECURE_TLS_RENEGOTIATION_EXTENSION_ERROR, NX_SECURE_TLS_HANDSHAKE_FAILURE,
@@ -249,12 +249,19 @@ def push_psk_vector(w, v):
 
 def push_handshake_header(mv, off, msg_type, length, message_seq, frag_off, frag_len):
     """RFC 6347 4.2.2 handshake header, 12 bytes."""
+    # (byte by byte, no helper calls: a call costs more than these stores on a board)
     mv[off] = msg_type
-    put_u24(mv, off + 1, length)
+    mv[off + 1] = (length >> 16) & 0xFF
+    mv[off + 2] = (length >> 8) & 0xFF
+    mv[off + 3] = length & 0xFF
     mv[off + 4] = (message_seq >> 8) & 0xFF
     mv[off + 5] = message_seq & 0xFF
-    put_u24(mv, off + 6, frag_off)
-    put_u24(mv, off + 9, frag_len)
+    mv[off + 6] = (frag_off >> 16) & 0xFF
+    mv[off + 7] = (frag_off >> 8) & 0xFF
+    mv[off + 8] = frag_off & 0xFF
+    mv[off + 9] = (frag_len >> 16) & 0xFF
+    mv[off + 10] = (frag_len >> 8) & 0xFF
+    mv[off + 11] = frag_len & 0xFF
 
 
 # --- certificate and ECDHE messages (RFC 5246 7.4.2-7.4.8, RFC 8422 5) --------------

@@ -292,6 +292,8 @@ class Reassembler:
         None.  whole is the 12-byte header rewritten as unfragmented plus the body, the
         transcript input of RFC 6347 4.2.6.  Views stay valid until the next
         add/pop/reset."""
+        if not self._count:      # nothing held (a popped one still counts until settled)
+            return None
         self._settle()
         seq = self.next_seq
         off = self._find(seq)
