@@ -111,14 +111,21 @@ class Transcript:
     def __init__(self, sha256, n):
         self._new = sha256
         self._n = n
+        self._h = None
         self.reset()
 
     def reset(self):
-        n = self._new
-        self._h = [n(), n(), n()] if self._n == 3 else [n(), n()]
+        # new hash objects only when the old ones were used: a hash object is a
+        # ~120-byte allocation, which on a board's fragmented heap costs more than
+        # hashing a block (the allocator walks the heap for a run of free blocks)
+        if self._h is None or self._used:
+            n = self._new
+            self._h = [n(), n(), n()] if self._n == 3 else [n(), n()]
+        self._used = False
         self._d = None            # the last digest while nothing came after it
 
     def update(self, data):
+        self._used = True
         self._d = None
         for h in self._h:
             h.update(data)
@@ -126,6 +133,7 @@ class Transcript:
     def digest(self):
         d = self._d
         if d is None:
+            self._used = True
             d = self._d = self._h.pop(0).digest()
         return d
 
@@ -146,6 +154,7 @@ class Flight:
     def reset(self):
         self.n = 0
         self.used = 0
+        self.unhashed = False    # the first message is not in the transcript yet
         self.timeout = config.NX_SECURE_DTLS_RETRANSMIT_TIMEOUT_MS
         self.transmissions = 0
 
@@ -173,14 +182,22 @@ class Flight:
             # RFC 6347 4.2.2: message_seq is 16 bits and must not wrap
             raise NxError(NX_SECURE_TLS_HANDSHAKE_FAILURE, _AD_INTERNAL_ERROR)
         e.send_seq += 1
-        for seg in segs:
-            e.transcript.update(seg)
+        if not self.unhashed:
+            for seg in segs:
+                e.transcript.update(seg)
         x = self.entries[self.n]
         x[0] = _CT_HANDSHAKE
         x[1] = self.epoch
         x[2] = segs
         x[3] = size
         self.n += 1
+
+    def hash_first(self):
+        """The first message, added with `unhashed` set, into the transcript now."""
+        if self.unhashed:
+            self.unhashed = False
+            for seg in self.entries[0][2]:
+                self.e.transcript.update(seg)
 
     def ccs(self):
         x = self.entries[self.n]

@@ -90,6 +90,9 @@ def _client_hello(e):
                     f.hello(e, w)           # the features' extensions
     push_client_hello(w, e.client_random, e.cookie_buf[:e.cookie_len], suites, extra=extra,
                       session_id=e.session_id, reneg=reneg_ours(True, e.reneg_bind))
+    # Into the transcript only when the ServerHello comes: a HelloVerifyRequest
+    # instead leaves it out (RFC 6347 4.2.6), and the hashes need not be started over.
+    e.flight.unhashed = True
     e.flight.end(w, _HT_CLIENT_HELLO)
 
 
@@ -105,8 +108,8 @@ def _on_hello_verify_request(e, body, whole, seq, now):
     e.cookie_buf[:n] = cookie
     e.cookie_len = n
     # RFC 6347 4.2.6: the first ClientHello and the HelloVerifyRequest are not part of
-    # the handshake hash; the new ClientHello repeats random and suites.
-    e.transcript.reset()
+    # the handshake hash (the ClientHello was not hashed: Flight.unhashed); the new
+    # ClientHello repeats random and suites.
     e.flight.begin()
     _client_hello(e)
     e.flight.send(now, True)
@@ -136,6 +139,7 @@ def _on_server_hello(e, body, whole, seq, now):
     if h.point_formats is not None and not has_byte(h.point_formats, 0):
         # RFC 8422 5.2: uncompressed must be among the server's point formats.
         raise NxError(NX_SECURE_TLS_HANDSHAKE_FAILURE, _AD_ILLEGAL_PARAMETER)
+    e.flight.hash_first()                   # our ClientHello (_client_hello)
     e.choose_suite(row)                     # a SHA-384 suite's transcript starts here
     e.transcript.update(whole)
     e.ems = h.ems
