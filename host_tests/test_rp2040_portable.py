@@ -62,14 +62,6 @@ KNOWN = {
         OutOfMemory, "MemoryError while setting up the certificate pair: the stack with "
         "x509/pk loaded leaves too little heap after the previous test (footprint issue #13)"),
 }
-# The credential tests import test_dtls_ecdsa_memory's chain (and its star imports) after
-# the full stack with issue 15's modules: the import runs out of the board's heap
-# (MemoryError allocating the module's globals), so none of them runs; footprint issue #13.
-_CREDENTIALS_OOM = (OutOfMemory, "importing the test module (test_dtls_ecdsa_memory's chain "
-                    "and the x509, server-name and session-info names) after the full stack "
-                    "runs out of the board's heap (footprint issue #13)")
-for _t in ("dns_name_initialize", "keys_in_every_format", "pem_and_der_certificates_and_chains"):
-    KNOWN["test_x509_credentials.test_" + _t] = _CREDENTIALS_OOM
 
 
 def _test_names(module, args):
