@@ -82,6 +82,38 @@ def test_a_ccm_only_board_loads_ccm_alone():
         assert "nxsecure.crypto." + gone not in mods, mods
 
 
+_STAR_IMPORT_BOARD = """
+import sys
+from nxsecure import *
+from nxsecure import port
+t = make_tls_crypto(port.crypto_backend(), [TLS_PSK_WITH_AES_128_CCM_8])
+print('STAR', ' '.join(sorted(k for k in sys.modules if k.startswith('nxsecure.crypto.'))))
+st, md = nx_secure_tls_metadata_size_calculate(nx_crypto_tls_ciphers_psk)
+print('TABLE', st, md, [hex(r.nx_secure_tls_ciphersuite)
+                        for r in nx_crypto_tls_ciphers_psk.nx_secure_tls_ciphersuite_lookup_table])
+print('USED', ' '.join(sorted(k for k in sys.modules if k.startswith('nxsecure.crypto.'))))
+import nxsecure
+print('SAME', nxsecure.nx_crypto_tls_ciphers_psk is nx_crypto_tls_ciphers_psk)
+"""
+
+
+def test_a_star_import_builds_no_default_table_until_it_is_used():
+    # `from nxsecure import *` binds nx_crypto_tls_ciphers(_psk) with every other name
+    # of __all__: a board that makes its own CCM_8 table still loads no GCM or CBC code
+    # (~13 KB of heap for the two default tables); the default table, once used, is the
+    # four PSK suites with every mode loaded
+    tree = measure("psk-client")["tree"]
+    out = footprint.run_mp(tree, _STAR_IMPORT_BOARD)
+    lines = dict(ln.split(" ", 1) for ln in out.splitlines() if " " in ln)
+    assert "nxsecure.crypto.ccm" in lines["STAR"].split(), out
+    for gone in ("gcm", "cbc"):
+        assert "nxsecure.crypto." + gone not in lines["STAR"].split(), out
+        assert "nxsecure.crypto." + gone in lines["USED"].split(), out
+    assert lines["TABLE"].startswith("0 ") and lines["TABLE"].endswith(
+        "['0xc0a8', '0xc0a4', '0xa8', '0xae']"), out
+    assert lines["SAME"] == "True", out
+
+
 _CLIENT_ON_FULL = """
 import gc, sys
 gc.collect()

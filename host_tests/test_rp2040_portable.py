@@ -62,26 +62,6 @@ KNOWN = {
         OutOfMemory, "MemoryError while setting up the certificate pair: the stack with "
         "x509/pk loaded leaves too little heap after the previous test (footprint issue #13)"),
 }
-# The credential tests import test_dtls_ecdsa_memory's chain (and its star imports) after
-# the full stack with issue 15's modules: the import runs out of the board's heap
-# (MemoryError allocating the module's globals), so none of them runs; footprint issue #13.
-_CREDENTIALS_OOM = (OutOfMemory, "importing the test module (test_dtls_ecdsa_memory's chain "
-                    "and the x509, server-name and session-info names) after the full stack "
-                    "runs out of the board's heap (footprint issue #13)")
-for _t in ("dns_name_initialize", "keys_in_every_format", "pem_and_der_certificates_and_chains"):
-    KNOWN["test_x509_credentials.test_" + _t] = _CREDENTIALS_OOM
-
-
-# With issue 17's third round merged (the record generators and the handshake changes
-# together), a PSK handshake with both ends and ALPN in one interpreter is a few hundred
-# bytes short of the board's heap: the server's MemoryError (304 bytes) in two or three
-# of these, depending on the run's heap layout, hence not strict. Any other failure of
-# them is still a failure (raises=OutOfMemory).
-_ALPN_OOM = (OutOfMemory, "both ends and ALPN in one interpreter run a few hundred bytes "
-             "short of the board's heap since issue 17's third round (varies by run)")
-LOOSE = {"test_sni_alpn.test_" + _t: _ALPN_OOM for _t in (
-    "alpn_agreed_over_psk", "alpn_on_the_server_only_agrees_on_none",
-    "alpn_offered_by_the_client_only_agrees_on_none")}
 
 
 def _test_names(module, args):
@@ -102,16 +82,13 @@ def _cases():
             if full in KNOWN:
                 exc, why = KNOWN[full]
                 marks = pytest.mark.xfail(raises=exc, strict=True, reason=why)
-            elif full in LOOSE:
-                exc, why = LOOSE[full]
-                marks = pytest.mark.xfail(raises=exc, strict=False, reason=why)
             cases.append(pytest.param(full, id=full, marks=marks))
     return cases
 
 
 def test_every_known_failure_names_a_test_of_the_subset():
     names = set("%s.%s" % (m, n) for m, args in SUBSET for n in _test_names(m, args))
-    assert set(KNOWN) | set(LOOSE) <= names, sorted((set(KNOWN) | set(LOOSE)) - names)
+    assert set(KNOWN) <= names, sorted(set(KNOWN) - names)
 
 
 @pytest.fixture(scope="module")

@@ -31,6 +31,7 @@ CORE = (
     "nxsecure/session.py",
     "nxsecure/crypto/__init__.py",
     "nxsecure/crypto/table.py",
+    "nxsecure/crypto/defaults.py",      # NetX's default tables, on first mention
     "nxsecure/crypto/ccm.py",
     "nxsecure/crypto/mac.py",
     "nxsecure/crypto/prf.py",

@@ -20,6 +20,7 @@ package("nxsecure", files=[
     "session.py",
     "crypto/__init__.py",
     "crypto/table.py",
+    "crypto/defaults.py",
     "crypto/ccm.py",
     "crypto/mac.py",
     "crypto/prf.py",

@@ -182,39 +182,10 @@ def nx_secure_tls_metadata_size_calculate(crypto_table):
     return NX_SUCCESS, size
 
 
-def _platform_backend():
-    backend = None
-    try:
-        from nxsecure import port
-        backend = port.crypto_backend()
-    except (ImportError, AttributeError):
-        backend = None
-    if backend is None:
-        from nxsecure.crypto import portable_backend
-        backend = portable_backend()
-    return backend
-
-
-_DEFAULT = {}
-
-
 def __getattr__(name):
-    # The default tables are built on first use: an application that makes its own
-    # table (a board's, with the one suite it speaks) never builds them, nor loads the
-    # algorithms they name.
-    if name == "nx_crypto_tls_ciphers":
-        # NetX's nx_crypto_tls_ciphers: every certificate and PSK suite the platform can
-        # do (ECDHE_PSK only on request: a PSK peer would otherwise pull in the ECC code).
-        suites = [s for s in ALL_SUITES if s != 0xC037]
-    elif name == "nx_crypto_tls_ciphers_psk":
-        # the PSK-only table: the four PSK suites, for applications that never use certificates
-        suites = None
-    else:
-        raise AttributeError(name)
-    t = _DEFAULT.get(name)
-    if t is None:
-        b = _DEFAULT.get("backend")
-        if b is None:
-            b = _DEFAULT["backend"] = _platform_backend()
-        t = _DEFAULT[name] = make_tls_crypto(b, suites, strict=suites is None)
-    return t
+    # NetX's default tables (nx_crypto_tls_ciphers, nx_crypto_tls_ciphers_psk): built on
+    # first use (crypto/defaults.py), so that an application that makes its own table (a
+    # board's, with the one suite it speaks) never builds them, nor loads the algorithms
+    # they name
+    from nxsecure.crypto.defaults import table
+    return table(name)
