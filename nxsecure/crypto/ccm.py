@@ -32,7 +32,6 @@ _WC = const(CHUNK + 16)          # counter blocks: A_0 and CHUNK
 _H = const(_WM + _WC)            # H (the last MAC), then T (S_0 of a long message)
 SCRATCH_SIZE = const(_H + 32)    # WM, WC, H, T
 _ZERO16 = bytes(16)
-_ZERO16 = bytes(16)
 
 
 class CCM:
