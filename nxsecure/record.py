@@ -223,12 +223,14 @@ class RecordLayer:
         handshake's epoch 0), a protected or CID one in _seal_st. Two locals: the frame
         stays within 11 words (see seal)."""
         e = (x >> 8) & 1
-        if (self.write1 if e else self.write0) is not None or (e and self.cidw is not None):
+        if e and self.cidw is not None:
             return self._seal_st(buf, off, x)
         seq = self.seq[e]
         if seq > MAX_SEQ:
             raise NxError(NX_NOT_SUCCESSFUL)
         self.seq[e] = seq + 1
+        if (self.write1 if e else self.write0) is not None:
+            return self._seal_st(buf, off, x)
         buf[off] = x & 0xFF
         buf[off + 1] = 0xFE
         buf[off + 2] = 0xFD
@@ -242,16 +244,14 @@ class RecordLayer:
         return RECORD_HEADER + x
 
     def _seal_st(self, buf, off, x):
-        """_seal of a record under a CipherState or in the CID format."""
+        """_seal of a record in the CID format, or under a CipherState (its sequence
+        number taken)."""
         ctype = x & 0xFF
         epoch = (x >> 8) & 1
         n = x >> 9
         if epoch and self.cidw is not None:
             return self.cidw.seal(self, buf, off, ctype, n)
-        seq = self.seq[epoch]
-        if seq > MAX_SEQ:
-            raise NxError(NX_NOT_SUCCESSFUL)
-        self.seq[epoch] = seq + 1
+        seq = self.seq[epoch] - 1
         st = self.write1 if epoch else self.write0
         if st is not self.wcur:
             _fixed_iv(self.wnonce, st)      # old and new epoch alternate (renegotiation)
@@ -289,24 +289,22 @@ class RecordLayer:
             f = f.send(end)
             if f >= 0:
                 return f
-        if (self.cidr is not None and end - off >= RECORD_HEADER
-                and buf[off] == _CT_TLS12_CID):
-            return self.cidr.open(self, buf, off, end)
         return self._open(buf, off, end)
 
     def _open(self, buf, off, end):
         """open() of a record the generator declined: a plaintext record of epoch 0
-        here (the handshake's), a protected one in _open_st. Two locals: the frame
+        here (the handshake's), a protected one in _open_st. One local: the frame
         stays within 11 words (see seal)."""
         if end - off < RECORD_HEADER:
             self.r_next = end
             return NX_SECURE_TLS_INVALID_PACKET
         x = buf[off]
-        nxt = off + RECORD_HEADER + ((buf[off + 11] << 8) | buf[off + 12])
-        if nxt > end:
+        if x == _CT_TLS12_CID and self.cidr is not None:
+            return self.cidr.open(self, buf, off, end)
+        self.r_next = off + RECORD_HEADER + ((buf[off + 11] << 8) | buf[off + 12])
+        if self.r_next > end:
             self.r_next = end
             return NX_SECURE_TLS_INVALID_PACKET
-        self.r_next = nxt
         if x < _CT_CHANGE_CIPHER_SPEC or x > _CT_HEARTBEAT:
             return NX_SECURE_TLS_INVALID_PACKET
         x = (buf[off + 1] << 8) | buf[off + 2]
@@ -317,22 +315,23 @@ class RecordLayer:
         self.r_epoch = x
         self.r_seq = _get48(buf, off + 5)
         if x or self.read0 is not None:
-            return self._open_st(buf, off, nxt)
+            return self._open_st(buf, off)
         if not self.w0.check(self.r_seq):
             return NX_SECURE_TLS_REPEAT_MESSAGE_RECEIVED
         if buf[off] == _CT_APPLICATION_DATA or self.base:
             # RFC 6347 4.1: application data is never sent unprotected.
             return NX_SECURE_TLS_INVALID_EPOCH
         self.r_off = off + RECORD_HEADER
-        self.r_len = nxt - off - RECORD_HEADER
+        self.r_len = self.r_next - off - RECORD_HEADER
         return NX_SUCCESS
 
-    def _open_st(self, buf, off, nxt):
+    def _open_st(self, buf, off):
         """_open of a record of epoch 1, or of epoch 0 under a CipherState
-        (renegotiation): header checked, r_type/r_epoch/r_seq/r_next set."""
+        (renegotiation): header checked, r_type/r_epoch/r_seq/r_next set (r_next: the
+        record's end)."""
         epoch = self.r_epoch
         seq = self.r_seq
-        length = nxt - off - RECORD_HEADER
+        length = self.r_next - off - RECORD_HEADER
         p = off + RECORD_HEADER
         if epoch == 0:
             if not self.w0.check(seq):
