@@ -86,7 +86,10 @@ class CipherState:
         # byte kernels (crypto/kernel.py) lay out a record's header, nonce and additional
         # data in one call: the context's (native where the firmware compiles them), else
         # the Python ones
-        self.k = getattr(self.ctx, "_k", None) or _python_kernels()
+        self.k = getattr(self.ctx, "_k", None)
+        if self.k is None:
+            from .crypto.kernel import python as key    # (into a spent argument's slot)
+            self.k = key()
         if not self.aead:
             self.mac = suite.nx_secure_tls_hash.init(mac_key, mac_md)
             self.mac_size = suite.nx_secure_tls_hash_size
@@ -97,11 +100,6 @@ class CipherState:
         None: RecordLayer._seal / _open."""
         f = getattr(self.ctx, "records", None) or (_host if self.aead else None)
         return f(rl, self, sealing) if f else None
-
-
-def _python_kernels():
-    from .crypto import kernel
-    return kernel.python()
 
 
 class RecordLayer:
