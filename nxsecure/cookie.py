@@ -63,8 +63,7 @@ class CookieJar:
         # the last, so no two addresses and hellos give the same bytes.
         h = addr[0].encode()
         n = len(h)
-        sid = hello.session_id
-        m = bytearray(43 + n + len(sid))
+        m = bytearray(43 + n + len(hello.session_id))
         m[0:4] = serial
         m[4] = n & 0xFF              # (a numeric host: at most 45 characters)
         m[5:5 + n] = h
@@ -73,15 +72,18 @@ class CookieJar:
         if len(addr) > 3:
             m[n + 2:n + 6] = (addr[3] & 0xFFFFFFFF).to_bytes(4, "big")
         m[n + 6:n + 38] = hello.random
-        m[n + 38:] = sid
+        m[n + 38:] = hello.session_id
         return m
 
     def make(self, now_ms, addr, hello):
         self._tick(now_ms)
         self.serial = (self.serial + 1) & 0x3FFFFFFF
         head = self.serial.to_bytes(4, "big")
-        return head + self._hmac(self._secret, self._material(head, addr, hello))[
-            :self.length - 4]
+        # one step per line and addr reused: a frame within 11 words (a bigger one goes
+        # on a board's heap)
+        addr = self._material(head, addr, hello)
+        addr = self._hmac(self._secret, addr)
+        return head + addr[:self.length - 4]
 
     def check(self, now_ms, addr, hello):
         self._tick(now_ms)

@@ -36,17 +36,10 @@ class PskStore:
             return NX_PTR_ERROR
         if key_len > _K or id_len > _I or hint_len > _I or self.n >= config.NX_SECURE_TLS_MAX_PSK_KEYS:
             return NX_SECURE_TLS_NO_MORE_PSK_SPACE
-        m = self.mv
         p = self.n * ENTRY
-        m[p] = key_len
-        m[p + 1:p + 1 + key_len] = _bytes(key, key_len)
-        p += 1 + _K
-        m[p] = id_len
-        m[p + 1:p + 1 + id_len] = _bytes(identity, id_len)
-        p += 1 + _I
-        m[p] = hint_len
-        if hint_len:
-            m[p + 1:p + 1 + hint_len] = _bytes(hint, hint_len)
+        _put(self.mv, p, key, key_len)
+        _put(self.mv, p + 1 + _K, identity, id_len)
+        _put(self.mv, p + 2 + _K + _I, hint, hint_len)
         self.n += 1
         return NX_SUCCESS
 
@@ -93,10 +86,13 @@ class PskStore:
         return None
 
 
-def _bytes(data, n):
-    if isinstance(data, str):
-        data = data.encode()
-    return memoryview(data)[:n] if n != len(data) else data
+def _put(m, p, data, n):
+    """An entry's field at m[p]: its length byte, then data's first n bytes."""
+    m[p] = n
+    if n:
+        if isinstance(data, str):
+            data = data.encode()
+        m[p + 1:p + 1 + n] = memoryview(data)[:n] if n != len(data) else data
 
 
 def equal(a, b):

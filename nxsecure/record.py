@@ -75,26 +75,31 @@ class CipherState:
     """One direction's keys for one epoch: the suite row and its initialised contexts."""
 
     def __init__(self, suite, key, mac_key, fixed_iv, cipher_md, mac_md):
+        # no local variable and six attributes where no MAC: a frame within 11 words
+        # and an attribute table of 6 (each table a board's heap grows to is an
+        # allocation, from 3 blocks on a walk over a fragmented heap)
         self.suite = suite
         self.aead = suite.aead
         self.tag = suite.tag_size
-        self.riv = suite.record_iv_size
         self.fixed_iv = fixed_iv
         self.ctx = suite.nx_secure_tls_session_cipher.init(key, cipher_md)
         # byte kernels (crypto/kernel.py) lay out a record's header, nonce and additional
         # data in one call: the context's (native where the firmware compiles them), else
         # the Python ones
-        k = getattr(self.ctx, "_k", None)
-        if k is None:
-            from .crypto import kernel
-            k = kernel.python()
-        self.k = k
-        # what seals and opens the epoch's application records (RecordLayer.wfast /
-        # rfast): the context itself (CCM: records()), or on CPython record_host.py
-        self.rec = getattr(self.ctx, "records", None) or (_host if self.aead else None)
+        self.k = getattr(self.ctx, "_k", None)
+        if self.k is None:
+            from .crypto.kernel import python as key    # (into a spent argument's slot)
+            self.k = key()
         if not self.aead:
             self.mac = suite.nx_secure_tls_hash.init(mac_key, mac_md)
             self.mac_size = suite.nx_secure_tls_hash_size
+
+    def records(self, rl, sealing):
+        """What seals (sealing) or opens the epoch's records for rl (RecordLayer.wfast /
+        rfast): the context's generator (CCM: records()), or on CPython record_host.py;
+        None: RecordLayer._seal / _open."""
+        f = getattr(self.ctx, "records", None) or (_host if self.aead else None)
+        return f(rl, self, sealing) if f else None
 
 
 class RecordLayer:
@@ -127,7 +132,7 @@ class RecordLayer:
         self.write1 = None
         self.rcur = None         # the state whose fixed IV is in rnonce / wnonce
         self.wcur = None
-        self.wfast = None        # the epoch-1 state's record generators (CipherState.rec)
+        self.wfast = None        # the epoch-1 state's record generators (CipherState.records)
         self.rfast = None
         self.io = None           # the buffer and offset they work on
         self.io_off = 0
@@ -164,7 +169,7 @@ class RecordLayer:
         self.read_epoch = 1
         _fixed_iv(self.rnonce, st)
         self.rcur = st
-        self.rfast = st.rec(self, st, 0) if st.rec else None
+        self.rfast = st.records(self, 0)
 
     def activate_write(self):
         st = self.pending_write
@@ -172,9 +177,9 @@ class RecordLayer:
         self.write_epoch = 1
         _fixed_iv(self.wnonce, st)
         self.wcur = st
-        self.wfast = st.rec(self, st, 1) if st.rec else None
-        self.prefix1 = RECORD_HEADER + st.riv
-        self.overhead1 = RECORD_HEADER + st.riv + (
+        self.wfast = st.records(self, 1)
+        self.prefix1 = RECORD_HEADER + st.suite.record_iv_size
+        self.overhead1 = self.prefix1 + (
             st.tag if st.aead else st.mac_size + 16)     # at most
         if self.cidw is not None:
             self.cidw.activated(self)         # its header carries the CID
@@ -192,7 +197,7 @@ class RecordLayer:
         """Protect the record whose plaintext (n bytes) sits at off + write_prefix(epoch).
         Writes header, explicit nonce/IV, ciphertext and tag/MAC in place; returns the
         record's total length."""
-        # An epoch whose context seals records itself (CipherState.rec: ccm.CCM.records,
+        # An epoch whose context seals records itself (CipherState.records: ccm.CCM.records,
         # a generator per direction) takes an application record in one resumption;
         # what it declines (0) and every other record go to _seal. This frame and
         # open's stay within 11 words: a bigger one would go on the heap at every call
@@ -212,47 +217,59 @@ class RecordLayer:
         return self._seal(buf, off, ctype)
 
     def _seal(self, buf, off, x):
-        """seal() for x = ctype | epoch << 8 | n << 9."""
+        """seal() for x = ctype | epoch << 8 | n << 9: a plaintext record here (the
+        handshake's epoch 0), a protected or CID one in _seal_st. Two locals: the frame
+        stays within 11 words (see seal)."""
+        e = (x >> 8) & 1
+        if e and self.cidw is not None:
+            return self._seal_st(buf, off, x)
+        seq = self.seq[e]
+        if seq > MAX_SEQ:
+            raise NxError(NX_NOT_SUCCESSFUL)
+        self.seq[e] = seq + 1
+        if (self.write1 if e else self.write0) is not None:
+            return self._seal_st(buf, off, x)
+        buf[off] = x & 0xFF
+        buf[off + 1] = 0xFE
+        buf[off + 2] = 0xFD
+        e += self.base                      # the wire epoch
+        buf[off + 3] = e >> 8
+        buf[off + 4] = e & 0xFF
+        _put48(buf, off + 5, seq)
+        x >>= 9
+        buf[off + 11] = x >> 8
+        buf[off + 12] = x & 0xFF
+        return RECORD_HEADER + x
+
+    def _seal_st(self, buf, off, x):
+        """_seal of a record in the CID format, or under a CipherState (its sequence
+        number taken)."""
         ctype = x & 0xFF
         epoch = (x >> 8) & 1
         n = x >> 9
         if epoch and self.cidw is not None:
             return self.cidw.seal(self, buf, off, ctype, n)
-        seq = self.seq[epoch]
-        if seq > MAX_SEQ:
-            raise NxError(NX_NOT_SUCCESSFUL)
-        self.seq[epoch] = seq + 1
+        seq = self.seq[epoch] - 1
         st = self.write1 if epoch else self.write0
-        wire = self.base + epoch
-        if st is not None and st is not self.wcur:
+        if st is not self.wcur:
             _fixed_iv(self.wnonce, st)      # old and new epoch alternate (renegotiation)
             self.wcur = st
-        if st is not None:
-            # RFC 5288 3 / RFC 6655 3: nonce = fixed IV (4) || explicit (8) = epoch ||
-            # seq; the additional data is RFC 5246 6.2.3.3's with the DTLS seq_num (RFC
-            # 6347 4.1.2.1), in one kernel call: ~12 us native where byte loops take
-            # ~0.6 ms on an RP2040. MAC-then-encrypt: the
-            # additional data is the MAC's header too (RFC 5246 6.2.3.1); its explicit
-            # IV and length are seal_cbc's to fill in
-            total = 8 + n + st.tag
-            st.k.aead_out(buf, off, ctype, wire, seq >> 24, seq, n, total, self.wnonce,
-                          self.aad)
-            if st.aead:
-                st.ctx.seal(self.wnonce, self.aad, buf, off + RECORD_HEADER + 8, n)
-            else:
-                total = seal_cbc(st, self.aad, buf, off, off + RECORD_HEADER, n)
-                buf[off + 11] = total >> 8
-                buf[off + 12] = total & 0xFF
-            return RECORD_HEADER + total
-        buf[off] = ctype
-        buf[off + 1] = 0xFE
-        buf[off + 2] = 0xFD
-        buf[off + 3] = wire >> 8
-        buf[off + 4] = wire & 0xFF
-        _put48(buf, off + 5, seq)
-        buf[off + 11] = n >> 8
-        buf[off + 12] = n & 0xFF
-        return RECORD_HEADER + n
+        # RFC 5288 3 / RFC 6655 3: nonce = fixed IV (4) || explicit (8) = epoch ||
+        # seq; the additional data is RFC 5246 6.2.3.3's with the DTLS seq_num (RFC
+        # 6347 4.1.2.1), in one kernel call: ~12 us native where byte loops take
+        # ~0.6 ms on an RP2040. MAC-then-encrypt: the
+        # additional data is the MAC's header too (RFC 5246 6.2.3.1); its explicit
+        # IV and length are seal_cbc's to fill in
+        total = 8 + n + st.tag
+        st.k.aead_out(buf, off, ctype, self.base + epoch, seq >> 24, seq, n, total,
+                      self.wnonce, self.aad)
+        if st.aead:
+            st.ctx.seal(self.wnonce, self.aad, buf, off + RECORD_HEADER + 8, n)
+        else:
+            total = seal_cbc(st, self.aad, buf, off, off + RECORD_HEADER, n)
+            buf[off + 11] = total >> 8
+            buf[off + 12] = total & 0xFF
+        return RECORD_HEADER + total
 
     # --- receiving ------------------------------------------------------------------
     def open(self, buf, off, end):
@@ -273,41 +290,51 @@ class RecordLayer:
         return self._open(buf, off, end)
 
     def _open(self, buf, off, end):
+        """open() of a record the generator declined: a plaintext record of epoch 0
+        here (the handshake's), a protected one in _open_st. One local: the frame
+        stays within 11 words (see seal)."""
         if end - off < RECORD_HEADER:
             self.r_next = end
             return NX_SECURE_TLS_INVALID_PACKET
-        if buf[off] == _CT_TLS12_CID and self.cidr is not None:
+        x = buf[off]
+        if x == _CT_TLS12_CID and self.cidr is not None:
             return self.cidr.open(self, buf, off, end)
-        ctype = buf[off]
-        version = (buf[off + 1] << 8) | buf[off + 2]
-        length = (buf[off + 11] << 8) | buf[off + 12]
-        epoch = (buf[off + 3] << 8) | buf[off + 4]
-        seq = _get48(buf, off + 5)
-        nxt = off + RECORD_HEADER + length
-        if nxt > end:
+        self.r_next = off + RECORD_HEADER + ((buf[off + 11] << 8) | buf[off + 12])
+        if self.r_next > end:
             self.r_next = end
             return NX_SECURE_TLS_INVALID_PACKET
-        self.r_next = nxt
-        if ctype < _CT_CHANGE_CIPHER_SPEC or ctype > _CT_HEARTBEAT:
+        if x < _CT_CHANGE_CIPHER_SPEC or x > _CT_HEARTBEAT:
             return NX_SECURE_TLS_INVALID_PACKET
-        if version != _DTLS_1_2 and version != _DTLS_1_0:
+        x = (buf[off + 1] << 8) | buf[off + 2]
+        if x != _DTLS_1_2 and x != _DTLS_1_0:
             return NX_SECURE_TLS_UNKNOWN_TLS_VERSION
-        epoch -= self.base
-        self.r_type = ctype
-        self.r_epoch = epoch
-        self.r_seq = seq
+        self.r_type = buf[off]
+        x = ((buf[off + 3] << 8) | buf[off + 4]) - self.base
+        self.r_epoch = x
+        self.r_seq = _get48(buf, off + 5)
+        if x or self.read0 is not None:
+            return self._open_st(buf, off)
+        if not self.w0.check(self.r_seq):
+            return NX_SECURE_TLS_REPEAT_MESSAGE_RECEIVED
+        if buf[off] == _CT_APPLICATION_DATA or self.base:
+            # RFC 6347 4.1: application data is never sent unprotected.
+            return NX_SECURE_TLS_INVALID_EPOCH
+        self.r_off = off + RECORD_HEADER
+        self.r_len = self.r_next - off - RECORD_HEADER
+        return NX_SUCCESS
+
+    def _open_st(self, buf, off):
+        """_open of a record of epoch 1, or of epoch 0 under a CipherState
+        (renegotiation): header checked, r_type/r_epoch/r_seq/r_next set (r_next: the
+        record's end)."""
+        epoch = self.r_epoch
+        seq = self.r_seq
+        length = self.r_next - off - RECORD_HEADER
         p = off + RECORD_HEADER
         if epoch == 0:
             if not self.w0.check(seq):
                 return NX_SECURE_TLS_REPEAT_MESSAGE_RECEIVED
             st = self.read0
-            if st is None:
-                if ctype == _CT_APPLICATION_DATA or self.base:
-                    # RFC 6347 4.1: application data is never sent unprotected.
-                    return NX_SECURE_TLS_INVALID_EPOCH
-                self.r_off = p
-                self.r_len = length
-                return NX_SUCCESS
         else:
             if epoch != 1 or self.read_epoch != 1:
                 return NX_SECURE_TLS_INVALID_EPOCH

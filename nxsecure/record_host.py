@@ -1,6 +1,6 @@
 """CPython's application records: an AEAD epoch's header, nonce and additional data packed with struct."""
 # nxsecure: cpython-only (tools/profiles.py HOST_ONLY: never installed on a board)
-# record.py's per-record hook (CipherState.rec, RecordLayer.wfast / rfast) for a context
+# record.py's per-record hook (CipherState.records, RecordLayer.wfast / rfast) for a context
 # without records() of its own (pyca's, port/crypto_pyca.py): one struct call writes or
 # reads a whole header, several times faster on CPython than the byte work of the
 # general path. On a board the modes seal and open the records themselves

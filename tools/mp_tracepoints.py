@@ -10,7 +10,7 @@ of each function (k numbers the function), then compiled with mpy-cross; T recor
 printed as, per function, the calls and the time from its entry to the next tracepoint
 (its own work until it calls, or returns to, another traced function): self time
 without callees, as a sampling profiler would see it, plus the return path to the next
-traced function (the PRF's and HMACs' hashing shows under mac.pads, the last function
+traced function (the PRF's and HMACs' hashing shows under mac.keyed, the last function
 traced before it). A tracepoint costs ~50 us on the RP2040 (the total says how much
 slower the traced run is); the heap is too full there for wrappers per function, and
 its C stack too shallow for a wrapper per level. --timeline writes every event;

@@ -18,13 +18,20 @@
 # buffers are slices of the caller's metadata; the view of WM or WC that a block count
 # needs is made the first time that count occurs and kept, so a record size's first
 # seal or open allocates a view or two and every later one nothing.
+try:
+    from micropython import const
+except ImportError:  # CPython
+    def const(x):
+        return x
 from . import kernel
 from ..const import NX_SECURE_TLS_HASH_MAC_VERIFY_FAILURE
 
-CHUNK = 128                      # message bytes per AES call
-_WM = CHUNK + 32                 # MAC input: B_0, a block of associated data, CHUNK
-_WC = CHUNK + 16                 # counter blocks: A_0 and CHUNK
-SCRATCH_SIZE = _WM + _WC + 32    # WM, WC, H (last MAC), T (S_0 of a long message)
+CHUNK = const(128)               # message bytes per AES call
+_WM = const(CHUNK + 32)          # MAC input: B_0, a block of associated data, CHUNK
+_WC = const(CHUNK + 16)          # counter blocks: A_0 and CHUNK
+_H = const(_WM + _WC)            # H (the last MAC), then T (S_0 of a long message)
+SCRATCH_SIZE = const(_H + 32)    # WM, WC, H, T
+_ZERO16 = bytes(16)
 
 
 class CCM:
@@ -32,35 +39,41 @@ class CCM:
     length_len = L. seal(nonce, aad, buf, off, n) / open(nonce, aad, buf, off, n) per
     the crypto context contract in docs/DESIGN.md; kern: the kernels (kernel.best())."""
 
+    # TLS's L (RFC 6655 3) as class attributes: a context of another L sets its own. Each
+    # attribute of an instance is a slot in its table, which grows by reallocation (from
+    # 3 blocks on, each a walk over a fragmented board heap), so a context keeps ten.
+    _l = 3
+    _nl = 12
+    _nmax = 1 << 24
+
     def __init__(self, aes_new, key, tag_len, length_len, scratch=None, kern=None):
+        # no local variable: a frame within 11 words (a bigger one goes on a board's heap)
         if tag_len < 4 or tag_len > 16 or tag_len & 1 or length_len < 2 or length_len > 8:
             raise ValueError("CCM: M in 4..16 even, L in 2..8")
         if scratch is None:
             scratch = memoryview(bytearray(SCRATCH_SIZE))
         elif len(scratch) < SCRATCH_SIZE:
             raise ValueError("CCM scratch too small")
-        k = kern or kernel.best()
-        self._k = k
+        self._k = kern or kernel.best()
         self._ecb = aes_new(key, 1).encrypt
-        self._cbc = aes_new(key, 2, bytes(16)).encrypt
-        wm = scratch[0:_WM]
-        wc = scratch[_WM:_WM + _WC]
-        self._wm = wm
-        self._wc = wc
+        self._cbc = aes_new(key, 2, _ZERO16).encrypt
+        self._wm = scratch[0:_WM]
+        self._wc = scratch[_WM:_WM + _WC]
         self._vm = [None] * (_WM // 16)  # views of WM / WC by block count - 1, made on
         self._vc = [None] * (_WC // 16)  # first use (a record size needs two)
-        self._h = scratch[_WM + _WC:_WM + _WC + 16]
-        self._t = scratch[_WM + _WC + 16:_WM + _WC + 32]
-        k.zero(self._h, 0, 16)           # = the IV the CBC object starts from
-        self._m = tag_len
-        self._l = length_len
-        self._nl = 15 - length_len
-        self._nmax = 1 << (8 * length_len) if length_len < 4 else 1 << 30
-        # B_0 flags = 64*Adata + 8*M' + L', M' = (M-2)/2, L' = L-1 (RFC 3610 2.2)
-        self._flags = (((tag_len - 2) >> 1) << 3) | (length_len - 1)
-        self.tag_size = tag_len
-        if length_len != 3:              # TLS's L: record.py may use records()
-            self.records = None
+        scratch[_H:_H + 16] = _ZERO16    # H = the IV the CBC object starts from
+        self._h = scratch[_H:_H + 16]
+        self._t = scratch[_H + 16:_H + 32]
+        self.tag_size = tag_len          # M
+        if length_len != 3:
+            self._l = length_len
+            self._nl = 15 - length_len
+            self._nmax = 1 << (8 * length_len) if length_len < 4 else 1 << 30
+            self.records = None          # record.py uses records() for TLS's L only
+
+    def _flags(self):
+        """B_0's flags but Adata: 8*M' + L', M' = (M-2)/2, L' = L-1 (RFC 3610 2.2)."""
+        return (((self.tag_size - 2) >> 1) << 3) | (self._l - 1)
 
     def _check(self, nonce, buf, off, n, end):
         # the kernels do not check (they may be machine code): every span here
@@ -80,7 +93,7 @@ class CCM:
         cbc = self._cbc
         L = self._l
         la = len(aad)
-        flags = self._flags | (64 if la else 0)
+        flags = self._flags() | (64 if la else 0)
         head = 16 + ((17 + la) & ~15 if la else 0)     # B_0 and the encoded aad
         if la < 0xFF00 and head < _WM:
             m = n if n < _WM - head else _WM - head
@@ -179,21 +192,22 @@ class CCM:
 
     def seal(self, nonce, aad, buf, off, n):
         """Encrypt buf[off:off+n] in place; the M-byte tag goes to buf[off+n:off+n+M]."""
-        self._check(nonce, buf, off, n, off + n + self._m)
+        self._check(nonce, buf, off, n, off + n + self.tag_size)
         nb = self._blocks(n)
         q = self._mac(nonce, aad, buf, off, n, -1, nb + 1)
         self._ecb_first(nb)
         m = n if n < 16 * nb else 16 * nb
         # U = T xor first-M-bytes(S_0) (RFC 3610 2.3), T (the MAC) kept in H; then the
         # keystream S_1.. over the message
-        self._k.seal_out(self._h, self._wm, q - 16, self._wc, buf, off, n, m, self._m)
+        self._k.seal_out(self._h, self._wm, q - 16, self._wc, buf, off, n, m,
+                         self.tag_size)
         if m < n:
             self._rest(nonce, buf, off + m, n - m, nb + 1)
 
     def open(self, nonce, aad, buf, off, n):
         """Decrypt buf[off:off+n-M] in place and check the tag at its end (RFC 3610 2.5).
         Returns False on a bad tag (the plaintext is then garbage) or a short input."""
-        M = self._m
+        M = self.tag_size
         mlen = n - M
         if mlen < 0:
             return False
@@ -250,8 +264,8 @@ class CCM:
         wm = self._wm
         wc = self._wc
         h = self._h
-        M = self._m
-        flags = self._flags | 64
+        M = self.tag_size
+        flags = self._flags() | 64
         nonce = rl.wnonce
         aad = rl.aad
         sq = rl.seq
@@ -299,8 +313,8 @@ class CCM:
         wm = self._wm
         wc = self._wc
         h = self._h
-        M = self._m
-        flags = self._flags | 64
+        M = self.tag_size
+        flags = self._flags() | 64
         nonce = rl.rnonce
         aad = rl.aad
         w = rl.w1

@@ -2,15 +2,18 @@
 # MicroPython's hashlib objects have no copy() and digest() finalises them, so the keyed
 # inner/outer states cannot be cached: each MAC is two hash objects, the fewest this
 # hashlib allows, each starting from its 64-byte pad again. The pads are computed once per
-# key, with one big-int XOR each (C speed: a byte loop over the pads costs ~2 ms on an
-# RP2040, more than the hashing).
+# key into one buffer (ipad || opad), by the native kernels where the firmware compiles
+# them: one 128-byte buffer and two C calls, where the big-int form makes four 64-byte
+# objects, each an allocation that walks a fragmented heap on a board (~0.2-0.4 ms on an
+# RP2040), and a byte loop costs ~2 ms; elsewhere with one big-int XOR per pad.
 # Allocation per mac(): two hash objects, two digests, and a memoryview of the data.
 import hashlib
 
+from . import kernel
+
 # Block sizes in bytes (FIPS 180-4 1): SHA-1 and SHA-256 64, SHA-384/512 128.
 SHA256_BLOCK = 64
-_X36 = int.from_bytes(b"\x36" * 64, "little")
-_X5C = int.from_bytes(b"\x5c" * 64, "little")
+_FILL = b"\x36" * 64 + b"\x5c" * 64
 
 
 def pads_size(block_size):
@@ -18,21 +21,36 @@ def pads_size(block_size):
     return 2 * block_size
 
 
-def pads(key, hash_new, block_size=SHA256_BLOCK):
-    """(ipad, opad) as bytes: K xor 0x36.., K xor 0x5c.. with K the key zero-padded to
-    the block, or its hash when longer (RFC 2104 2)."""
+def keyed(key, hash_new, block_size=SHA256_BLOCK, out=None):
+    """ipad || opad in out[0:2 * block_size] (a new buffer when None) -> out: K xor
+    0x36.., K xor 0x5c.. with K the key zero-padded to the block, or its hash when
+    longer (RFC 2104 2)."""
+    # no local variable: a frame within 11 words (a bigger one goes on a board's heap)
     if len(key) > block_size:
         key = hash_new(key).digest()
-    # little-endian: the key's bytes are the low end and the zero padding the high end
-    # of the integer, so no shift (a quarter less time on an RP2040: ~0.19 ms)
-    k = int.from_bytes(key, "little")
-    if block_size == SHA256_BLOCK:
-        i = _X36
-        o = _X5C
-    else:
-        i = int.from_bytes(b"\x36" * block_size, "little")
-        o = int.from_bytes(b"\x5c" * block_size, "little")
-    return (k ^ i).to_bytes(block_size, "little"), (k ^ o).to_bytes(block_size, "little")
+    if out is None:
+        out = memoryview(bytearray(2 * block_size))
+    if block_size == SHA256_BLOCK and kernel.best().native:
+        _fill(out, key)
+        return out
+    # no native kernels (or SHA-384's block): one big-int XOR per pad, little-endian so
+    # that the key's bytes are the low end and the zero padding the high end (no shift)
+    hash_new = int.from_bytes(key, "little")
+    key = int.from_bytes(_FILL[0:1] * block_size, "little")
+    out[0:block_size] = (hash_new ^ key).to_bytes(block_size, "little")
+    key = int.from_bytes(_FILL[64:65] * block_size, "little")
+    out[block_size:2 * block_size] = (hash_new ^ key).to_bytes(block_size, "little")
+    return out
+
+
+def _fill(out, key):
+    """out[0:128] = key xor 0x36.. || key xor 0x5c.. (len(key) <= 64), native kernels."""
+    x = kernel.best()
+    x.copy(out, 0, _FILL, 0, 128)
+    n = len(key)
+    x = x.xor
+    x(out, 0, key, 0, n)
+    x(out, SHA256_BLOCK, key, 0, n)
 
 
 class HMAC:
@@ -45,13 +63,9 @@ class HMAC:
             hash_new = hashlib.sha256
             digest_size = 32
         self._h = hash_new
-        if pads_buf is None:
-            pads_buf = memoryview(bytearray(2 * block_size))
-        elif len(pads_buf) < 2 * block_size:
+        if pads_buf is not None and len(pads_buf) < 2 * block_size:
             raise ValueError("HMAC pad buffer too small")
-        i, o = pads(key, hash_new, block_size)
-        pads_buf[0:block_size] = i
-        pads_buf[block_size:2 * block_size] = o
+        pads_buf = keyed(key, hash_new, block_size, pads_buf)
         self._ipad = pads_buf[0:block_size]
         self._opad = pads_buf[block_size:2 * block_size]
         self.digest_size = digest_size or len(hash_new().digest())
@@ -85,10 +99,10 @@ class HMAC:
 def hmac_sha256(key, *parts):
     """HMAC-SHA256(key, parts...) as bytes (RFC 4231 vectors; handshake helper): two hash
     objects, the pads made on the fly."""
-    i, o = pads(key, hashlib.sha256)
-    h = hashlib.sha256(i)
+    key = keyed(key, hashlib.sha256)
+    h = hashlib.sha256(key[0:SHA256_BLOCK])
     for p in parts:
         h.update(p)
-    o = hashlib.sha256(o)
-    o.update(h.digest())
-    return o.digest()
+    key = hashlib.sha256(key[SHA256_BLOCK:])
+    key.update(h.digest())
+    return key.digest()

@@ -1,9 +1,11 @@
 """The TLS 1.2 PRF: P_hash(secret, label + seed) of RFC 5246 section 5 (SHA-256 by default)."""
 # Each HMAC is two hash objects (no copy() in MicroPython's hashlib: the fewest it allows),
-# fed in as few calls as possible; the keyed pads are made once per PRF (mac.pads).
+# fed in as few calls as possible; the keyed pads are made once per PRF into one buffer
+# (mac.keyed), and label and seed go in as they are (joining them allocates their sum,
+# ~80 bytes, at every PRF).
 import hashlib
 
-from .mac import pads, SHA256_BLOCK
+from .mac import keyed, SHA256_BLOCK
 
 
 def prf(secret, label, seed, n, hash_new=None, block_size=SHA256_BLOCK):
@@ -12,10 +14,12 @@ def prf(secret, label, seed, n, hash_new=None, block_size=SHA256_BLOCK):
     P_hash = HMAC(secret, A(1) + label + seed) + HMAC(secret, A(2) + label + seed) + ...
     Handshake-time only: allocates its output and the intermediate digests."""
     h = hash_new or hashlib.sha256
-    ipad, opad = pads(secret, h, block_size)
-    ls = label + seed
+    p = keyed(secret, h, block_size)
+    ipad = p[0:block_size]
+    opad = p[block_size:2 * block_size]
     x = h(ipad)
-    x.update(ls)
+    x.update(label)
+    x.update(seed)
     y = h(opad)
     y.update(x.digest())
     a = y.digest()                                  # A(1)
@@ -23,7 +27,8 @@ def prf(secret, label, seed, n, hash_new=None, block_size=SHA256_BLOCK):
     while True:
         x = h(ipad)
         x.update(a)
-        x.update(ls)
+        x.update(label)
+        x.update(seed)
         y = h(opad)
         y.update(x.digest())
         out += y.digest()
