@@ -54,18 +54,43 @@ class MemHandle:
         self.queue = []          # [(bytes, src_addr)], oldest first
         self.closed = False
         self.owner = None
+        # the address peers see as this endpoint's source, made once
+        if family == 6:
+            self._src = (host if host and host != '::' else '::1', port, 0, 0)
+        else:
+            self._src = (host if host and host != '0.0.0.0' else '127.0.0.1', port)
+        self._route = None       # (addr, handle) of the last send's open destination
 
     def address(self):
         """The address peers see as this endpoint's source."""
-        host = self.host
-        if self.family == 6:
-            return (host if host and host != '::' else '::1', self.port, 0, 0)
-        return (host if host and host != '0.0.0.0' else '127.0.0.1', self.port)
+        return self._src
 
     def sendto(self, mv, addr):
         if self.closed:
             return -9   # EBADF
-        return self.net._send(self, mv, addr)
+        net = self.net
+        mv = bytes(mv)           # the datagram: the caller's buffer is reused at once
+        r = self._route
+        if r is None or r[0] != addr or r[1].closed:
+            r = self._lookup(addr)
+        if net.capture or net.loss or net.duplicate or net.reorder or net.held or \
+                net.drop is not None:
+            net._send(self._src, mv, r)
+        elif r[1] is None:
+            net.dropped += 1     # no listener: the datagram is silently lost, as UDP
+        else:
+            r[1].queue.append((mv, self._src))
+            net.delivered += 1
+        return len(mv)
+
+    def _lookup(self, addr):
+        """-> (addr, the handle listening there or None); kept for the next send when
+        found: handles are only appended, and a closed one never reopens, so the first
+        match stays the first while it is open."""
+        r = (addr, self.net._find(6 if len(addr) == 4 else 4, addr[0], addr[1]))
+        if r[1] is not None:
+            self._route = r
+        return r
 
     def recvfrom_into(self, mv):
         if not self.queue:
@@ -157,7 +182,7 @@ class MemoryNetwork:
     def _ready(self, handles):
         ready = []
         for h in handles:
-            if getattr(h, 'queue', None):
+            if h.queue:
                 ready.append(h)
         return ready
 
@@ -188,14 +213,12 @@ class MemoryNetwork:
             else:
                 i += 1
 
-    def _send(self, src_h, mv, addr):
-        n = len(mv)
-        data = bytes(mv)
-        src = src_h.address()
+    def _send(self, src, data, route):
+        """A datagram through the capture and the impairments; route: (addr, the
+        handle listening there or None)."""
+        addr, dst = route
         if self.capture:
             self.captured.append((src, addr, data))
-        family = 6 if len(addr) == 4 else 4
-        dst = self._find(family, addr[0], addr[1])
         prng = self.prng
         # decisions are drawn in a fixed order for every datagram: determinism
         lost = prng.chance(self.loss)
@@ -205,17 +228,16 @@ class MemoryNetwork:
             lost = True
         if dst is None or lost:
             self.dropped += 1      # no listener: the datagram is silently lost, as UDP
-            return n
+            return
         if hold:
             self.held.append((dst, data, src))
             if dup:
                 self._deliver(dst, data, src)
-            return n
+            return
         self._deliver(dst, data, src)
         if dup:
             self._deliver(dst, data, src)
         self._release_held(dst)
-        return n
 
     def _deliver(self, dst, data, src):
         if not dst.closed:
