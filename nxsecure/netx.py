@@ -334,15 +334,16 @@ def _give(pkt):
             _clear(pkt._buf, w)
         pkt._wipe = 0
     pool = pkt.nx_packet_pool_owner
+    # No try/finally: these stores cannot raise, and without a jump the VM raises no
+    # pending exception (KeyboardInterrupt) between them; the frame stays on the C
+    # stack (a try block's 5 words would put it on the heap, per packet).
     _lock.acquire()
-    try:
-        pkt._allocated = False
-        pkt._addr = None
-        pkt.nx_packet_queue_next = pool._free
-        pool._free = pkt
-        pool.nx_packet_pool_available += 1
-    finally:
-        _lock.release()
+    pkt._allocated = False
+    pkt._addr = None
+    pkt.nx_packet_queue_next = pool._free
+    pool._free = pkt
+    pool.nx_packet_pool_available += 1
+    _lock.release()
 
 
 _ZERO64 = bytes(64)
@@ -701,23 +702,17 @@ def _open(ip, family, udp_port):
     else:
         host = ip._v6
         host = _ext()._v6_str(host) if (host[0] | host[1] | host[2] | host[3]) else ''
-    try:
-        return _port.udp_open(family, host, udp_port), NX_SUCCESS
-    except OSError as e:
-        if e.args and e.args[0] == _port.EADDRINUSE:
-            return None, NX_PORT_UNAVAILABLE
+    while True:
+        try:
+            return _port.udp_open(family, host, udp_port), NX_SUCCESS
+        except OSError as e:
+            if e.args and e.args[0] == _port.EADDRINUSE:
+                return None, NX_PORT_UNAVAILABLE
+        except Exception:
+            return None, NX_NOT_SUCCESSFUL
         if not host:
             return None, NX_NOT_SUCCESSFUL
-    except Exception:
-        return None, NX_NOT_SUCCESSFUL
-    try:
-        return _port.udp_open(family, '', udp_port), NX_SUCCESS
-    except OSError as e:
-        if e.args and e.args[0] == _port.EADDRINUSE:
-            return None, NX_PORT_UNAVAILABLE
-        return None, NX_NOT_SUCCESSFUL
-    except Exception:
-        return None, NX_NOT_SUCCESSFUL
+        host = ''                         # then the wildcard address
 
 
 def _try_bind(sock, udp_port):
@@ -785,7 +780,8 @@ def nx_udp_socket_bind(socket, port, wait_option):
         result[0] = st
         return st != NX_PORT_UNAVAILABLE
 
-    _wait(bound, wait_option)
+    if not bound():                       # a free port binds without a wait's pass
+        _wait(bound, wait_option)
     return result[0]
 
 
@@ -1006,19 +1002,23 @@ def _timer_set(obj, due):
     """Arm obj's timer at ticks value `due`, move it, or stop it (None)."""
     _lock.acquire()
     try:
-        was = getattr(obj, "_due", None)
-        if due != was:
-            obj._due = due
-            if was is None:
-                _armed[0] += 1
-            elif due is None:
-                _armed[0] -= 1
-            if due is not None:
-                _heap_push([due, obj])
-                if len(_heap) > 4 * _armed[0] + 32:
-                    _heap_compact()
+        _timer_move(obj, due)             # (a frame small enough for the C stack)
     finally:
         _lock.release()
+
+
+def _timer_move(obj, due):
+    was = getattr(obj, "_due", None)
+    if due != was:
+        obj._due = due
+        if was is None:
+            _armed[0] += 1
+        elif due is None:
+            _armed[0] -= 1
+        if due is not None:
+            _heap_push([due, obj])
+            if len(_heap) > 4 * _armed[0] + 32:
+                _heap_compact()
 
 
 def _timer_armed(obj):
@@ -1109,7 +1109,7 @@ def _fire_due(now):
         except Exception as exc:
             global _last_timer_error
             _last_timer_error = exc
-    return 0 if h and _port.ticks_diff(h[0][0], now) <= 0 else _next_left(now)
+    return _next_left(now)
 
 
 def _next_left(now):
@@ -1131,18 +1131,18 @@ def _receive_one(h, now):
     wait reads one per ready handle per poll: polling is level-triggered, so what is
     left is seen by the next poll, and no read is spent finding the queue empty.
     Called holding _lock (the pump's pass): the datagram is read into the packet at
-    the head of the pool's free list, which is taken only when one came."""
+    the head of the pool's free list, which is taken only when one came. (A frame
+    small enough for the C stack: the drain pass's empty reads cost one call.)"""
     sock = h.owner
     if sock is None:
         return False
-    ip = sock.nx_udp_socket_ip_ptr
-    pool = ip.nx_ip_default_packet_pool
+    pool = sock.nx_udp_socket_ip_ptr.nx_ip_default_packet_pool
     pkt = pool._free
     if pkt is None or pool.nx_packet_pool_id != _POOL_ID:
         # pool empty: read the datagram into a scratch buffer and drop it
-        if h.recvfrom_into(ip._scratch)[1] is None:
+        if h.recvfrom_into(sock.nx_udp_socket_ip_ptr._scratch)[1] is None:
             return False
-        ip.nx_ip_receive_packets_dropped += 1
+        sock.nx_udp_socket_ip_ptr.nx_ip_receive_packets_dropped += 1
         return True
     n, addr = h.recvfrom_into(pkt._buf)
     if addr is None:
@@ -1153,14 +1153,20 @@ def _receive_one(h, now):
     pkt.nx_packet_prepend_ptr = 0
     pkt.nx_packet_append_ptr = n
     pkt.nx_packet_length = n
-    pkt.nx_packet_ip_version = NX_IP_VERSION_V6 if len(addr) == 4 else NX_IP_VERSION_V4
     pkt._addr = addr
     pkt._allocated = True
-    # Hand the packet to the DTLS layer (with the pass's clock) or the socket's
-    # receive queue; the callee owns it from here.
     sock.nx_udp_socket_packets_received += 1
     sock.nx_udp_socket_bytes_received += n
+    return _hand_on(sock, pkt, now)
+
+
+def _hand_on(sock, pkt, now):
+    """Hand a received packet to the DTLS layer (with the pass's clock) or the socket's
+    receive queue; the callee owns it from here."""
+    ip = sock.nx_udp_socket_ip_ptr
     ip.nx_ip_udp_packets_received += 1
+    addr = pkt._addr
+    pkt.nx_packet_ip_version = NX_IP_VERSION_V6 if len(addr) == 4 else NX_IP_VERSION_V4
     fn = sock._dtls_receive
     if fn is None:
         _ext()._enqueue(sock, pkt, ip)        # a plain UDP socket
