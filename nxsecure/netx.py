@@ -907,10 +907,6 @@ class _RLock:
             self._owner = None
             self._lock.release()
 
-    def owner(self):
-        """The holder's thread id (call while holding the lock)."""
-        return self._owner
-
     def release_all(self):
         if self._count == 0 or self._owner != _port.get_ident():
             return 0
@@ -927,33 +923,36 @@ class _RLock:
             self._count = n
 
 
-class _CRLock:
-    """CPython: the same interface over the interpreter's C re-entrant lock (the
-    Python-level _RLock costs ~1 us per acquire/release pair on the per-record path)."""
-
-    def __init__(self, rlock, get_ident):
-        self._rl = rlock
-        self.acquire = rlock.acquire
-        self.release = rlock.release
-        self.owner = get_ident
-
-    def release_all(self):
-        rl = self._rl
-        if not rl._is_owned():
-            return None
-        return rl._release_save()
-
-    def restore(self, n):
-        if n:
-            self._rl._acquire_restore(n)
-
-
 try:
     from _thread import RLock as _C_RLOCK
     _C_RLOCK()._release_save
 except (ImportError, AttributeError):      # MicroPython: no C re-entrant lock
     _C_RLOCK = None
-_lock = _CRLock(_C_RLOCK(), _port.get_ident) if _C_RLOCK is not None else _RLock()
+
+if _C_RLOCK is None:
+    _lock = _RLock()
+else:                                      # (a board makes no class it does not use)
+    class _CRLock:
+        """CPython: the same interface over the interpreter's C re-entrant lock (the
+        Python-level _RLock costs ~1 us per acquire/release pair on the per-record path)."""
+
+        def __init__(self, rlock, get_ident):
+            self._rl = rlock
+            self.acquire = rlock.acquire
+            self.release = rlock.release
+            self.owner = get_ident
+
+        def release_all(self):
+            rl = self._rl
+            if not rl._is_owned():
+                return None
+            return rl._release_save()
+
+        def restore(self, n):
+            if n:
+                self._rl._acquire_restore(n)
+
+    _lock = _CRLock(_C_RLOCK(), _port.get_ident)
 
 
 def serialized(fn):
@@ -1065,7 +1064,10 @@ def _heap_pop():
 
 
 def _heap_compact():
-    live = [e for e in _heap if e[1]._due == e[0]]
+    live = []
+    for e in _heap:
+        if e[1]._due == e[0]:
+            live.append(e)
     del _heap[:]
     for e in live:
         _heap_push(e)
@@ -1206,7 +1208,7 @@ def _wait(condition, wait_option):
     take = 1                              # datagrams read per ready handle this pass
     _lock.acquire()
     outer = _pumping[0]
-    _pumping[0] = _lock.owner()
+    _pumping[0] = _port.get_ident()
     try:
         while True:
             # the clock is read once per pass, and only when something needs it: a
@@ -1252,7 +1254,7 @@ def _wait(condition, wait_option):
             finally:
                 _lock.restore(held)
                 outer = _pumping[0]
-                _pumping[0] = _lock.owner()
+                _pumping[0] = _port.get_ident()
     finally:
         _pumping[0] = outer
         _lock.release()
