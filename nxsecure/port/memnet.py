@@ -22,6 +22,8 @@ else:
         time.sleep(ms / 1000)
 
 _EPHEMERAL_FIRST = 49152
+_WILD = ('', '0.0.0.0', '::')
+_LOOPBACK = ('127.0.0.1', 'localhost', '::1')
 _POLL_SLICE_MS = 2     # how often a waiting poll looks for datagrams sent by other threads
 
 
@@ -198,8 +200,8 @@ class MemoryNetwork:
         for h in self.handles:
             if h.family != family or h.port != port or h.closed:
                 continue
-            if for_bind or _wild(h.host) or host is None or _wild(host) or h.host == host \
-                    or _loopback(h.host) and _loopback(host):
+            if for_bind or host is None or h.host in _WILD or host in _WILD or h.host == host \
+                    or h.host in _LOOPBACK and host in _LOOPBACK:
                 return h
         return None
 
@@ -255,10 +257,3 @@ class MemoryNetwork:
             else:
                 i += 1
 
-
-def _wild(host):
-    return host in ('', '0.0.0.0', '::')
-
-
-def _loopback(host):
-    return host in ('127.0.0.1', 'localhost', '::1')
