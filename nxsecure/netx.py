@@ -122,27 +122,11 @@ def _nxd_set(nxd, address):
     return False
 
 
-# The last IPv4 address formatted, (ULONG, 'a.b.c.d'): a session converts its peer's
-# address at every service call, and a board takes ~0.3 ms to format one and ~1 ms to
-# parse one. Its text is canonical, so parsing it gives the ULONG back. One tuple,
-# replaced whole (threads).
-_v4_fmt = (None, None)
-
-
 def _v4_str(v):
-    global _v4_fmt
-    c = _v4_fmt
-    if c[0] == v:
-        return c[1]
-    s = '%d.%d.%d.%d' % ((v >> 24) & 0xFF, (v >> 16) & 0xFF, (v >> 8) & 0xFF, v & 0xFF)
-    _v4_fmt = (v, s)
-    return s
+    return '%d.%d.%d.%d' % ((v >> 24) & 0xFF, (v >> 16) & 0xFF, (v >> 8) & 0xFF, v & 0xFF)
 
 
 def _v4_parse(s):
-    c = _v4_fmt
-    if c[1] == s:
-        return c[0]
     parts = s.split('.')
     if len(parts) != 4:
         return None
@@ -302,15 +286,12 @@ def _take(pool, prepend):
     _lock.acquire()
     try:
         pkt = pool._free
-        if pkt is not None and pool.nx_packet_pool_id == _POOL_ID:
-            pool._free = pkt.nx_packet_queue_next
-            pool.nx_packet_pool_available -= 1
-        else:
-            pkt = None
+        if pkt is None or pool.nx_packet_pool_id != _POOL_ID:
+            return None
+        pool._free = pkt.nx_packet_queue_next
+        pool.nx_packet_pool_available -= 1
     finally:
         _lock.release()
-    if pkt is None:
-        return None
     pkt.nx_packet_queue_next = None
     pkt.nx_packet_prepend_ptr = prepend
     pkt.nx_packet_append_ptr = prepend
@@ -334,16 +315,15 @@ def _give(pkt):
             _clear(pkt._buf, w)
         pkt._wipe = 0
     pool = pkt.nx_packet_pool_owner
-    # No try/finally: these stores cannot raise, and without a jump the VM raises no
-    # pending exception (KeyboardInterrupt) between them; the frame stays on the C
-    # stack (a try block's 5 words would put it on the heap, per packet).
     _lock.acquire()
-    pkt._allocated = False
-    pkt._addr = None
-    pkt.nx_packet_queue_next = pool._free
-    pool._free = pkt
-    pool.nx_packet_pool_available += 1
-    _lock.release()
+    try:
+        pkt._allocated = False
+        pkt._addr = None
+        pkt.nx_packet_queue_next = pool._free
+        pool._free = pkt
+        pool.nx_packet_pool_available += 1
+    finally:
+        _lock.release()
 
 
 _ZERO64 = bytes(64)
@@ -694,25 +674,34 @@ def _port_in_use(udp_port, me):
     return False
 
 
+def _bind_host(ip, family):
+    if family == 4:
+        return _v4_str(ip._v4) if ip._v4 else ''
+    w = ip._v6
+    return _ext()._v6_str(w) if (w[0] | w[1] | w[2] | w[3]) else ''
+
+
 def _open(ip, family, udp_port):
     """Open a handle; -> (handle, status). Falls back to the wildcard address when
     the IP's address is not one of this host's (ported code names board addresses)."""
-    if family == 4:
-        host = _v4_str(ip._v4) if ip._v4 else ''
-    else:
-        host = ip._v6
-        host = _ext()._v6_str(host) if (host[0] | host[1] | host[2] | host[3]) else ''
-    while True:
-        try:
-            return _port.udp_open(family, host, udp_port), NX_SUCCESS
-        except OSError as e:
-            if e.args and e.args[0] == _port.EADDRINUSE:
-                return None, NX_PORT_UNAVAILABLE
-        except Exception:
-            return None, NX_NOT_SUCCESSFUL
+    host = _bind_host(ip, family)
+    try:
+        return _port.udp_open(family, host, udp_port), NX_SUCCESS
+    except OSError as e:
+        if e.args and e.args[0] == _port.EADDRINUSE:
+            return None, NX_PORT_UNAVAILABLE
         if not host:
             return None, NX_NOT_SUCCESSFUL
-        host = ''                         # then the wildcard address
+    except Exception:
+        return None, NX_NOT_SUCCESSFUL
+    try:
+        return _port.udp_open(family, '', udp_port), NX_SUCCESS
+    except OSError as e:
+        if e.args and e.args[0] == _port.EADDRINUSE:
+            return None, NX_PORT_UNAVAILABLE
+        return None, NX_NOT_SUCCESSFUL
+    except Exception:
+        return None, NX_NOT_SUCCESSFUL
 
 
 def _try_bind(sock, udp_port):
@@ -780,8 +769,7 @@ def nx_udp_socket_bind(socket, port, wait_option):
         result[0] = st
         return st != NX_PORT_UNAVAILABLE
 
-    if not bound():                       # a free port binds without a wait's pass
-        _wait(bound, wait_option)
+    _wait(bound, wait_option)
     return result[0]
 
 
@@ -850,20 +838,20 @@ def _udp_send(socket, mv, addr):
     """Send mv to the port-level address addr. -> NX_SUCCESS, NX_NOT_BOUND,
     NX_IP_ADDRESS_ERROR (no socket for addr's family) or NX_NOT_SUCCESSFUL (OS
     error). Never raises."""
-    if not socket.nx_udp_socket_port:
-        return NX_NOT_BOUND
-    h = socket._h6 if len(addr) == 4 else socket._h4
-    if h is None:
-        return NX_IP_ADDRESS_ERROR
     try:
-        h = h.sendto(mv, addr)            # bytes sent (h: one local less, frame on the stack)
+        if not socket.nx_udp_socket_port:
+            return NX_NOT_BOUND
+        h = socket._h6 if len(addr) == 4 else socket._h4
+        if h is None:
+            return NX_IP_ADDRESS_ERROR
+        n = h.sendto(mv, addr)
     except Exception:
-        h = -1
-    if h is None or h < 0:
+        n = -1
+    if n is None or n < 0:
         socket.nx_udp_socket_send_errors += 1
         return NX_NOT_SUCCESSFUL
     socket.nx_udp_socket_packets_sent += 1
-    socket.nx_udp_socket_bytes_sent += h
+    socket.nx_udp_socket_bytes_sent += n
     socket.nx_udp_socket_ip_ptr.nx_ip_udp_packets_sent += 1
     return NX_SUCCESS
 
@@ -872,12 +860,10 @@ def _udp_connect(socket, addr):
     """Connect the socket's port handle for addr's family to addr where the port can
     (CPython's handle.connect: the OS then reports an ICMP port unreachable from addr
     to socket._dtls_error(errno)); elsewhere nothing happens."""
-    connect = getattr(socket._h6 if len(addr) == 4 else socket._h4, "connect", None)
-    if connect is not None:               # (no exception raised and caught where none is)
-        try:
-            connect(addr)
-        except Exception:
-            pass
+    try:
+        (socket._h6 if len(addr) == 4 else socket._h4).connect(addr)
+    except Exception:
+        pass
 
 
 # =============================================================================
@@ -907,6 +893,10 @@ class _RLock:
             self._owner = None
             self._lock.release()
 
+    def owner(self):
+        """The holder's thread id (call while holding the lock)."""
+        return self._owner
+
     def release_all(self):
         if self._count == 0 or self._owner != _port.get_ident():
             return 0
@@ -923,36 +913,33 @@ class _RLock:
             self._count = n
 
 
+class _CRLock:
+    """CPython: the same interface over the interpreter's C re-entrant lock (the
+    Python-level _RLock costs ~1 us per acquire/release pair on the per-record path)."""
+
+    def __init__(self, rlock, get_ident):
+        self._rl = rlock
+        self.acquire = rlock.acquire
+        self.release = rlock.release
+        self.owner = get_ident
+
+    def release_all(self):
+        rl = self._rl
+        if not rl._is_owned():
+            return None
+        return rl._release_save()
+
+    def restore(self, n):
+        if n:
+            self._rl._acquire_restore(n)
+
+
 try:
     from _thread import RLock as _C_RLOCK
     _C_RLOCK()._release_save
 except (ImportError, AttributeError):      # MicroPython: no C re-entrant lock
     _C_RLOCK = None
-
-if _C_RLOCK is None:
-    _lock = _RLock()
-else:                                      # (a board makes no class it does not use)
-    class _CRLock:
-        """CPython: the same interface over the interpreter's C re-entrant lock (the
-        Python-level _RLock costs ~1 us per acquire/release pair on the per-record path)."""
-
-        def __init__(self, rlock, get_ident):
-            self._rl = rlock
-            self.acquire = rlock.acquire
-            self.release = rlock.release
-            self.owner = get_ident
-
-        def release_all(self):
-            rl = self._rl
-            if not rl._is_owned():
-                return None
-            return rl._release_save()
-
-        def restore(self, n):
-            if n:
-                self._rl._acquire_restore(n)
-
-    _lock = _CRLock(_C_RLOCK(), _port.get_ident)
+_lock = _CRLock(_C_RLOCK(), _port.get_ident) if _C_RLOCK is not None else _RLock()
 
 
 def serialized(fn):
@@ -1001,14 +988,9 @@ def _timer_set(obj, due):
     """Arm obj's timer at ticks value `due`, move it, or stop it (None)."""
     _lock.acquire()
     try:
-        _timer_move(obj, due)             # (a frame small enough for the C stack)
-    finally:
-        _lock.release()
-
-
-def _timer_move(obj, due):
-    was = getattr(obj, "_due", None)
-    if due != was:
+        was = getattr(obj, "_due", None)
+        if due == was:
+            return
         obj._due = due
         if was is None:
             _armed[0] += 1
@@ -1018,6 +1000,8 @@ def _timer_move(obj, due):
             _heap_push([due, obj])
             if len(_heap) > 4 * _armed[0] + 32:
                 _heap_compact()
+    finally:
+        _lock.release()
 
 
 def _timer_armed(obj):
@@ -1029,13 +1013,17 @@ def _timer_count():
     return _armed[0]
 
 
+def _before(a, b):
+    return _port.ticks_diff(a[0], b[0]) < 0
+
+
 def _heap_push(e):
     h = _heap
     h.append(e)
     i = len(h) - 1
     while i:
         p = (i - 1) >> 1
-        if _port.ticks_diff(e[0], h[p][0]) >= 0:
+        if not _before(e, h[p]):
             break
         h[i] = h[p]
         i = p
@@ -1053,9 +1041,9 @@ def _heap_pop():
             c = 2 * i + 1
             if c >= n:
                 break
-            if c + 1 < n and _port.ticks_diff(h[c + 1][0], h[c][0]) < 0:
+            if c + 1 < n and _before(h[c + 1], h[c]):
                 c += 1
-            if _port.ticks_diff(h[c][0], last[0]) >= 0:
+            if not _before(h[c], last):
                 break
             h[i] = h[c]
             i = c
@@ -1064,10 +1052,7 @@ def _heap_pop():
 
 
 def _heap_compact():
-    live = []
-    for e in _heap:
-        if e[1]._due == e[0]:
-            live.append(e)
+    live = [e for e in _heap if e[1]._due == e[0]]
     del _heap[:]
     for e in live:
         _heap_push(e)
@@ -1077,40 +1062,30 @@ def _fire_timers(now):
     """Fire the timers whose deadline has passed; -> milliseconds until the earliest
     deadline still ahead (0 if one is due), -1 if there is none. A timer fired here is
     not fired again in this call even if it re-arms at once."""
-    h = _heap
-    while h:
-        e = h[0]
-        if e[1]._due != e[0]:
-            _heap_pop()                      # moved or stopped since it was pushed
-            continue
-        e = _port.ticks_diff(e[0], now)
-        if e > 0:
-            return e                         # the usual pass: nothing is due
-        return _fire_due(now)
-    return -1
-
-
-def _fire_due(now):
-    due = []
+    due = None
     h = _heap
     while h:
         e = h[0]
         obj = e[1]
         if obj._due != e[0]:
-            _heap_pop()
+            _heap_pop()                      # moved or stopped since it was pushed
             continue
         if _port.ticks_diff(e[0], now) > 0:
             break
         _heap_pop()
         obj._due = None
         _armed[0] -= 1
+        if due is None:
+            due = []
         due.append(obj)
-    for obj in due:
-        try:
-            obj._timer_fire(now)
-        except Exception as exc:
-            global _last_timer_error
-            _last_timer_error = exc
+    if due is not None:
+        for obj in due:
+            try:
+                obj._timer_fire(now)
+            except Exception as exc:
+                global _last_timer_error
+                _last_timer_error = exc
+        return 0 if h and _port.ticks_diff(h[0][0], now) <= 0 else _next_left(now)
     return _next_left(now)
 
 
@@ -1131,44 +1106,32 @@ def _receive_one(h, now):
     """Take one queued datagram of a ready handle straight into a pool packet and
     hand it on with the pass's clock `now`; -> False when none was queued. A blocking
     wait reads one per ready handle per poll: polling is level-triggered, so what is
-    left is seen by the next poll, and no read is spent finding the queue empty.
-    Called holding _lock (the pump's pass): the datagram is read into the packet at
-    the head of the pool's free list, which is taken only when one came. (A frame
-    small enough for the C stack: the drain pass's empty reads cost one call.)"""
+    left is seen by the next poll, and no read is spent finding the queue empty."""
     sock = h.owner
     if sock is None:
         return False
-    pool = sock.nx_udp_socket_ip_ptr.nx_ip_default_packet_pool
-    pkt = pool._free
-    if pkt is None or pool.nx_packet_pool_id != _POOL_ID:
+    ip = sock.nx_udp_socket_ip_ptr
+    pkt = _take(ip.nx_ip_default_packet_pool, 0)
+    if pkt is None:
         # pool empty: read the datagram into a scratch buffer and drop it
-        if h.recvfrom_into(sock.nx_udp_socket_ip_ptr._scratch)[1] is None:
+        n, addr = h.recvfrom_into(ip._scratch)
+        if addr is None:
             return False
-        sock.nx_udp_socket_ip_ptr.nx_ip_receive_packets_dropped += 1
+        ip.nx_ip_receive_packets_dropped += 1
         return True
     n, addr = h.recvfrom_into(pkt._buf)
     if addr is None:
+        _give(pkt)
         return False
-    pool._free = pkt.nx_packet_queue_next           # _take's work, inline
-    pool.nx_packet_pool_available -= 1
-    pkt.nx_packet_queue_next = None
-    pkt.nx_packet_prepend_ptr = 0
     pkt.nx_packet_append_ptr = n
     pkt.nx_packet_length = n
     pkt._addr = addr
-    pkt._allocated = True
+    pkt.nx_packet_ip_version = NX_IP_VERSION_V6 if len(addr) == 4 else NX_IP_VERSION_V4
+    # Hand the packet to the DTLS layer (with the pass's clock) or the socket's
+    # receive queue; the callee owns it from here.
     sock.nx_udp_socket_packets_received += 1
     sock.nx_udp_socket_bytes_received += n
-    return _hand_on(sock, pkt, now)
-
-
-def _hand_on(sock, pkt, now):
-    """Hand a received packet to the DTLS layer (with the pass's clock) or the socket's
-    receive queue; the callee owns it from here."""
-    ip = sock.nx_udp_socket_ip_ptr
     ip.nx_ip_udp_packets_received += 1
-    addr = pkt._addr
-    pkt.nx_packet_ip_version = NX_IP_VERSION_V6 if len(addr) == 4 else NX_IP_VERSION_V4
     fn = sock._dtls_receive
     if fn is None:
         _ext()._enqueue(sock, pkt, ip)        # a plain UDP socket
@@ -1201,16 +1164,16 @@ def _wait(condition, wait_option):
     if not isinstance(wait_option, int):
         wait_option = NX_NO_WAIT          # a bad wait option must not raise in a service
     forever = wait_option == NX_WAIT_FOREVER
-    wait_ms = 0 if forever else wait_option * _TICK_MS
-    if wait_ms:
+    if not forever:
+        wait_ms = wait_option * _TICK_MS
         start = _port.ticks_ms()
     ready = ()
     take = 1                              # datagrams read per ready handle this pass
-    _lock.acquire()
-    outer = _pumping[0]
-    _pumping[0] = _port.get_ident()
-    try:
-        while True:
+    while True:
+        _lock.acquire()
+        outer = _pumping[0]
+        _pumping[0] = _lock.owner()
+        try:
             # the clock is read once per pass, and only when something needs it: a
             # datagram, or a timer (none is armed while every session is connected)
             now = _port.ticks_ms() if ready or _heap else 0
@@ -1223,41 +1186,45 @@ def _wait(condition, wait_option):
             nxt = _fire_timers(now) if _heap else -1
             if condition():
                 return True
-            if take > 1:
-                return False              # the last pass of an expired wait is done
-            if forever:
-                timeout = _POLL_CAP_MS
-            else:
-                timeout = wait_ms - _port.ticks_diff(_port.ticks_ms(), start) if wait_ms else 0
-                if timeout <= 0:
-                    # The wait is over (at once for NX_NO_WAIT): one last pass takes in
-                    # what is queued now, several datagrams per socket (a whole flight).
-                    take = _DRAIN_MAX
-                    timeout = 0
-                elif timeout > _POLL_CAP_MS:
-                    timeout = _POLL_CAP_MS
-            if 0 <= nxt < timeout:
-                timeout = nxt
-            if not timeout:
-                ready = _port.poll(_handles, 0) if _handles else ()
-                continue                  # the lock stays held: nothing blocks
-            # blocking: the lock (a service's too) is dropped, so other threads make
-            # progress, and this thread is no longer the pump meanwhile
+        finally:
             _pumping[0] = outer
-            held = _lock.release_all()
+            _lock.release()
+        if take > 1:
+            return False                  # the last pass of an expired wait is done
+        if forever:
+            timeout = _POLL_CAP_MS
+        else:
+            timeout = wait_ms - _port.ticks_diff(_port.ticks_ms(), start)
+            if timeout <= 0:
+                # The wait is over (at once for NX_NO_WAIT): one last pass takes in
+                # what is queued now, several datagrams per socket (a whole flight).
+                take = _DRAIN_MAX
+                timeout = 0
+            elif timeout > _POLL_CAP_MS:
+                timeout = _POLL_CAP_MS
+        if 0 <= nxt < timeout:
+            timeout = nxt
+        if not _handles:
+            ready = ()
+            if timeout:
+                _sleep_unlocked(timeout)
+            continue
+        if timeout:
+            held = _lock.release_all()    # a service's lock: let other threads in
             try:
-                if _handles:
-                    ready = _port.poll(_handles, timeout)
-                else:
-                    ready = ()
-                    _port.sleep_ms(timeout)
+                ready = _port.poll(_handles, timeout)
             finally:
                 _lock.restore(held)
-                outer = _pumping[0]
-                _pumping[0] = _port.get_ident()
+        else:
+            ready = _port.poll(_handles, 0)
+
+
+def _sleep_unlocked(ms):
+    held = _lock.release_all()
+    try:
+        _port.sleep_ms(ms)
     finally:
-        _pumping[0] = outer
-        _lock.release()
+        _lock.restore(held)
 
 
 def _never():
