@@ -32,15 +32,20 @@ def keyed(key, hash_new, block_size=SHA256_BLOCK, out=None):
         out = memoryview(bytearray(2 * block_size))
     if block_size == SHA256_BLOCK and kernel.best().native:
         _fill(out, key)
-        return out
-    # no native kernels (or SHA-384's block): one big-int XOR per pad, little-endian so
-    # that the key's bytes are the low end and the zero padding the high end (no shift)
-    hash_new = int.from_bytes(key, "little")
-    key = int.from_bytes(_FILL[0:1] * block_size, "little")
-    out[0:block_size] = (hash_new ^ key).to_bytes(block_size, "little")
-    key = int.from_bytes(_FILL[64:65] * block_size, "little")
-    out[block_size:2 * block_size] = (hash_new ^ key).to_bytes(block_size, "little")
+    else:
+        _fill_int(out, key, block_size)
     return out
+
+
+def _fill_int(out, key, block_size):
+    """keyed() without native kernels (or for SHA-384's block): one big-int XOR per pad,
+    little-endian so that the key's bytes are the low end and the zero padding the high
+    end (no shift)."""
+    k = int.from_bytes(key, "little")
+    i = int.from_bytes(_FILL[0:1] * block_size, "little")
+    o = int.from_bytes(_FILL[64:65] * block_size, "little")
+    out[0:block_size] = (k ^ i).to_bytes(block_size, "little")
+    out[block_size:2 * block_size] = (k ^ o).to_bytes(block_size, "little")
 
 
 def _fill(out, key):
