@@ -317,16 +317,19 @@ def mul_point(c, k, px, py):
     return ec_jac.mul_point(c, k, px, py)
 
 
-def _naf5(k):
-    # width-5 NAF of 0 <= k < 2^(8*48), least significant digit first, each digit + 16
+def _naf5(k, size):
+    # width-5 NAF of 0 <= k < 2^(8*size), least significant digit first, each digit + 16
     # in a bytearray: digits in {0, +-1, .., +-15}, each nonzero one followed by at
     # least four zeros. Worked on k's bytes with small ints: at a set bit, the five bits
     # from it are the digit (or the digit minus 32, which carries one into the sixth).
-    # Variable time: for public scalars only.
-    kb = bytearray(k.to_bytes(51, "little"))
-    out = bytearray(400)
+    # Variable time: for public scalars only. The digits are a view of their buffer (a
+    # copy would double the peak), the buffer as long as the curve needs (a P-256
+    # verification: 266 bytes, a block a cut-up heap finds where 400 may not be).
+    nb = 8 * size + 10
+    kb = bytearray(k.to_bytes(size + 3, "little"))
+    out = bytearray(nb)
     last = -1
-    for i in range(394):
+    for i in range(nb):
         q = i >> 3
         r = i & 7
         v = kb[q] | (kb[q + 1] << 8)
@@ -349,7 +352,7 @@ def _naf5(k):
             last = i
         else:
             out[i] = 16
-    return out[:last + 1]
+    return memoryview(out)[:last + 1]
 
 
 def _shamir(c, u1, u2, qx, qy):

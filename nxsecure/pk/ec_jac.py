@@ -168,7 +168,7 @@ def shamir(c, u1, u2, qx, qy):
     tab = c.comb or comb_table(c)
     cols = _comb_columns(c, u1)
     qt = _odd_multiples(qx, qy, p)    # Q, 3Q, .., 15Q
-    naf = _naf5(u2)
+    naf = _naf5(u2, c.size)
     x = y = z = 0
     for i in range(max(len(naf), s) - 1, -1, -1):
         x, y, z = dbl(x, y, z, p)

@@ -202,7 +202,7 @@ def _shamir(ns, w, u1, u2, qx, qy):
     c = ec.P256
     _odd_multiples(ns, w, qx, qy)
     cols = ec._comb_columns(c, u1)
-    naf = ec._naf5(u2)
+    naf = ec._naf5(u2, c.size)
     s = c.spacing
     dbl = ns["dbl"]
     add = ns["add"]
