@@ -67,15 +67,24 @@ def _compile(log):
         os.path.join(BUILD, "tools", "mp_test_runner.mpy")
 
 
-def runs(cert_args, records):
+# The PSK-CCM_8 handshake again, in heaps laid out differently (mp_bench --layout: N small
+# objects live before the caller memory): where the allocator finds its blocks moves the
+# emulated RP2040's handshake by several ms, the same every run of one build, so one run
+# cannot tell a change of a few ms from a change of layout. The ccm8 run is layout 0; the
+# others take the first `layouts` of these (bench/run.py --board_layouts).
+LAYOUTS = (7, 19, 31, 53, 11, 41, 23, 67)
+
+
+def runs(cert_args, records, layouts=4):
     """(name, mp_bench arguments), in the order they run, each in a fresh interpreter."""
     psk = ["--seed-random", "--aes", "platform", "--records", str(records)]
+    hs_only = ["--seed-random", "--aes", "platform", "--records", "0"]
     return [
         ("import", ["--import"]),
         ("ccm8", psk + ["--fragment"]),
         ("ccm8-heap", psk + ["--meter", "heap"]),
         ("ecdsa", ["--seed-random", "--aes", "platform", "--suite", "ecdsa"] + cert_args),
-    ]
+    ] + [("ccm8-layout%d" % n, hs_only + ["--layout", str(n)]) for n in LAYOUTS[:layouts]]
 
 
 MARK = "MPBENCH-RUN "
@@ -141,19 +150,35 @@ def _best(runs):
 
 
 def _merge(results):
-    """Fold the heap run's figures into the timing run's (ccm8-heap into ccm8)."""
+    """Fold the heap run's figures into the timing run's (ccm8-heap into ccm8), and the
+    layout runs' handshake times, with ccm8's own, into ccm8's "layouts": {figure: [us]}."""
     heap = results.pop("ccm8-heap", None)
+    hands = [results.get("ccm8", {}).get("handshake")]
+    hands += [results.pop(n).get("handshake") for n in list(results)
+              if n.startswith("ccm8-layout")]
     if "ccm8" in results:
         results["ccm8"] = merge(results["ccm8"], heap)
+        if "error" not in results["ccm8"]:
+            done = [h for h in hands if h and "us" in h and "failed" not in h]
+            results["ccm8"]["layouts"] = dict(
+                (k, [h[k] for h in done]) for k in ("us", "client_us", "server_us"))
     return results
 
 
-def board_part(log, cert_args, records=20):
+def layout_mean(d, key):
+    """(mean, min, max, count) of a handshake figure over the heap layouts that ran."""
+    got = _get(d, "ccm8", "layouts", key)
+    if not got or len(got) < 2:
+        return None
+    return sum(got) / len(got), min(got), max(got), len(got)
+
+
+def board_part(log, cert_args, records=20, layouts=4):
     """{"rp2040": {name: result}, "unix32": {...}, "unix32_roomy": {"ecdsa": ...}, ...};
     a run that failed is {"error": the end of its output}."""
     out = {"rp2040": {}, "unix32": {}, "unix32_roomy": {}, "wasm": {}, "notes": []}
     tree, bench_mpy, runner_mpy = _compile(log)
-    plan = runs(cert_args, records)
+    plan = runs(cert_args, records, layouts)
     names = [n for n, _ in plan]
     why = wasm_available()
     if why:
@@ -163,9 +188,10 @@ def board_part(log, cert_args, records=20):
         # kernels; its clock counts milliseconds (means over many records still resolve)
         # (not `import nxsecure`: this port collects only between top-level executions,
         # and its heap grows, so the import's heap figures mean nothing there)
-        text = "".join(wasm_run(name, "bench/mp_bench.py", args, tree)
-                       for name, args in plan if name != "import")
-        out["wasm"] = _merge(_split(text, [n for n in names if n != "import"]))
+        # nor the layout runs (they measure the emulated RP2040's allocator)
+        wplan = [(n, a) for n, a in plan if n != "import" and not n.startswith("ccm8-layout")]
+        text = "".join(wasm_run(name, "bench/mp_bench.py", args, tree) for name, args in wplan)
+        out["wasm"] = _merge(_split(text, [n for n, _ in wplan]))
     libdir = os.path.dirname(bench_mpy)
     if not os.path.exists(os.path.join(libdir, "mp_test_runner.mpy")):
         os.link(runner_mpy, os.path.join(libdir, "mp_test_runner.mpy"))
@@ -384,6 +410,16 @@ def report(w, data):
         "%.1f")
     row("- of which server", lambda d: _ms(_get(d, "ccm8", "handshake", "server_us")), "ms",
         "%.1f")
+    for label, key in (("PSK-CCM_8 handshake, both sides", "us"), ("- of which client",
+                                                                  "client_us"),
+                       ("- of which server", "server_us")):
+        cells = []
+        for d in (rp, ux, wa):
+            m = layout_mean(d, key)
+            cells.append("%.1f ms (%.1f-%.1f, %d layouts)" % (
+                m[0] / 1000.0, m[1] / 1000.0, m[2] / 1000.0, m[3]) if m else "n/a")
+        w("| %s, mean over heap layouts (min-max) | %s | %s | | %s |"
+          % (label, cells[0], cells[1], cells[2]))
     row("PSK-CCM_8 handshake allocated, client (bytes, GC held)",
         lambda d: _get(d, "ccm8", "handshake", "client_alloc"), "")
     row("PSK-CCM_8 handshake allocated, server (bytes, GC held)",
@@ -542,3 +578,38 @@ def crypto_report(w, data):
       % (replay_cell(rp.get("replay")), replay_cell(ux.get("replay")),
          replay_cell(wa.get("replay"))))
     w("")
+
+
+def handshake_layouts(layouts=4, log=print):
+    """The emulated RP2040's PSK-CCM_8 handshake alone, in 1 + layouts heap layouts: the
+    quick measure of a change to the handshake's speed (`make bench` runs it too)."""
+    tree, bench_mpy, runner_mpy = _compile(log)
+    psk = ["--seed-random", "--aes", "platform", "--records", "0"]
+    plan = [("ccm8", psk)] + [("ccm8-layout%d" % n, psk + ["--layout", str(n)])
+                              for n in LAYOUTS[:layouts]]
+    items = []
+    for i, (name, args) in enumerate(plan):
+        if i:
+            items.append("--soft-reset")
+        items += ["-c", _program(name, args)]
+    report = os.path.join(BUILD, "rp2040-handshake.txt")
+    mp_rp2040.run(items, puts=[(os.path.join(tree, "nxsecure"), "/lib/nxsecure"),
+                               (bench_mpy, "/lib/"), (runner_mpy, "/lib/")],
+                  report=report, timeout=1800)
+    with open(report) as f:
+        res = _split(f.read(), [n for n, _ in plan])
+    for name, r in res.items():
+        log("%-14s %s" % (name, r.get("handshake", r)))
+    return _merge(res)
+
+
+if __name__ == "__main__":
+    # python bench/boards.py [LAYOUTS]: the RP2040 handshake's mean over heap layouts
+    why = mp_rp2040.available()
+    if why:
+        raise SystemExit("RP2040 emulator: %s" % why)
+    got = handshake_layouts(int(sys.argv[1]) if len(sys.argv) > 1 else 4)
+    for key in ("us", "client_us", "server_us"):
+        m = layout_mean(got, key)
+        print("%-9s mean %.1f ms  min %.1f  max %.1f  (%d layouts)" % (
+            key, m[0] / 1000.0, m[1] / 1000.0, m[2] / 1000.0, m[3]) if m else key + " n/a")

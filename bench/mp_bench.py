@@ -14,7 +14,8 @@ options:
                           self-signed P-256 certificate (DER, hex) the server presents and
                           the client trusts, --key its SEC 1 key, --now a time inside its
                           validity; bench/run.py makes them with pyca)
-  --records N             records (and send+receive pairs) timed, default 100
+  --records N             records (and send+receive pairs) timed, default 100; 0: the
+                          handshake only
   --size N                application payload, default 100 bytes
   --aes python|platform   python (default): the pure-Python AES everywhere, for the
                           interpreter ratios; platform: the port's choice (cryptolib where
@@ -26,6 +27,11 @@ options:
   --fragment              also time records and pairs on a fragmented heap (below)
   --import                only measure `import nxsecure` (heap it leaves live, time);
                           must be the first thing in a fresh interpreter
+  --layout N              leave N small objects live before the caller memory is
+                          reserved: the same run with another heap layout (the
+                          allocator's first-fit holes move; on the emulated RP2040 that
+                          alone moves the handshake's time by several ms, so make bench
+                          gives the handshake's mean over several layouts)
   --seed-random           install tools/mp_test_runner.py's TEST-ONLY deterministic random
                           source (the emulated RP2040's os.urandom is refused)
 
@@ -88,7 +94,7 @@ def json_dumps(v):
 def parse(argv):
     opt = {"suite": "ccm8", "records": 100, "size": 100, "cert": None, "key": None, "now": 0,
            "aes": "python", "meter": "time", "fragment": False, "import": False,
-           "seed-random": False}
+           "seed-random": False, "layout": 0}
     i = 1
     while i < len(argv):
         k = argv[i][2:]
@@ -97,7 +103,7 @@ def parse(argv):
             i += 1
             continue
         v = argv[i + 1]
-        opt[k] = int(v) if k in ("records", "size", "now") else v
+        opt[k] = int(v) if k in ("records", "size", "now", "layout") else v
         i += 2
     return opt
 
@@ -153,6 +159,8 @@ from nxsecure.crypto.table import make_tls_crypto   # noqa: E402
 # the buffers are made (Bench.setup), so that they find it in one piece: on the RP2040 the
 # loaded .mpy modules leave tens of KB free, but in pieces smaller than a packet pool.
 FRAG_SLOTS = [None] * 600 if OPT["fragment"] else None       # fragment()'s
+# --layout: objects of 16 to 48 bytes (one to three blocks), kept to the end of the run
+LAYOUT = [bytearray(4 + (i % 3) * 16) for i in range(OPT["layout"])]
 RESERVE = [bytearray((20 if OPT["suite"] == "ecdsa" else 16) * 1024)]
 
 POOL_PACKETS = 4
@@ -519,7 +527,7 @@ def main(opt):
     b = Bench(opt)
     b.setup()
     ok = b.handshake()
-    if ok and not b.ecdsa:          # ecdsa: a handshake only (its records are ccm8's)
+    if ok and not b.ecdsa and opt["records"]:   # ecdsa: a handshake only (records: ccm8's)
         b.records("record")
         b.pairs("session")
         if opt["fragment"]:

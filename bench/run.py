@@ -4,6 +4,7 @@ raw Python UDP and MicroPython. Prints a table and writes BENCHMARKS.md.
     python bench/run.py [--reps 5] [--seconds 1.0] [--out BENCHMARKS.md]
                         [--only echo,handshake,records,mp,gateway,pythonic,board]
                         [--gateway 5000] [--crowd 1000] [--board_records 20]
+                        [--board_layouts 4]
 
 Host part: every server and client is its own process, both pinned to core 0 with
 `taskset -c 0`; the implementations of one configuration run alternately (A B, then
@@ -23,7 +24,8 @@ python-mbedtls and the asyncio floor, alternated; the asyncio server with --crow
 connected sessions, 3 runs).
 Board part (bench/boards.py): bench/mp_bench.py on the real rp2 firmware on the emulated
 RP2040 (emulated time at 125 MHz) and on the 32-bit unix MicroPython with the RP2040's
-free heap, with the AES the firmware offers, side by side with the ratio.
+free heap, with the AES the firmware offers, side by side with the ratio; the PSK-CCM_8
+handshake also as a mean over 1 + --board_layouts heap layouts (mp_bench --layout).
 """
 import datetime
 import json
@@ -562,7 +564,7 @@ def main(argv):
     global PIN
     a = {"reps": 5, "seconds": 1.0, "out": os.path.join(ROOT, "BENCHMARKS.md"),
          "only": "echo,handshake,records,mp,gateway,pythonic,board", "gateway": 5000,
-         "crowd": 1000, "board_records": 20}
+         "crowd": 1000, "board_records": 20, "board_layouts": 4}
     i = 1
     while i < len(argv):
         k = argv[i].lstrip("-")
@@ -602,7 +604,8 @@ def main(argv):
     board = {}
     if "board" in only:
         log("== boards: the emulated RP2040 and the 32-bit unix MicroPython")
-        board = boards.board_part(log, ecdsa_args(), a["board_records"])
+        board = boards.board_part(log, ecdsa_args(), a["board_records"],
+                                  a["board_layouts"])
     command = "make bench" if os.environ.get("NXSECURE_BENCH_MAKE") else " ".join(
         ["python"] + [os.path.relpath(argv[0], ROOT)] + argv[1:])
     text = report(res, mp, versions(), a["reps"], a["seconds"], command, time.time() - t0,

@@ -15,7 +15,8 @@ def test_bench_runs_and_writes_every_table(tmp_path):
     out = tmp_path / "BENCHMARKS.md"
     p = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "run.py"), "--reps", "1",
                         "--seconds", "0.2", "--gateway", "60", "--crowd", "40",
-                        "--board_records", "5", "--out", str(out)], cwd=ROOT,
+                        "--board_records", "5", "--board_layouts", "1", "--out", str(out)],
+                       cwd=ROOT,
                        capture_output=True, text=True, timeout=900)
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
     text = out.read_text()
@@ -62,6 +63,10 @@ def test_bench_runs_and_writes_every_table(tmp_path):
         row = r"\| %s \| %s( \w+)? \| %s( \w+)? \| %s \|" % (label, NUMBER, NUMBER, NUMBER)
         assert re.search(row, board), (row, board)
     assert re.search(r"\| AES \| cryptolib \| cryptolib \|", board), board
+    # the handshake over two heap layouts (the ccm8 run's and one --layout run) on both
+    mean = r"%s ms \(%s-%s, 2 layouts\)" % (NUMBER, NUMBER, NUMBER)
+    assert re.search(r"\| PSK-CCM_8 handshake, both sides, mean over heap layouts \(min-max\) "
+                     r"\| %s \| %s \|" % (mean, mean), board), board
     if mp:      # the WebAssembly port: the fifth column, the pure-Python AES
         assert re.search(r"\| AES \| cryptolib \| cryptolib \| \| pure Python \|", board), board
         assert re.search(r"\| PSK-CCM_8 handshake, both sides \|[^|]*\|[^|]*\|[^|]*\| %s ms \|"
