@@ -462,18 +462,32 @@ def canary_run(data, canary, want_cookie=False):
     rng = random.Random(7)
     port.set_random_source(lambda n: bytes(rng.getrandbits(8) for _ in range(n)))
     real_take = netx._take
+    real_give = netx._give
+
+    def fill(pkt):
+        b = pkt._buf
+        for i in range(len(b)):
+            b[i] = canary
 
     def take(pool, prepend):
         pkt = real_take(pool, prepend)
         if pkt is not None:
-            b = pkt._buf
-            for i in range(len(b)):
-                b[i] = canary
+            fill(pkt)
         return pkt
 
+    def give(pkt):
+        # the pump reads a datagram into the free list's head without _take: every
+        # free packet holds the canary
+        real_give(pkt)
+        fill(pkt)
+
     netx._take = take
+    netx._give = give
     outer = port.network()             # a live world of another harness keeps its network
     w = World(sessions=2, server_port=CANARY_PORT)
+    for pkt in w.pool._packets:
+        if not pkt._allocated:
+            fill(pkt)
     attacker = ("127.0.0.66", 6666)
     try:
         raw = R.RawPskClient(b"\x01\x02\x03\x04", b"Client_identity", random=bytes(range(32)))
@@ -519,6 +533,7 @@ def canary_run(data, canary, want_cookie=False):
         w.close()
         port.use_network(outer)
         netx._take = real_take
+        netx._give = real_give
         port.set_random_source(None)
 
 

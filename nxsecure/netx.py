@@ -122,11 +122,27 @@ def _nxd_set(nxd, address):
     return False
 
 
+# The last IPv4 address formatted, (ULONG, 'a.b.c.d'): a session converts its peer's
+# address at every service call, and a board takes ~0.3 ms to format one and ~1 ms to
+# parse one. Its text is canonical, so parsing it gives the ULONG back. One tuple,
+# replaced whole (threads).
+_v4_fmt = (None, None)
+
+
 def _v4_str(v):
-    return '%d.%d.%d.%d' % ((v >> 24) & 0xFF, (v >> 16) & 0xFF, (v >> 8) & 0xFF, v & 0xFF)
+    global _v4_fmt
+    c = _v4_fmt
+    if c[0] == v:
+        return c[1]
+    s = '%d.%d.%d.%d' % ((v >> 24) & 0xFF, (v >> 16) & 0xFF, (v >> 8) & 0xFF, v & 0xFF)
+    _v4_fmt = (v, s)
+    return s
 
 
 def _v4_parse(s):
+    c = _v4_fmt
+    if c[1] == s:
+        return c[0]
     parts = s.split('.')
     if len(parts) != 4:
         return None
@@ -286,12 +302,15 @@ def _take(pool, prepend):
     _lock.acquire()
     try:
         pkt = pool._free
-        if pkt is None or pool.nx_packet_pool_id != _POOL_ID:
-            return None
-        pool._free = pkt.nx_packet_queue_next
-        pool.nx_packet_pool_available -= 1
+        if pkt is not None and pool.nx_packet_pool_id == _POOL_ID:
+            pool._free = pkt.nx_packet_queue_next
+            pool.nx_packet_pool_available -= 1
+        else:
+            pkt = None
     finally:
         _lock.release()
+    if pkt is None:
+        return None
     pkt.nx_packet_queue_next = None
     pkt.nx_packet_prepend_ptr = prepend
     pkt.nx_packet_append_ptr = prepend
@@ -315,15 +334,16 @@ def _give(pkt):
             _clear(pkt._buf, w)
         pkt._wipe = 0
     pool = pkt.nx_packet_pool_owner
+    # No try/finally: these stores cannot raise, and without a jump the VM raises no
+    # pending exception (KeyboardInterrupt) between them; the frame stays on the C
+    # stack (a try block's 5 words would put it on the heap, per packet).
     _lock.acquire()
-    try:
-        pkt._allocated = False
-        pkt._addr = None
-        pkt.nx_packet_queue_next = pool._free
-        pool._free = pkt
-        pool.nx_packet_pool_available += 1
-    finally:
-        _lock.release()
+    pkt._allocated = False
+    pkt._addr = None
+    pkt.nx_packet_queue_next = pool._free
+    pool._free = pkt
+    pool.nx_packet_pool_available += 1
+    _lock.release()
 
 
 _ZERO64 = bytes(64)
@@ -674,34 +694,25 @@ def _port_in_use(udp_port, me):
     return False
 
 
-def _bind_host(ip, family):
-    if family == 4:
-        return _v4_str(ip._v4) if ip._v4 else ''
-    w = ip._v6
-    return _ext()._v6_str(w) if (w[0] | w[1] | w[2] | w[3]) else ''
-
-
 def _open(ip, family, udp_port):
     """Open a handle; -> (handle, status). Falls back to the wildcard address when
     the IP's address is not one of this host's (ported code names board addresses)."""
-    host = _bind_host(ip, family)
-    try:
-        return _port.udp_open(family, host, udp_port), NX_SUCCESS
-    except OSError as e:
-        if e.args and e.args[0] == _port.EADDRINUSE:
-            return None, NX_PORT_UNAVAILABLE
+    if family == 4:
+        host = _v4_str(ip._v4) if ip._v4 else ''
+    else:
+        host = ip._v6
+        host = _ext()._v6_str(host) if (host[0] | host[1] | host[2] | host[3]) else ''
+    while True:
+        try:
+            return _port.udp_open(family, host, udp_port), NX_SUCCESS
+        except OSError as e:
+            if e.args and e.args[0] == _port.EADDRINUSE:
+                return None, NX_PORT_UNAVAILABLE
+        except Exception:
+            return None, NX_NOT_SUCCESSFUL
         if not host:
             return None, NX_NOT_SUCCESSFUL
-    except Exception:
-        return None, NX_NOT_SUCCESSFUL
-    try:
-        return _port.udp_open(family, '', udp_port), NX_SUCCESS
-    except OSError as e:
-        if e.args and e.args[0] == _port.EADDRINUSE:
-            return None, NX_PORT_UNAVAILABLE
-        return None, NX_NOT_SUCCESSFUL
-    except Exception:
-        return None, NX_NOT_SUCCESSFUL
+        host = ''                         # then the wildcard address
 
 
 def _try_bind(sock, udp_port):
@@ -769,7 +780,8 @@ def nx_udp_socket_bind(socket, port, wait_option):
         result[0] = st
         return st != NX_PORT_UNAVAILABLE
 
-    _wait(bound, wait_option)
+    if not bound():                       # a free port binds without a wait's pass
+        _wait(bound, wait_option)
     return result[0]
 
 
@@ -838,20 +850,20 @@ def _udp_send(socket, mv, addr):
     """Send mv to the port-level address addr. -> NX_SUCCESS, NX_NOT_BOUND,
     NX_IP_ADDRESS_ERROR (no socket for addr's family) or NX_NOT_SUCCESSFUL (OS
     error). Never raises."""
+    if not socket.nx_udp_socket_port:
+        return NX_NOT_BOUND
+    h = socket._h6 if len(addr) == 4 else socket._h4
+    if h is None:
+        return NX_IP_ADDRESS_ERROR
     try:
-        if not socket.nx_udp_socket_port:
-            return NX_NOT_BOUND
-        h = socket._h6 if len(addr) == 4 else socket._h4
-        if h is None:
-            return NX_IP_ADDRESS_ERROR
-        n = h.sendto(mv, addr)
+        h = h.sendto(mv, addr)            # bytes sent (h: one local less, frame on the stack)
     except Exception:
-        n = -1
-    if n is None or n < 0:
+        h = -1
+    if h is None or h < 0:
         socket.nx_udp_socket_send_errors += 1
         return NX_NOT_SUCCESSFUL
     socket.nx_udp_socket_packets_sent += 1
-    socket.nx_udp_socket_bytes_sent += n
+    socket.nx_udp_socket_bytes_sent += h
     socket.nx_udp_socket_ip_ptr.nx_ip_udp_packets_sent += 1
     return NX_SUCCESS
 
@@ -860,10 +872,12 @@ def _udp_connect(socket, addr):
     """Connect the socket's port handle for addr's family to addr where the port can
     (CPython's handle.connect: the OS then reports an ICMP port unreachable from addr
     to socket._dtls_error(errno)); elsewhere nothing happens."""
-    try:
-        (socket._h6 if len(addr) == 4 else socket._h4).connect(addr)
-    except Exception:
-        pass
+    connect = getattr(socket._h6 if len(addr) == 4 else socket._h4, "connect", None)
+    if connect is not None:               # (no exception raised and caught where none is)
+        try:
+            connect(addr)
+        except Exception:
+            pass
 
 
 # =============================================================================
@@ -893,10 +907,6 @@ class _RLock:
             self._owner = None
             self._lock.release()
 
-    def owner(self):
-        """The holder's thread id (call while holding the lock)."""
-        return self._owner
-
     def release_all(self):
         if self._count == 0 or self._owner != _port.get_ident():
             return 0
@@ -913,33 +923,36 @@ class _RLock:
             self._count = n
 
 
-class _CRLock:
-    """CPython: the same interface over the interpreter's C re-entrant lock (the
-    Python-level _RLock costs ~1 us per acquire/release pair on the per-record path)."""
-
-    def __init__(self, rlock, get_ident):
-        self._rl = rlock
-        self.acquire = rlock.acquire
-        self.release = rlock.release
-        self.owner = get_ident
-
-    def release_all(self):
-        rl = self._rl
-        if not rl._is_owned():
-            return None
-        return rl._release_save()
-
-    def restore(self, n):
-        if n:
-            self._rl._acquire_restore(n)
-
-
 try:
     from _thread import RLock as _C_RLOCK
     _C_RLOCK()._release_save
 except (ImportError, AttributeError):      # MicroPython: no C re-entrant lock
     _C_RLOCK = None
-_lock = _CRLock(_C_RLOCK(), _port.get_ident) if _C_RLOCK is not None else _RLock()
+
+if _C_RLOCK is None:
+    _lock = _RLock()
+else:                                      # (a board makes no class it does not use)
+    class _CRLock:
+        """CPython: the same interface over the interpreter's C re-entrant lock (the
+        Python-level _RLock costs ~1 us per acquire/release pair on the per-record path)."""
+
+        def __init__(self, rlock, get_ident):
+            self._rl = rlock
+            self.acquire = rlock.acquire
+            self.release = rlock.release
+            self.owner = get_ident
+
+        def release_all(self):
+            rl = self._rl
+            if not rl._is_owned():
+                return None
+            return rl._release_save()
+
+        def restore(self, n):
+            if n:
+                self._rl._acquire_restore(n)
+
+    _lock = _CRLock(_C_RLOCK(), _port.get_ident)
 
 
 def serialized(fn):
@@ -988,9 +1001,14 @@ def _timer_set(obj, due):
     """Arm obj's timer at ticks value `due`, move it, or stop it (None)."""
     _lock.acquire()
     try:
-        was = getattr(obj, "_due", None)
-        if due == was:
-            return
+        _timer_move(obj, due)             # (a frame small enough for the C stack)
+    finally:
+        _lock.release()
+
+
+def _timer_move(obj, due):
+    was = getattr(obj, "_due", None)
+    if due != was:
         obj._due = due
         if was is None:
             _armed[0] += 1
@@ -1000,8 +1018,6 @@ def _timer_set(obj, due):
             _heap_push([due, obj])
             if len(_heap) > 4 * _armed[0] + 32:
                 _heap_compact()
-    finally:
-        _lock.release()
 
 
 def _timer_armed(obj):
@@ -1013,17 +1029,13 @@ def _timer_count():
     return _armed[0]
 
 
-def _before(a, b):
-    return _port.ticks_diff(a[0], b[0]) < 0
-
-
 def _heap_push(e):
     h = _heap
     h.append(e)
     i = len(h) - 1
     while i:
         p = (i - 1) >> 1
-        if not _before(e, h[p]):
+        if _port.ticks_diff(e[0], h[p][0]) >= 0:
             break
         h[i] = h[p]
         i = p
@@ -1041,9 +1053,9 @@ def _heap_pop():
             c = 2 * i + 1
             if c >= n:
                 break
-            if c + 1 < n and _before(h[c + 1], h[c]):
+            if c + 1 < n and _port.ticks_diff(h[c + 1][0], h[c][0]) < 0:
                 c += 1
-            if not _before(h[c], last):
+            if _port.ticks_diff(h[c][0], last[0]) >= 0:
                 break
             h[i] = h[c]
             i = c
@@ -1052,7 +1064,10 @@ def _heap_pop():
 
 
 def _heap_compact():
-    live = [e for e in _heap if e[1]._due == e[0]]
+    live = []
+    for e in _heap:
+        if e[1]._due == e[0]:
+            live.append(e)
     del _heap[:]
     for e in live:
         _heap_push(e)
@@ -1062,30 +1077,40 @@ def _fire_timers(now):
     """Fire the timers whose deadline has passed; -> milliseconds until the earliest
     deadline still ahead (0 if one is due), -1 if there is none. A timer fired here is
     not fired again in this call even if it re-arms at once."""
-    due = None
+    h = _heap
+    while h:
+        e = h[0]
+        if e[1]._due != e[0]:
+            _heap_pop()                      # moved or stopped since it was pushed
+            continue
+        e = _port.ticks_diff(e[0], now)
+        if e > 0:
+            return e                         # the usual pass: nothing is due
+        return _fire_due(now)
+    return -1
+
+
+def _fire_due(now):
+    due = []
     h = _heap
     while h:
         e = h[0]
         obj = e[1]
         if obj._due != e[0]:
-            _heap_pop()                      # moved or stopped since it was pushed
+            _heap_pop()
             continue
         if _port.ticks_diff(e[0], now) > 0:
             break
         _heap_pop()
         obj._due = None
         _armed[0] -= 1
-        if due is None:
-            due = []
         due.append(obj)
-    if due is not None:
-        for obj in due:
-            try:
-                obj._timer_fire(now)
-            except Exception as exc:
-                global _last_timer_error
-                _last_timer_error = exc
-        return 0 if h and _port.ticks_diff(h[0][0], now) <= 0 else _next_left(now)
+    for obj in due:
+        try:
+            obj._timer_fire(now)
+        except Exception as exc:
+            global _last_timer_error
+            _last_timer_error = exc
     return _next_left(now)
 
 
@@ -1106,32 +1131,44 @@ def _receive_one(h, now):
     """Take one queued datagram of a ready handle straight into a pool packet and
     hand it on with the pass's clock `now`; -> False when none was queued. A blocking
     wait reads one per ready handle per poll: polling is level-triggered, so what is
-    left is seen by the next poll, and no read is spent finding the queue empty."""
+    left is seen by the next poll, and no read is spent finding the queue empty.
+    Called holding _lock (the pump's pass): the datagram is read into the packet at
+    the head of the pool's free list, which is taken only when one came. (A frame
+    small enough for the C stack: the drain pass's empty reads cost one call.)"""
     sock = h.owner
     if sock is None:
         return False
-    ip = sock.nx_udp_socket_ip_ptr
-    pkt = _take(ip.nx_ip_default_packet_pool, 0)
-    if pkt is None:
+    pool = sock.nx_udp_socket_ip_ptr.nx_ip_default_packet_pool
+    pkt = pool._free
+    if pkt is None or pool.nx_packet_pool_id != _POOL_ID:
         # pool empty: read the datagram into a scratch buffer and drop it
-        n, addr = h.recvfrom_into(ip._scratch)
-        if addr is None:
+        if h.recvfrom_into(sock.nx_udp_socket_ip_ptr._scratch)[1] is None:
             return False
-        ip.nx_ip_receive_packets_dropped += 1
+        sock.nx_udp_socket_ip_ptr.nx_ip_receive_packets_dropped += 1
         return True
     n, addr = h.recvfrom_into(pkt._buf)
     if addr is None:
-        _give(pkt)
         return False
+    pool._free = pkt.nx_packet_queue_next           # _take's work, inline
+    pool.nx_packet_pool_available -= 1
+    pkt.nx_packet_queue_next = None
+    pkt.nx_packet_prepend_ptr = 0
     pkt.nx_packet_append_ptr = n
     pkt.nx_packet_length = n
     pkt._addr = addr
-    pkt.nx_packet_ip_version = NX_IP_VERSION_V6 if len(addr) == 4 else NX_IP_VERSION_V4
-    # Hand the packet to the DTLS layer (with the pass's clock) or the socket's
-    # receive queue; the callee owns it from here.
+    pkt._allocated = True
     sock.nx_udp_socket_packets_received += 1
     sock.nx_udp_socket_bytes_received += n
+    return _hand_on(sock, pkt, now)
+
+
+def _hand_on(sock, pkt, now):
+    """Hand a received packet to the DTLS layer (with the pass's clock) or the socket's
+    receive queue; the callee owns it from here."""
+    ip = sock.nx_udp_socket_ip_ptr
     ip.nx_ip_udp_packets_received += 1
+    addr = pkt._addr
+    pkt.nx_packet_ip_version = NX_IP_VERSION_V6 if len(addr) == 4 else NX_IP_VERSION_V4
     fn = sock._dtls_receive
     if fn is None:
         _ext()._enqueue(sock, pkt, ip)        # a plain UDP socket
@@ -1164,16 +1201,16 @@ def _wait(condition, wait_option):
     if not isinstance(wait_option, int):
         wait_option = NX_NO_WAIT          # a bad wait option must not raise in a service
     forever = wait_option == NX_WAIT_FOREVER
-    if not forever:
-        wait_ms = wait_option * _TICK_MS
+    wait_ms = 0 if forever else wait_option * _TICK_MS
+    if wait_ms:
         start = _port.ticks_ms()
     ready = ()
     take = 1                              # datagrams read per ready handle this pass
-    while True:
-        _lock.acquire()
-        outer = _pumping[0]
-        _pumping[0] = _lock.owner()
-        try:
+    _lock.acquire()
+    outer = _pumping[0]
+    _pumping[0] = _port.get_ident()
+    try:
+        while True:
             # the clock is read once per pass, and only when something needs it: a
             # datagram, or a timer (none is armed while every session is connected)
             now = _port.ticks_ms() if ready or _heap else 0
@@ -1186,45 +1223,41 @@ def _wait(condition, wait_option):
             nxt = _fire_timers(now) if _heap else -1
             if condition():
                 return True
-        finally:
-            _pumping[0] = outer
-            _lock.release()
-        if take > 1:
-            return False                  # the last pass of an expired wait is done
-        if forever:
-            timeout = _POLL_CAP_MS
-        else:
-            timeout = wait_ms - _port.ticks_diff(_port.ticks_ms(), start)
-            if timeout <= 0:
-                # The wait is over (at once for NX_NO_WAIT): one last pass takes in
-                # what is queued now, several datagrams per socket (a whole flight).
-                take = _DRAIN_MAX
-                timeout = 0
-            elif timeout > _POLL_CAP_MS:
+            if take > 1:
+                return False              # the last pass of an expired wait is done
+            if forever:
                 timeout = _POLL_CAP_MS
-        if 0 <= nxt < timeout:
-            timeout = nxt
-        if not _handles:
-            ready = ()
-            if timeout:
-                _sleep_unlocked(timeout)
-            continue
-        if timeout:
-            held = _lock.release_all()    # a service's lock: let other threads in
+            else:
+                timeout = wait_ms - _port.ticks_diff(_port.ticks_ms(), start) if wait_ms else 0
+                if timeout <= 0:
+                    # The wait is over (at once for NX_NO_WAIT): one last pass takes in
+                    # what is queued now, several datagrams per socket (a whole flight).
+                    take = _DRAIN_MAX
+                    timeout = 0
+                elif timeout > _POLL_CAP_MS:
+                    timeout = _POLL_CAP_MS
+            if 0 <= nxt < timeout:
+                timeout = nxt
+            if not timeout:
+                ready = _port.poll(_handles, 0) if _handles else ()
+                continue                  # the lock stays held: nothing blocks
+            # blocking: the lock (a service's too) is dropped, so other threads make
+            # progress, and this thread is no longer the pump meanwhile
+            _pumping[0] = outer
+            held = _lock.release_all()
             try:
-                ready = _port.poll(_handles, timeout)
+                if _handles:
+                    ready = _port.poll(_handles, timeout)
+                else:
+                    ready = ()
+                    _port.sleep_ms(timeout)
             finally:
                 _lock.restore(held)
-        else:
-            ready = _port.poll(_handles, 0)
-
-
-def _sleep_unlocked(ms):
-    held = _lock.release_all()
-    try:
-        _port.sleep_ms(ms)
+                outer = _pumping[0]
+                _pumping[0] = _port.get_ident()
     finally:
-        _lock.restore(held)
+        _pumping[0] = outer
+        _lock.release()
 
 
 def _never():

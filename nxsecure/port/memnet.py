@@ -22,6 +22,8 @@ else:
         time.sleep(ms / 1000)
 
 _EPHEMERAL_FIRST = 49152
+_WILD = ('', '0.0.0.0', '::')
+_LOOPBACK = ('127.0.0.1', 'localhost', '::1')
 _POLL_SLICE_MS = 2     # how often a waiting poll looks for datagrams sent by other threads
 
 
@@ -54,18 +56,43 @@ class MemHandle:
         self.queue = []          # [(bytes, src_addr)], oldest first
         self.closed = False
         self.owner = None
+        # the address peers see as this endpoint's source, made once
+        if family == 6:
+            self._src = (host if host and host != '::' else '::1', port, 0, 0)
+        else:
+            self._src = (host if host and host != '0.0.0.0' else '127.0.0.1', port)
+        self._route = None       # (addr, handle) of the last send's open destination
 
     def address(self):
         """The address peers see as this endpoint's source."""
-        host = self.host
-        if self.family == 6:
-            return (host if host and host != '::' else '::1', self.port, 0, 0)
-        return (host if host and host != '0.0.0.0' else '127.0.0.1', self.port)
+        return self._src
 
     def sendto(self, mv, addr):
         if self.closed:
             return -9   # EBADF
-        return self.net._send(self, mv, addr)
+        net = self.net
+        mv = bytes(mv)           # the datagram: the caller's buffer is reused at once
+        r = self._route
+        if r is None or r[0] != addr or r[1].closed:
+            r = self._lookup(addr)
+        if net.capture or net.loss or net.duplicate or net.reorder or net.held or \
+                net.drop is not None:
+            net._send(self._src, mv, r)
+        elif r[1] is None:
+            net.dropped += 1     # no listener: the datagram is silently lost, as UDP
+        else:
+            r[1].queue.append((mv, self._src))
+            net.delivered += 1
+        return len(mv)
+
+    def _lookup(self, addr):
+        """-> (addr, the handle listening there or None); kept for the next send when
+        found: handles are only appended, and a closed one never reopens, so the first
+        match stays the first while it is open."""
+        r = (addr, self.net._find(6 if len(addr) == 4 else 4, addr[0], addr[1]))
+        if r[1] is not None:
+            self._route = r
+        return r
 
     def recvfrom_into(self, mv):
         if not self.queue:
@@ -157,7 +184,7 @@ class MemoryNetwork:
     def _ready(self, handles):
         ready = []
         for h in handles:
-            if getattr(h, 'queue', None):
+            if h.queue:
                 ready.append(h)
         return ready
 
@@ -173,8 +200,8 @@ class MemoryNetwork:
         for h in self.handles:
             if h.family != family or h.port != port or h.closed:
                 continue
-            if for_bind or _wild(h.host) or host is None or _wild(host) or h.host == host \
-                    or _loopback(h.host) and _loopback(host):
+            if for_bind or host is None or h.host in _WILD or host in _WILD or h.host == host \
+                    or h.host in _LOOPBACK and host in _LOOPBACK:
                 return h
         return None
 
@@ -188,14 +215,12 @@ class MemoryNetwork:
             else:
                 i += 1
 
-    def _send(self, src_h, mv, addr):
-        n = len(mv)
-        data = bytes(mv)
-        src = src_h.address()
+    def _send(self, src, data, route):
+        """A datagram through the capture and the impairments; route: (addr, the
+        handle listening there or None)."""
+        addr, dst = route
         if self.capture:
             self.captured.append((src, addr, data))
-        family = 6 if len(addr) == 4 else 4
-        dst = self._find(family, addr[0], addr[1])
         prng = self.prng
         # decisions are drawn in a fixed order for every datagram: determinism
         lost = prng.chance(self.loss)
@@ -205,17 +230,16 @@ class MemoryNetwork:
             lost = True
         if dst is None or lost:
             self.dropped += 1      # no listener: the datagram is silently lost, as UDP
-            return n
+            return
         if hold:
             self.held.append((dst, data, src))
             if dup:
                 self._deliver(dst, data, src)
-            return n
+            return
         self._deliver(dst, data, src)
         if dup:
             self._deliver(dst, data, src)
         self._release_held(dst)
-        return n
 
     def _deliver(self, dst, data, src):
         if not dst.closed:
@@ -233,10 +257,3 @@ class MemoryNetwork:
             else:
                 i += 1
 
-
-def _wild(host):
-    return host in ('', '0.0.0.0', '::')
-
-
-def _loopback(host):
-    return host in ('127.0.0.1', 'localhost', '::1')
