@@ -30,7 +30,7 @@ def pump(h, limit, after=None):
     pumping = netx._pumping
     lock.acquire()
     outer = pumping[0]
-    pumping[0] = lock.owner()
+    pumping[0] = _port.get_ident()     # the lock is ours now: its owner is this thread
     try:
         now = _port.ticks_ms()            # the pass's clock: read once, passed down
         if h is not None:
