@@ -6,7 +6,6 @@ except ImportError:  # CPython
         return x
 from nxsecure import port
 from . import config, netx
-from .codec import Reader
 from .const import (
     NxError, NX_SUCCESS, NX_PTR_ERROR, NX_INVALID_PARAMETERS, NX_STILL_BOUND,
     NX_NOT_CONNECTED, NX_IP_NORMAL, NX_FRAGMENT_OKAY, NX_IP_TIME_TO_LIVE,
@@ -555,30 +554,32 @@ def _stateless(server, packet, addr, now, existing):
     so a fragmented hello needs no state before the cookie either: the
     session it gets reassembles the rest. Returns the session that takes the
     datagram, or None (the caller releases the packet)."""
+    # The record header (RFC 6347 4.1) and the fragment header (4.2.2) read in place:
+    # no Reader objects (each an allocation, which on a board walks the heap).
     buf = packet._buf
-    r = Reader(buf, packet.nx_packet_prepend_ptr, packet.nx_packet_append_ptr)
-    ctype = r.u8()
-    version = r.u16()
-    epoch = r.u16()
-    seq_mark = r.pos
-    r.take(6)
-    length = r.u16()
-    if ctype != _CT_HANDSHAKE or epoch != 0 or (version != _DTLS_1_0 and version != _DTLS_1_2):
+    p = packet.nx_packet_prepend_ptr
+    seq_mark = p + 5
+    h = p + RECORD_HEADER                  # the fragment header
+    if (packet.nx_packet_append_ptr - h < HANDSHAKE_HEADER or buf[p] != _CT_HANDSHAKE
+            or buf[p + 3] or buf[p + 4]):                       # epoch 0 only
         raise NxError(0)
+    version = (buf[p + 1] << 8) | buf[p + 2]
     # RFC 6347 4.1: the record is `length` bytes of this datagram, and (4.2.3) the
     # fragment fragment_length bytes of this record: a length that runs past its
     # container is malformed, never completed from whatever the packet buffer holds
     # beyond the datagram.
-    rec = Reader(r.take(length))
-    msg_type = rec.u8()
-    msg_len = rec.u24()
-    message_seq = rec.u16()
-    frag_off = rec.u24()
-    frag_len = rec.u24()
-    frag = rec.take(frag_len)
-    if msg_type != _HT_CLIENT_HELLO or frag_off != 0 or frag_len > msg_len:
+    p = h + ((buf[p + 11] << 8) | buf[p + 12])                 # (p: the record's end)
+    if (p > packet.nx_packet_append_ptr or (version != _DTLS_1_0 and version != _DTLS_1_2)
+            or p - h < HANDSHAKE_HEADER or buf[h] != _HT_CLIENT_HELLO
+            or buf[h + 6] or buf[h + 7] or buf[h + 8]):          # fragment_offset 0
         raise NxError(0)
-    hello = pull_client_hello_prefix(frag)
+    version = (buf[h + 9] << 16) | (buf[h + 10] << 8) | buf[h + 11]   # fragment_length
+    if (h + HANDSHAKE_HEADER + version > p
+            or version > (buf[h + 1] << 16) | (buf[h + 2] << 8) | buf[h + 3]):  # length
+        raise NxError(0)
+    message_seq = (buf[h + 4] << 8) | buf[h + 5]
+    h += HANDSHAKE_HEADER
+    hello = pull_client_hello_prefix(buf[h:h + version])
     jar = server._cookies
     if len(hello.cookie) == 0 or not jar.check(now, addr, hello):
         _send_hello_verify(server, buf, seq_mark, message_seq, jar.make(now, addr, hello), addr)
