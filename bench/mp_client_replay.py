@@ -180,6 +180,7 @@ def _difference(n, got, want):
 
 class _Handle:
     net = None
+    raises = False
 
     def __init__(self, net, family, port):
         self.net = net

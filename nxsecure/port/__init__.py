@@ -119,7 +119,8 @@ def network():
 
 def udp_open(family, host, port):
     """A bound, non-blocking UDP handle: .sendto(mv, addr) (bytes sent; a negative
-    errno or an OSError on failure), .recvfrom_into(mv), .close(), .local_port(),
+    errno on failure, or an OSError unless the handle's class says .raises = False),
+    .recvfrom_into(mv), .close(), .local_port(),
     .net (None, or the nxsecure.port.memnet network it belongs to). Raises OSError when the
     bind fails."""
     if _net is not None:

@@ -39,6 +39,7 @@ def platform_random(n):
 class UdpHandle:
     """One bound, non-blocking UDP socket."""
     net = None              # the platform's network (nxsecure.port.memnet handles name theirs)
+    raises = True           # sendto is the socket's own: it raises OSError
 
     def __init__(self, sock, family):
         self.sock = sock

@@ -47,6 +47,7 @@ class _Prng:
 
 class MemHandle:
     """A bound in-memory UDP endpoint with the port handle interface."""
+    raises = False          # sendto never raises (a drop hook's error is a failed send)
 
     def __init__(self, net, family, host, port):
         self.net = net
@@ -62,6 +63,7 @@ class MemHandle:
         else:
             self._src = (host if host and host != '0.0.0.0' else '127.0.0.1', port)
         self._route = None       # (addr, handle) of the last send's open destination
+        self._alone = (self,)    # poll's answer when this handle alone is ready
 
     def address(self):
         """The address peers see as this endpoint's source."""
@@ -77,7 +79,7 @@ class MemHandle:
             r = self._lookup(addr)
         if net.capture or net.loss or net.duplicate or net.reorder or net.held or \
                 net.drop is not None:
-            net._send(self._src, mv, r)
+            return net._send_hooked(self._src, mv, r)
         elif r[1] is None:
             net.dropped += 1     # no listener: the datagram is silently lost, as UDP
         else:
@@ -181,15 +183,33 @@ class MemoryNetwork:
                 return ready
 
     # --- helpers -------------------------------------------------------------------
+    # (index loops below: a `for` keeps a 4-word iterator on the frame; within 11 words
+    # MicroPython keeps a frame on the C stack, past them it allocates it on the heap,
+    # and on a board an allocation of more than one block walks the heap)
     def _ready(self, handles):
-        ready = []
-        for h in handles:
+        """The handles with datagrams queued: a list only when several are; one alone
+        is its own 1-tuple, made once (most polls allocate nothing)."""
+        first = None
+        ready = None
+        i = len(handles)
+        while i:
+            i -= 1
+            h = handles[i]
             if h.queue:
-                ready.append(h)
-        return ready
+                if first is None:
+                    first = h
+                elif ready is None:
+                    ready = [h, first]
+                else:
+                    ready.insert(0, h)
+        if ready is not None:
+            return ready
+        return () if first is None else first._alone
 
     def _free_port(self, family):
-        for _ in range(65536 - _EPHEMERAL_FIRST):
+        n = 65536 - _EPHEMERAL_FIRST
+        while n:
+            n -= 1
             p = self._next_port
             self._next_port = p + 1 if p < 65535 else _EPHEMERAL_FIRST
             if self._find(family, None, p, True) is None:
@@ -197,7 +217,11 @@ class MemoryNetwork:
         raise OSError(_EADDRINUSE)
 
     def _find(self, family, host, port, for_bind=False):
-        for h in self.handles:
+        handles = self.handles
+        i = 0
+        while i < len(handles):
+            h = handles[i]
+            i += 1
             if h.family != family or h.port != port or h.closed:
                 continue
             if for_bind or host is None or h.host in _WILD or host in _WILD or h.host == host \
@@ -214,6 +238,15 @@ class MemoryNetwork:
                 self.held.pop(i)
             else:
                 i += 1
+
+    def _send_hooked(self, src, data, route):
+        """_send, with a test's drop hook that raises taken as a failed send (-1): a
+        handle's sendto never raises (its class says raises = False)."""
+        try:
+            self._send(src, data, route)
+        except Exception:
+            return -1
+        return len(data)
 
     def _send(self, src, data, route):
         """A datagram through the capture and the impairments; route: (addr, the

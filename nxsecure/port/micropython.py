@@ -66,6 +66,7 @@ _DROP = bytearray(1)
 class UdpHandle:
     """One bound, non-blocking UDP socket."""
     net = None              # the platform's network (nxsecure.port.memnet handles name theirs)
+    raises = False          # sendto gives a negative errno instead
 
     def __init__(self, sock, family):
         self.sock = sock
