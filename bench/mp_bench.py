@@ -32,6 +32,12 @@ options:
                           allocator's first-fit holes move; on the emulated RP2040 that
                           alone moves the handshake's time by several ms, so make bench
                           gives the handshake's mean over several layouts)
+  --fill N                a diagnosis, not a figure: right before the handshake, after
+                          its collection, make N live one-block objects: they take the
+                          lowest one-block holes, which every larger allocation
+                          otherwise walks past (MicroPython's first fit); the difference
+                          to a run without is what the handshake's allocations cost in
+                          the allocator
   --seed-random           install tools/mp_test_runner.py's TEST-ONLY deterministic random
                           source (the emulated RP2040's os.urandom is refused)
 
@@ -94,7 +100,7 @@ def json_dumps(v):
 def parse(argv):
     opt = {"suite": "ccm8", "records": 100, "size": 100, "cert": None, "key": None, "now": 0,
            "aes": "python", "meter": "time", "fragment": False, "import": False,
-           "seed-random": False, "layout": 0}
+           "seed-random": False, "layout": 0, "fill": 0}
     i = 1
     while i < len(argv):
         k = argv[i][2:]
@@ -103,7 +109,7 @@ def parse(argv):
             i += 1
             continue
         v = argv[i + 1]
-        opt[k] = int(v) if k in ("records", "size", "now", "layout") else v
+        opt[k] = int(v) if k in ("records", "size", "now", "layout", "fill") else v
         i += 2
     return opt
 
@@ -161,6 +167,7 @@ from nxsecure.crypto.table import make_tls_crypto   # noqa: E402
 FRAG_SLOTS = [None] * 600 if OPT["fragment"] else None       # fragment()'s
 # --layout: objects of 16 to 48 bytes (one to three blocks), kept to the end of the run
 LAYOUT = [bytearray(4 + (i % 3) * 16) for i in range(OPT["layout"])]
+FILL = [None] * OPT["fill"]     # --fill's objects
 RESERVE = [bytearray((20 if OPT["suite"] == "ecdsa" else 16) * 1024)]
 
 POOL_PACKETS = 4
@@ -361,6 +368,11 @@ class Bench:
         ssock._dtls_receive = srv_side.wrap(ssock._dtls_receive)
         client, sock, addr = self.client, self.sock, self.addr
         gc.collect()
+        if IS_MP and FILL:
+            f0 = gc.mem_free()
+            for i in range(len(FILL)):
+                FILL[i] = (i, i)      # a 2-tuple: one block
+            OUT["fill_bytes"] = f0 - gc.mem_free()
         hold()
         m0 = mem()
         t0 = _us()

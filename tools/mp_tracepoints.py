@@ -119,14 +119,14 @@ def compile_tree():
 
 
 PROGRAM = ("import sys\nsys.argv[:] = ['mp_bench', '--seed-random', '--aes', 'platform',"
-           " '--records', '1']\nimport mp_bench\nfrom nxsecure import _tp\n"
+           " '--records', '1'] + %r\nimport mp_bench\nfrom nxsecure import _tp\n"
            "print('TPBUF', _tp.buf[:_tp.N])\n")
 
 
-def run(mpy, unix):
+def run(mpy, unix, extra=()):
     lib = os.path.join(OUT, "lib")
     if unix:
-        p = mp_unix.run(["-c", PROGRAM], bits=32, heap="242k",
+        p = mp_unix.run(["-c", PROGRAM % (list(extra),)], bits=32, heap="242k",
                         path=[os.path.join(lib, "bench"), os.path.join(lib, "tools")],
                         mpy=mpy, timeout=600)
         return p.stdout + p.stderr
@@ -134,7 +134,7 @@ def run(mpy, unix):
     if why:
         raise SystemExit(why)
     report = os.path.join(OUT, "rp2040.txt")
-    mp_rp2040.run(["-c", PROGRAM], puts=[(os.path.join(mpy, "nxsecure"), "/lib/nxsecure"),
+    mp_rp2040.run(["-c", PROGRAM % (list(extra),)], puts=[(os.path.join(mpy, "nxsecure"), "/lib/nxsecure"),
                                          (os.path.join(lib, "bench", "mp_bench.mpy"), "/lib/"),
                                          (os.path.join(lib, "tools", "mp_test_runner.mpy"),
                                           "/lib/")],
@@ -148,9 +148,11 @@ def main(argv=None):
     ap.add_argument("--top", type=int, default=50)
     ap.add_argument("--timeline")
     ap.add_argument("--unix", action="store_true")
+    ap.add_argument("--bench", default="",
+                    help="more bench/mp_bench.py arguments, e.g. '--layout 19'")
     a = ap.parse_args(argv)
     names = instrument()
-    text = run(compile_tree(), a.unix)
+    text = run(compile_tree(), a.unix, a.bench.split())
     buf = None
     for line in text.splitlines():
         if line.startswith("MPBENCH "):
