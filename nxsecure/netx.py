@@ -687,97 +687,77 @@ def nx_udp_socket_create(ip, socket, name, type_of_service, fragment, time_to_li
 
 
 def _port_in_use(udp_port, me):
-    # (index loops: a `for` keeps a 4-word iterator on the frame, and two would put this
-    # frame past the 11 words MicroPython keeps on the C stack: a heap block per call)
-    i = len(_ips)
-    while i:
-        i -= 1
-        socks = _ips[i]._sockets
-        j = len(socks)
-        while j:
-            j -= 1
-            if socks[j].nx_udp_socket_port == udp_port and socks[j] is not me:
+    for ip in _ips:
+        for s in ip._sockets:
+            if s is not me and s.nx_udp_socket_port == udp_port:
                 return True
     return False
 
 
 def _open(ip, family, udp_port):
-    """Open a handle; -> the handle, or a status. Falls back to the wildcard address
-    when the IP's address is not one of this host's (ported code names board
-    addresses)."""
+    """Open a handle; -> (handle, status). Falls back to the wildcard address when
+    the IP's address is not one of this host's (ported code names board addresses)."""
     if family == 4:
         host = _v4_str(ip._v4) if ip._v4 else ''
     else:
         host = ip._v6
         host = _ext()._v6_str(host) if (host[0] | host[1] | host[2] | host[3]) else ''
-    ip = _open_on(family, host, udp_port)
-    if ip is None and host:
-        ip = _open_on(family, '', udp_port)   # then the wildcard address
-    return NX_NOT_SUCCESSFUL if ip is None else ip
-
-
-def _open_on(family, host, udp_port):
-    """-> the handle, NX_PORT_UNAVAILABLE, NX_NOT_SUCCESSFUL, or None (another OSError:
-    the wildcard address may do)."""
-    try:
-        return _port.udp_open(family, host, udp_port)
-    except OSError as e:
-        return NX_PORT_UNAVAILABLE if e.args and e.args[0] == _port.EADDRINUSE else None
-    except Exception:
-        return NX_NOT_SUCCESSFUL
+    while True:
+        try:
+            return _port.udp_open(family, host, udp_port), NX_SUCCESS
+        except OSError as e:
+            if e.args and e.args[0] == _port.EADDRINUSE:
+                return None, NX_PORT_UNAVAILABLE
+        except Exception:
+            return None, NX_NOT_SUCCESSFUL
+        if not host:
+            return None, NX_NOT_SUCCESSFUL
+        host = ''                         # then the wildcard address
 
 
 def _try_bind(sock, udp_port):
     """Open the OS-level handles for every family of the socket's IP; -> status."""
-    n = 16 if udp_port == NX_ANY_PORT else 1
-    while n:
-        n -= 1
-        status = _bind_families(sock, sock.nx_udp_socket_ip_ptr, udp_port)
+    ip = sock.nx_udp_socket_ip_ptr
+    families = []
+    if ip._v4 is not None:
+        families.append(4)
+    if ip._v6 is not None:
+        families.append(6)
+    attempts = 16 if udp_port == NX_ANY_PORT else 1
+    status = NX_NOT_SUCCESSFUL
+    for _ in range(attempts):
+        handles = []
+        want = udp_port
+        status = NX_SUCCESS
+        for fam in families:
+            h, status = _open(ip, fam, want)
+            if h is None:
+                break
+            handles.append(h)
+            if want == NX_ANY_PORT:
+                want = h.local_port()
+                if _port_in_use(want, sock):
+                    status = NX_PORT_UNAVAILABLE
+                    break
+        if status == NX_SUCCESS:
+            for h in handles:
+                h.owner = sock
+                if h.family == 4:
+                    sock._h4 = h
+                else:
+                    sock._h6 = h
+                _handles.append(h)
+                if _on_handle[0] is not None:
+                    _on_handle[0](h, True)
+            sock.nx_udp_socket_port = want
+            return NX_SUCCESS
+        for h in handles:
+            h.close()
         if status != NX_PORT_UNAVAILABLE:
             return status
-    return NX_NO_FREE_PORTS if udp_port == NX_ANY_PORT else status
-
-
-def _bind_families(sock, ip, want):
-    """One attempt: a handle per family of the IP, on port `want` (NX_ANY_PORT: the
-    one the first handle got); -> status, the socket bound on NX_SUCCESS."""
-    h4 = None
-    if ip._v4 is not None:
-        h4 = _open(ip, 4, want)
-        if type(h4) is int:
-            return h4
-        if want == NX_ANY_PORT:
-            want = h4.local_port()
-            if _port_in_use(want, sock):
-                h4.close()
-                return NX_PORT_UNAVAILABLE
-    if ip._v6 is not None:
-        ip = _open(ip, 6, want)             # (ip: the IPv6 handle, one local less)
-        if type(ip) is int or (want == NX_ANY_PORT and _port_in_use(ip.local_port(), sock)):
-            if h4 is not None:
-                h4.close()
-            if type(ip) is int:
-                return ip
-            ip.close()
-            return NX_PORT_UNAVAILABLE
-        if want == NX_ANY_PORT:
-            want = ip.local_port()
-        _own(sock, ip)
-    if h4 is not None:
-        _own(sock, h4)
-    sock.nx_udp_socket_port = want
-    return NX_SUCCESS
-
-
-def _own(sock, h):
-    h.owner = sock
-    if h.family == 4:
-        sock._h4 = h
-    else:
-        sock._h6 = h
-    _handles.append(h)
-    if _on_handle[0] is not None:
-        _on_handle[0](h, True)
+    if udp_port == NX_ANY_PORT:
+        return NX_NO_FREE_PORTS
+    return status
 
 
 def nx_udp_socket_bind(socket, port, wait_option):
@@ -791,17 +771,6 @@ def nx_udp_socket_bind(socket, port, wait_option):
         return NX_INVALID_PORT
     if socket.nx_udp_socket_port:
         return NX_ALREADY_BOUND
-    if port != NX_ANY_PORT and _port_in_use(port, socket):
-        status = NX_PORT_UNAVAILABLE
-    else:
-        status = _try_bind(socket, port)  # a free port binds without a wait's pass
-    if status != NX_PORT_UNAVAILABLE:
-        return status
-    return _bind_wait(socket, port, wait_option)
-
-
-def _bind_wait(socket, port, wait_option):
-    """Wait for another socket to release the port (NetX's bind suspends)."""
     result = [NX_PORT_UNAVAILABLE]
 
     def bound():
@@ -811,7 +780,8 @@ def _bind_wait(socket, port, wait_option):
         result[0] = st
         return st != NX_PORT_UNAVAILABLE
 
-    _wait(bound, wait_option)
+    if not bound():                       # a free port binds without a wait's pass
+        _wait(bound, wait_option)
     return result[0]
 
 
