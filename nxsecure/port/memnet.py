@@ -63,7 +63,6 @@ class MemHandle:
         else:
             self._src = (host if host and host != '0.0.0.0' else '127.0.0.1', port)
         self._route = None       # (addr, handle) of the last send's open destination
-        self._alone = (self,)    # poll's answer when this handle alone is ready
 
     def address(self):
         """The address peers see as this endpoint's source."""
@@ -183,29 +182,16 @@ class MemoryNetwork:
                 return ready
 
     # --- helpers -------------------------------------------------------------------
+    def _ready(self, handles):
+        ready = []
+        for h in handles:
+            if h.queue:
+                ready.append(h)
+        return ready
+
     # (index loops below: a `for` keeps a 4-word iterator on the frame; within 11 words
     # MicroPython keeps a frame on the C stack, past them it allocates it on the heap,
     # and on a board an allocation of more than one block walks the heap)
-    def _ready(self, handles):
-        """The handles with datagrams queued: a list only when several are; one alone
-        is its own 1-tuple, made once (most polls allocate nothing)."""
-        first = None
-        ready = None
-        i = len(handles)
-        while i:
-            i -= 1
-            h = handles[i]
-            if h.queue:
-                if first is None:
-                    first = h
-                elif ready is None:
-                    ready = [h, first]
-                else:
-                    ready.insert(0, h)
-        if ready is not None:
-            return ready
-        return () if first is None else first._alone
-
     def _free_port(self, family):
         n = 65536 - _EPHEMERAL_FIRST
         while n:
