@@ -341,8 +341,8 @@ class ServerHarness(Harness):
         k = self.k % 8
         if k == 7:
             # to the client session, as if from the server
-            live.a.sess._client_receive(self._packet(data), live.a.sess._peer,
-                                        port.ticks_ms())
+            live.a.sess._receive_datagram(self._packet(data), live.a.sess._peer,
+                                          port.ticks_ms())
         else:
             addr = self.addrs[0 if k < 5 else 1 + (k & 1)]
             _server._receive(live.w.server, self._packet(data), addr, port.ticks_ms())

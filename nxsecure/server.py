@@ -483,7 +483,7 @@ def _receive(server, packet, addr, now):
         p = packet.nx_packet_prepend_ptr
         if (packet.nx_packet_append_ptr - p < _RANDOM_AT + 32     # too short for a hello
                 or packet._buf[p] != _CT_HANDSHAKE or not _new_hello(s, packet)):
-            s._receive_datagram(packet, now)
+            s._receive_datagram(packet, None, now)
             # authenticated epoch-1 traffic moves the replay window's top (the peer's
             # record numbers only grow): that restarts the session's idle clock
             top = s._engine.record.w1.top
@@ -508,7 +508,7 @@ def _receive(server, packet, addr, now):
     if s is None:
         netx._give(packet)
         return
-    s._receive_datagram(packet, now)           # the ClientHello's records
+    s._receive_datagram(packet, None, now)           # the ClientHello's records
     _after(server, s)
 
 

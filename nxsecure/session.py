@@ -119,9 +119,16 @@ class NX_SECURE_DTLS_SESSION:
             return None
         return sock.nx_udp_socket_ip_ptr.nx_ip_default_packet_pool
 
-    def _receive_datagram(self, packet, now):
+    def _receive_datagram(self, packet, addr, now):
         """Feed one datagram (a packet the caller owns) to the engine; the packet is
-        released here unless an application record took it over."""
+        released here unless an application record took it over. Also the UDP receive
+        hook of a client session's socket (now: the pump pass's clock), which checks
+        the source address `addr`; a server, whose table matched it, passes None. (One
+        function for both: a call level less between the pump and an ECDHE client's key
+        exchange, which the board's 8 KB C stack is tight for.)"""
+        if addr is not None and (addr != self._peer or self._engine is None):
+            netx._give(packet)              # not our server: ignore (RFC 6347 4.1)
+            return
         self._consumed = False
         e = self._engine
         end = packet.nx_packet_append_ptr
@@ -145,13 +152,6 @@ class NX_SECURE_DTLS_SESSION:
         e = self._engine
         if e.state != IDLE and e.state < CONNECTED:
             e._fail(NX_NOT_CONNECTED, None)
-
-    def _client_receive(self, packet, addr, now):
-        """UDP receive hook of a client session's socket (now: the pump pass's clock)."""
-        if self._peer is None or addr != self._peer or self._engine is None:
-            netx._give(packet)              # not our server: ignore (RFC 6347 4.1)
-            return
-        self._receive_datagram(packet, now)
 
     def _rx_ready(self):
         """The wait condition of nx_secure_dtls_session_receive (a bound method made
@@ -274,7 +274,7 @@ def _detach(session):
     """Stop a session: timers off, socket hook off, queue released, peer forgotten."""
     netx._timer_set(session, None)
     sock = session._socket
-    if sock is not None and session._server is None and sock._dtls_receive == session._client_receive:
+    if sock is not None and session._server is None and sock._dtls_receive == session._receive_datagram:
         sock._dtls_receive = None
         sock._dtls_error = None
         # The guide's Figure 1.1 deletes the socket right after ending the session:
@@ -369,7 +369,7 @@ def nx_secure_dtls_client_session_start(dtls_session, udp_socket, ip_address, po
     dtls_session._bound_here = bound_here
     dtls_session._socket = udp_socket
     dtls_session._peer = peer
-    udp_socket._dtls_receive = dtls_session._client_receive
+    udp_socket._dtls_receive = dtls_session._receive_datagram
     if bound_here:
         # a socket of its own: connected to the server, so that an ICMP port
         # unreachable ends the handshake at once (_client_refused)
