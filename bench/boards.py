@@ -227,17 +227,8 @@ def board_part(log, cert_args, records=20, layouts=4):
         out["notes"].append("RP2040: %s" % why)
         log("  RP2040 not run: %s" % why)
         return out
-    items = []
-    for i, (name, args) in enumerate(plan):
-        if i:
-            items.append("--soft-reset")
-        items += ["-c", _program(name, args)]
-    report = os.path.join(BUILD, "rp2040.txt")
-    r = mp_rp2040.run(items, puts=[(os.path.join(tree, "nxsecure"), "/lib/nxsecure"),
-                                   (bench_mpy, "/lib/"), (runner_mpy, "/lib/")],
-                      report=report, timeout=1800)
-    with open(report) as f:
-        out["rp2040"] = _merge(_split(f.read(), names))
+    res, r = _rp2040_plan(plan, tree, bench_mpy, runner_mpy, "rp2040.txt")
+    out["rp2040"] = _merge(res)
     out["rp2040_items"] = r.items
     for where in ("unix32", "wasm", "rp2040"):
         for name, res in out[where].items():
@@ -580,6 +571,22 @@ def crypto_report(w, data):
     w("")
 
 
+def _rp2040_plan(plan, tree, bench_mpy, runner_mpy, report_name):
+    """Run a plan's mp_bench runs on the emulated RP2040, one soft reset apart;
+    -> ({name: result}, the runner's result)."""
+    items = []
+    for i, (name, args) in enumerate(plan):
+        if i:
+            items.append("--soft-reset")
+        items += ["-c", _program(name, args)]
+    report = os.path.join(BUILD, report_name)
+    r = mp_rp2040.run(items, puts=[(os.path.join(tree, "nxsecure"), "/lib/nxsecure"),
+                                   (bench_mpy, "/lib/"), (runner_mpy, "/lib/")],
+                      report=report, timeout=1800)
+    with open(report) as f:
+        return _split(f.read(), [n for n, _ in plan]), r
+
+
 def handshake_layouts(layouts=4, log=print):
     """The emulated RP2040's PSK-CCM_8 handshake alone, in 1 + layouts heap layouts: the
     quick measure of a change to the handshake's speed (`make bench` runs it too)."""
@@ -587,17 +594,7 @@ def handshake_layouts(layouts=4, log=print):
     psk = ["--seed-random", "--aes", "platform", "--records", "0"]
     plan = [("ccm8", psk)] + [("ccm8-layout%d" % n, psk + ["--layout", str(n)])
                               for n in LAYOUTS[:layouts]]
-    items = []
-    for i, (name, args) in enumerate(plan):
-        if i:
-            items.append("--soft-reset")
-        items += ["-c", _program(name, args)]
-    report = os.path.join(BUILD, "rp2040-handshake.txt")
-    mp_rp2040.run(items, puts=[(os.path.join(tree, "nxsecure"), "/lib/nxsecure"),
-                               (bench_mpy, "/lib/"), (runner_mpy, "/lib/")],
-                  report=report, timeout=1800)
-    with open(report) as f:
-        res = _split(f.read(), [n for n, _ in plan])
+    res, _ = _rp2040_plan(plan, tree, bench_mpy, runner_mpy, "rp2040-handshake.txt")
     for name, r in res.items():
         log("%-14s %s" % (name, r.get("handshake", r)))
     return _merge(res)
