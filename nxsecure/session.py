@@ -96,12 +96,10 @@ class NX_SECURE_DTLS_SESSION:
             self._notify_error = code
 
     def _dtls_keylog(self, client_random, master):
-        fn = self._keylog
-        if fn is not None:
-            try:
-                fn("CLIENT_RANDOM %s %s\n" % (_hex(client_random), _hex(master)))
-            except Exception:       # a broken logger must not break the handshake
-                pass
+        # (the try block only where a logger is set: in this frame it would put the
+        # frame on the heap at every handshake)
+        if self._keylog is not None:
+            _keylog_write(self._keylog, client_random, master)
 
     # --- timer (netx calls it at the deadline _dtls_timer gave) -------------------------
     def _timer_fire(self, now):
@@ -168,6 +166,23 @@ class NX_SECURE_DTLS_SESSION:
         self._rx_head = None
         self._rx_tail = None
         self._rx_count = 0
+
+
+def _wait_state(session, wait_option, done):
+    """Pump until done(engine) or the wait expires."""
+    e = session._engine
+    return netx._wait(lambda: done(e), wait_option)
+
+
+def _handshake_over(e):
+    return e.state == CONNECTED or e.state == ERROR or e.state == CLOSED
+
+
+def _keylog_write(fn, client_random, master):
+    try:
+        fn("CLIENT_RANDOM %s %s\n" % (_hex(client_random), _hex(master)))
+    except Exception:       # a broken logger must not break the handshake
+        pass
 
 
 def _hex(b):
@@ -314,16 +329,6 @@ def nx_secure_dtls_psk_add(session_ptr, pre_shared_key, psk_length, psk_identity
         return status
     return session_ptr._psk_store.add(pre_shared_key, psk_length, psk_identity,
                                       identity_length, hint, hint_length)
-
-
-def _wait_state(session, wait_option, done):
-    """Pump until done(engine) or the wait expires."""
-    e = session._engine
-    return netx._wait(lambda: done(e), wait_option)
-
-
-def _handshake_over(e):
-    return e.state == CONNECTED or e.state == ERROR or e.state == CLOSED
 
 
 def _handshake_result(session):
