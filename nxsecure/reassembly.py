@@ -282,7 +282,8 @@ class Reassembler:
         skip the buffer when it is the one expected next and nothing is held (nothing
         earlier to wait for, nothing later to order it with) and it would fit: then it
         counts as taken, as pop() would have returned it, and True; else False (add() it)."""
-        if message_seq != self.next_seq or self._count or _rec_size(length) > self._cap:
+        if (message_seq != self.next_seq or self._count
+                or _REC + length + ((length + 7) >> 3) > self._cap):   # _rec_size, inline
             return False
         self.next_seq = message_seq + 1
         return True
@@ -300,10 +301,13 @@ class Reassembler:
         if off < 0:
             return None
         b = self._buf
-        length = self._len_at(off)
-        if ((b[off] << 16) | (b[off + 1] << 8) | b[off + 2]) != length:
+        # (few locals, _len_at inline: a frame within 11 words is not heap-allocated on
+        # a board, and pop() runs after every handshake record)
+        n = (b[off + 5] << 16) | (b[off + 6] << 8) | b[off + 7]
+        if ((b[off] << 16) | (b[off + 1] << 8) | b[off + 2]) != n:
             return None
         self._gone = off
         self.next_seq = seq + 1
-        body = off + _REC
-        return (b[off + _HDR], seq, b[body:body + length], b[off + _HDR:body + length])
+        off += _HDR                  # the header; the body follows it
+        n += off + 12
+        return (b[off], seq, b[off + 12:n], b[off:n])
