@@ -4,7 +4,7 @@ try:
 except ImportError:  # CPython
     def const(x):
         return x
-from .codec import Reader
+from .codec import Reader, _short
 from .const import (
     NxError, NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH,
     NX_SECURE_TLS_RENEGOTIATION_EXTENSION_ERROR, NX_SECURE_TLS_HANDSHAKE_FAILURE,
@@ -22,7 +22,6 @@ _AD_HANDSHAKE_FAILURE = const(40)
 _AD_ILLEGAL_PARAMETER = const(47)
 
 HANDSHAKE_HEADER = 12   # RFC 6347 4.2.2: type, length, message_seq, fragment_offset, fragment_length
-RECORD_HEADER = 13      # RFC 6347 4.1: type, version, epoch, sequence_number(48), length
 
 
 class Hello:
@@ -42,6 +41,17 @@ class Hello:
     sig_algs = None         # signature_algorithms list (RFC 5246 7.4.1.4.1), when present
     exts = None             # extensions of a type not listed above: [(type, Reader of
                             # its data)], for the features (nxsecure/feature.py)
+
+
+def _vec(b, p, w, end=0):
+    """The opaque vector at b[p:] with a w-byte (1 or 2) length, within b; with `end`,
+    it must end there."""
+    if p + w > len(b):
+        raise _short()
+    n = p + w + (b[p] if w == 1 else (b[p] << 8) | b[p + 1])
+    if n > len(b) or (end and n != end):
+        raise _short()
+    return b[p + w:n]
 
 
 def _pull_extensions(r, hello):
@@ -65,13 +75,18 @@ def _pull_extensions(r, hello):
             hello.reneg_info = data.vec8()
             data.done()
             hello.secure_reneg = True
-        elif etype == _EXT_SUPPORTED_GROUPS:
-            hello.groups = _u16_list(data)
         elif etype == _EXT_EC_POINT_FORMATS:
             hello.point_formats = data.vec8()
             data.done()
-        elif etype == _EXT_SIGNATURE_ALGORITHMS:
-            hello.sig_algs = _u16_list(data)
+        elif etype == _EXT_SUPPORTED_GROUPS or etype == _EXT_SIGNATURE_ALGORITHMS:
+            v = data.vec16()             # a list of u16
+            data.done()
+            if len(v) & 1:
+                raise _short()
+            if etype == _EXT_SUPPORTED_GROUPS:
+                hello.groups = v
+            else:
+                hello.sig_algs = v
         else:
             if hello.exts is None:
                 hello.exts = []
@@ -79,24 +94,22 @@ def _pull_extensions(r, hello):
     r.done()
 
 
-def _u16_list(data):
-    v = data.vec16()
-    data.done()
-    if len(v) & 1:
-        raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, _AD_DECODE_ERROR)
-    return v
-
-
-def _pull_hello_start(body):
-    """The fields both hellos open with: version, random, session_id<0..32>."""
-    r = Reader(body)
-    h = Hello()
-    h.version = r.u16()
-    h.random = r.take(32)
-    h.session_id = r.vec8()
-    if len(h.session_id) > 32:
-        raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, _AD_DECODE_ERROR)
-    return r, h
+def _pull_hello_start(b, h, cookie):
+    """The fields both hellos open with: version, random, session_id<0..32>, and a
+    ClientHello's cookie<0..255> (RFC 6347 4.2.1) when `cookie`, into h; -> the
+    offset after them."""
+    if len(b) < 34:
+        raise _short()
+    h.version = (b[0] << 8) | b[1]
+    h.random = b[2:34]
+    h.session_id = v = _vec(b, 34, 1)
+    if len(v) > 32:
+        raise _short()
+    p = 35 + len(v)
+    if cookie:
+        h.cookie = v = _vec(b, p, 1)
+        p += 1 + len(v)
+    return p
 
 
 def pull_client_hello_prefix(frag):
@@ -104,29 +117,28 @@ def pull_client_hello_prefix(frag):
     from the message's first fragment: what a cookie is made from and checked against
     (RFC 6347 4.2.1), before any state is kept. Nothing after the cookie is needed, so
     a first fragment cut anywhere in the cipher suites still gets its answer."""
-    r, h = _pull_hello_start(frag)
-    h.cookie = r.vec8()
+    h = Hello()
+    _pull_hello_start(frag, h, True)
     return h
 
 
-def pull_client_hello(body):
+def pull_client_hello(b):
     """RFC 6347 4.2.1 ClientHello (with the DTLS cookie field)."""
-    r, h = _pull_hello_start(body)
-    h.cookie = r.vec8()
-    h.suites = r.vec16()
-    if len(h.suites) < 2 or len(h.suites) & 1:
-        raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, _AD_DECODE_ERROR)
-    comp = r.vec8()
-    if len(comp) < 1:
-        raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, _AD_DECODE_ERROR)
-    for c in comp:
+    h = Hello()
+    p = _pull_hello_start(b, h, True)
+    h.suites = v = _vec(b, p, 2)
+    if len(v) < 2 or len(v) & 1:
+        raise _short()
+    p += 2 + len(v)
+    v = _vec(b, p, 1)                 # compression_methods<1..2^8-1>
+    if len(v) == 0:
+        raise _short()
+    for c in v:
         if c == 0:
             h.compression_ok = True
-    _pull_extensions(r, h)
-    s = h.suites
-    for i in range(0, len(s), 2):
-        if (s[i] << 8) | s[i + 1] == _TLS_EMPTY_RENEGOTIATION_INFO_SCSV:
-            h.secure_reneg = True
+    _pull_extensions(Reader(b, p + 1 + len(v)), h)
+    if u16_list_has(h.suites, _TLS_EMPTY_RENEGOTIATION_INFO_SCSV):
+        h.secure_reneg = True
     return h
 
 
@@ -134,19 +146,39 @@ def client_hello_offers(hello, suite):
     return u16_list_has(hello.suites, suite)
 
 
-def _push_flag_extensions(w, ems, reneg):
+def _push_flag_extensions(mv, p, ems, reneg):
     """extended_master_secret (RFC 7627 4) and renegotiation_info (RFC 5746 3.2), each
-    when asked for: reneg True is the initial handshake's empty one (3.4), bytes a
-    renegotiation's verify_data (3.5, 3.7)."""
+    when asked for, at mv[p:]: reneg True is the initial handshake's empty one (3.4),
+    bytes a renegotiation's verify_data (3.5, 3.7). -> the offset after them."""
     if ems:
-        w.u16(_EXT_EXTENDED_MASTER_SECRET)
-        w.u16(0)
-    if reneg:
-        w.u16(_EXT_RENEGOTIATION_INFO)
-        if reneg is True:
-            reneg = b""
-        w.u16(1 + len(reneg))
-        w.vec8(reneg)
+        mv[p:p + 4] = b"\x00\x17\x00\x00"
+        p += 4
+    if reneg is True:
+        mv[p:p + 5] = b"\xff\x01\x00\x01\x00"
+        p += 5
+    elif reneg:
+        mv[p:p + 3] = b"\xff\x01\x00"
+        mv[p + 3] = len(reneg) + 1
+        p = _push_vec8(mv, p + 4, reneg)
+    return p
+
+
+def _push_vec8(mv, p, v):
+    n = len(v)
+    mv[p] = n & 0xFF
+    mv[p + 1:p + 1 + n] = v
+    return p + 1 + n
+
+
+def _push_hello_start(w, random, session_id):
+    # DTLS 1.2 (RFC 6347 4.1), random, session_id: written in place, few calls (on a
+    # board a call costs more than a byte store); -> the offset after them
+    mv = w.mv
+    p = w.pos
+    mv[p] = 0xFE
+    mv[p + 1] = 0xFD
+    mv[p + 2:p + 34] = random
+    return _push_vec8(mv, p + 34, session_id)
 
 
 def reneg_ours(secure, bind):
@@ -160,43 +192,50 @@ def reneg_ours(secure, bind):
 
 def push_client_hello(w, random, cookie, suites, ems=True, extra=None, session_id=b"",
                       reneg=True):
-    w.u16(_DTLS_1_2)
-    w.put(random)
-    w.vec8(session_id)           # empty unless a session is offered for resumption
-    w.vec8(cookie)
-    m = w.begin16()
+    mv = w.mv
+    # the session_id is empty unless a session is offered for resumption
+    p = m = _push_vec8(mv, _push_hello_start(w, random, session_id), cookie)
     for s in suites:
-        w.u16(s)
-    w.end16(m)
-    w.u8(1)
-    w.u8(0)                      # null compression only
-    m = w.begin16()
-    _push_flag_extensions(w, ems, reneg)    # a client always signals RFC 5746
+        p += 2
+        mv[p] = (s >> 8) & 0xFF
+        mv[p + 1] = s & 0xFF
+    n = p - m
+    mv[m] = (n >> 8) & 0xFF
+    mv[m + 1] = n & 0xFF
+    mv[p + 2] = 1
+    mv[p + 3] = 0                     # null compression only
+    m = p + 4
+    w.pos = _push_flag_extensions(mv, m + 2, ems, reneg)   # a client always signals RFC 5746
     if extra is not None:
         extra(w)
     w.end16(m)
 
 
-def pull_server_hello(body):
-    r, h = _pull_hello_start(body)
-    h.suite = r.u16()
-    h.compression_ok = r.u8() == 0
-    _pull_extensions(r, h)
+def pull_server_hello(b):
+    h = Hello()
+    p = _pull_hello_start(b, h, False)
+    if p + 3 > len(b):
+        raise _short()
+    h.suite = (b[p] << 8) | b[p + 1]
+    h.compression_ok = b[p + 2] == 0
+    _pull_extensions(Reader(b, p + 3), h)
     return h
 
 
 def push_server_hello(w, random, session_id, suite, ems, secure_reneg, extra=None):
-    w.u16(_DTLS_1_2)
-    w.put(random)
-    w.vec8(session_id)
-    w.u16(suite)
-    w.u8(0)
+    mv = w.mv
+    p = _push_hello_start(w, random, session_id)
+    mv[p] = (suite >> 8) & 0xFF
+    mv[p + 1] = suite & 0xFF
+    mv[p + 2] = 0                     # null compression
+    p += 3
     if ems or secure_reneg or extra is not None:
-        m = w.begin16()
-        _push_flag_extensions(w, ems, secure_reneg)
+        w.pos = _push_flag_extensions(mv, p + 2, ems, secure_reneg)
         if extra is not None:
             extra(w)
-        w.end16(m)
+        w.end16(p)
+    else:
+        w.pos = p
 
 
 def check_reneg_info(hello, bind):
@@ -204,23 +243,18 @@ def check_reneg_info(hello, bind):
     empty; 3.5/3.7: in a renegotiation it came and is bind[1], the verify_data of the
     handshake before (else handshake_failure)."""
     got = hello.reneg_info
-    if bind is None:
-        bad = got is not None and len(got) != 0
-    else:
-        bad = got is None or bytes(got) != bind[1]
-    if bad:
+    if (got is not None and len(got) != 0) if bind is None else (
+            got is None or bytes(got) != bind[1]):
         raise NxError(NX_SECURE_TLS_RENEGOTIATION_EXTENSION_ERROR, _AD_HANDSHAKE_FAILURE)
 
 
-def pull_hello_verify_request(body):
+def pull_hello_verify_request(b):
     """RFC 6347 4.2.1: server_version, cookie<0..2^8-1>. Either version is accepted."""
-    r = Reader(body)
-    version = r.u16()
-    cookie = r.vec8()
-    r.done()
-    if version != _DTLS_1_2 and version != _DTLS_1_0:
+    c = _vec(b, 2, 1, len(b))
+    v = (b[0] << 8) | b[1]
+    if v != _DTLS_1_2 and v != _DTLS_1_0:
         raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, _AD_ILLEGAL_PARAMETER)
-    return cookie
+    return c
 
 
 def push_hello_verify_request(w, cookie):
@@ -231,11 +265,8 @@ def push_hello_verify_request(w, cookie):
 
 
 def _whole(body, vec):
-    """A message that is one opaque vector and nothing else."""
-    r = Reader(body)
-    v = r.vec8() if vec == 8 else r.vec16()
-    r.done()
-    return v
+    """A message that is one opaque vector (vec: 8 or 16-bit length) and nothing else."""
+    return _vec(body, 0, vec >> 3, len(body))
 
 
 def pull_psk_vector(body):
@@ -265,39 +296,32 @@ def push_handshake_header(mv, off, msg_type, length, message_seq, frag_off, frag
 
 
 # --- certificate and ECDHE messages (RFC 5246 7.4.2-7.4.8, RFC 8422 5) --------------
-CURVE_TYPE_NAMED = 3                  # RFC 8422 5.4 ECCurveType named_curve
-CERT_TYPE_RSA_SIGN = 1                # RFC 5246 7.4.4 ClientCertificateType
-CERT_TYPE_ECDSA_SIGN = 64             # RFC 8422 5.5
-
-
 def push_cert_extensions(w, groups, sig_algs, point_formats=True):
     """Append supported_groups, ec_point_formats and signature_algorithms."""
-    if groups:
-        w.u16(_EXT_SUPPORTED_GROUPS)
-        w.u16(2 + 2 * len(groups))
-        w.u16(2 * len(groups))
-        for g in groups:
-            w.u16(g)
-    if point_formats:
-        w.u16(_EXT_EC_POINT_FORMATS)
-        w.u16(2)
-        w.u8(1)
-        w.u8(0)                          # uncompressed only (RFC 8422 5.1.2)
-    if sig_algs:
-        w.u16(_EXT_SIGNATURE_ALGORITHMS)
-        w.u16(2 + 2 * len(sig_algs))
-        w.u16(2 * len(sig_algs))
-        for a in sig_algs:
-            w.u16(a)
+    for t in (_EXT_SUPPORTED_GROUPS, _EXT_EC_POINT_FORMATS, _EXT_SIGNATURE_ALGORITHMS):
+        if t == _EXT_EC_POINT_FORMATS:
+            if point_formats:
+                w.put(b"\x00\x0b\x00\x02\x01\x00")    # uncompressed only (RFC 8422 5.1.2)
+            continue
+        v = groups if t == _EXT_SUPPORTED_GROUPS else sig_algs
+        if v:
+            w.u16(t)
+            w.u16(2 + 2 * len(v))
+            w.u16(2 * len(v))
+            for x in v:
+                w.u16(x)
 
 
 def u16_list_has(mv, value):
-    hi = value >> 8
-    lo = value & 0xFF
     for i in range(0, len(mv) - 1, 2):
-        if mv[i] == hi and mv[i + 1] == lo:
+        if (mv[i] << 8) | mv[i + 1] == value:
             return True
     return False
+
+
+CURVE_TYPE_NAMED = 3                  # RFC 8422 5.4 ECCurveType named_curve
+CERT_TYPE_RSA_SIGN = 1                # RFC 5246 7.4.4 ClientCertificateType
+CERT_TYPE_ECDSA_SIGN = 64             # RFC 8422 5.5
 
 
 def push_certificate_list(w, ders, segs=None):
@@ -327,12 +351,12 @@ def pull_certificate_list(body):
     r = Reader(body)
     n = r.u24()
     if n != r.left():
-        raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, _AD_DECODE_ERROR)
+        raise _short()
     out = []
     while r.left():
         m = r.u24()
         if m == 0:
-            raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, _AD_DECODE_ERROR)
+            raise _short()
         out.append((r.pos, m))
         r.take(m)
     return out
@@ -345,7 +369,7 @@ def pull_ec_params(r):
     group = r.u16()
     point = r.vec8()
     if len(point) == 0:
-        raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, _AD_DECODE_ERROR)
+        raise _short()
     return group, point
 
 
@@ -359,7 +383,7 @@ def pull_ecdh_public(body):
     """RFC 8422 5.7 ClientECDiffieHellmanPublic: the point, as one whole message."""
     point = _whole(body, 8)
     if len(point) == 0:
-        raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, _AD_DECODE_ERROR)
+        raise _short()
     return point
 
 
@@ -383,7 +407,7 @@ def pull_certificate_request(body):
     types = r.vec8()
     algs = r.vec16()
     if len(types) == 0 or len(algs) < 2 or len(algs) & 1:
-        raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH, _AD_DECODE_ERROR)
+        raise _short()
     cas = r.sub16()
     while cas.left():
         cas.vec16()                      # DistinguishedName<1..2^16-1>: not used to choose
@@ -410,3 +434,6 @@ def push_certificate_request(w, types, algs):
 def push_digitally_signed(w, alg, sig):
     w.u16(alg)
     w.vec16(sig)
+
+
+del const      # (compile-time only: one entry less in the module's dict, which is heap)

@@ -38,6 +38,7 @@ from nxsecure.const import (
     NX_SECURE_TLS_PACKET_BUFFER_TOO_SMALL,
 )
 from nxsecure import config
+from nxsecure.handshake import push_handshake_header
 
 ADD_OK = const(0)         # fragment stored (it held bytes we lacked)
 ADD_OLD = const(1)        # message_seq < next_seq: the peer repeated an old flight
@@ -46,7 +47,6 @@ ADD_DROPPED = const(3)    # future message outside the window or no room for it
 
 _REC = const(16)          # received counter (3) + epoch (1) + handshake header (12)
 _HDR = const(4)           # offset of the handshake header in a record
-_U24 = const(0xFFFFFF)
 
 
 def _rec_size(length):
@@ -89,14 +89,10 @@ class Reassembler:
         b = self._buf
         return (b[off + 5] << 16) | (b[off + 6] << 8) | b[off + 7]
 
-    def _seq_at(self, off):
-        b = self._buf
-        return (b[off + 8] << 8) | b[off + 9]
-
     def _find(self, seq):
         off = 0
         for _ in range(self._count):
-            if self._seq_at(off) == seq:
+            if (self._buf[off + 8] << 8) | self._buf[off + 9] == seq:    # its message_seq
                 return off
             off += _rec_size(self._len_at(off))
         return -1
@@ -111,13 +107,6 @@ class Reassembler:
         self._used = used - size
         self._count -= 1
 
-    def _settle(self):
-        # Remove the record handed out by the last pop(); its views die here.
-        if self._gone >= 0:
-            off = self._gone
-            self._gone = -1
-            self._remove(off)
-
     def _new(self, msg_type, length, seq, epoch):
         b = self._buf
         off = self._used
@@ -125,19 +114,7 @@ class Reassembler:
         b[off + 1] = 0
         b[off + 2] = 0
         b[off + 3] = epoch
-        h = off + _HDR
-        b[h] = msg_type
-        b[h + 1] = length >> 16
-        b[h + 2] = (length >> 8) & 0xFF
-        b[h + 3] = length & 0xFF
-        b[h + 4] = seq >> 8
-        b[h + 5] = seq & 0xFF
-        b[h + 6] = 0                       # fragment_offset = 0
-        b[h + 7] = 0
-        b[h + 8] = 0
-        b[h + 9] = b[h + 1]                # fragment_length = length
-        b[h + 10] = b[h + 2]
-        b[h + 11] = b[h + 3]
+        push_handshake_header(b, off + _HDR, msg_type, length, seq, 0, length)
         bm = off + _REC + length
         for i in range(bm, bm + ((length + 7) >> 3)):
             b[i] = 0
@@ -153,7 +130,7 @@ class Reassembler:
             worst = -1
             worst_seq = -1
             for _ in range(self._count):
-                s = self._seq_at(off)
+                s = (self._buf[off + 8] << 8) | self._buf[off + 9]
                 if s > worst_seq:
                     worst_seq = s
                     worst = off
@@ -206,13 +183,12 @@ class Reassembler:
         """Take one handshake fragment (RFC 6347 4.2.3) that came in a record of
         `epoch`; returns an ADD_* code or raises NxError for a malformed or
         inconsistent fragment."""
-        if not (isinstance(msg_type, int) and isinstance(length, int)
-                and isinstance(message_seq, int) and isinstance(frag_offset, int)
-                and isinstance(frag_len, int)):
-            raise NxError(NX_INVALID_PARAMETERS)
-        if isinstance(frag, str):   # MicroPython would take a str as a buffer
-            raise NxError(NX_INVALID_PARAMETERS)
         try:
+            # ints (else TypeError); `wide` is not 0 when one is negative or wider than
+            # its field (RFC 6347 4.2.2: u8 type, u24 lengths and offset, u16 seq)
+            wide = (msg_type >> 8) | (message_seq >> 16) | ((length | frag_offset | frag_len) >> 24)
+            if isinstance(frag, str):   # MicroPython would take a str as a buffer
+                raise TypeError
             if not isinstance(frag, memoryview):
                 frag = memoryview(frag)
         except TypeError:
@@ -220,17 +196,15 @@ class Reassembler:
         # CPython only: a view of anything but plain bytes would not copy byte-wise.
         if getattr(frag, "format", "B") != "B" or getattr(frag, "ndim", 1) != 1:
             raise NxError(NX_INVALID_PARAMETERS)
-        flen = len(frag)
-        if not (0 <= msg_type <= 0xFF and 0 <= length <= _U24
-                and 0 <= message_seq <= 0xFFFF and 0 <= frag_offset <= _U24
-                and 0 <= frag_len <= _U24):
-            raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH)
         # RFC 6347 4.2.3: the fragment must lie inside the message and carry exactly
         # fragment_length bytes.
-        if flen != frag_len or frag_offset + frag_len > length:
+        if wide or len(frag) != frag_len or frag_offset + frag_len > length:
             raise NxError(NX_SECURE_TLS_INCORRECT_MESSAGE_LENGTH)
 
-        self._settle()
+        off = self._gone
+        if off >= 0:            # the record handed out by the last pop(): its views die here
+            self._gone = -1
+            self._remove(off)
         nxt = self.next_seq
         # RFC 6347 4.2.2: a message_seq already processed is a retransmission.
         if message_seq < nxt:
@@ -282,7 +256,8 @@ class Reassembler:
         skip the buffer when it is the one expected next and nothing is held (nothing
         earlier to wait for, nothing later to order it with) and it would fit: then it
         counts as taken, as pop() would have returned it, and True; else False (add() it)."""
-        if message_seq != self.next_seq or self._count or _rec_size(length) > self._cap:
+        if (message_seq != self.next_seq or self._count
+                or _REC + length + ((length + 7) >> 3) > self._cap):   # _rec_size, inline
             return False
         self.next_seq = message_seq + 1
         return True
@@ -294,16 +269,22 @@ class Reassembler:
         add/pop/reset."""
         if not self._count:      # nothing held (a popped one still counts until settled)
             return None
-        self._settle()
+        off = self._gone
+        if off >= 0:            # as in add()
+            self._gone = -1
+            self._remove(off)
         seq = self.next_seq
         off = self._find(seq)
         if off < 0:
             return None
         b = self._buf
-        length = self._len_at(off)
-        if ((b[off] << 16) | (b[off + 1] << 8) | b[off + 2]) != length:
+        # (few locals, _len_at inline: a frame within 11 words is not heap-allocated on
+        # a board, and pop() runs after every handshake record)
+        n = (b[off + 5] << 16) | (b[off + 6] << 8) | b[off + 7]
+        if ((b[off] << 16) | (b[off + 1] << 8) | b[off + 2]) != n:
             return None
         self._gone = off
         self.next_seq = seq + 1
-        body = off + _REC
-        return (b[off + _HDR], seq, b[body:body + length], b[off + _HDR:body + length])
+        off += _HDR                  # the header; the body follows it
+        n += off + 12
+        return (b[off], seq, b[off + 12:n], b[off:n])
