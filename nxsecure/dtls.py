@@ -386,6 +386,7 @@ class Dtls:
         self.early = None            # early.Early, made when the first early record comes
         self.metadata = metadata
         self.reasm = Reassembler(reassembly)
+        self._whole = [0, 0, None, None]     # _on_record's unfragmented message
         # three running hashes where a CertificateVerify may come, else two (Transcript)
         n = 2
         for row in table.nx_secure_tls_ciphersuite_lookup_table:
@@ -600,7 +601,10 @@ class Dtls:
             rl.accept()
         end = off + n
         retransmit = False
-        whole = None         # a message that came whole and is next: not copied
+        # a message that came whole and is next, not copied: its type, message_seq, body
+        # and whole bytes in self._whole (a list made once: a 5-tuple per record would
+        # be an allocation of two blocks, which on a board walks the heap)
+        whole = False
         reasm = self.reasm
         try:
             while off < end:
@@ -630,10 +634,15 @@ class Dtls:
                     # RFC 6347 4.1: once the peer's ChangeCipherSpec is in, every new
                     # handshake message comes protected; an unprotected one is spoofed
                     raise NxError(NX_SECURE_TLS_INVALID_EPOCH)
-                if (frag_off == 0 and frag_len == length and whole is None
+                if (frag_off == 0 and frag_len == length and not whole
                         and reasm.take(message_seq, length)):
                     # unfragmented, its header is the transcript's (RFC 6347 4.2.6)
-                    whole = (msg_type, message_seq, frag, buf[h:off], now)
+                    whole = self._whole
+                    whole[0] = msg_type
+                    whole[1] = message_seq
+                    whole[2] = frag
+                    whole[3] = buf[h:off]
+                    whole = True
                     continue
                 res = reasm.add(msg_type, length, message_seq, frag_off, frag_len, frag,
                                 epoch)
@@ -647,7 +656,11 @@ class Dtls:
         if retransmit:
             self._peer_repeated_flight(now)
         if whole:
-            self._on_message(*whole)
+            whole = self._whole
+            frag = whole[2]
+            whole[2] = None         # (the list keeps no view of the datagram)
+            self._on_message(whole[0], whole[1], frag, whole[3], now)
+            whole[3] = None
         while True:
             m = reasm.pop()
             if m is None:
