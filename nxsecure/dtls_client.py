@@ -123,7 +123,7 @@ def _on_server_hello(e, body, whole, seq, now):
     if h.version != _DTLS_1_2:
         raise NxError(NX_SECURE_TLS_UNSUPPORTED_TLS_VERSION, _AD_PROTOCOL_VERSION)
     row = e.table.find(h.suite)
-    if row is None or h.suite not in _offered(e):
+    if row is None or not e.usable(row):        # (a row of our table we offered)
         raise NxError(NX_SECURE_TLS_UNKNOWN_CIPHERSUITE, _AD_ILLEGAL_PARAMETER)
     if not h.compression_ok:
         raise NxError(NX_SECURE_TLS_BAD_COMPRESSION_METHOD, _AD_ILLEGAL_PARAMETER)
