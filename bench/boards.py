@@ -587,11 +587,12 @@ def _rp2040_plan(plan, tree, bench_mpy, runner_mpy, report_name):
         return _split(f.read(), [n for n, _ in plan]), r
 
 
-def handshake_layouts(layouts=4, log=print):
+def handshake_layouts(layouts=4, log=print, extra=()):
     """The emulated RP2040's PSK-CCM_8 handshake alone, in 1 + layouts heap layouts: the
-    quick measure of a change to the handshake's speed (`make bench` runs it too)."""
+    quick measure of a change to the handshake's speed (`make bench` runs it too);
+    extra: more mp_bench arguments for every run (e.g. --fill 300)."""
     tree, bench_mpy, runner_mpy = _compile(log)
-    psk = ["--seed-random", "--aes", "platform", "--records", "0"]
+    psk = ["--seed-random", "--aes", "platform", "--records", "0"] + list(extra)
     plan = [("ccm8", psk)] + [("ccm8-layout%d" % n, psk + ["--layout", str(n)])
                               for n in LAYOUTS[:layouts]]
     res, _ = _rp2040_plan(plan, tree, bench_mpy, runner_mpy, "rp2040-handshake.txt")
@@ -601,11 +602,13 @@ def handshake_layouts(layouts=4, log=print):
 
 
 if __name__ == "__main__":
-    # python bench/boards.py [LAYOUTS]: the RP2040 handshake's mean over heap layouts
+    # python bench/boards.py [LAYOUTS] [mp_bench arguments, e.g. --fill 300]: the RP2040
+    # handshake's mean over 1 + LAYOUTS heap layouts
     why = mp_rp2040.available()
     if why:
         raise SystemExit("RP2040 emulator: %s" % why)
-    got = handshake_layouts(int(sys.argv[1]) if len(sys.argv) > 1 else 4)
+    got = handshake_layouts(int(sys.argv[1]) if len(sys.argv) > 1 else 4,
+                            extra=sys.argv[2:])
     for key in ("us", "client_us", "server_us"):
         m = layout_mean(got, key)
         print("%-9s mean %.1f ms  min %.1f  max %.1f  (%d layouts)" % (
