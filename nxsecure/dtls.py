@@ -948,19 +948,19 @@ class Dtls:
         self._arm(None)
 
     def _arm(self, deadline):
-        """Set (a ticks value) or clear (None) the retransmission deadline."""
+        """Set (a ticks value) or clear (None) the retransmission deadline, and tell the
+        owner the earliest of it and the handshake deadline (None: nothing to wake
+        for). A connected association has neither, so it costs the owner's timers
+        nothing."""
         self.deadline = deadline
-        self._timer_changed()
+        h = self.hs_deadline
+        if h is not None and (deadline is None or self.ticks_diff(h, deadline) < 0):
+            deadline = h
+        self.owner._dtls_timer(deadline)
 
     def _timer_changed(self):
-        """Tell the owner the earliest of the retransmission deadline and the
-        handshake deadline (None: nothing to wake for). A connected association has
-        neither, so it costs the owner's timers nothing."""
-        d = self.deadline
-        h = self.hs_deadline
-        if h is not None and (d is None or self.ticks_diff(h, d) < 0):
-            d = h
-        self.owner._dtls_timer(d)
+        """The handshake deadline changed: tell the owner again (_arm)."""
+        self._arm(self.deadline)
 
     def timer_fire(self, now):
         """The handshake deadline, or the retransmission timer (Flight.expired)."""

@@ -77,11 +77,6 @@ class NX_SECURE_DTLS_SESSION:
         self._notify_rx = True
         return True
 
-    def _dtls_timer(self, due):
-        """The engine's next deadline (None: none): netx wakes this session then. A
-        connected session has none and costs the pump nothing."""
-        netx._timer_set(self, due)
-
     def _dtls_hello(self):
         """Server: the cookie-verified ClientHello is complete; connect_notify next."""
         self._notify_connect = True
@@ -166,6 +161,12 @@ class NX_SECURE_DTLS_SESSION:
         self._rx_head = None
         self._rx_tail = None
         self._rx_count = 0
+
+
+# The engine's next deadline (None: none), the owner's _dtls_timer(due): netx wakes the
+# session then (its _timer_fire). netx's own function as the method, so arming a timer
+# takes no call level of ours. A connected session has none and costs the pump nothing.
+NX_SECURE_DTLS_SESSION._dtls_timer = netx._timer_set
 
 
 def _wait_state(session, wait_option, done):
