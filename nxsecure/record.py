@@ -28,6 +28,7 @@ if sys.implementation.name != "micropython":
 RECORD_HEADER = 13
 SCRATCH_SIZE = 72            # read nonce 12 + write nonce 12 + aad 13 + MAC 32, 8-aligned
 MAX_SEQ = (1 << 48) - 1      # RFC 6347 4.1: the sequence number must not wrap
+_ZERO8 = bytes(8)
 
 
 class ReplayWindow:
@@ -39,9 +40,7 @@ class ReplayWindow:
         self.reset()
 
     def reset(self):
-        b = self.bits
-        for i in range(8):
-            b[i] = 0
+        self.bits[0:8] = _ZERO8          # one slice store (no allocation), not a loop
         self.top = -1            # highest sequence number accepted so far
 
     def check(self, seq):
