@@ -98,7 +98,7 @@ class CipherState:
     def records(self, rl, sealing):
         """What seals (sealing) or opens the epoch's records for rl (RecordLayer.wfast /
         rfast): the context's generator (CCM: records()), or on CPython record_host.py;
-        None: RecordLayer._seal / _open."""
+        None: RecordLayer.seal / open's general path."""
         f = getattr(self.ctx, "records", None) or (_host if self.aead else None)
         return f(rl, self, sealing) if f else None
 
@@ -200,7 +200,8 @@ class RecordLayer:
         record's total length."""
         # An epoch whose context seals records itself (CipherState.records: ccm.CCM.records,
         # a generator per direction) takes an application record in one resumption;
-        # what it declines (0) and every other record go to _seal. This frame and
+        # what it declines (0) and every other protected record go to _seal_st, and a
+        # plaintext one (the handshake's epoch 0) is written here. This frame and
         # open's stay within 11 words: a bigger one would go on the heap at every call
         # on a MicroPython board (its VM_MAX_STATE_ON_STACK), ~0.15 ms on an RP2040
         # whose heap has holes.
@@ -213,51 +214,47 @@ class RecordLayer:
                 if epoch:
                     return epoch
                 ctype &= 0xFF
+            if self.write1 is not None or self.cidw is not None:
+                ctype |= 0x100 | (n << 9)
+                return self._seal_st(buf, off, ctype)
             epoch = 1
-        ctype |= (epoch << 8) | (n << 9)
-        return self._seal(buf, off, ctype)
-
-    def _seal(self, buf, off, x):
-        """seal() for x = ctype | epoch << 8 | n << 9: a plaintext record here (the
-        handshake's epoch 0), a protected or CID one in _seal_st. Two locals: the frame
-        stays within 11 words (see seal)."""
-        e = (x >> 8) & 1
-        if e and self.cidw is not None:
-            return self._seal_st(buf, off, x)
-        seq = self.seq[e]
-        if seq > MAX_SEQ:
+        elif self.write0 is not None:
+            ctype |= n << 9
+            return self._seal_st(buf, off, ctype)
+        buf[off] = ctype
+        ctype = self.seq[epoch]                 # (the sequence number, in a spent slot)
+        if ctype > MAX_SEQ:
             raise NxError(NX_NOT_SUCCESSFUL)
-        self.seq[e] = seq + 1
-        if (self.write1 if e else self.write0) is not None:
-            return self._seal_st(buf, off, x)
-        buf[off] = x & 0xFF
+        self.seq[epoch] = ctype + 1
         buf[off + 1] = 0xFE
         buf[off + 2] = 0xFD
-        e += self.base                      # the wire epoch
-        buf[off + 3] = e >> 8
-        buf[off + 4] = e & 0xFF
+        epoch += self.base                      # the wire epoch
+        buf[off + 3] = epoch >> 8
+        buf[off + 4] = epoch & 0xFF
         # the 48-bit sequence number (< 2^48, checked above) written out, not looped
-        # over in a helper: the loop and its call were 40% of this function on a board
-        buf[off + 5] = seq >> 40
-        buf[off + 6] = (seq >> 32) & 0xFF
-        buf[off + 7] = (seq >> 24) & 0xFF
-        buf[off + 8] = (seq >> 16) & 0xFF
-        buf[off + 9] = (seq >> 8) & 0xFF
-        buf[off + 10] = seq & 0xFF
-        x >>= 9
-        buf[off + 11] = x >> 8
-        buf[off + 12] = x & 0xFF
-        return RECORD_HEADER + x
+        # over in a helper: the loop and its call were 40% of a plaintext seal on a board
+        buf[off + 5] = ctype >> 40
+        buf[off + 6] = (ctype >> 32) & 0xFF
+        buf[off + 7] = (ctype >> 24) & 0xFF
+        buf[off + 8] = (ctype >> 16) & 0xFF
+        buf[off + 9] = (ctype >> 8) & 0xFF
+        buf[off + 10] = ctype & 0xFF
+        buf[off + 11] = n >> 8
+        buf[off + 12] = n & 0xFF
+        return RECORD_HEADER + n
 
     def _seal_st(self, buf, off, x):
-        """_seal of a record in the CID format, or under a CipherState (its sequence
-        number taken)."""
+        """seal() for x = ctype | epoch << 8 | n << 9 of a record in the CID format, or
+        under a CipherState (its sequence number taken here)."""
         ctype = x & 0xFF
         epoch = (x >> 8) & 1
         n = x >> 9
         if epoch and self.cidw is not None:
             return self.cidw.seal(self, buf, off, ctype, n)
-        seq = self.seq[epoch] - 1
+        seq = self.seq[epoch]
+        if seq > MAX_SEQ:
+            raise NxError(NX_NOT_SUCCESSFUL)
+        self.seq[epoch] = seq + 1
         st = self.write1 if epoch else self.write0
         if st is not self.wcur:
             _fixed_iv(self.wnonce, st)      # old and new epoch alternate (renegotiation)
@@ -287,20 +284,16 @@ class RecordLayer:
         rest of the datagram cannot be parsed). The replay window is NOT marked: the
         caller calls accept() once it keeps the record."""
         # as in seal: the read epoch's generator takes an in-order record of
-        # epoch 1 (-1: it declines, _open parses it)
-        f = self.rfast
-        if f is not None:
+        # epoch 1 (-1: it declines, and it is parsed here); a plaintext record of epoch
+        # 0 (the handshake's) is opened here, a protected one in _open_st. One local:
+        # the frame stays within 11 words (see seal).
+        x = self.rfast
+        if x is not None:
             self.io = buf
             self.io_off = off
-            f = f.send(end)
-            if f >= 0:
-                return f
-        return self._open(buf, off, end)
-
-    def _open(self, buf, off, end):
-        """open() of a record the generator declined: a plaintext record of epoch 0
-        here (the handshake's), a protected one in _open_st. One local: the frame
-        stays within 11 words (see seal)."""
+            x = x.send(end)
+            if x >= 0:
+                return x
         if end - off < RECORD_HEADER:
             self.r_next = end
             return NX_SECURE_TLS_INVALID_PACKET
@@ -338,7 +331,7 @@ class RecordLayer:
         return NX_SUCCESS
 
     def _open_st(self, buf, off):
-        """_open of a record of epoch 1, or of epoch 0 under a CipherState
+        """open() of a record of epoch 1, or of epoch 0 under a CipherState
         (renegotiation): header checked, r_type/r_epoch/r_seq/r_next set (r_next: the
         record's end)."""
         epoch = self.r_epoch

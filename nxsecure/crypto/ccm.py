@@ -259,7 +259,7 @@ class CCM:
     # its frame, as big as the work needs, is made once and resumed for every record,
     # where a function's frame of more than 11 words goes on the heap at every call on a
     # MicroPython board (its VM_MAX_STATE_ON_STACK; ~0.15 ms on an RP2040 whose heap has
-    # holes, as much as the CBC-MAC). It does what RecordLayer._seal / _open would do for
+    # holes, as much as the CBC-MAC). It does what RecordLayer.seal / open would do for
     # a record of epoch 1 (application data, handshake or alert: the Finished goes this
     # way too) with at most 128 bytes of data, in the same kernel calls, making the
     # scratch views a size needs on its first record as the general path would; for any
