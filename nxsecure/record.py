@@ -73,14 +73,17 @@ class ReplayWindow:
 
 
 class CipherState:
-    """One direction's keys for one epoch: the suite row and its initialised contexts."""
+    """One direction's keys for one epoch: the suite's contexts, its tag size (aead) and
+    the key block's fixed IV; a MAC-then-encrypt suite's MAC context and size."""
+
+    # AEAD unless told otherwise: a class attribute, so that an AEAD state has four
+    # attributes, an attribute table a board's heap grows twice to (1 and 2 blocks; a
+    # table of more is a bigger allocation, which walks a fragmented heap past every
+    # smaller hole), and a handshake makes four states
+    aead = True
 
     def __init__(self, suite, key, mac_key, fixed_iv, cipher_md, mac_md):
-        # no local variable and six attributes where no MAC: a frame within 11 words
-        # and an attribute table of 6 (each table a board's heap grows to is an
-        # allocation, from 3 blocks on a walk over a fragmented heap)
-        self.suite = suite
-        self.aead = suite.aead
+        # no local variable: a frame within 11 words
         self.tag = suite.tag_size
         self.fixed_iv = fixed_iv
         self.ctx = suite.nx_secure_tls_session_cipher.init(key, cipher_md)
@@ -91,7 +94,8 @@ class CipherState:
         if self.k is None:
             from .crypto.kernel import python as key    # (into a spent argument's slot)
             self.k = key()
-        if not self.aead:
+        if not suite.aead:
+            self.aead = False
             self.mac = suite.nx_secure_tls_hash.init(mac_key, mac_md)
             self.mac_size = suite.nx_secure_tls_hash_size
 
@@ -179,7 +183,9 @@ class RecordLayer:
         _fixed_iv(self.wnonce, st)
         self.wcur = st
         self.wfast = st.records(self, 1)
-        self.prefix1 = RECORD_HEADER + st.suite.record_iv_size
+        # the explicit nonce (RFC 5288 3, RFC 6655 3) or the CBC IV, one AES block (RFC
+        # 5246 6.2.3.2): the suite row's record_iv_size
+        self.prefix1 = RECORD_HEADER + (8 if st.aead else 16)
         self.overhead1 = self.prefix1 + (
             st.tag if st.aead else st.mac_size + 16)     # at most
         if self.cidw is not None:

@@ -31,13 +31,15 @@ _WM = const(CHUNK + 32)          # MAC input: B_0, a block of associated data, C
 _WC = const(CHUNK + 16)          # counter blocks: A_0 and CHUNK
 _H = const(_WM + _WC)            # H (the last MAC), then T (S_0 of a long message)
 SCRATCH_SIZE = const(_H + 32)    # WM, WC, H, T
-# CCM._v: WM, WC, H, T (views of the scratch), then the views of WM[0:16 * nb] by nb - 1
-# and of WC[0:16 * nb + 16] by nb
-_VWM = const(0)
-_VWC = const(1)
-_VH = const(2)
-_VT = const(3)
-_VM = const(4)
+# CCM._v: the AES engine's ECB and CBC calls, WM, WC, H, T (views of the scratch), then
+# the views of WM[0:16 * nb] by nb - 1 and of WC[0:16 * nb + 16] by nb
+_VECB = const(0)
+_VCBC = const(1)
+_VWM = const(2)
+_VWC = const(3)
+_VH = const(4)
+_VT = const(5)
+_VM = const(6)
 _VC = const(_VM + _WM // 16)
 _NVIEW = const(_VC + _WC // 16)
 _ZERO16 = bytes(16)
@@ -50,7 +52,7 @@ class CCM:
 
     # Each attribute of an instance is a slot in its table, which grows by reallocation
     # at the 3rd, 5th, .. slot (~35 us each on an RP2040, an allocation that walks a
-    # fragmented heap), and a handshake makes four contexts: a context has four
+    # fragmented heap), and a handshake makes four contexts: a context has two
     # attributes, its state is one list (_v: the indices above), and what is the same for
     # most contexts is a class attribute that a context of another kind shadows: TLS's L
     # (RFC 6655 3) and the default kernels (set by load(); a context made after
@@ -69,16 +71,17 @@ class CCM:
         elif len(scratch) < SCRATCH_SIZE:
             raise ValueError("CCM scratch too small")
         self.tag_size = tag_len          # M
-        self._ecb = aes_new(key, 1).encrypt
-        self._cbc = aes_new(key, 2, _ZERO16).encrypt
         scratch[_H:_H + 16] = _ZERO16    # H = the IV the CBC object starts from
-        # WM, WC, H, T, then the views of WM and WC that a record size needs, made on
-        # first use (into a spent argument's slot: the frame stays within 11 words)
-        self._v = key = [None] * _NVIEW
-        key[_VWM] = scratch[0:_WM]
-        key[_VWC] = scratch[_WM:_WM + _WC]
-        key[_VH] = scratch[_H:_H + 16]
-        key[_VT] = scratch[_H + 16:_H + 32]
+        # the AES calls, WM, WC, H, T, then the views of WM and WC that a record size
+        # needs, made on first use (into a spent argument's slot: the frame stays within
+        # 11 words)
+        self._v = tag_len = [None] * _NVIEW
+        tag_len[_VECB] = aes_new(key, 1).encrypt
+        tag_len[_VCBC] = aes_new(key, 2, _ZERO16).encrypt
+        tag_len[_VWM] = scratch[0:_WM]
+        tag_len[_VWC] = scratch[_WM:_WM + _WC]
+        tag_len[_VH] = scratch[_H:_H + 16]
+        tag_len[_VT] = scratch[_H + 16:_H + 32]
         kern = kern or kernel.best()
         if kern is not CCM._k:
             self._k = kern
@@ -148,7 +151,7 @@ class CCM:
         v = vs[_VM - 1 + (q >> 4)]
         if v is None:
             v = vs[_VM - 1 + (q >> 4)] = vs[_VWM][0:q]
-        self._cbc(v, v)
+        vs[_VCBC](v, v)
 
     def _long_aad(self, aad, la):
         """l(a) || aad after B_0 when it does not fit WM at once (RFC 3610 2.2: 0xFFFE
@@ -178,7 +181,7 @@ class CCM:
                 r = (-q) & 15
                 self._k.zero(wm, q, r)
                 return q + r
-            self._cbc(wm, wm)            # WM is full: whole blocks
+            self._v[_VCBC](wm, wm)       # WM is full: whole blocks
             q = 0
 
     def _blocks(self, n):
@@ -192,7 +195,7 @@ class CCM:
         v = vs[_VC + nb]
         if v is None:
             v = vs[_VC + nb] = vs[_VWC][0:16 * nb + 16]
-        self._ecb(v, v)
+        vs[_VECB](v, v)
 
     def _rest(self, nonce, buf, off, n, c):
         """buf[off:off+n] ^= the keystream from counter c on (messages past CHUNK)."""
@@ -208,7 +211,7 @@ class CCM:
             v = vs[_VC - 1 + nb]
             if v is None:
                 v = vs[_VC - 1 + nb] = wc[0:16 * nb]
-            self._ecb(v, v)
+            vs[_VECB](v, v)
             m = n if n < 16 * nb else 16 * nb
             k.xor(buf, off, wc, 0, m)
             c += nb
@@ -292,8 +295,8 @@ class CCM:
         wm = vs[_VWM]
         wc = vs[_VWC]
         h = vs[_VH]
-        cbc = self._cbc
-        ecb = self._ecb
+        cbc = vs[_VCBC]
+        ecb = vs[_VECB]
         M = self.tag_size
         flags = (((M - 2) >> 1) << 3) | 2 | 64     # RFC 3610 2.2: Adata, M, L = 3
         nonce = rl.wnonce
@@ -344,8 +347,8 @@ class CCM:
         wm = vs[_VWM]
         wc = vs[_VWC]
         h = vs[_VH]
-        cbc = self._cbc
-        ecb = self._ecb
+        cbc = vs[_VCBC]
+        ecb = vs[_VECB]
         M = self.tag_size
         flags = (((M - 2) >> 1) << 3) | 2 | 64     # RFC 3610 2.2: Adata, M, L = 3
         nonce = rl.rnonce
