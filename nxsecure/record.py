@@ -446,7 +446,7 @@ def seal_cbc(st, head, buf, off, p, n):
 def _fixed_iv(nonce, st):
     """RFC 5288 3: the first 4 bytes of an AEAD nonce are the key block's fixed IV."""
     if st is not None and st.aead:
-        st.k.copy(nonce, 0, st.fixed_iv, 0, 4)
+        nonce[0:4] = st.fixed_iv        # one slice store (a memcpy, no allocation)
 
 
 def _get48(buf, off):
