@@ -277,6 +277,14 @@ class CCM:
         v = vs[_VM + 1 + nb] = vs[_VWM][0:16 * nb + 32]
         return v
 
+    def _locals(self):
+        """What both generators keep in locals: WM, WC, H, the CBC and ECB calls, M and
+        B_0's flags with Adata for TLS's L = 3 (RFC 3610 2.2; written out, not _flags():
+        the receive path's deepest call stays where it was)."""
+        vs = self._v
+        return (vs[_VWM], vs[_VWC], vs[_VH], vs[_VCBC], vs[_VECB], self.tag_size,
+                (((self.tag_size - 2) >> 1) << 3) | 2 | 64)
+
     def records(self, rl, st, sealing):
         """The generator that seals (sealing) or opens rl's records while st is its
         epoch-1 state, started."""
@@ -292,13 +300,7 @@ class CCM:
         b0 = k.ccm_b0
         fin = k.seal_out
         vs = self._v
-        wm = vs[_VWM]
-        wc = vs[_VWC]
-        h = vs[_VH]
-        cbc = vs[_VCBC]
-        ecb = vs[_VECB]
-        M = self.tag_size
-        flags = (((M - 2) >> 1) << 3) | 2 | 64     # RFC 3610 2.2: Adata, M, L = 3
+        wm, wc, h, cbc, ecb, M, flags = self._locals()
         nonce = rl.wnonce
         aad = rl.aad
         sq = rl.seq
@@ -344,13 +346,7 @@ class CCM:
         b0 = k.ccm_b0
         chk = k.mac_check
         vs = self._v
-        wm = vs[_VWM]
-        wc = vs[_VWC]
-        h = vs[_VH]
-        cbc = vs[_VCBC]
-        ecb = vs[_VECB]
-        M = self.tag_size
-        flags = (((M - 2) >> 1) << 3) | 2 | 64     # RFC 3610 2.2: Adata, M, L = 3
+        wm, wc, h, cbc, ecb, M, flags = self._locals()
         nonce = rl.rnonce
         aad = rl.aad
         w = rl.w1
