@@ -28,6 +28,7 @@ if sys.implementation.name != "micropython":
 RECORD_HEADER = 13
 SCRATCH_SIZE = 72            # read nonce 12 + write nonce 12 + aad 13 + MAC 32, 8-aligned
 MAX_SEQ = (1 << 48) - 1      # RFC 6347 4.1: the sequence number must not wrap
+_ZERO8 = bytes(8)
 
 
 class ReplayWindow:
@@ -39,9 +40,7 @@ class ReplayWindow:
         self.reset()
 
     def reset(self):
-        b = self.bits
-        for i in range(8):
-            b[i] = 0
+        self.bits[0:8] = _ZERO8          # one slice store (no allocation), not a loop
         self.top = -1            # highest sequence number accepted so far
 
     def check(self, seq):
@@ -60,7 +59,9 @@ class ReplayWindow:
         # heap at every call on a MicroPython board (its VM_MAX_STATE_ON_STACK)
         b = self.bits
         top = self.top
-        if seq > top:
+        if seq == top + 1:              # in order: its bit replaces seq - 64's
+            self.top = seq
+        elif seq > top:
             if seq - top >= 64:
                 self.reset()
             else:
@@ -72,14 +73,17 @@ class ReplayWindow:
 
 
 class CipherState:
-    """One direction's keys for one epoch: the suite row and its initialised contexts."""
+    """One direction's keys for one epoch: the suite's contexts, its tag size (aead) and
+    the key block's fixed IV; a MAC-then-encrypt suite's MAC context and size."""
+
+    # AEAD unless told otherwise: a class attribute, so that an AEAD state has four
+    # attributes, an attribute table a board's heap grows twice to (1 and 2 blocks; a
+    # table of more is a bigger allocation, which walks a fragmented heap past every
+    # smaller hole), and a handshake makes four states
+    aead = True
 
     def __init__(self, suite, key, mac_key, fixed_iv, cipher_md, mac_md):
-        # no local variable and six attributes where no MAC: a frame within 11 words
-        # and an attribute table of 6 (each table a board's heap grows to is an
-        # allocation, from 3 blocks on a walk over a fragmented heap)
-        self.suite = suite
-        self.aead = suite.aead
+        # no local variable: a frame within 11 words
         self.tag = suite.tag_size
         self.fixed_iv = fixed_iv
         self.ctx = suite.nx_secure_tls_session_cipher.init(key, cipher_md)
@@ -90,14 +94,15 @@ class CipherState:
         if self.k is None:
             from .crypto.kernel import python as key    # (into a spent argument's slot)
             self.k = key()
-        if not self.aead:
+        if not suite.aead:
+            self.aead = False
             self.mac = suite.nx_secure_tls_hash.init(mac_key, mac_md)
             self.mac_size = suite.nx_secure_tls_hash_size
 
     def records(self, rl, sealing):
         """What seals (sealing) or opens the epoch's records for rl (RecordLayer.wfast /
         rfast): the context's generator (CCM: records()), or on CPython record_host.py;
-        None: RecordLayer._seal / _open."""
+        None: RecordLayer.seal / open's general path."""
         f = getattr(self.ctx, "records", None) or (_host if self.aead else None)
         return f(rl, self, sealing) if f else None
 
@@ -178,7 +183,9 @@ class RecordLayer:
         _fixed_iv(self.wnonce, st)
         self.wcur = st
         self.wfast = st.records(self, 1)
-        self.prefix1 = RECORD_HEADER + st.suite.record_iv_size
+        # the explicit nonce (RFC 5288 3, RFC 6655 3) or the CBC IV, one AES block (RFC
+        # 5246 6.2.3.2): the suite row's record_iv_size
+        self.prefix1 = RECORD_HEADER + (8 if st.aead else 16)
         self.overhead1 = self.prefix1 + (
             st.tag if st.aead else st.mac_size + 16)     # at most
         if self.cidw is not None:
@@ -199,7 +206,8 @@ class RecordLayer:
         record's total length."""
         # An epoch whose context seals records itself (CipherState.records: ccm.CCM.records,
         # a generator per direction) takes an application record in one resumption;
-        # what it declines (0) and every other record go to _seal. This frame and
+        # what it declines (0) and every other protected record go to _seal_st, and a
+        # plaintext one (the handshake's epoch 0) is written here. This frame and
         # open's stay within 11 words: a bigger one would go on the heap at every call
         # on a MicroPython board (its VM_MAX_STATE_ON_STACK), ~0.15 ms on an RP2040
         # whose heap has holes.
@@ -212,44 +220,47 @@ class RecordLayer:
                 if epoch:
                     return epoch
                 ctype &= 0xFF
+            if self.write1 is not None or self.cidw is not None:
+                ctype |= 0x100 | (n << 9)
+                return self._seal_st(buf, off, ctype)
             epoch = 1
-        ctype |= (epoch << 8) | (n << 9)
-        return self._seal(buf, off, ctype)
-
-    def _seal(self, buf, off, x):
-        """seal() for x = ctype | epoch << 8 | n << 9: a plaintext record here (the
-        handshake's epoch 0), a protected or CID one in _seal_st. Two locals: the frame
-        stays within 11 words (see seal)."""
-        e = (x >> 8) & 1
-        if e and self.cidw is not None:
-            return self._seal_st(buf, off, x)
-        seq = self.seq[e]
-        if seq > MAX_SEQ:
+        elif self.write0 is not None:
+            ctype |= n << 9
+            return self._seal_st(buf, off, ctype)
+        buf[off] = ctype
+        ctype = self.seq[epoch]                 # (the sequence number, in a spent slot)
+        if ctype > MAX_SEQ:
             raise NxError(NX_NOT_SUCCESSFUL)
-        self.seq[e] = seq + 1
-        if (self.write1 if e else self.write0) is not None:
-            return self._seal_st(buf, off, x)
-        buf[off] = x & 0xFF
+        self.seq[epoch] = ctype + 1
         buf[off + 1] = 0xFE
         buf[off + 2] = 0xFD
-        e += self.base                      # the wire epoch
-        buf[off + 3] = e >> 8
-        buf[off + 4] = e & 0xFF
-        _put48(buf, off + 5, seq)
-        x >>= 9
-        buf[off + 11] = x >> 8
-        buf[off + 12] = x & 0xFF
-        return RECORD_HEADER + x
+        epoch += self.base                      # the wire epoch
+        buf[off + 3] = epoch >> 8
+        buf[off + 4] = epoch & 0xFF
+        # the 48-bit sequence number (< 2^48, checked above) written out, not looped
+        # over in a helper: the loop and its call were 40% of a plaintext seal on a board
+        buf[off + 5] = ctype >> 40
+        buf[off + 6] = (ctype >> 32) & 0xFF
+        buf[off + 7] = (ctype >> 24) & 0xFF
+        buf[off + 8] = (ctype >> 16) & 0xFF
+        buf[off + 9] = (ctype >> 8) & 0xFF
+        buf[off + 10] = ctype & 0xFF
+        buf[off + 11] = n >> 8
+        buf[off + 12] = n & 0xFF
+        return RECORD_HEADER + n
 
     def _seal_st(self, buf, off, x):
-        """_seal of a record in the CID format, or under a CipherState (its sequence
-        number taken)."""
+        """seal() for x = ctype | epoch << 8 | n << 9 of a record in the CID format, or
+        under a CipherState (its sequence number taken here)."""
         ctype = x & 0xFF
         epoch = (x >> 8) & 1
         n = x >> 9
         if epoch and self.cidw is not None:
             return self.cidw.seal(self, buf, off, ctype, n)
-        seq = self.seq[epoch] - 1
+        seq = self.seq[epoch]
+        if seq > MAX_SEQ:
+            raise NxError(NX_NOT_SUCCESSFUL)
+        self.seq[epoch] = seq + 1
         st = self.write1 if epoch else self.write0
         if st is not self.wcur:
             _fixed_iv(self.wnonce, st)      # old and new epoch alternate (renegotiation)
@@ -279,20 +290,16 @@ class RecordLayer:
         rest of the datagram cannot be parsed). The replay window is NOT marked: the
         caller calls accept() once it keeps the record."""
         # as in seal: the read epoch's generator takes an in-order record of
-        # epoch 1 (-1: it declines, _open parses it)
-        f = self.rfast
-        if f is not None:
+        # epoch 1 (-1: it declines, and it is parsed here); a plaintext record of epoch
+        # 0 (the handshake's) is opened here, a protected one in _open_st. One local:
+        # the frame stays within 11 words (see seal).
+        x = self.rfast
+        if x is not None:
             self.io = buf
             self.io_off = off
-            f = f.send(end)
-            if f >= 0:
-                return f
-        return self._open(buf, off, end)
-
-    def _open(self, buf, off, end):
-        """open() of a record the generator declined: a plaintext record of epoch 0
-        here (the handshake's), a protected one in _open_st. One local: the frame
-        stays within 11 words (see seal)."""
+            x = x.send(end)
+            if x >= 0:
+                return x
         if end - off < RECORD_HEADER:
             self.r_next = end
             return NX_SECURE_TLS_INVALID_PACKET
@@ -309,12 +316,18 @@ class RecordLayer:
         if x != _DTLS_1_2 and x != _DTLS_1_0:
             return NX_SECURE_TLS_UNKNOWN_TLS_VERSION
         self.r_type = buf[off]
+        # the sequence number: below 2^32 (a handshake's) read here, not in a helper
+        if buf[off + 5] or buf[off + 6]:
+            self.r_seq = _get48(buf, off + 5)
+        else:
+            self.r_seq = ((((buf[off + 7] << 8) | buf[off + 8]) << 16)
+                          | (buf[off + 9] << 8) | buf[off + 10])
         x = ((buf[off + 3] << 8) | buf[off + 4]) - self.base
         self.r_epoch = x
-        self.r_seq = _get48(buf, off + 5)
         if x or self.read0 is not None:
             return self._open_st(buf, off)
-        if not self.w0.check(self.r_seq):
+        # RFC 6347 4.1.2.6: above the window is new (the window is asked only inside it)
+        if self.r_seq <= self.w0.top and not self.w0.check(self.r_seq):
             return NX_SECURE_TLS_REPEAT_MESSAGE_RECEIVED
         if buf[off] == _CT_APPLICATION_DATA or self.base:
             # RFC 6347 4.1: application data is never sent unprotected.
@@ -324,7 +337,7 @@ class RecordLayer:
         return NX_SUCCESS
 
     def _open_st(self, buf, off):
-        """_open of a record of epoch 1, or of epoch 0 under a CipherState
+        """open() of a record of epoch 1, or of epoch 0 under a CipherState
         (renegotiation): header checked, r_type/r_epoch/r_seq/r_next set (r_next: the
         record's end)."""
         epoch = self.r_epoch
@@ -433,13 +446,7 @@ def seal_cbc(st, head, buf, off, p, n):
 def _fixed_iv(nonce, st):
     """RFC 5288 3: the first 4 bytes of an AEAD nonce are the key block's fixed IV."""
     if st is not None and st.aead:
-        st.k.copy(nonce, 0, st.fixed_iv, 0, 4)
-
-
-def _put48(buf, off, v):
-    for i in range(5, -1, -1):
-        buf[off + i] = v & 0xFF
-        v >>= 8
+        nonce[0:4] = st.fixed_iv        # one slice store (a memcpy, no allocation)
 
 
 def _get48(buf, off):

@@ -26,7 +26,7 @@ def records(rl, st, sealing):
 
 def _seal(rl, st):
     """send(ctype | n << 8) -> the record's length; 0: declined (a CID, the sequence
-    numbers used up), rl._seal takes it."""
+    numbers used up), rl.seal takes its general path."""
     seal = st.ctx.seal
     tag = st.tag
     nonce = rl.wnonce
@@ -63,7 +63,7 @@ def _seal(rl, st):
 
 def _open(rl, st):
     """send(end) -> a status with rl.r_* set as RecordLayer.open says; -1: declined
-    (not a record of epoch 1 above the replay window, RFC 6347 4.1.2.6), rl._open takes
+    (not a record of epoch 1 above the replay window, RFC 6347 4.1.2.6), rl.open parses
     it."""
     opn = st.ctx.open
     tag = st.tag

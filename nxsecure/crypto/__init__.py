@@ -145,9 +145,7 @@ def portable_backend(aes_new=None):
     def load_ccm(got=[]):
         if not got:
             from .ccm import CCM
-            from . import kernel
-            kernel.best()
-            got.append(CCM)
+            got.append(CCM.load())          # the kernels compiled, the class's default
         return got[0]
 
     def load_gcm():

@@ -31,6 +31,17 @@ _WM = const(CHUNK + 32)          # MAC input: B_0, a block of associated data, C
 _WC = const(CHUNK + 16)          # counter blocks: A_0 and CHUNK
 _H = const(_WM + _WC)            # H (the last MAC), then T (S_0 of a long message)
 SCRATCH_SIZE = const(_H + 32)    # WM, WC, H, T
+# CCM._v: the AES engine's ECB and CBC calls, WM, WC, H, T (views of the scratch), then
+# the views of WM[0:16 * nb] by nb - 1 and of WC[0:16 * nb + 16] by nb
+_VECB = const(0)
+_VCBC = const(1)
+_VWM = const(2)
+_VWC = const(3)
+_VH = const(4)
+_VT = const(5)
+_VM = const(6)
+_VC = const(_VM + _WM // 16)
+_NVIEW = const(_VC + _WC // 16)
 _ZERO16 = bytes(16)
 
 
@@ -39,12 +50,17 @@ class CCM:
     length_len = L. seal(nonce, aad, buf, off, n) / open(nonce, aad, buf, off, n) per
     the crypto context contract in docs/DESIGN.md; kern: the kernels (kernel.best())."""
 
-    # TLS's L (RFC 6655 3) as class attributes: a context of another L sets its own. Each
-    # attribute of an instance is a slot in its table, which grows by reallocation (from
-    # 3 blocks on, each a walk over a fragmented board heap), so a context keeps ten.
+    # Each attribute of an instance is a slot in its table, which grows by reallocation
+    # at the 3rd, 5th, .. slot (~35 us each on an RP2040, an allocation that walks a
+    # fragmented heap), and a handshake makes four contexts: a context has two
+    # attributes, its state is one list (_v: the indices above), and what is the same for
+    # most contexts is a class attribute that a context of another kind shadows: TLS's L
+    # (RFC 6655 3) and the default kernels (set by load(); a context made after
+    # kernel.use() chose others keeps its own).
     _l = 3
     _nl = 12
     _nmax = 1 << 24
+    _k = None
 
     def __init__(self, aes_new, key, tag_len, length_len, scratch=None, kern=None):
         # no local variable: a frame within 11 words (a bigger one goes on a board's heap)
@@ -54,22 +70,32 @@ class CCM:
             scratch = memoryview(bytearray(SCRATCH_SIZE))
         elif len(scratch) < SCRATCH_SIZE:
             raise ValueError("CCM scratch too small")
-        self._k = kern or kernel.best()
-        self._ecb = aes_new(key, 1).encrypt
-        self._cbc = aes_new(key, 2, _ZERO16).encrypt
-        self._wm = scratch[0:_WM]
-        self._wc = scratch[_WM:_WM + _WC]
-        self._vm = [None] * (_WM // 16)  # views of WM / WC by block count - 1, made on
-        self._vc = [None] * (_WC // 16)  # first use (a record size needs two)
-        scratch[_H:_H + 16] = _ZERO16    # H = the IV the CBC object starts from
-        self._h = scratch[_H:_H + 16]
-        self._t = scratch[_H + 16:_H + 32]
         self.tag_size = tag_len          # M
+        scratch[_H:_H + 16] = _ZERO16    # H = the IV the CBC object starts from
+        # the AES calls, WM, WC, H, T, then the views of WM and WC that a record size
+        # needs, made on first use (into a spent argument's slot: the frame stays within
+        # 11 words)
+        self._v = tag_len = [None] * _NVIEW
+        tag_len[_VECB] = aes_new(key, 1).encrypt
+        tag_len[_VCBC] = aes_new(key, 2, _ZERO16).encrypt
+        tag_len[_VWM] = scratch[0:_WM]
+        tag_len[_VWC] = scratch[_WM:_WM + _WC]
+        tag_len[_VH] = scratch[_H:_H + 16]
+        tag_len[_VT] = scratch[_H + 16:_H + 32]
+        kern = kern or kernel.best()
+        if kern is not CCM._k:
+            self._k = kern
         if length_len != 3:
             self._l = length_len
             self._nl = 15 - length_len
             self._nmax = 1 << (8 * length_len) if length_len < 4 else 1 << 30
             self.records = None          # record.py uses records() for TLS's L only
+
+    @staticmethod
+    def load():
+        """The class with the default kernels set (crypto/__init__.py: load_ccm)."""
+        CCM._k = kernel.best()
+        return CCM
 
     def _flags(self):
         """B_0's flags but Adata: 8*M' + L', M' = (M-2)/2, L' = L-1 (RFC 3610 2.2)."""
@@ -89,23 +115,23 @@ class CCM:
         the keystream at WC[ko:] (all of it must be there); else, with nc, the counter
         blocks A_0..A_nc-1 are also put in WC (sealing: one kernel call less)."""
         k = self._k
-        wm = self._wm
-        cbc = self._cbc
+        v = self._v
+        wm = v[_VWM]
         L = self._l
         la = len(aad)
         flags = self._flags() | (64 if la else 0)
         head = 16 + ((17 + la) & ~15 if la else 0)     # B_0 and the encoded aad
         if la < 0xFF00 and head < _WM:
             m = n if n < _WM - head else _WM - head
-            q = k.ccm_b0(wm, self._h, flags, nonce, 15 - L, L, n, aad, la, buf, off, m,
-                         self._wc, ko, nc)
+            q = k.ccm_b0(wm, v[_VH], flags, nonce, 15 - L, L, n, aad, la, buf, off, m,
+                         v[_VWC], ko, nc)
         else:
             m = 0
-            k.ccm_b0(wm, self._h, flags, nonce, 15 - L, L, n, aad, 0, buf, off, 0,
-                     self._wc, ko, nc)
+            k.ccm_b0(wm, v[_VH], flags, nonce, 15 - L, L, n, aad, 0, buf, off, 0,
+                     v[_VWC], ko, nc)
             q = self._long_aad(aad, la)
         if ko >= 0 and m < n:
-            k.xor(buf, off + m, self._wc, ko + m, n - m)
+            k.xor(buf, off + m, v[_VWC], ko + m, n - m)
         off += m
         n -= m
         while True:
@@ -121,16 +147,16 @@ class CCM:
 
     def _cbc_m(self, q):
         """CBC-MAC over WM[0:q] (whole blocks), the chain going on from H."""
-        vm = self._vm
-        v = vm[(q >> 4) - 1]
+        vs = self._v
+        v = vs[_VM - 1 + (q >> 4)]
         if v is None:
-            v = vm[(q >> 4) - 1] = self._wm[0:q]
-        self._cbc(v, v)
+            v = vs[_VM - 1 + (q >> 4)] = vs[_VWM][0:q]
+        vs[_VCBC](v, v)
 
     def _long_aad(self, aad, la):
         """l(a) || aad after B_0 when it does not fit WM at once (RFC 3610 2.2: 0xFFFE
         and 4 bytes from 2^16-2^8 on); returns q, the zero-padded end in WM."""
-        wm = self._wm
+        wm = self._v[_VWM]
         if la < 0xFF00:
             wm[16] = la >> 8
             wm[17] = la & 0xFF
@@ -155,7 +181,7 @@ class CCM:
                 r = (-q) & 15
                 self._k.zero(wm, q, r)
                 return q + r
-            self._cbc(wm, wm)            # WM is full: whole blocks
+            self._v[_VCBC](wm, wm)       # WM is full: whole blocks
             q = 0
 
     def _blocks(self, n):
@@ -165,25 +191,27 @@ class CCM:
 
     def _ecb_first(self, nb):
         """E(A_0 .. A_nb) in place in WC: S_0, then the first keystream blocks."""
-        v = self._vc[nb]
+        vs = self._v
+        v = vs[_VC + nb]
         if v is None:
-            v = self._vc[nb] = self._wc[0:16 * nb + 16]
-        self._ecb(v, v)
+            v = vs[_VC + nb] = vs[_VWC][0:16 * nb + 16]
+        vs[_VECB](v, v)
 
     def _rest(self, nonce, buf, off, n, c):
         """buf[off:off+n] ^= the keystream from counter c on (messages past CHUNK)."""
         k = self._k
-        wc = self._wc
+        vs = self._v
+        wc = vs[_VWC]
         L = self._l
         while n > 0:
             nb = (n + 15) >> 4
             if nb > _WC >> 4:
                 nb = _WC >> 4
             k.ctr(wc, nb, L - 1, nonce, 15 - L, L, c)
-            v = self._vc[nb - 1]
+            v = vs[_VC - 1 + nb]
             if v is None:
-                v = self._vc[nb - 1] = wc[0:16 * nb]
-            self._ecb(v, v)
+                v = vs[_VC - 1 + nb] = wc[0:16 * nb]
+            vs[_VECB](v, v)
             m = n if n < 16 * nb else 16 * nb
             k.xor(buf, off, wc, 0, m)
             c += nb
@@ -199,8 +227,8 @@ class CCM:
         m = n if n < 16 * nb else 16 * nb
         # U = T xor first-M-bytes(S_0) (RFC 3610 2.3), T (the MAC) kept in H; then the
         # keystream S_1.. over the message
-        self._k.seal_out(self._h, self._wm, q - 16, self._wc, buf, off, n, m,
-                         self.tag_size)
+        v = self._v
+        self._k.seal_out(v[_VH], v[_VWM], q - 16, v[_VWC], buf, off, n, m, self.tag_size)
         if m < n:
             self._rest(nonce, buf, off + m, n - m, nb + 1)
 
@@ -213,27 +241,28 @@ class CCM:
             return False
         self._check(nonce, buf, off, mlen, off + n)
         k = self._k
+        v = self._v
         L = self._l
         nb = self._blocks(mlen)
-        k.ctr(self._wc, nb + 1, L - 1, nonce, 15 - L, L, 0)
+        k.ctr(v[_VWC], nb + 1, L - 1, nonce, 15 - L, L, 0)
         self._ecb_first(nb)
-        s0 = self._wc
+        s0 = v[_VWC]
         if mlen <= 16 * nb:              # the keystream is all in WC: decrypt as staged
             q = self._mac(nonce, aad, buf, off, mlen, 16, 0)
         else:
-            s0 = self._t
-            k.copy(s0, 0, self._wc, 0, 16)
-            k.xor(buf, off, self._wc, 16, 16 * nb)
+            s0 = v[_VT]
+            k.copy(s0, 0, v[_VWC], 0, 16)
+            k.xor(buf, off, v[_VWC], 16, 16 * nb)
             self._rest(nonce, buf, off + 16 * nb, mlen - 16 * nb, nb + 1)
             q = self._mac(nonce, aad, buf, off, mlen, -1, 0)
-        return k.mac_check(self._h, self._wm, q - 16, s0, buf, off + mlen, M) == 0
+        return k.mac_check(v[_VH], v[_VWM], q - 16, s0, buf, off + mlen, M) == 0
 
     # --- the record layer's records of epoch 1 (record.py) -----------------------------
     # A generator per direction and epoch, made when the epoch's keys are activated:
     # its frame, as big as the work needs, is made once and resumed for every record,
     # where a function's frame of more than 11 words goes on the heap at every call on a
     # MicroPython board (its VM_MAX_STATE_ON_STACK; ~0.15 ms on an RP2040 whose heap has
-    # holes, as much as the CBC-MAC). It does what RecordLayer._seal / _open would do for
+    # holes, as much as the CBC-MAC). It does what RecordLayer.seal / open would do for
     # a record of epoch 1 (application data, handshake or alert: the Finished goes this
     # way too) with at most 128 bytes of data, in the same kernel calls, making the
     # scratch views a size needs on its first record as the general path would; for any
@@ -243,9 +272,18 @@ class CCM:
     def _view(self, nb):
         """Make the WM and WC views a record of nb blocks needs (once per size, as the
         general path does); -> the WM one."""
-        self._vc[nb] = self._wc[0:16 * nb + 16]
-        v = self._vm[nb + 1] = self._wm[0:16 * nb + 32]
+        vs = self._v
+        vs[_VC + nb] = vs[_VWC][0:16 * nb + 16]
+        v = vs[_VM + 1 + nb] = vs[_VWM][0:16 * nb + 32]
         return v
+
+    def _locals(self):
+        """What both generators keep in locals: WM, WC, H, the CBC and ECB calls, M and
+        B_0's flags with Adata for TLS's L = 3 (RFC 3610 2.2; written out, not _flags():
+        the receive path's deepest call stays where it was)."""
+        vs = self._v
+        return (vs[_VWM], vs[_VWC], vs[_VH], vs[_VCBC], vs[_VECB], self.tag_size,
+                (((self.tag_size - 2) >> 1) << 3) | 2 | 64)
 
     def records(self, rl, st, sealing):
         """The generator that seals (sealing) or opens rl's records while st is its
@@ -261,11 +299,8 @@ class CCM:
         out = k.aead_out
         b0 = k.ccm_b0
         fin = k.seal_out
-        wm = self._wm
-        wc = self._wc
-        h = self._h
-        M = self.tag_size
-        flags = self._flags() | 64
+        vs = self._v
+        wm, wc, h, cbc, ecb, M, flags = self._locals()
         nonce = rl.wnonce
         aad = rl.aad
         sq = rl.seq
@@ -282,19 +317,19 @@ class CCM:
                 if (rl.write1 is not st or rl.cidw is not None or n > 128
                         or s > 0xFFFFFFFFFFFF or off < 0 or off + 21 + n + M > len(buf)):
                     continue
-                v = self._vm[nb + 1]
-                u = self._vc[nb]
+                v = vs[_VM + 1 + nb]
+                u = vs[_VC + nb]
                 if v is None or u is None:      # the first record of this size
                     v = self._view(nb)
-                    u = self._vc[nb]
+                    u = vs[_VC + nb]
                 sq[1] = s + 1
                 if rl.wcur is not st:
                     k.copy(nonce, 0, st.fixed_iv, 0, 4)
                     rl.wcur = st
                 out(buf, off, x & 0xFF, rl.base + 1, s >> 24, s, n, 8 + n + M, nonce, aad)
                 b0(wm, h, flags, nonce, 12, 3, n, aad, 13, buf, off + 21, n, wc, -1, nb + 1)
-                self._cbc(v, v)
-                self._ecb(u, u)
+                cbc(v, v)
+                ecb(u, u)
                 fin(h, wm, 16 * nb + 16, wc, buf, off + 21, n, n, M)
                 r = 21 + n + M
             except Exception:       # a wrong argument: the general path says so
@@ -310,11 +345,8 @@ class CCM:
         ctr = k.ctr
         b0 = k.ccm_b0
         chk = k.mac_check
-        wm = self._wm
-        wc = self._wc
-        h = self._h
-        M = self.tag_size
-        flags = self._flags() | 64
+        vs = self._v
+        wm, wc, h, cbc, ecb, M, flags = self._locals()
         nonce = rl.rnonce
         aad = rl.aad
         w = rl.w1
@@ -339,19 +371,19 @@ class CCM:
                         or n > 128):
                     continue
                 nb = (n + 15) >> 4
-                v = self._vm[nb + 1]
-                u = self._vc[nb]
+                v = vs[_VM + 1 + nb]
+                u = vs[_VC + nb]
                 if v is None or u is None:      # the first record of this size
                     v = self._view(nb)
-                    u = self._vc[nb]
+                    u = vs[_VC + nb]
                 if rl.rcur is not st:
                     k.copy(nonce, 0, st.fixed_iv, 0, 4)
                     rl.rcur = st
                 inp(buf, off, n, nonce, aad)
                 ctr(wc, nb + 1, 2, nonce, 12, 3, 0)
-                self._ecb(u, u)
+                ecb(u, u)
                 b0(wm, h, flags, nonce, 12, 3, n, aad, 13, buf, off + 21, n, wc, 16, 0)
-                self._cbc(v, v)
+                cbc(v, v)
                 rl.r_type = buf[off]
                 rl.r_epoch = 1
                 rl.r_seq = s

@@ -3,7 +3,7 @@
 # inner/outer states cannot be cached: each MAC is two hash objects, the fewest this
 # hashlib allows, each starting from its 64-byte pad again. The pads are computed once per
 # key into one buffer (ipad || opad), by the native kernels where the firmware compiles
-# them: one 128-byte buffer and two C calls, where the big-int form makes four 64-byte
+# them: one 128-byte buffer, a slice store and two C calls, where the big-int form makes four 64-byte
 # objects, each an allocation that walks a fragmented heap on a board (~0.2-0.4 ms on an
 # RP2040), and a byte loop costs ~2 ms; elsewhere with one big-int XOR per pad.
 # Allocation per mac(): two hash objects, two digests, and a memoryview of the data.
@@ -25,13 +25,20 @@ def keyed(key, hash_new, block_size=SHA256_BLOCK, out=None):
     """ipad || opad in out[0:2 * block_size] (a new buffer when None) -> out: K xor
     0x36.., K xor 0x5c.. with K the key zero-padded to the block, or its hash when
     longer (RFC 2104 2)."""
-    # no local variable: a frame within 11 words (a bigger one goes on a board's heap)
+    # no local variable: a frame within 11 words (a bigger one goes on a board's heap);
+    # the kernels and the key's length go into spent arguments' slots
     if len(key) > block_size:
         key = hash_new(key).digest()
     if out is None:
         out = memoryview(bytearray(2 * block_size))
-    if block_size == SHA256_BLOCK and kernel.best().native:
-        _fill(out, key)
+    hash_new = kernel.best()
+    if block_size == SHA256_BLOCK and hash_new.native:
+        # the fill constant stored by one slice (a memcpy: ~10 us on an RP2040, where
+        # the kernels' byte loop takes ~70), the key XORed into both halves natively
+        block_size = len(key)
+        out[0:128] = _FILL
+        hash_new.xor(out, 0, key, 0, block_size)
+        hash_new.xor(out, SHA256_BLOCK, key, 0, block_size)
     else:
         _fill_int(out, key, block_size)
     return out
@@ -46,16 +53,6 @@ def _fill_int(out, key, block_size):
     o = int.from_bytes(_FILL[64:65] * block_size, "little")
     out[0:block_size] = (k ^ i).to_bytes(block_size, "little")
     out[block_size:2 * block_size] = (k ^ o).to_bytes(block_size, "little")
-
-
-def _fill(out, key):
-    """out[0:128] = key xor 0x36.. || key xor 0x5c.. (len(key) <= 64), native kernels."""
-    x = kernel.best()
-    x.copy(out, 0, _FILL, 0, 128)
-    n = len(key)
-    x = x.xor
-    x(out, 0, key, 0, n)
-    x(out, SHA256_BLOCK, key, 0, n)
 
 
 class HMAC:
