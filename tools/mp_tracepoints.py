@@ -32,8 +32,7 @@ MODULES = ("dtls", "dtls_server", "dtls_client", "handshake", "cookie", "server"
            "netx", "record", "reassembly", "psk", "crypto/prf", "crypto/mac", "crypto/ccm",
            "crypto/__init__", "port/memnet")
 # called too often to trace at ~20 us each (the lock, the network's dice, byte helpers)
-SKIP = ("acquire", "release", "owner", "chance", "_wild", "_rec_size", "_get48", "_put48",
-        "key")
+SKIP = ("acquire", "release", "chance", "_rec_size", "_get48", "key")
 EVENTS = 1600
 _TP = """import time
 _t = time.ticks_us
