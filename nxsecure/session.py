@@ -169,16 +169,6 @@ class NX_SECURE_DTLS_SESSION:
 NX_SECURE_DTLS_SESSION._dtls_timer = netx._timer_set
 
 
-def _wait_state(session, wait_option, done):
-    """Pump until done(engine) or the wait expires."""
-    e = session._engine
-    return netx._wait(lambda: done(e), wait_option)
-
-
-def _handshake_over(e):
-    return e.state == CONNECTED or e.state == ERROR or e.state == CLOSED
-
-
 def _keylog_write(fn, client_random, master):
     try:
         fn("CLIENT_RANDOM %s %s\n" % (_hex(client_random), _hex(master)))
@@ -330,6 +320,16 @@ def nx_secure_dtls_psk_add(session_ptr, pre_shared_key, psk_length, psk_identity
         return status
     return session_ptr._psk_store.add(pre_shared_key, psk_length, psk_identity,
                                       identity_length, hint, hint_length)
+
+
+def _wait_state(session, wait_option, done):
+    """Pump until done(engine) or the wait expires."""
+    e = session._engine
+    return netx._wait(lambda: done(e), wait_option)
+
+
+def _handshake_over(e):
+    return e.state == CONNECTED or e.state == ERROR or e.state == CLOSED
 
 
 def _handshake_result(session):
