@@ -25,23 +25,28 @@ def keyed(key, hash_new, block_size=SHA256_BLOCK, out=None):
     """ipad || opad in out[0:2 * block_size] (a new buffer when None) -> out: K xor
     0x36.., K xor 0x5c.. with K the key zero-padded to the block, or its hash when
     longer (RFC 2104 2)."""
-    # no local variable: a frame within 11 words (a bigger one goes on a board's heap);
-    # the kernels and the key's length go into spent arguments' slots
+    # (frames within 11 words here and in _fill: a bigger one goes on a board's heap)
     if len(key) > block_size:
         key = hash_new(key).digest()
     if out is None:
         out = memoryview(bytearray(2 * block_size))
-    hash_new = kernel.best()
-    if block_size == SHA256_BLOCK and hash_new.native:
-        # the fill constant stored by one slice (a memcpy: ~10 us on an RP2040, where
-        # the kernels' byte loop takes ~70), the key XORed into both halves natively
-        block_size = len(key)
-        out[0:128] = _FILL
-        hash_new.xor(out, 0, key, 0, block_size)
-        hash_new.xor(out, SHA256_BLOCK, key, 0, block_size)
+    k = kernel.best()
+    if block_size == SHA256_BLOCK and k.native:
+        _fill(out, key, k)
     else:
         _fill_int(out, key, block_size)
     return out
+
+
+def _fill(out, key, k):
+    """keyed() with native kernels k: the fill constant stored by one slice (a memcpy:
+    ~10 us on an RP2040, where the kernels' byte loop takes ~70), the key (at most a
+    block) XORed into both halves."""
+    out[0:128] = _FILL
+    n = len(key)
+    x = k.xor
+    x(out, 0, key, 0, n)
+    x(out, SHA256_BLOCK, key, 0, n)
 
 
 def _fill_int(out, key, block_size):
