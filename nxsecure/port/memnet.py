@@ -48,6 +48,12 @@ class _Prng:
 class MemHandle:
     """A bound in-memory UDP endpoint with the port handle interface."""
     raises = False          # sendto never raises (a drop hook's error is a failed send)
+    # defaults in the class: an instance's attribute table grows by reallocation as
+    # attributes are added (two at a time, MicroPython), each one an allocation that on
+    # a board walks the heap; these three are written later, if ever
+    closed = False
+    owner = None
+    _route = None           # (addr, handle) of the last send's open destination
 
     def __init__(self, net, family, host, port):
         self.net = net
@@ -55,14 +61,11 @@ class MemHandle:
         self.host = host
         self.port = port
         self.queue = []          # [(bytes, src_addr)], oldest first
-        self.closed = False
-        self.owner = None
         # the address peers see as this endpoint's source, made once
         if family == 6:
             self._src = (host if host and host != '::' else '::1', port, 0, 0)
         else:
             self._src = (host if host and host != '0.0.0.0' else '127.0.0.1', port)
-        self._route = None       # (addr, handle) of the last send's open destination
 
     def address(self):
         """The address peers see as this endpoint's source."""
