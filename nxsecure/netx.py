@@ -687,17 +687,8 @@ def nx_udp_socket_create(ip, socket, name, type_of_service, fragment, time_to_li
 
 
 def _port_in_use(udp_port, me):
-    # (index loops: a `for` keeps 4 words of iterator on the frame, and past 11 words
-    # MicroPython allocates the frame on the heap; on a board an allocation of more
-    # than one block walks the heap from its lowest hole)
-    i = 0
-    while i < len(_ips):
-        socks = _ips[i]._sockets
-        i += 1
-        j = 0
-        while j < len(socks):
-            s = socks[j]
-            j += 1
+    for ip in _ips:
+        for s in ip._sockets:
             if s is not me and s.nx_udp_socket_port == udp_port:
                 return True
     return False
@@ -711,84 +702,62 @@ def _open(ip, family, udp_port):
     else:
         host = ip._v6
         host = _ext()._v6_str(host) if (host[0] | host[1] | host[2] | host[3]) else ''
-    r = _udp_open(family, host, udp_port)
-    if r is None and host:
-        r = _udp_open(family, '', udp_port)         # then the wildcard address
-    return r or (None, NX_NOT_SUCCESSFUL)
-
-
-def _udp_open(family, host, udp_port):
-    """-> (handle, NX_SUCCESS); (None, status) when no address will do; None when
-    another address may (the try in a frame of its own: small frames stay off the heap)."""
-    try:
-        return _port.udp_open(family, host, udp_port), NX_SUCCESS
-    except OSError as e:
-        if e.args and e.args[0] == _port.EADDRINUSE:
-            return None, NX_PORT_UNAVAILABLE
-    except Exception:
-        return None, NX_NOT_SUCCESSFUL
-    return None
+    while True:
+        try:
+            return _port.udp_open(family, host, udp_port), NX_SUCCESS
+        except OSError as e:
+            if e.args and e.args[0] == _port.EADDRINUSE:
+                return None, NX_PORT_UNAVAILABLE
+        except Exception:
+            return None, NX_NOT_SUCCESSFUL
+        if not host:
+            return None, NX_NOT_SUCCESSFUL
+        host = ''                         # then the wildcard address
 
 
 def _try_bind(sock, udp_port):
     """Open the OS-level handles for every family of the socket's IP; -> status."""
-    n = 16 if udp_port == NX_ANY_PORT else 1
+    ip = sock.nx_udp_socket_ip_ptr
+    families = []
+    if ip._v4 is not None:
+        families.append(4)
+    if ip._v6 is not None:
+        families.append(6)
+    attempts = 16 if udp_port == NX_ANY_PORT else 1
     status = NX_NOT_SUCCESSFUL
-    while n:
-        n -= 1
-        status = _bind_attempt(sock, udp_port)
+    for _ in range(attempts):
+        handles = []
+        want = udp_port
+        status = NX_SUCCESS
+        for fam in families:
+            h, status = _open(ip, fam, want)
+            if h is None:
+                break
+            handles.append(h)
+            if want == NX_ANY_PORT:
+                want = h.local_port()
+                if _port_in_use(want, sock):
+                    status = NX_PORT_UNAVAILABLE
+                    break
+        if status == NX_SUCCESS:
+            for h in handles:
+                h.owner = sock
+                if h.family == 4:
+                    sock._h4 = h
+                else:
+                    sock._h6 = h
+                _handles.append(h)
+                if _on_handle[0] is not None:
+                    _on_handle[0](h, True)
+            sock.nx_udp_socket_port = want
+            return NX_SUCCESS
+        for h in handles:
+            h.close()
         if status != NX_PORT_UNAVAILABLE:
             return status
-    return NX_NO_FREE_PORTS if udp_port == NX_ANY_PORT else status
-
-
-def _bind_attempt(sock, udp_port):
-    """One try at the handles of the socket's IP families (NX_ANY_PORT: the port the
-    first one got, for the other too); -> status: bound on NX_SUCCESS, else nothing is
-    left open."""
-    ip = sock.nx_udp_socket_ip_ptr
-    h4 = None
-    if ip._v4 is not None:
-        h4 = _open_one(sock, ip, 4, udp_port)
-        if type(h4) is int:
-            return h4
-        udp_port = h4.local_port()
-    h6 = None
-    if ip._v6 is not None:
-        h6 = _open_one(sock, ip, 6, udp_port)
-        if type(h6) is int:
-            if h4 is not None:
-                h4.close()
-            return h6
-        udp_port = h6.local_port()
-    _adopt(sock, h4)
-    _adopt(sock, h6)
-    sock.nx_udp_socket_port = udp_port
-    return NX_SUCCESS
-
-
-def _open_one(sock, ip, family, want):
-    """-> an open handle, or the status why not (NX_PORT_UNAVAILABLE when the port the
-    OS gave for NX_ANY_PORT is one another socket of ours holds)."""
-    h, status = _open(ip, family, want)
-    if h is None:
-        return status
-    if want == NX_ANY_PORT and _port_in_use(h.local_port(), sock):
-        h.close()
-        return NX_PORT_UNAVAILABLE
-    return h
-
-
-def _adopt(sock, h):
-    if h is not None:
-        h.owner = sock
-        if h.family == 4:
-            sock._h4 = h
-        else:
-            sock._h6 = h
-        _handles.append(h)
-        if _on_handle[0] is not None:
-            _on_handle[0](h, True)
+    if udp_port == NX_ANY_PORT:
+        return NX_NO_FREE_PORTS
+    return status
 
 
 def nx_udp_socket_bind(socket, port, wait_option):
@@ -802,27 +771,17 @@ def nx_udp_socket_bind(socket, port, wait_option):
         return NX_INVALID_PORT
     if socket.nx_udp_socket_port:
         return NX_ALREADY_BOUND
-    status = _bind_now(socket, port)      # a free port binds without a wait's pass
-    if status != NX_PORT_UNAVAILABLE:
-        return status
-    return _bind_wait(socket, port, wait_option)
-
-
-def _bind_now(socket, port):
-    if port != NX_ANY_PORT and _port_in_use(port, socket):
-        return NX_PORT_UNAVAILABLE
-    return _try_bind(socket, port)
-
-
-def _bind_wait(socket, port, wait_option):
-    """Wait for another socket to release the port (NetX), then bind."""
     result = [NX_PORT_UNAVAILABLE]
 
     def bound():
-        result[0] = _bind_now(socket, port)
-        return result[0] != NX_PORT_UNAVAILABLE
+        if port != NX_ANY_PORT and _port_in_use(port, socket):
+            return False
+        st = _try_bind(socket, port)
+        result[0] = st
+        return st != NX_PORT_UNAVAILABLE
 
-    _wait(bound, wait_option)
+    if not bound():                       # a free port binds without a wait's pass
+        _wait(bound, wait_option)
     return result[0]
 
 
