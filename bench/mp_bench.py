@@ -38,6 +38,9 @@ options:
                           otherwise walks past (MicroPython's first fit); the difference
                           to a run without is what the handshake's allocations cost in
                           the allocator
+  --heapmap               a diagnosis, not a figure: print the allocator's map
+                          (micropython.mem_info(1)) right before the handshake, after
+                          its collection; tools/heap_holes.py reads it
   --seed-random           install tools/mp_test_runner.py's TEST-ONLY deterministic random
                           source (the emulated RP2040's os.urandom is refused)
 
@@ -100,11 +103,11 @@ def json_dumps(v):
 def parse(argv):
     opt = {"suite": "ccm8", "records": 100, "size": 100, "cert": None, "key": None, "now": 0,
            "aes": "python", "meter": "time", "fragment": False, "import": False,
-           "seed-random": False, "layout": 0, "fill": 0}
+           "seed-random": False, "layout": 0, "fill": 0, "heapmap": False}
     i = 1
     while i < len(argv):
         k = argv[i][2:]
-        if k in ("fragment", "import", "seed-random"):
+        if k in ("fragment", "import", "seed-random", "heapmap"):
             opt[k] = True
             i += 1
             continue
@@ -368,6 +371,9 @@ class Bench:
         ssock._dtls_receive = srv_side.wrap(ssock._dtls_receive)
         client, sock, addr = self.client, self.sock, self.addr
         gc.collect()
+        if IS_MP and OPT["heapmap"]:
+            import micropython
+            micropython.mem_info(1)
         if IS_MP and FILL:
             f0 = gc.mem_free()
             for i in range(len(FILL)):
