@@ -25,10 +25,8 @@ HANDSHAKE_HEADER = 12   # RFC 6347 4.2.2: type, length, message_seq, fragment_of
 
 
 class Hello:
-    """Fields of a ClientHello or ServerHello; byte fields are memoryviews into the message."""
-    version = 0
-    random = None
-    session_id = None
+    """Fields of a ClientHello or ServerHello; byte fields are memoryviews into the message.
+    version, random and session_id are always set (_pull_hello_start)."""
     cookie = None
     suites = None           # ClientHello: memoryview of the 2-byte suite list; ServerHello: None
     suite = 0               # ServerHello: the chosen suite
@@ -54,44 +52,56 @@ def _vec(b, p, w, end=0):
     return b[p + w:n]
 
 
-def _pull_extensions(r, hello):
-    """RFC 5246 7.4.1.4: optional extension block; unknown extensions ignored,
-    duplicates rejected."""
-    if r.left() == 0:
+def _pull_extensions(b, q, hello):
+    """RFC 5246 7.4.1.4: the optional extension block at b[q:], the message's last
+    field, read in place at offsets (no Reader per extension: on a board each is an
+    allocation and several calls); unknown extensions kept, duplicates rejected."""
+    e = len(b)
+    if q == e:
         return
-    ext = r.sub16()
+    # the block is the hello's last field (RFC 5246 7.4.1.2, 7.4.1.3): that it ends
+    # with the message is checked first, a decode_error before anything in it is read
+    _whole(b[q:], 16)
+    q += 2
     seen = []
-    while ext.left():
-        etype = ext.u16()
-        data = ext.sub16()
-        if etype in seen:
+    while q < e:
+        if q + 4 > e:
+            raise _short()
+        t = b[q] << 8 | b[q + 1]
+        n = (b[q + 2] << 8 | b[q + 3]) + q + 4    # this extension's data is b[q + 4:n]
+        if n > e:
+            raise _short()
+        q += 4
+        if t in seen:
             raise NxError(NX_SECURE_TLS_HANDSHAKE_FAILURE, _AD_ILLEGAL_PARAMETER)
         if len(seen) < 32:
-            seen.append(etype)
-        if etype == _EXT_EXTENDED_MASTER_SECRET:
-            data.done()            # RFC 7627 5.1: extension_data is empty
-            hello.ems = True
-        elif etype == _EXT_RENEGOTIATION_INFO:
-            hello.reneg_info = data.vec8()
-            data.done()
-            hello.secure_reneg = True
-        elif etype == _EXT_EC_POINT_FORMATS:
-            hello.point_formats = data.vec8()
-            data.done()
-        elif etype == _EXT_SUPPORTED_GROUPS or etype == _EXT_SIGNATURE_ALGORITHMS:
-            v = data.vec16()             # a list of u16
-            data.done()
-            if len(v) & 1:
+            seen.append(t)
+        if t == _EXT_EXTENDED_MASTER_SECRET:
+            if n != q:                 # RFC 7627 5.1: extension_data is empty
                 raise _short()
-            if etype == _EXT_SUPPORTED_GROUPS:
-                hello.groups = v
+            hello.ems = True
+        elif t == _EXT_RENEGOTIATION_INFO:      # one vector, nothing after it
+            hello.reneg_info = _whole(b[q:n], 8)
+            hello.secure_reneg = True
+        elif t == _EXT_EC_POINT_FORMATS:
+            hello.point_formats = _whole(b[q:n], 8)
+        elif t == _EXT_SUPPORTED_GROUPS or t == _EXT_SIGNATURE_ALGORITHMS:
+            if (n - q) & 1:              # RFC 8422 5.1.1, RFC 5246 7.4.1.4.1: u16 items
+                raise _short()
+            q = _whole(b[q:n], 16)       # (q: the list a moment; n still ends the data)
+            if t == _EXT_SUPPORTED_GROUPS:
+                hello.groups = q
             else:
-                hello.sig_algs = v
+                hello.sig_algs = q
         else:
+            # for the features (nxsecure/feature.py): a Reader over the data, made here
+            # only (the PSK handshakes have no other extensions)
             if hello.exts is None:
                 hello.exts = []
-            hello.exts.append((etype, data))
-    r.done()
+            n = Reader(b, q, n)          # (for a moment n is the Reader, then its end again)
+            hello.exts.append((t, n))
+            n = n.end
+        q = n
 
 
 def _pull_hello_start(b, h, cookie):
@@ -136,7 +146,7 @@ def pull_client_hello(b):
     for c in v:
         if c == 0:
             h.compression_ok = True
-    _pull_extensions(Reader(b, p + 1 + len(v)), h)
+    _pull_extensions(b, p + 1 + len(v), h)
     if u16_list_has(h.suites, _TLS_EMPTY_RENEGOTIATION_INFO_SCSV):
         h.secure_reneg = True
     return h
@@ -197,10 +207,10 @@ def push_client_hello(w, random, cookie, suites, ems=True, extra=None, session_i
     p = m = _push_vec8(mv, _push_hello_start(w, random, session_id), cookie)
     for s in suites:
         p += 2
-        mv[p] = (s >> 8) & 0xFF
+        mv[p] = s >> 8
         mv[p + 1] = s & 0xFF
     n = p - m
-    mv[m] = (n >> 8) & 0xFF
+    mv[m] = n >> 8
     mv[m + 1] = n & 0xFF
     mv[p + 2] = 1
     mv[p + 3] = 0                     # null compression only
@@ -218,14 +228,14 @@ def pull_server_hello(b):
         raise _short()
     h.suite = (b[p] << 8) | b[p + 1]
     h.compression_ok = b[p + 2] == 0
-    _pull_extensions(Reader(b, p + 3), h)
+    _pull_extensions(b, p + 3, h)
     return h
 
 
 def push_server_hello(w, random, session_id, suite, ems, secure_reneg, extra=None):
     mv = w.mv
     p = _push_hello_start(w, random, session_id)
-    mv[p] = (suite >> 8) & 0xFF
+    mv[p] = suite >> 8
     mv[p + 1] = suite & 0xFF
     mv[p + 2] = 0                     # null compression
     p += 3
@@ -282,15 +292,15 @@ def push_handshake_header(mv, off, msg_type, length, message_seq, frag_off, frag
     """RFC 6347 4.2.2 handshake header, 12 bytes."""
     # (byte by byte, no helper calls: a call costs more than these stores on a board)
     mv[off] = msg_type
-    mv[off + 1] = (length >> 16) & 0xFF
+    mv[off + 1] = length >> 16
     mv[off + 2] = (length >> 8) & 0xFF
     mv[off + 3] = length & 0xFF
-    mv[off + 4] = (message_seq >> 8) & 0xFF
+    mv[off + 4] = message_seq >> 8
     mv[off + 5] = message_seq & 0xFF
-    mv[off + 6] = (frag_off >> 16) & 0xFF
+    mv[off + 6] = frag_off >> 16
     mv[off + 7] = (frag_off >> 8) & 0xFF
     mv[off + 8] = frag_off & 0xFF
-    mv[off + 9] = (frag_len >> 16) & 0xFF
+    mv[off + 9] = frag_len >> 16
     mv[off + 10] = (frag_len >> 8) & 0xFF
     mv[off + 11] = frag_len & 0xFF
 
@@ -319,7 +329,7 @@ def u16_list_has(mv, value):
     return False
 
 
-CURVE_TYPE_NAMED = 3                  # RFC 8422 5.4 ECCurveType named_curve
+_CURVE_TYPE_NAMED = const(3)          # RFC 8422 5.4 ECCurveType named_curve
 CERT_TYPE_RSA_SIGN = 1                # RFC 5246 7.4.4 ClientCertificateType
 CERT_TYPE_ECDSA_SIGN = 64             # RFC 8422 5.5
 
@@ -364,7 +374,7 @@ def pull_certificate_list(body):
 
 def pull_ec_params(r):
     """RFC 8422 5.4 ServerECDHParams: named curve and the public point."""
-    if r.u8() != CURVE_TYPE_NAMED:
+    if r.u8() != _CURVE_TYPE_NAMED:
         raise NxError(NX_SECURE_TLS_HANDSHAKE_FAILURE, _AD_ILLEGAL_PARAMETER)
     group = r.u16()
     point = r.vec8()
@@ -374,7 +384,7 @@ def pull_ec_params(r):
 
 
 def push_ec_params(w, group, point):
-    w.u8(CURVE_TYPE_NAMED)
+    w.u8(_CURVE_TYPE_NAMED)
     w.u16(group)
     w.vec8(point)
 
