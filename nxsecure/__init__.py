@@ -5,18 +5,12 @@ application uses, with NetX's names and numeric values."""
 from .const import *
 from .netx import *
 from .session import *
-# One collection here, after the core (netx, session, dtls, handshake, record and what they
-# import): MicroPython's .mpy loader allocates a one-block record for each function it
-# loads, between the code it keeps, and the record is garbage once the module has run.
-# Collected at the end, those records are hundreds of one-block holes in the low heap,
-# and every later allocation of two or more blocks (a hash object, a call frame) walks
-# past them from the first one (the allocator's first fit). Collected here, the rest of
-# the import and the application's setup fill them instead. On the emulated RP2040
-# `import nxsecure` takes ~22 ms more, once (605 -> 627 ms), and a PSK-CCM_8 handshake
-# ~7 ms less, every time (`python bench/boards.py 4`: 78.1 -> 70.8 ms; docs/BOARDS.md).
-if port.sys_name == "micropython":
-    import gc as _gc
-    _gc.collect()
+# The core (netx, session, dtls, handshake, record and what they import) is loaded: a
+# collection here lets the rest of the import and the application's set-up fill the
+# holes its loading leaves (port.loaded). On the emulated RP2040 `import nxsecure` takes
+# ~22 ms more, once (605 -> 627 ms), and a PSK-CCM_8 handshake ~7 ms less, every time
+# (`python bench/boards.py 4`: 78.1 -> 70.8 ms; docs/BOARDS.md, "Sixth round").
+port.loaded()
 # The optional pieces of a feature profile (tools/profiles.py): a board installs only
 # what its profile needs, and gets every NetX name of what it installed.
 # With both roles installed, the server (nxsecure/server.py, its datagram path and

@@ -348,9 +348,12 @@ def psk_premaster(other, psk):
 
 
 def _role(is_client):
-    # the role's messages and state table; a profile installs only its roles
-    return __import__("nxsecure.dtls_client" if is_client else "nxsecure.dtls_server",
-                      None, None, ("TABLE",), 0)
+    # the role's messages and state table; a profile installs only its roles. Loaded
+    # by the first session of its role, while the application sets up: the holes its
+    # loading leaves are for the rest of the set-up to fill, not for the first
+    # handshake to walk past (port.load)
+    from nxsecure import port
+    return port.load("nxsecure.dtls_client" if is_client else "nxsecure.dtls_server")
 
 
 class Dtls:

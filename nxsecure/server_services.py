@@ -15,12 +15,14 @@ SERVICES = ("NX_SECURE_DTLS_SERVER", "nx_secure_dtls_server_create",
 
 def load(name):
     """The server's `name`, the server loaded on the first call (collecting first: its
-    code then fills the heap's holes, not the large free blocks; later calls find it
-    loaded and do not collect)."""
+    code then fills the heap's holes, not the large free blocks; and after: the holes
+    its loading leaves are filled by the set-up that follows, port.loaded; later calls
+    find it loaded and do not collect)."""
     import sys
     server = sys.modules.get("nxsecure.server")
     if server is None:
         import gc
         gc.collect()
-        from nxsecure import server
+        from nxsecure import server, port
+        port.loaded()
     return getattr(server, name)

@@ -19,6 +19,34 @@ time_source = _impl.time_source
 EADDRINUSE = _impl.EADDRINUSE
 
 
+def loaded():
+    """Called when code has just loaded on first use (the package's core, the server, a
+    session role). On MicroPython: collect now. Its .mpy loader allocates a one-block
+    record for each function, after the function's bytecode, and the function object
+    made when the module runs does not keep it, so every function loaded leaves a
+    garbage block between blocks that stay. Collected later (an application's own
+    collection, or the next automatic one) they are hundreds of one-block holes in the
+    low heap, and every allocation of two blocks or more (a hash object, a call frame of
+    more than 11 words) first walks past them from the lowest one (the allocator's first
+    fit): on an RP2040 ~0.3 ms for each early in a handshake. Collected now, what is
+    allocated next (the rest of the import, the application's set-up) fills them. A
+    collection takes ~17 ms on an RP2040 with the stack loaded: once per load, at
+    start-up (docs/BOARDS.md, "Sixth round")."""
+    if sys_name == 'micropython':
+        import gc
+        gc.collect()
+
+
+def load(name):
+    """The module `name` (a submodule's full name), imported on first use and then
+    followed by loaded()."""
+    m = sys.modules.get(name)
+    if m is None:
+        m = __import__(name, None, None, ("*",), 0)
+        loaded()
+    return m
+
+
 # --- threads: the platform's, or single-thread stand-ins -------------------------
 try:
     import _thread                 # the same module on CPython and MicroPython builds
