@@ -343,51 +343,60 @@ def _handshake_result(session):
     return NX_CONTINUE            # still in progress: the stack carries on while pumped
 
 
-@netx.serialized
 def nx_secure_dtls_client_session_start(dtls_session, udp_socket, ip_address, port_, wait_option):
-    status = _live(dtls_session)
-    if status:
-        return status
-    if not netx._created_socket(udp_socket) or ip_address is None or dtls_session._server is not None:
-        return NX_PTR_ERROR
-    peer = netx._addr_from_nxd(ip_address, port_)
-    if peer is None:
-        return NX_PTR_ERROR
-    if not isinstance(port_, int) or port_ <= 0 or port_ > 0xFFFF:
-        return NX_INVALID_PARAMETERS
-    e = dtls_session._engine
-    if e.state != IDLE and e.state != CLOSED and dtls_session._peer == peer:
-        # Called again for the same server: the handshake an earlier call started
-        # (NX_NO_WAIT, or a wait that expired) goes on, and its result is reported:
-        # NX_CONTINUE while under way, NX_SUCCESS once established, the error once it
-        # failed. To start over, end or reset the session first (as NetX requires).
-        _wait_state(dtls_session, wait_option, _handshake_over)
-        return _handshake_result(dtls_session)
-    # the previous association goes first: a socket it bound itself is unbound with it,
-    # and bound afresh below (in the other order the new handshake lost its socket)
-    _detach(dtls_session)
-    bound_here = False
-    if not udp_socket.nx_udp_socket_port:
-        status = netx.nx_udp_socket_bind(udp_socket, NX_ANY_PORT, wait_option)
+    # The stack lock (netx.serialized's work) taken here: an application polling with
+    # NX_NO_WAIT calls this again and again while the handshake runs, and the wrapper's
+    # *args tuple and argument array are two allocations per call (on a board each walks
+    # the heap) and a C stack level under the receive path.
+    lock = netx._lock
+    lock.acquire()
+    try:
+        status = _live(dtls_session)
         if status:
             return status
-        bound_here = True
-    dtls_session._bound_here = bound_here
-    dtls_session._socket = udp_socket
-    dtls_session._peer = peer
-    udp_socket._dtls_receive = dtls_session._receive_datagram
-    if bound_here:
-        # a socket of its own: connected to the server, so that an ICMP port
-        # unreachable ends the handshake at once (_client_refused)
-        udp_socket._dtls_error = dtls_session._client_refused
-        netx._udp_connect(udp_socket, peer)
-    try:
-        e.start_client(port.ticks_ms())
-    except NxError as err:
-        e._fail(err.code, None)         # nothing was sent: no alert either
-        return err.code
-    _wait_state(dtls_session, wait_option, _handshake_over)
-    return _handshake_result(dtls_session)
+        if (not netx._created_socket(udp_socket) or ip_address is None
+                or dtls_session._server is not None):
+            return NX_PTR_ERROR
+        peer = netx._addr_from_nxd(ip_address, port_)
+        if peer is None:
+            return NX_PTR_ERROR
+        if not isinstance(port_, int) or port_ <= 0 or port_ > 0xFFFF:
+            return NX_INVALID_PARAMETERS
+        e = dtls_session._engine
+        if e.state != IDLE and e.state != CLOSED and dtls_session._peer == peer:
+            # Called again for the same server: the handshake an earlier call started
+            # (NX_NO_WAIT, or a wait that expired) goes on, and its result is reported:
+            # NX_CONTINUE while under way, NX_SUCCESS once established, the error once it
+            # failed. To start over, end or reset the session first (as NetX requires).
+            _wait_state(dtls_session, wait_option, _handshake_over)
+            return _handshake_result(dtls_session)
+        # the previous association goes first: a socket it bound itself is unbound with it,
+        # and bound afresh below (in the other order the new handshake lost its socket)
+        _detach(dtls_session)
+        bound_here = False
+        if not udp_socket.nx_udp_socket_port:
+            status = netx.nx_udp_socket_bind(udp_socket, NX_ANY_PORT, wait_option)
+            if status:
+                return status
+            bound_here = True
+        dtls_session._bound_here = bound_here
+        dtls_session._socket = udp_socket
+        dtls_session._peer = peer
+        udp_socket._dtls_receive = dtls_session._receive_datagram
+        if bound_here:
+            # a socket of its own: connected to the server, so that an ICMP port
+            # unreachable ends the handshake at once (_client_refused)
+            udp_socket._dtls_error = dtls_session._client_refused
+            netx._udp_connect(udp_socket, peer)
+        try:
+            e.start_client(port.ticks_ms())
+        except NxError as err:
+            e._fail(err.code, None)         # nothing was sent: no alert either
+            return err.code
+        _wait_state(dtls_session, wait_option, _handshake_over)
+        return _handshake_result(dtls_session)
+    finally:
+        lock.release()
 
 
 def nx_secure_dtls_packet_allocate(session_ptr, pool_ptr, wait_option):
