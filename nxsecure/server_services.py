@@ -14,15 +14,8 @@ SERVICES = ("NX_SECURE_DTLS_SERVER", "nx_secure_dtls_server_create",
 
 
 def load(name):
-    """The server's `name`, the server loaded on the first call (collecting first: its
-    code then fills the heap's holes, not the large free blocks; and after: the holes
-    its loading leaves are filled by the set-up that follows, port.loaded; later calls
-    find it loaded and do not collect)."""
-    import sys
-    server = sys.modules.get("nxsecure.server")
-    if server is None:
-        import gc
-        gc.collect()
-        from nxsecure import server, port
-        port.loaded()
-    return getattr(server, name)
+    """The server's `name`, the server loaded on the first call (port.load: collected
+    before, so that its code fills the heap's holes, and after, so that the set-up that
+    follows fills the ones its loading leaves; later calls find it loaded)."""
+    from nxsecure import port
+    return getattr(port.load("nxsecure.server", True), name)

@@ -37,12 +37,15 @@ def loaded():
         gc.collect()
 
 
-def load(name):
+def load(name, first=False):
     """The module `name` (a submodule's full name), imported on first use and then
-    followed by loaded()."""
+    followed by loaded(); with `first`, collected before too, so that a large module's
+    code fills the heap's holes rather than its large free blocks (the server)."""
     m = sys.modules.get(name)
     if m is None:
-        m = __import__(name, None, None, ("*",), 0)
+        if first:
+            loaded()
+        m = __import__(name, None, None, ("*",))
         loaded()
     return m
 
