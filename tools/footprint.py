@@ -66,7 +66,10 @@ def stage(name, out_root=None):
 
 
 def run_mp(tree, code, heap="4m"):
-    env = dict(os.environ, MICROPYPATH=tree)
+    # the tree by a relative path (the interpreter runs in it): the path strings it keeps
+    # live (sys.path, module file names) do not grow with the checkout's location, which
+    # otherwise moved the heap figure by a 16-byte block from one clone to another
+    env = dict(os.environ, MICROPYPATH=".")
     p = subprocess.run([micropython32(), "-X", "heapsize=" + heap, "-c", code], env=env,
                        capture_output=True, text=True, timeout=120, cwd=tree)
     if p.returncode != 0:
