@@ -211,7 +211,7 @@ CEILING = {
     # hello extensions parsed in place (hs19), the client's session start taking the
     # stack lock itself: +0.15 KB .mpy, psk-server heap +0.03 KB
     # (measured after all of these: psk-client 84 416 B heap, 106 328 B .mpy;
-    # psk-server 94 928 / 115 506: tools/footprint.py); since 0c44a48 footprint.py runs
+    # psk-server 94 928 / 115 506: tools/footprint.py); since ab3e0ec footprint.py runs
     # the tree on a relative path, the same in every clone (the absolute one had moved
     # the heap figure by a block between checkouts): psk-client 84 400 B, psk-server
     # 94 912 B, full 119 456 B
