@@ -32,6 +32,11 @@ options:
                           allocator's first-fit holes move; on the emulated RP2040 that
                           alone moves the handshake's time by several ms, so make bench
                           gives the handshake's mean over several layouts)
+  --pre N                 leave N small objects live before the stack is imported (and
+                          the garbage of the list that holds them): the same run with
+                          another layout of the loaded code, which a change to the code's
+                          size also moves; a mean over several N tells a change's own
+                          effect from the layout it happened to get
   --fill N                a diagnosis, not a figure: right before the handshake, after
                           its collection, make N live one-block objects: they take the
                           lowest one-block holes, which every larger allocation
@@ -103,7 +108,7 @@ def json_dumps(v):
 def parse(argv):
     opt = {"suite": "ccm8", "records": 100, "size": 100, "cert": None, "key": None, "now": 0,
            "aes": "python", "meter": "time", "fragment": False, "import": False,
-           "seed-random": False, "layout": 0, "fill": 0, "heapmap": False}
+           "seed-random": False, "layout": 0, "fill": 0, "heapmap": False, "pre": 0}
     i = 1
     while i < len(argv):
         k = argv[i][2:]
@@ -112,7 +117,7 @@ def parse(argv):
             i += 1
             continue
         v = argv[i + 1]
-        opt[k] = int(v) if k in ("records", "size", "now", "layout", "fill") else v
+        opt[k] = int(v) if k in ("records", "size", "now", "layout", "fill", "pre") else v
         i += 2
     return opt
 
@@ -140,6 +145,12 @@ if OPT["import"]:
     print("MPBENCH " + json_dumps(OUT))
     raise SystemExit(0)
 
+PRE = []            # --pre's objects, with garbage between them: holes the import fills
+for _i in range(OPT["pre"]):
+    PRE.append(bytearray(4 + (_i % 3) * 16))
+    bytearray(4 + (_i % 5) * 16)
+if PRE:
+    gc.collect()
 from nxsecure import port                                 # noqa: E402
 if OPT["seed-random"]:
     from mp_test_runner import install_test_random
