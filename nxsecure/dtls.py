@@ -106,10 +106,16 @@ class Transcript:
     CertificateVerify input), before the client Finished, after it. The second is the
     first again unless a CertificateVerify came between (certificate suites only), so a
     table without certificate suites runs two hashes: a digest asked for again with
-    nothing hashed since is the one already made."""
+    nothing hashed since is the one already made. Where the port can copy a hash
+    object's state (view, nxsecure/port/hash_state.py), one hash runs and each digest
+    is made from a copy of its state in a spare object: every message hashed once."""
 
-    def __init__(self, sha256, n):
+    def __init__(self, sha256, n, view=None):
         self._new = sha256
+        self._view = view
+        if view is not None:
+            n = 1
+            self._t = sha256()          # the spare: finished, it takes the next copy
         self._n = n
         self._h = None
         self.reset()
@@ -120,7 +126,8 @@ class Transcript:
         # hashing a block (the allocator walks the heap for a run of free blocks)
         if self._h is None or self._used:
             n = self._new
-            self._h = [n(), n(), n()] if self._n == 3 else [n(), n()]
+            k = self._n
+            self._h = [n(), n(), n()] if k == 3 else [n(), n()] if k == 2 else [n()]
         self._used = False
         self._d = None            # the last digest while nothing came after it
 
@@ -134,7 +141,13 @@ class Transcript:
         d = self._d
         if d is None:
             self._used = True
-            d = self._d = self._h.pop(0).digest()
+            v = self._view
+            if v is None:
+                h = self._h.pop(0)
+            else:
+                h = self._t
+                v(h)[:] = v(self._h[0])
+            d = self._d = h.digest()
         return d
 
 
@@ -395,7 +408,7 @@ class Dtls:
         for row in table.nx_secure_tls_ciphersuite_lookup_table:
             if row.nx_secure_tls_public_auth:         # (a certificate suite)
                 n = 3
-        self.transcript = Transcript(table.sha256, n)
+        self.transcript = Transcript(table.sha256, n, table.sha256_view)
         self.mtu = config.NX_SECURE_DTLS_DEFAULT_MTU
         self.psk_store = None
         self.deadline = None

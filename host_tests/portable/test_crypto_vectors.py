@@ -645,6 +645,88 @@ def test_tls12_prf_is_prefix_consistent():
     assert len(a) == 20 and len(b) == 64 and b[0:20] == a
 
 
+# --- saved hash states (nxsecure/port/hash_state.py): the PRF and transcript fast path --
+
+def _state_view():
+    """The port's access to SHA-256 states where this interpreter offers it, else None."""
+    if sys.implementation.name != "micropython":
+        return None
+    import hashlib
+    from nxsecure.port.hash_state import view_maker
+    return view_maker(hashlib.sha256)
+
+
+def test_hash_state_access_where_the_firmware_allows_it():
+    v = _state_view()
+    mp = sys.implementation.name == "micropython"
+    expected = mp and sys.implementation.version[:2] == (1, 27) and sys.platform in (
+        "rp2", "linux", "darwin", "webassembly")
+    if expected:
+        try:
+            import uctypes  # noqa: F401
+        except ImportError:
+            expected = False
+    assert (v is not None) == expected
+    if mp:
+        # the port's backend uses it exactly then (prf_saved, the one-hash transcript)
+        from nxsecure import port
+        b = port.crypto_backend()
+        assert (b.sha256.state_view is not None) == expected
+        assert (b.prf_sha256.prf is not prf) == expected
+
+
+def test_hash_state_check_refuses_a_copy_that_does_not_arrive():
+    # the start-up check (_works) on a view whose writes land elsewhere, or in part
+    import hashlib
+    from nxsecure.port import hash_state
+    assert not hash_state._works(hashlib.sha256, lambda h: bytearray(200))
+    v = _state_view()
+    if v is not None:
+        assert hash_state._works(hashlib.sha256, v)
+        assert not hash_state._works(hashlib.sha256, lambda h: v(h)[0:40])
+
+
+def test_prf_with_saved_states_gives_the_prf():
+    v = _state_view()
+    if v is None:
+        return          # prf() itself serves here (the vectors above)
+    from nxsecure.crypto.prf_saved import prf_saved
+    f = prf_saved(v)
+    out = f(_h("9bbe436ba940f017b17652849a71db35"), b"test label",
+            _h("a0ba9f936cda311827a6f796ffd5198c"), 100)
+    assert out == prf(_h("9bbe436ba940f017b17652849a71db35"), b"test label",
+                      _h("a0ba9f936cda311827a6f796ffd5198c"), 100)
+    assert _hex(out[0:8]) == "e3f229ba727be17b"
+    for klen in (0, 16, 48, 64, 65, 100):        # longer than a block: the key's hash
+        key = bytes(range(klen))
+        for n in (1, 12, 32, 33, 40, 48, 64, 97):
+            assert f(key, b"key expansion", b"s" * 64, n) == prf(
+                key, b"key expansion", b"s" * 64, n)
+
+
+def test_transcript_with_saved_states_gives_the_same_digests():
+    import hashlib
+    from nxsecure.dtls import Transcript
+    v = _state_view()
+    parts = (b"client hello" * 7, b"server hello", b"x" * 130, b"finished")
+    for n in (2, 3):
+        ts = [Transcript(hashlib.sha256, n)] + ([Transcript(hashlib.sha256, n, v)]
+                                               if v is not None else [])
+        for t in ts:
+            for rnd in range(2):                 # and again after reset()
+                t.reset()
+                seen = b""
+                got = []
+                for i in range(n):
+                    t.update(parts[i])
+                    seen += parts[i]
+                    d = t.digest()
+                    assert d == t.digest()       # asked again, nothing hashed since
+                    assert d == hashlib.sha256(seen).digest()
+                    got.append(d)
+                assert len(set(got)) == n
+
+
 # --- crypto table -------------------------------------------------------------------
 
 def test_table_rows_in_preference_order():

@@ -120,12 +120,15 @@ _GCM_SCRATCH = const(692)
 _CBC_SCRATCH = const(176)
 
 
-def portable_backend(aes_new=None):
+def portable_backend(aes_new=None, state_view=None):
     """The modes of this package (they run on MicroPython) over an AES engine: aes_new is
     MicroPython's cryptolib.aes, or anything with its interface (aes_new(key, 1) ECB,
     aes_new(key, 2, iv) CBC, encrypt/decrypt(in_buf, out_buf) over whole blocks); None
     means the pure-Python AES (nxsecure.crypto.aes.new). The modes' byte work runs in
-    the kernels of kernel.py (native code where the firmware compiles it)."""
+    the kernels of kernel.py (native code where the firmware compiles it). state_view:
+    the port's access to a SHA-256 object's state (nxsecure/port/hash_state.py), with
+    which the PRF hashes HMAC's keyed pads once per key and the transcript each message
+    once (dtls.Transcript); None: hashlib alone."""
     import hashlib
     from . import mac, prf
 
@@ -193,6 +196,7 @@ def portable_backend(aes_new=None):
         setattr(b, "aes_%d_gcm" % kb, gcm_method(kb))
         setattr(b, "aes_%d_cbc" % kb, cbc_method(kb))
     b.sha256 = hash_method("SHA-256", NX_CRYPTO_HASH_SHA256, hashlib.sha256, 256, 64)
+    b.sha256.state_view = state_view
     b.hmac_sha256 = hmac_method("HMAC-SHA256", NX_CRYPTO_AUTHENTICATION_HMAC_SHA2_256,
                                 hashlib.sha256, 256)
     b.hmac_sha256.hmac = mac.hmac_sha256        # one-shot form for the handshake
@@ -201,5 +205,9 @@ def portable_backend(aes_new=None):
         b.sha1 = hash_method("SHA-1", NX_CRYPTO_HASH_SHA1, sha1, 160, 64)
         b.hmac_sha1 = hmac_method("HMAC-SHA1", NX_CRYPTO_AUTHENTICATION_HMAC_SHA1_160,
                                   sha1, 160)
-    b.prf_sha256 = prf_method("TLS1.2-PRF-SHA256", NX_CRYPTO_PRF_HMAC_SHA2_256, prf.prf)
+    p = prf.prf
+    if state_view is not None:
+        from .prf_saved import prf_saved
+        p = prf_saved(state_view)
+    b.prf_sha256 = prf_method("TLS1.2-PRF-SHA256", NX_CRYPTO_PRF_HMAC_SHA2_256, p)
     return b

@@ -110,6 +110,8 @@ class NX_SECURE_TLS_CRYPTO:
         self.nx_secure_tls_prf_sha256_method = prf_sha256_method
         self.nx_secure_tls_hmac_sha256_method = hmac_sha256_method
         self.sha256 = sha256_method.new
+        # the port's access to a hash object's state, where it has one (dtls.Transcript)
+        self.sha256_view = getattr(sha256_method, "state_view", None)
         self.prf = prf_sha256_method.prf
         one_shot = getattr(hmac_sha256_method, "hmac", None)
         if one_shot is not None:        # no context, no metadata: the method's own form

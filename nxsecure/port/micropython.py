@@ -252,10 +252,18 @@ def _handle_of(sock, handles):
 
 def crypto_backend():
     """The modes of nxsecure.crypto over cryptolib's AES (C) where the firmware has it
-    with ECB and CBC and it passes the start-up check, else over the pure-Python AES.
+    with ECB and CBC and it passes the start-up check, else over the pure-Python AES;
+    with the access to hash states that the PRF and the transcript use where the
+    firmware's hashlib allows it (nxsecure/port/hash_state.py).
     (CTR mode, where built, is not used: a cryptolib object's counter cannot be reset,
     so each record would need a new object.)"""
+    import hashlib
+    import sys
     from nxsecure.crypto import portable_backend
+    from nxsecure.port.hash_state import view_maker
+    view = view_maker(hashlib.sha256)
+    if view is None:
+        del sys.modules["nxsecure.port.hash_state"]     # its check done, nothing of it kept
     try:
         import cryptolib
     except ImportError:
@@ -268,8 +276,8 @@ def crypto_backend():
         works = engine.engine_works(cryptolib.aes)
         kernel.forget(engine)
         if works:
-            return portable_backend(cryptolib.aes)
-    return portable_backend()
+            return portable_backend(cryptolib.aes, view)
+    return portable_backend(None, view)
 
 
 def pk_backend():
