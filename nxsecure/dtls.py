@@ -436,6 +436,7 @@ class Dtls:
         self.error = NX_SUCCESS
         self.suite = None
         self.kx = None
+        self._mk = None              # the master secret's form for the PRF (derive_keys)
         self.ems = False
         self.secure_reneg = False
         self.send_seq = 0            # next handshake message_seq we send
@@ -509,6 +510,7 @@ class Dtls:
             self.kx = kx.kx_for(row)
         p = row.nx_secure_tls_prf
         self.prf = p.prf
+        self.prf_key = getattr(p, "key", None)
         if hasattr(p, "transcript"):
             self.transcript = p.transcript(self, self.transcript)
 
@@ -742,6 +744,7 @@ class Dtls:
         nxt = entry[0](self, body, whole, message_seq, now)
         self._set_state(entry[1] if nxt is None else nxt, msg_type)
         if self.state == CONNECTED:
+            self._mk = None
             if self.x is not None:
                 for f in self.x:
                     f.connected(self, now)
@@ -818,7 +821,12 @@ class Dtls:
         key_n = s.nx_secure_tls_session_key_size
         iv_n = s.nx_secure_tls_iv_size
         total = 2 * (mac_n + key_n + iv_n)
-        kb = self.prf(self.master, b"key expansion",
+        m = self.master
+        if self.prf_key is not None:
+            # the master's form for the PRF, made once for the key block and both
+            # Finished messages (_verify_data), dropped when the handshake ends
+            m = self._mk = self.prf_key(m)
+        kb = self.prf(m, b"key expansion",
                       bytes(self.server_random) + bytes(self.client_random), total)
         md = self.metadata
         md[:total] = kb
@@ -849,7 +857,7 @@ class Dtls:
 
     def _verify_data(self, label):
         # RFC 5246 7.4.9: PRF(master_secret, finished_label, Hash(handshake_messages))[0..11]
-        return self.prf(self.master, label, self.transcript.digest(), 12)
+        return self.prf(self._mk or self.master, label, self.transcript.digest(), 12)
 
     def push_finished(self, label):
         vd = self._verify_data(label)
@@ -959,6 +967,7 @@ class Dtls:
     def _stop(self):
         """No more timers: the handshake is over one way or another (a renegotiation
         too: no more data in its epochs)."""
+        self._mk = None
         self.reneg = None
         self.hs_deadline = None
         self._arm(None)

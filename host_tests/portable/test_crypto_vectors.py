@@ -673,6 +673,7 @@ def test_hash_state_access_where_the_firmware_allows_it():
         b = port.crypto_backend()
         assert (b.sha256.state_view is not None) == expected
         assert (b.prf_sha256.prf is not prf) == expected
+        assert (getattr(b.prf_sha256, "key", None) is not None) == expected
 
 
 def test_hash_state_check_refuses_a_copy_that_does_not_arrive():
@@ -691,17 +692,22 @@ def test_prf_with_saved_states_gives_the_prf():
     if v is None:
         return          # prf() itself serves here (the vectors above)
     from nxsecure.crypto.prf_saved import prf_saved
-    f = prf_saved(v)
+    f, key = prf_saved(v)
     out = f(_h("9bbe436ba940f017b17652849a71db35"), b"test label",
             _h("a0ba9f936cda311827a6f796ffd5198c"), 100)
     assert out == prf(_h("9bbe436ba940f017b17652849a71db35"), b"test label",
                       _h("a0ba9f936cda311827a6f796ffd5198c"), 100)
     assert _hex(out[0:8]) == "e3f229ba727be17b"
     for klen in (0, 16, 48, 64, 65, 100):        # longer than a block: the key's hash
-        key = bytes(range(klen))
+        secret = bytes(range(klen))
         for n in (1, 12, 32, 33, 40, 48, 64, 97):
-            assert f(key, b"key expansion", b"s" * 64, n) == prf(
-                key, b"key expansion", b"s" * 64, n)
+            assert f(secret, b"key expansion", b"s" * 64, n) == prf(
+                secret, b"key expansion", b"s" * 64, n)
+        # the secret's keyed form, used again and again, in either order of lengths
+        k = key(secret)
+        for n in (12, 40, 12, 48, 1):
+            assert f(k, b"client finished", b"h" * 32, n) == prf(
+                secret, b"client finished", b"h" * 32, n)
 
 
 def test_transcript_with_saved_states_gives_the_same_digests():

@@ -89,7 +89,9 @@ def hash_method(name, algorithm, new, digest_bits, block_bytes):
 
 
 def prf_method(name, algorithm, prf_fn):
-    """A PRF method: `.prf(secret, label, seed, n) -> bytes`."""
+    """A PRF method: `.prf(secret, label, seed, n) -> bytes`. It may also carry
+    `.key(secret) -> k`, a form of the secret that .prf takes in its place, for a
+    secret used again (dtls.py: the master secret)."""
     m = NX_CRYPTO_METHOD(name, algorithm, 0, 0, 0, 0, 0, None)
     m.prf = prf_fn
     return m
@@ -205,9 +207,11 @@ def portable_backend(aes_new=None, state_view=None):
         b.sha1 = hash_method("SHA-1", NX_CRYPTO_HASH_SHA1, sha1, 160, 64)
         b.hmac_sha1 = hmac_method("HMAC-SHA1", NX_CRYPTO_AUTHENTICATION_HMAC_SHA1_160,
                                   sha1, 160)
-    p = prf.prf
-    if state_view is not None:
+    if state_view is None:
+        b.prf_sha256 = prf_method("TLS1.2-PRF-SHA256", NX_CRYPTO_PRF_HMAC_SHA2_256, prf.prf)
+    else:
         from .prf_saved import prf_saved
-        p = prf_saved(state_view)
-    b.prf_sha256 = prf_method("TLS1.2-PRF-SHA256", NX_CRYPTO_PRF_HMAC_SHA2_256, p)
+        p, key = prf_saved(state_view)
+        b.prf_sha256 = prf_method("TLS1.2-PRF-SHA256", NX_CRYPTO_PRF_HMAC_SHA2_256, p)
+        b.prf_sha256.key = key          # the master secret's keyed states, made once
     return b

@@ -6,21 +6,33 @@ from .mac import keyed, SHA256_BLOCK
 
 
 def prf_saved(view):
-    """prf.prf() for SHA-256 where the port can copy a hash object's state (view(h): a
-    writable buffer over it, nxsecure/port/hash_state.py): each keyed pad is hashed once
-    per PRF and its state put back for every HMAC (RFC 2104 4), where prf.prf() hashes both
-    pads again, in two new hash objects, for each. A 48-byte PRF: 10 compressions and 2
-    hash objects instead of 16 and 8. (Its own loop, not prf.prf()'s with a function in
-    place of the constructor: a call per HMAC half costs more than it saves.)"""
+    """-> (prf, key) for SHA-256 where the port can copy a hash object's state (view(h):
+    a writable buffer over it, nxsecure/port/hash_state.py). prf is prf.prf()'s
+    function, but each keyed pad is hashed once and its state put back for every HMAC
+    (RFC 2104 4), where prf.prf() hashes both pads again, in two new hash objects, for
+    each: a 48-byte PRF compresses 10 blocks with 2 hash objects instead of 16 with 8.
+    key(secret) makes those states once for a secret used again (the master secret:
+    the key block and both Finished messages), and prf takes its result in the
+    secret's place. (prf's own loop, not prf.prf()'s with a function in place of the
+    constructor: a call per HMAC half costs more than it saves.)"""
     sha256 = hashlib.sha256
 
-    def prf_fast(secret, label, seed, n):
+    def key(secret):
+        # (a working hash object, its view, its state after the inner pad, after the outer)
         p = keyed(secret, sha256)
         w = sha256(p[0:SHA256_BLOCK])
         v = view(w)
-        si = bytes(v)                                   # after the inner pad
-        o = sha256(p[SHA256_BLOCK:])
-        so = bytes(view(o))                             # after the outer pad
+        si = bytes(v)
+        p = sha256(p[SHA256_BLOCK:])
+        return (w, v, si, bytes(view(p)))
+
+    def prf_fast(secret, label, seed, n):
+        k = secret if isinstance(secret, tuple) else key(secret)
+        w = k[0]
+        v = k[1]
+        si = k[2]
+        so = k[3]
+        v[:] = si
         w.update(label)
         w.update(seed)
         d = w.digest()
@@ -46,4 +58,4 @@ def prf_saved(view):
             v[:] = so
             w.update(d)
             a = w.digest()                              # A(i+1)
-    return prf_fast
+    return prf_fast, key
