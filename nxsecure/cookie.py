@@ -12,8 +12,13 @@ class CookieJar:
     proved it is reachable now) from one replayed from before (RFC 6347 4.2.8).
     Holds no per-client state."""
 
-    def __init__(self, hmac_sha256, random_into, now_ms, ticks_diff, ticks_add=None):
+    def __init__(self, hmac_sha256, random_into, now_ms, ticks_diff, ticks_add=None,
+                 keyed=None):
         self._hmac = hmac_sha256
+        # keyed: (key, mac) where the crypto table has a keyed HMAC (crypto/prf_saved.py):
+        # each secret's keyed states made when the secret is, not at every cookie
+        self._keyed = keyed
+        self._k = self._kp = None
         self._random_into = random_into
         self._diff = ticks_diff
         self._add = ticks_add or _plain_add
@@ -25,13 +30,28 @@ class CookieJar:
         self._previous = bytearray(32)
         self._have_previous = False
         random_into(self._secret)
+        self._new_key()
         self._born = now_ms
+
+    def _new_key(self):
+        # the secret changed: its keyed states (the previous secret's are the old ones)
+        k = self._keyed
+        if k is not None:
+            self._kp = self._k
+            self._k = k[0](self._secret)
+
+    def _mac(self, m, previous):
+        k = self._kp if previous else self._k
+        if k is not None:
+            return self._keyed[1](k, m)
+        return self._hmac(self._previous if previous else self._secret, m)
 
     def rotate(self, now_ms):
         """Start a new period now (the current secret becomes the previous one)."""
         self._previous[:] = self._secret
         self._have_previous = True
         self._random_into(self._secret)
+        self._new_key()
         self._born = now_ms
 
     def _tick(self, now_ms):
@@ -43,12 +63,14 @@ class CookieJar:
             # two or more periods went by (or the clock went backwards): neither
             # secret may make or accept a cookie any more
             self._random_into(self._secret)
+            self._new_key()
             self._have_previous = False
             self._born = now_ms if age < 0 else self._add(self._born, age - age % life)
             return
         self._previous[:] = self._secret
         self._have_previous = True
         self._random_into(self._secret)
+        self._new_key()
         self._born = self._add(self._born, life)     # the period boundary, not the arrival
 
     @staticmethod
@@ -82,7 +104,7 @@ class CookieJar:
         # one step per line and addr reused: a frame within 11 words (a bigger one goes
         # on a board's heap)
         addr = self._material(head, addr, hello)
-        addr = self._hmac(self._secret, addr)
+        addr = self._mac(addr, False)
         return head + addr[:self.length - 4]
 
     def check(self, now_ms, addr, hello):
@@ -91,8 +113,8 @@ class CookieJar:
         if len(c) != self.length:
             return False
         m = self._material(c[0:4], addr, hello)
-        if not (_equal(self._hmac(self._secret, m), c, 4) or
-                (self._have_previous and _equal(self._hmac(self._previous, m), c, 4))):
+        if not (_equal(self._mac(m, False), c, 4) or
+                (self._have_previous and _equal(self._mac(m, True), c, 4))):
             return False
         self.last_serial = (c[0] << 24) | (c[1] << 16) | (c[2] << 8) | c[3]
         return True

@@ -208,8 +208,9 @@ def nx_secure_dtls_server_start(server_ptr):
     if server_ptr._started:
         return NX_SUCCESS
     try:
-        server_ptr._cookies = CookieJar(server_ptr._crypto_table.hmac_sha256, port.random_into,
-                                        port.ticks_ms(), port.ticks_diff, port.ticks_add)
+        t = server_ptr._crypto_table
+        server_ptr._cookies = CookieJar(t.hmac_sha256, port.random_into, port.ticks_ms(),
+                                        port.ticks_diff, port.ticks_add, t.hmac_keyed)
     except NxError as e:
         return e.code
     sock = server_ptr._socket

@@ -139,34 +139,44 @@ def test_record_seal_open_and_tamper():
 
 
 def test_cookie_accept_reject_rotation():
-    import hashlib
     from nxsecure.handshake import Hello
 
     def hmac(key, msg):
         from nxsecure.crypto.mac import hmac_sha256
         return hmac_sha256(key, msg)
 
-    clock = [0]
-    jar = CookieJar(hmac, port.random_into, 0, port.ticks_diff)
-    h = Hello()
-    h.random = b"r" * 32
-    h.session_id = b""
-    h.suites = b"\xc0\xa8"
-    addr = ("10.0.0.1", 5000)
-    c = jar.make(clock[0], addr, h)
-    assert len(c) == 16
-    h.cookie = c
-    assert jar.check(clock[0], addr, h)
-    assert not jar.check(clock[0], ("10.0.0.2", 5000), h)     # other address
-    h.cookie = c[:-1] + bytes([c[-1] ^ 1])
-    assert not jar.check(clock[0], addr, h)                   # altered cookie
-    h.cookie = c
-    h.random = b"s" * 32
-    assert not jar.check(clock[0], addr, h)                   # other hello
-    h.random = b"r" * 32
-    t = jar.lifetime + 1
-    assert jar.check(t, addr, h)          # one rotation later: the previous secret holds
-    assert not jar.check(3 * jar.lifetime + 3, addr, h)      # two rotations: gone
+    # the jar over the one-shot HMAC, and over the keyed one where the port's table has
+    # it (saved hash states: crypto/prf_saved.py), whose MACs must be the same
+    keyed = make_tls_crypto(port.crypto_backend(), [TLS_PSK_WITH_AES_128_CCM_8]).hmac_keyed
+    for k in [None] + ([keyed] if keyed is not None else []):
+        clock = [0]
+        jar = CookieJar(hmac, port.random_into, 0, port.ticks_diff, None, k)
+        h = Hello()
+        h.random = b"r" * 32
+        h.session_id = b""
+        h.suites = b"\xc0\xa8"
+        addr = ("10.0.0.1", 5000)
+        c = jar.make(clock[0], addr, h)
+        assert len(c) == 16
+        m = jar._material(c[0:4], addr, h)
+        assert jar._mac(m, False) == hmac(jar._secret, m)
+        h.cookie = c
+        assert jar.check(clock[0], addr, h)
+        assert not jar.check(clock[0], ("10.0.0.2", 5000), h)     # other address
+        h.cookie = c[:-1] + bytes([c[-1] ^ 1])
+        assert not jar.check(clock[0], addr, h)                   # altered cookie
+        h.cookie = c
+        h.random = b"s" * 32
+        assert not jar.check(clock[0], addr, h)                   # other hello
+        h.random = b"r" * 32
+        t = jar.lifetime + 1
+        assert jar.check(t, addr, h)      # one rotation later: the previous secret holds
+        assert jar._mac(m, True) == hmac(jar._previous, m)
+        assert jar._mac(m, False) == hmac(jar._secret, m) != hmac(jar._previous, m)
+        assert not jar.check(3 * jar.lifetime + 3, addr, h)      # two rotations: gone
+        jar.rotate(3 * jar.lifetime + 4)
+        assert jar._mac(m, False) == hmac(jar._secret, m)
+        assert jar._mac(m, True) == hmac(jar._previous, m)
 
 
 def test_send_to_another_address_is_refused_even_after_a_good_send():

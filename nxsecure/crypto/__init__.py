@@ -89,7 +89,9 @@ def hash_method(name, algorithm, new, digest_bits, block_bytes):
 
 
 def prf_method(name, algorithm, prf_fn):
-    """A PRF method: `.prf(secret, label, seed, n) -> bytes`. It may also carry
+    """A PRF method: `.prf(secret, label, seed, n) -> bytes`. (An HMAC method may carry
+    `.keyed = (key, mac)`: key(secret) -> k once, then mac(k, data) -> HMAC bytes.) It
+    may also carry
     `.key(secret) -> k`, a form of the secret that .prf takes in its place, for a
     secret used again (dtls.py: the master secret)."""
     m = NX_CRYPTO_METHOD(name, algorithm, 0, 0, 0, 0, 0, None)
@@ -211,7 +213,8 @@ def portable_backend(aes_new=None, state_view=None):
         b.prf_sha256 = prf_method("TLS1.2-PRF-SHA256", NX_CRYPTO_PRF_HMAC_SHA2_256, prf.prf)
     else:
         from .prf_saved import prf_saved
-        p, key = prf_saved(state_view)
+        p, key, keyed_mac = prf_saved(state_view)
         b.prf_sha256 = prf_method("TLS1.2-PRF-SHA256", NX_CRYPTO_PRF_HMAC_SHA2_256, p)
         b.prf_sha256.key = key          # the master secret's keyed states, made once
+        b.hmac_sha256.keyed = (key, keyed_mac)      # a long-lived key's (cookie.py)
     return b

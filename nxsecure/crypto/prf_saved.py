@@ -1,4 +1,4 @@
-"""The TLS 1.2 PRF (RFC 5246 5) with SHA-256 where the port can copy a hash object's state
+"""The TLS 1.2 PRF (RFC 5246 5) and HMAC-SHA256 where the port can copy a hash object's state
 (nxsecure/port/hash_state.py): loaded only there, by portable_backend()."""
 import hashlib
 
@@ -6,14 +6,15 @@ from .mac import keyed, SHA256_BLOCK
 
 
 def prf_saved(view):
-    """-> (prf, key) for SHA-256 where the port can copy a hash object's state (view(h):
+    """-> (prf, key, mac) for SHA-256 where the port can copy a hash object's state (view(h):
     a writable buffer over it, nxsecure/port/hash_state.py). prf is prf.prf()'s
     function, but each keyed pad is hashed once and its state put back for every HMAC
     (RFC 2104 4), where prf.prf() hashes both pads again, in two new hash objects, for
     each: a 48-byte PRF compresses 10 blocks with 2 hash objects instead of 16 with 8.
     key(secret) makes those states once for a secret used again (the master secret:
     the key block and both Finished messages), and prf takes its result in the
-    secret's place. (prf's own loop, not prf.prf()'s with a function in place of the
+    secret's place; mac(k, data) is HMAC-SHA256 under such a key (the server's cookie
+    secrets). (prf's own loop, not prf.prf()'s with a function in place of the
     constructor: a call per HMAC half costs more than it saves.)"""
     sha256 = hashlib.sha256
 
@@ -58,4 +59,15 @@ def prf_saved(view):
             v[:] = so
             w.update(d)
             a = w.digest()                              # A(i+1)
-    return prf_fast, key
+
+    def mac(k, data):
+        """HMAC-SHA256 of data under key(secret)'s states k (RFC 2104 2)."""
+        w = k[0]
+        v = k[1]
+        v[:] = k[2]
+        w.update(data)
+        data = w.digest()
+        v[:] = k[3]
+        w.update(data)
+        return w.digest()
+    return prf_fast, key, mac

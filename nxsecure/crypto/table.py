@@ -113,6 +113,8 @@ class NX_SECURE_TLS_CRYPTO:
         # the port's access to a hash object's state, where it has one (dtls.Transcript)
         self.sha256_view = getattr(sha256_method, "state_view", None)
         self.prf = prf_sha256_method.prf
+        # (key(secret), mac(k, data)) for a key used again and again (cookie.py), or None
+        self.hmac_keyed = getattr(hmac_sha256_method, "keyed", None)
         one_shot = getattr(hmac_sha256_method, "hmac", None)
         if one_shot is not None:        # no context, no metadata: the method's own form
             self.hmac_sha256 = one_shot
