@@ -541,6 +541,11 @@ def crypto_report(w, data):
         lambda d: us(d, "record ccm8 native 100B", "alloc", 1), "", "%.0f")
     row("PRF 48 B (master secret) / 12 B (Finished)",
         lambda d: (us(d, "prf 48B"), us(d, "prf 12B")), sep=" / ")
+    row("the same, hash states copied (the port's PRF where it can)",
+        lambda d: (us(d, "prf saved 48B"), us(d, "prf saved 12B")), sep=" / ")
+    row("the same, the secret's keyed states made beforehand (the master secret's)",
+        lambda d: (us(d, "prf saved 48B", "keyed_us"), us(d, "prf saved 12B", "keyed_us")),
+        sep=" / ")
     for label, key in (("P-256 key pair", "p256 keypair"), ("P-256 ECDH", "p256 ecdh"),
                        ("P-256 ECDSA sign", "p256 sign"), ("P-256 ECDSA verify", "p256 verify"),
                        ("X25519 shared secret", "x25519 shared")):

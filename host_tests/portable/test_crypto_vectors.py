@@ -653,7 +653,8 @@ def _state_view():
         return None
     import hashlib
     from nxsecure.port.hash_state import view_maker
-    return view_maker(hashlib.sha256)
+    from nxsecure.crypto.prf_saved import viewer
+    return view_maker(hashlib.sha256, viewer)
 
 
 def test_hash_state_access_where_the_firmware_allows_it():
@@ -692,7 +693,7 @@ def test_prf_with_saved_states_gives_the_prf():
     if v is None:
         return          # prf() itself serves here (the vectors above)
     from nxsecure.crypto.prf_saved import prf_saved
-    f, key = prf_saved(v)
+    f, key, mac = prf_saved(v)
     out = f(_h("9bbe436ba940f017b17652849a71db35"), b"test label",
             _h("a0ba9f936cda311827a6f796ffd5198c"), 100)
     assert out == prf(_h("9bbe436ba940f017b17652849a71db35"), b"test label",
@@ -708,6 +709,7 @@ def test_prf_with_saved_states_gives_the_prf():
         for n in (12, 40, 12, 48, 1):
             assert f(k, b"client finished", b"h" * 32, n) == prf(
                 secret, b"client finished", b"h" * 32, n)
+            assert mac(k, b"m" * n) == hmac_sha256(secret, b"m" * n)
 
 
 def test_transcript_with_saved_states_gives_the_same_digests():

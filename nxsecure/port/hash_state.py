@@ -1,7 +1,7 @@
 """A hashlib object's state as a buffer, on MicroPython firmware where it is plain memory:
 what lets a PRF hash HMAC's keyed pads once per key (RFC 2104 4) and a transcript hash
 each message once, without hashlib's copy(), which MicroPython lacks. Loaded by
-port.crypto_backend() at set-up."""
+port.crypto_backend() at set-up, and dropped after it ran."""
 # MicroPython 1.27's hash object (extmod/modhashlib.c) is one heap allocation: the type
 # pointer, the `final` flag, then the context of Mbed TLS 3's SHA-256 (rp2, unix) or of
 # its own crypto-algorithms code (webassembly): words of the running state, the byte
@@ -33,11 +33,14 @@ def _size(new):
     return b - a
 
 
-def view_maker(new):
+def view_maker(new, make):
     """view(h) -> a writable buffer over h's state (everything after its type pointer),
     for objects of the hashlib constructor `new`; None where that cannot be done
     safely. Saved bytes put back into an object (view(h)[:] = saved) also clear its
-    `final` flag: a finished object takes a saved state and is used again."""
+    `final` flag: a finished object takes a saved state and is used again. make(at,
+    offset, n) makes the view function (uctypes.bytearray_at(id(h) + offset, n);
+    crypto/prf_saved.py's viewer): in another module, so that this one is dropped
+    once it ran."""
     if (sys.implementation.name != "micropython" or sys.implementation.version[:2] != (1, 27)
             or sys.platform not in _PLATFORMS):
         return None
@@ -50,11 +53,7 @@ def view_maker(new):
     # allocated meanwhile (another thread), and the size is not known
     if size < _WORD + 104 or size > 256 or _size(new) != size or _size(new) != size:
         return None
-    n = size - _WORD
-    at = uctypes.bytearray_at
-
-    def view(h):
-        return at(id(h) + _WORD, n)
+    view = make(uctypes.bytearray_at, _WORD, size - _WORD)
     return view if _works(new, view) else None
 
 

@@ -258,12 +258,12 @@ def crypto_backend():
     (CTR mode, where built, is not used: a cryptolib object's counter cannot be reset,
     so each record would need a new object.)"""
     import hashlib
-    import sys
-    from nxsecure.crypto import portable_backend
-    from nxsecure.port.hash_state import view_maker
-    view = view_maker(hashlib.sha256)
+    from nxsecure.crypto import portable_backend, kernel, prf_saved
+    from nxsecure.port import hash_state
+    view = hash_state.view_maker(hashlib.sha256, prf_saved.viewer)
+    kernel.forget(hash_state)           # its check done: nothing of it is kept
     if view is None:
-        del sys.modules["nxsecure.port.hash_state"]     # its check done, nothing of it kept
+        kernel.forget(prf_saved)
     try:
         import cryptolib
     except ImportError:
@@ -272,7 +272,7 @@ def crypto_backend():
         except ImportError:
             cryptolib = None
     if cryptolib is not None:
-        from nxsecure.crypto import engine, kernel
+        from nxsecure.crypto import engine
         works = engine.engine_works(cryptolib.aes)
         kernel.forget(engine)
         if works:
