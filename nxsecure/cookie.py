@@ -34,7 +34,8 @@ class CookieJar:
         self._born = now_ms
 
     def _new_key(self):
-        # the secret changed: its keyed states (the previous secret's are the old ones)
+        # the secret changed: its keyed states (the previous secret's are the old ones;
+        # unused while _have_previous is False)
         k = self._keyed
         if k is not None:
             self._kp = self._k

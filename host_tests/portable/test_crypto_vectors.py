@@ -682,6 +682,8 @@ def test_hash_state_check_refuses_a_copy_that_does_not_arrive():
     import hashlib
     from nxsecure.port import hash_state
     assert not hash_state._works(hashlib.sha256, lambda h: bytearray(200))
+    # a check that raises offers no view either
+    assert hash_state.view_maker(hashlib.sha256, lambda at, o, n: None) is None
     v = _state_view()
     if v is not None:
         assert hash_state._works(hashlib.sha256, v)

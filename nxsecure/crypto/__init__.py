@@ -89,11 +89,10 @@ def hash_method(name, algorithm, new, digest_bits, block_bytes):
 
 
 def prf_method(name, algorithm, prf_fn):
-    """A PRF method: `.prf(secret, label, seed, n) -> bytes`. (An HMAC method may carry
-    `.keyed = (key, mac)`: key(secret) -> k once, then mac(k, data) -> HMAC bytes.) It
-    may also carry
+    """A PRF method: `.prf(secret, label, seed, n) -> bytes`. It may also carry
     `.key(secret) -> k`, a form of the secret that .prf takes in its place, for a
-    secret used again (dtls.py: the master secret)."""
+    secret used again (dtls.py: the master secret); likewise an HMAC method may carry
+    `.keyed = (key, mac)`, mac(key(secret), data) -> HMAC bytes (cookie.py)."""
     m = NX_CRYPTO_METHOD(name, algorithm, 0, 0, 0, 0, 0, None)
     m.prf = prf_fn
     return m
